@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system packages kitvet's tests use as real validators and browser:
+# chromium + chromium-driver (web tests), usbguard (rule parser), nftables (nft -c),
+# default-jre-headless (Spark engine tests). Skips what is already present.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
+command -v usbguard >/dev/null 2>&1 || need+=(usbguard)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "system-deps: not root and no sudo; missing ${need[*]} (the tests needing them will skip)" >&2
+    exit 0
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

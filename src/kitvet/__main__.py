@@ -1,0 +1,3 @@
+from kitvet.cli import main
+
+main()

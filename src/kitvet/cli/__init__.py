@@ -1,0 +1,95 @@
+"""kitvet's command line.
+
+Commands live one area per module (``kitvet.cli.<area>``) and are imported only when invoked,
+so ``kitvet collect`` stays free of heavy imports. To add a command: write it in its area's
+module and add one line to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+from typing import Any
+
+import click
+
+from kitvet import __version__
+from kitvet.errors import KitvetError
+
+#: command name -> "module:attribute" (a click command or group)
+COMMANDS: dict[str, str] = {
+    "collect": "kitvet.cli.collect:collect",
+    "review": "kitvet.cli.review:review",
+    "demo": "kitvet.cli.review:demo",
+    "lists": "kitvet.cli.lists:lists",
+    "policy": "kitvet.cli.policy:policy",
+    "import": "kitvet.cli.importer:import_",
+    "identify": "kitvet.cli.identify:identify",
+    "update-data": "kitvet.cli.identify:update_data",
+    "estate": "kitvet.cli.estate:estate",
+    "findings": "kitvet.cli.estate:findings",
+    "decide": "kitvet.cli.estate:decide",
+    "exception": "kitvet.cli.estate:exception",
+    "campaign": "kitvet.cli.estate:campaign",
+    "audit": "kitvet.cli.estate:audit",
+    "enforce": "kitvet.cli.enforce:enforce",
+    "serve": "kitvet.cli.serve:serve",
+    "bench": "kitvet.cli.bench:bench",
+}
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._available(name))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name == module_name:
+                return None
+            raise
+        return getattr(module, attr, None)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module_name = COMMANDS[name].split(":")[0]
+        try:
+            return importlib.util.find_spec(module_name) is not None
+        except ModuleNotFoundError:
+            return False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KitvetError as e:
+            click.echo(f"kitvet: error: {e}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except OSError as e:
+            name = getattr(e, "filename", None)
+            click.echo(f"kitvet: error: {name + ': ' if name else ''}{e.strerror or e}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kitvet")
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+def main(verbose: int) -> None:
+    """Review every program and device an estate runs against sourced risk lists,
+    ban what is confirmed malicious, and prove the ban was carried out."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="kitvet: %(levelname)s: %(message)s", stream=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

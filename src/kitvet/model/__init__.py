@@ -1,0 +1,46 @@
+"""The shared vocabulary of kitvet (see DESIGN.md).
+
+Small things are frozen dataclasses; bulk inventory rows move as Arrow tables whose
+schemas live in :mod:`kitvet.model.schema` (imported lazily: collection never needs pyarrow).
+"""
+
+from kitvet.model.inventory import (
+    DEVICE_FIELDS,
+    HOST_FIELDS,
+    INVENTORY_SCHEMA_VERSION,
+    SOFTWARE_FIELDS,
+    Host,
+    Skipped,
+    Snapshot,
+)
+from kitvet.model.risk import (
+    ASSERTION_KINDS,
+    IDENTIFIER_KINDS,
+    STATUSES,
+    Assertion,
+    Identifier,
+    RiskList,
+    Subject,
+    status_rank,
+)
+from kitvet.model.finding import Evidence, Finding
+
+__all__ = [
+    "ASSERTION_KINDS",
+    "DEVICE_FIELDS",
+    "HOST_FIELDS",
+    "IDENTIFIER_KINDS",
+    "INVENTORY_SCHEMA_VERSION",
+    "SOFTWARE_FIELDS",
+    "STATUSES",
+    "Assertion",
+    "Evidence",
+    "Finding",
+    "Host",
+    "Identifier",
+    "RiskList",
+    "Skipped",
+    "Snapshot",
+    "Subject",
+    "status_rank",
+]

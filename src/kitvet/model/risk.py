@@ -1,0 +1,143 @@
+"""Risk lists: subjects, the identifiers that recognise them, what authorities asserted.
+
+The file format (YAML, validated by a JSON Schema) is documented in ``docs/risk-lists.md``
+and read by :mod:`kitvet.lists`; these are the in-memory shapes every layer shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: What one authority can say of a subject (DESIGN.md, "Assertion").
+ASSERTION_KINDS: tuple[str, ...] = (
+    "prohibited-by-law",
+    "removal-order",
+    "procurement-ban",
+    "high-risk-vendor",
+    "warning",
+    "named-in-resolution",
+    "confirmed-malicious-version",
+    "known-exploited-vulnerability",
+    "no-evidence-found",
+    "cleared",
+)
+
+#: Assertion kinds that speak *for* a subject; shown beside the accusations, never hidden.
+EXCULPATORY_KINDS: frozenset[str] = frozenset({"no-evidence-found", "cleared"})
+
+#: Ways of recognising a subject in inventory, and the inventory column each one reads.
+IDENTIFIER_KINDS: dict[str, str] = {
+    "publisher": "software.publisher (organisation name, normalised)",
+    "signer": "software.signer (code-signing subject, normalised)",
+    "package_name": "software.name for package managers (exact, case-insensitive)",
+    "product_name": "software.name as displayed (case-insensitive, * wildcards)",
+    "process_name": "file name of software.path (case-insensitive)",
+    "bundle_id_prefix": "software.bundle_id prefix (macOS bundles, extension ids)",
+    "team_id": "Apple Developer Team ID within software.signer",
+    "sha256": "software.sha256",
+    "purl": "software.purl (prefix of a package URL without version)",
+    "cpe": "software.cpe (vendor:product prefix of a CPE 2.3 name)",
+    "usb_vendor_id": "devices.vendor_id where bus = usb (4 hex digits)",
+    "usb_product_id": "devices vendor_id:product_id where bus = usb (vvvv:pppp)",
+    "pci_vendor_id": "devices.vendor_id where bus = pci (4 hex digits)",
+    "oui_org_name": "devices.oui_org (IEEE registry organisation, normalised)",
+    "mac_prefix": "devices.mac prefix (OUI, MA-M or MA-S assignment)",
+}
+
+#: Statuses a policy gives a finding, most severe first.
+STATUSES: tuple[str, ...] = ("ban", "review", "monitor", "allow")
+
+
+def status_rank(status: str) -> int:
+    """Severity of a status: ban 3, review 2, monitor 1, allow 0 (for ``max``/``--fail-on``)."""
+    return {"ban": 3, "review": 2, "monitor": 1, "allow": 0}.get(status, 0)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What one authority said of a subject, with its instrument, date, scope and source."""
+
+    authority: str
+    kind: str
+    instrument: str
+    date: str | None = None  # ISO date; None when the source gives none (date_note says why)
+    scope: str | None = None
+    reference_url: str | None = None
+    source: str | None = None  # where kitvet's authors verified it ("verified_from")
+    source_quality: str | None = None  # official, secondary, third-party-code
+    verified: bool = True
+    date_note: str | None = None
+    jurisdiction: str | None = None  # e.g. "US", "EU", "UK", "DE" (policy profiles use it)
+    valid_until: str | None = None
+
+    @property
+    def exculpatory(self) -> bool:
+        """True for assertions that speak for the subject (no evidence found, cleared)."""
+        return self.kind in EXCULPATORY_KINDS
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One way of recognising a subject in inventory.
+
+    ``versions`` restricts a software identifier to exact upstream versions (compared with the
+    package type's own semantics); ``version_range`` is a ``vers:`` range for the same purpose.
+    ``package_types`` restricts it to purl types (e.g. ``("deb", "rpm")``); ``platforms`` to
+    host platforms.
+    """
+
+    kind: str
+    value: str
+    versions: tuple[str, ...] = ()
+    version_range: str | None = None
+    package_types: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    source: str | None = None
+    source_quality: str | None = None
+    verified: bool = True
+    label: str | None = None  # human name of what the value stands for, e.g. "Huawei (usb.ids)"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a risk list can name: a vendor, a product, a version range, a hash, a signer."""
+
+    id: str  # stable slug, e.g. "kaspersky-lab"
+    name: str
+    kind: str = "vendor"  # vendor, product, product-version, file-hash, signer, hardware-vendor
+    aliases: tuple[str, ...] = ()
+    description: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    assertions: tuple[Assertion, ...] = ()
+
+
+@dataclass(frozen=True)
+class RiskList:
+    """A versioned (and, once loaded through :mod:`kitvet.lists`, signature-checked) list."""
+
+    name: str
+    publisher: str
+    version: str
+    date: str
+    subjects: tuple[Subject, ...] = ()
+    description: str | None = None
+    origin: str | None = None  # file or URL it was loaded from
+    signed_by: str | None = None  # key id whose signature verified, None if unsigned
+
+    def subject(self, subject_id: str) -> Subject | None:
+        """The subject with this id, or None."""
+        for s in self.subjects:
+            if s.id == subject_id:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
+class ListSet:
+    """The lists in force for one review."""
+
+    lists: tuple[RiskList, ...] = field(default_factory=tuple)
+
+    def subjects(self) -> list[tuple[RiskList, Subject]]:
+        """Every subject with the list that carries it."""
+        return [(rl, s) for rl in self.lists for s in rl.subjects]
