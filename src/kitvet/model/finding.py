@@ -41,3 +41,35 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     assertions: tuple[Assertion, ...] = ()
     exculpatory: tuple[Assertion, ...] = field(default=())  # no-evidence-found / cleared
+
+
+#: Columns of the flat findings table the engines (DuckDB, Spark) produce. One row per
+#: (host, inventory item, subject); several identifiers matching the same item are joined
+#: into one row (``matched`` lists them, ``explanation`` joins their sentences with "; ").
+#: Assertions are not copied into the table: they are looked up by ``subject_id`` in the lists.
+FINDING_FIELDS: tuple[str, ...] = (
+    "finding_id",  # sha256 of host_id|item_type|item_key|subject_id, first 20 hex digits
+    "host_id",
+    "hostname",
+    "institution",
+    "platform",
+    "item_type",  # software | device
+    "item_key",  # stable key of the item within its host (see kitvet.match.keys)
+    "name",  # software name, or device product/vendor name
+    "version",
+    "publisher",  # software publisher, or device vendor name
+    "package_type",
+    "path",
+    "vendor_id",
+    "product_id",
+    "mac",
+    "source",
+    "location",
+    "subject_id",
+    "subject_name",
+    "list_name",
+    "status",  # ban | review | monitor | allow
+    "rule",  # policy rule that set the status
+    "matched",  # JSON list of {"kind","value","field","observed","database"} objects
+    "explanation",  # human sentences, e.g. "USB vendor id 12d1 → Huawei Technologies Co., Ltd."
+)
