@@ -1,0 +1,35 @@
+"""Organisation-name normalisation: the key publishers, signers and OUI names are matched on.
+
+``normalize_org("AO Kaspersky Lab")``, ``normalize_org("Kaspersky Lab ZAO")`` and
+``normalize_org("KASPERSKY LAB.")`` are all ``"kaspersky lab"``. Legal forms (AO, ZAO, JSC,
+Ltd., Co., Ltd., Inc., GmbH, ...) are dropped wherever they stand; case, punctuation and
+whitespace are folded. Aliases of one organisation are resolved by the lists' identifiers,
+not here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+#: Legal-form words dropped from organisation names (after lower-casing and punctuation folding).
+LEGAL_FORMS: frozenset[str] = frozenset(
+    """
+    ao zao oao pao ooo jsc ojsc cjsc pjsc llc l l c ltd limited inc incorporated corp corporation
+    co company gmbh ag kg se sa sas sarl srl spa bv nv plc pty pte lp llp oy ab as asa kk
+    """.split()
+)
+_PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)
+def normalize_org(name: str | None) -> str:
+    """The comparison key of an organisation name ('' for None/empty)."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = _PUNCT.sub(" ", text)
+    words = [w for w in _SPACE.split(text) if w and w not in LEGAL_FORMS]
+    return " ".join(words)
