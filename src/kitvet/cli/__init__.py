@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "policy": "kitvet.cli.policy:policy",
     "import": "kitvet.cli.importer:import_",
     "identify": "kitvet.cli.identify:identify",
-    "update-data": "kitvet.cli.identify:update_data",
+    "update-data": "kitvet.cli.hwdata:update_data",
     "estate": "kitvet.cli.estate:estate",
     "findings": "kitvet.cli.estate:findings",
     "decide": "kitvet.cli.estate:decide",
