@@ -1,0 +1,193 @@
+"""rpm header blobs, parsed without the ``rpm`` program.
+
+Every rpm database (sqlite ``rpmdb.sqlite``, ndb ``Packages.db``, Berkeley DB ``Packages``)
+stores one header per installed package as an *exported header blob* (rpm's ``headerExport``,
+no magic/lead)::
+
+    int32 BE  il          number of index entries
+    int32 BE  dl          length of the data store
+    il x 16 bytes         index entries: int32 tag, uint32 type, int32 offset, uint32 count
+    dl bytes              data store (offsets are relative to its start)
+
+The first entry is usually a region tag (63 ``HEADER_IMMUTABLE``) whose data is a trailer;
+it is ignored here. Types: 0 NULL, 1 CHAR, 2 INT8, 3 INT16, 4 INT32, 5 INT64, 6 STRING,
+7 BIN, 8 STRING_ARRAY, 9 I18NSTRING. Strings are NUL-terminated; integers big-endian.
+
+:func:`parse_header` checks every bound (rpm's own limits: at most 0xffff entries, 256 MiB of
+data) and raises :class:`RpmHeaderError` on anything malformed, so a caller can skip that one
+package with the reason. :func:`header_to_row` turns a parsed header into a software row.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from kitvet.errors import SourceError
+
+#: rpm's limits (lib/header.c: HEADER_TAGS_MAX, HEADER_DATA_MAX).
+MAX_INDEX_ENTRIES = 0xFFFF
+MAX_DATA_BYTES = 256 * 1024 * 1024
+
+# Types
+_NULL, _CHAR, _INT8, _INT16, _INT32, _INT64, _STRING, _BIN, _STRING_ARRAY, _I18NSTRING = range(10)
+
+#: tag number -> key in the parsed dict. Only what kitvet uses is decoded.
+TAGS: dict[int, str] = {
+    1000: "name",
+    1001: "version",
+    1002: "release",
+    1003: "epoch",
+    1004: "summary",
+    1006: "buildtime",
+    1007: "buildhost",
+    1008: "installtime",
+    1009: "size",
+    1010: "distribution",
+    1011: "vendor",
+    1014: "license",
+    1015: "packager",
+    1016: "group",
+    1020: "url",
+    1021: "os",
+    1022: "arch",
+    1044: "sourcerpm",
+    269: "sha1header",  # RPMTAG_SHA1HEADER (hex string)
+    273: "sha256header",  # RPMTAG_SHA256HEADER (hex string)
+}
+
+_INT_FORMATS = {_CHAR: ("B", 1), _INT8: ("B", 1), _INT16: ("H", 2), _INT32: ("I", 4), _INT64: ("Q", 8)}
+
+
+class RpmHeaderError(SourceError):
+    """One rpm header blob is malformed."""
+
+
+def parse_header(blob: bytes) -> dict[str, Any]:
+    """Decode the tags kitvet uses from one exported header blob.
+
+    Returns a dict with (when present) name, version, release, epoch (int), arch, vendor,
+    packager, summary, license, url, sourcerpm, distribution, buildtime/installtime/size (int)
+    and the header digests. Raises :class:`RpmHeaderError` when the blob is malformed.
+    """
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise RpmHeaderError(f"header is {type(blob).__name__}, not bytes")
+    blob = bytes(blob)
+    if len(blob) < 8:
+        raise RpmHeaderError(f"header too short ({len(blob)} bytes)")
+    il, dl = struct.unpack_from(">ii", blob, 0)
+    if il < 1 or il > MAX_INDEX_ENTRIES:
+        raise RpmHeaderError(f"bad index entry count {il}")
+    if dl < 0 or dl > MAX_DATA_BYTES:
+        raise RpmHeaderError(f"bad data length {dl}")
+    data_start = 8 + 16 * il
+    if data_start + dl > len(blob):
+        raise RpmHeaderError(
+            f"header truncated: needs {data_start + dl} bytes, has {len(blob)}"
+        )
+    data = blob[data_start : data_start + dl]
+    out: dict[str, Any] = {}
+    for i in range(il):
+        tag, typ, offset, count = struct.unpack_from(">iIiI", blob, 8 + 16 * i)
+        key = TAGS.get(tag)
+        if key is None:
+            continue
+        try:
+            out[key] = _decode(data, typ, offset, count)
+        except RpmHeaderError as e:
+            raise RpmHeaderError(f"tag {tag} ({key}): {e.message}") from None
+    if not out.get("name"):
+        raise RpmHeaderError("header has no name")
+    return out
+
+
+def _decode(data: bytes, typ: int, offset: int, count: int) -> Any:
+    if offset < 0 or offset > len(data):
+        raise RpmHeaderError(f"offset {offset} outside data ({len(data)} bytes)")
+    if count < 1 or count > len(data) + 1:
+        raise RpmHeaderError(f"bad count {count}")
+    if typ in (_STRING, _STRING_ARRAY, _I18NSTRING):
+        strings = _strings(data, offset, 1 if typ == _STRING else count)
+        return strings[0] if typ in (_STRING, _I18NSTRING) else strings
+    if typ in _INT_FORMATS:
+        fmt, size = _INT_FORMATS[typ]
+        if offset + size * count > len(data):
+            raise RpmHeaderError("integer data runs past the end")
+        values = struct.unpack_from(f">{count}{fmt}", data, offset)
+        return values[0] if count == 1 else list(values)
+    if typ == _BIN:
+        if offset + count > len(data):
+            raise RpmHeaderError("binary data runs past the end")
+        return data[offset : offset + count].hex()
+    raise RpmHeaderError(f"unknown type {typ}")
+
+
+def _strings(data: bytes, offset: int, count: int) -> list[str]:
+    out = []
+    pos = offset
+    for _ in range(count):
+        end = data.find(b"\0", pos)
+        if end < 0:
+            raise RpmHeaderError("string not NUL-terminated")
+        out.append(data[pos:end].decode("utf-8", errors="replace"))
+        pos = end + 1
+    return out
+
+
+def evr(hdr: dict[str, Any]) -> str:
+    """``[epoch:]version-release`` as ``rpm -q`` and purl/univers rpm versions use it."""
+    version = str(hdr.get("version") or "")
+    release = hdr.get("release")
+    text = f"{version}-{release}" if release else version
+    epoch = hdr.get("epoch")
+    if epoch not in (None, ""):
+        text = f"{epoch}:{text}"
+    return text
+
+
+def header_to_row(hdr: dict[str, Any], *, source: str, location: str,
+                  vendor_namespace: str | None = None) -> dict[str, Any]:
+    """A software row (keys of SOFTWARE_FIELDS) for one parsed rpm header.
+
+    ``vendor_namespace`` is the purl namespace (the distribution id, e.g. "fedora",
+    "mariner"); without it the purl has no namespace. Publisher is the rpm Vendor, else the
+    Packager.
+    """
+    name = str(hdr["name"])
+    version = evr(hdr)
+    arch = hdr.get("arch")
+    if isinstance(arch, list):
+        arch = arch[0] if arch else None
+    publisher = hdr.get("vendor") or hdr.get("packager")
+    return {
+        "source": source,
+        "location": location,
+        "name": name,
+        "version": version,
+        "publisher": publisher,
+        "package_type": "rpm",
+        "arch": arch,
+        "purl": rpm_purl(name, hdr, vendor_namespace),
+    }
+
+
+def rpm_purl(name: str, hdr: dict[str, Any], namespace: str | None) -> str:
+    """purl of an rpm: pkg:rpm/<ns>/name@version-release?arch=..&epoch=.. (purl-spec rpm)."""
+    from urllib.parse import quote
+
+    ver = str(hdr.get("version") or "")
+    if hdr.get("release"):
+        ver = f"{ver}-{hdr['release']}"
+    ns = f"{quote(namespace.lower(), safe='')}/" if namespace else ""
+    purl = f"pkg:rpm/{ns}{quote(name, safe='+')}"
+    if ver:
+        purl += f"@{quote(ver, safe='+~^')}"
+    quals = []
+    arch = hdr.get("arch")
+    if arch and isinstance(arch, str):
+        quals.append(f"arch={quote(arch, safe='')}")
+    if hdr.get("epoch") not in (None, ""):
+        quals.append(f"epoch={hdr['epoch']}")
+    if quals:
+        purl += "?" + "&".join(quals)
+    return purl
