@@ -1,0 +1,266 @@
+"""The embedded matching engine: identifiers × inventory → findings, on DuckDB.
+
+The engine reads three relations of a DuckDB connection — software, devices and hosts, with the
+columns of :mod:`kitvet.model.inventory` (extra columns are ignored) — and returns the flat
+findings table (:data:`~kitvet.model.finding.FINDING_FIELDS`) as Arrow.
+
+How (DESIGN.md, "Engines and stores"):
+1. each :class:`~kitvet.match.probes.Probe` extracts the *distinct* keys of its column;
+2. Python decides, once per distinct key, which identifiers it satisfies (normalisation,
+   prefixes, registry look-ups) and why — a few thousand calls, not one per row;
+3. one scan of each table keeps only rows whose keys matched; those few rows are joined to the
+   identifiers, filtered by package type and platform, and version-checked once per distinct
+   (package type, version, identifier) with each package type's semantics;
+4. rows of the same (host, item, subject) fold into one finding; the policy gives each subject
+   its status once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from kitvet.errors import MatchError
+from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, normalise_identifier
+from kitvet.match.versions import version_matches
+from kitvet.model.finding import FINDING_FIELDS
+from kitvet.model.risk import ListSet, status_rank
+
+if TYPE_CHECKING:
+    from kitvet.policy import Policy
+
+logger = logging.getLogger(__name__)
+
+FINDING_SCHEMA = pa.schema([pa.field(f, pa.string()) for f in FINDING_FIELDS])
+
+SOFTWARE_ITEM_KEY = (
+    "concat_ws('|', lower(coalesce(package_type, '')), lower(name), lower(coalesce(path, '')))"
+)
+DEVICE_ITEM_KEY = (
+    "concat_ws('|', lower(coalesce(bus, '')), lower(coalesce(vendor_id, '')), "
+    "lower(coalesce(product_id, '')), lower(coalesce(mac, '')), coalesce(serial, ''))"
+)
+
+
+def compile_identifiers(lists: ListSet) -> list[CompiledIdentifier]:
+    """Every identifier of every subject, numbered and normalised."""
+    out: list[CompiledIdentifier] = []
+    for rl, subject in lists.subjects():
+        for ident in subject.identifiers:
+            out.append(
+                CompiledIdentifier(
+                    ident_id=len(out),
+                    list_name=rl.name,
+                    subject_id=subject.id,
+                    subject_name=subject.name,
+                    kind=ident.kind,
+                    value=ident.value,
+                    key=normalise_identifier(ident.kind, ident.value),
+                    versions=tuple(ident.versions),
+                    version_range=ident.version_range,
+                    package_types=tuple(p.lower() for p in ident.package_types),
+                    platforms=tuple(p.lower() for p in ident.platforms),
+                    label=ident.label,
+                )
+            )
+    return out
+
+
+def match(
+    con: duckdb.DuckDBPyConnection,
+    lists: ListSet,
+    policy: "Policy",
+    *,
+    software: str = "software",
+    devices: str = "devices",
+    hosts: str = "hosts",
+) -> pa.Table:
+    """Match the inventory relations in ``con`` against ``lists``; findings as an Arrow table."""
+    idents = compile_identifiers(lists)
+    if not idents:
+        return FINDING_SCHEMA.empty_table()
+    tables = {"software": software, "devices": devices}
+    try:
+        keys = _distinct_key_matches(con, idents, tables)
+        _register(con, "_kv_keys", keys, ["probe", "k", "ident_id", "explanation"],
+                  [pa.string(), pa.string(), pa.int32(), pa.string()])
+        _register_idents(con, idents)
+        _register_subjects(con, lists, policy)
+        parts = []
+        for table in ("software", "devices"):
+            probes = [p for p in PROBES if p.table == table and any(r[0] == p.name for r in keys)]
+            if probes:
+                parts.append(_candidates_sql(table, tables[table], probes))
+        if not parts:
+            return FINDING_SCHEMA.empty_table()
+        con.execute("CREATE OR REPLACE TEMP TABLE _kv_cand AS " + " UNION ALL ".join(parts))
+        _register_version_checks(con, idents)
+        result = con.execute(_findings_sql(hosts)).arrow()
+    except duckdb.Error as e:
+        raise MatchError(f"matching failed: {e}") from e
+    finally:
+        for name in ("_kv_cand",):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    if isinstance(result, pa.RecordBatchReader):
+        result = result.read_all()
+    return result.select(list(FINDING_FIELDS)).cast(FINDING_SCHEMA)
+
+
+def _distinct_key_matches(
+    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier], tables: dict[str, str]
+) -> list[tuple[str, str, int, str]]:
+    rows: list[tuple[str, str, int, str]] = []
+    for probe in PROBES:
+        mine = [i for i in idents if i.kind in probe.kinds]
+        if not mine:
+            continue
+        rel = tables[probe.table]
+        sql = (f"SELECT DISTINCT {probe.key_sql} AS k FROM {rel} "
+               f"WHERE {probe.where_sql} AND {probe.key_sql} IS NOT NULL")
+        for (k,) in con.execute(sql).fetchall():
+            if not k:
+                continue
+            for ident, why in probe.matcher(k, mine):
+                rows.append((probe.name, k, ident.ident_id, why))
+    logger.debug("%d distinct-key matches", len(rows))
+    return rows
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], cols: list[str],
+              types: list[pa.DataType]) -> None:
+    arrays = [pa.array([r[i] for r in rows], type=t) for i, t in enumerate(types)]
+    tbl = pa.Table.from_arrays(arrays, names=cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM tbl")
+
+
+def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier]) -> None:
+    tbl = pa.table({
+        "ident_id": pa.array([i.ident_id for i in idents], pa.int32()),
+        "subject_id": [i.subject_id for i in idents],
+        "list_name": [i.list_name for i in idents],
+        "kind": [i.kind for i in idents],
+        "value": [i.value for i in idents],
+        "versioned": pa.array([i.versioned for i in idents], pa.bool_()),
+        "package_types": pa.array([list(i.package_types) for i in idents], pa.list_(pa.string())),
+        "platforms": pa.array([list(i.platforms) for i in idents], pa.list_(pa.string())),
+    })
+    con.execute("CREATE OR REPLACE TEMP TABLE _kv_idents AS SELECT * FROM tbl")
+
+
+def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: "Policy") -> None:
+    rows = []
+    for rl, subject in lists.subjects():
+        verdict = policy.evaluate(subject)
+        rows.append((rl.name, subject.id, subject.name, verdict.status,
+                     status_rank(verdict.status), verdict.rule))
+    _register(con, "_kv_subjects", rows,
+              ["list_name", "subject_id", "subject_name", "status", "rank", "rule"],
+              [pa.string(), pa.string(), pa.string(), pa.string(), pa.int32(), pa.string()])
+
+
+def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
+    """Rows of ``rel`` whose probe keys matched, one row per (row, identifier)."""
+    conds = " OR ".join(
+        f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = '{p.name}'))"
+        for p in probes
+    )
+    if table == "software":
+        cols = ("host_id, 'software' AS item_type, {key} AS item_key, name, version, publisher, "
+                "package_type, path, NULL AS vendor_id, NULL AS product_id, NULL AS mac, "
+                "source, location").format(key=SOFTWARE_ITEM_KEY)
+    else:
+        cols = ("host_id, 'device' AS item_type, {key} AS item_key, "
+                "coalesce(product_name, vendor_name, description, mac) AS name, "
+                "NULL AS version, coalesce(vendor_name, oui_org) AS publisher, "
+                "bus AS package_type, NULL AS path, vendor_id, product_id, mac, "
+                "source, location").format(key=DEVICE_ITEM_KEY)
+    joins = " UNION ALL ".join(
+        f"SELECT {cols}, m.ident_id, '{p.field}' AS field, m.k AS observed, m.explanation "
+        f"FROM _kv_rows JOIN _kv_keys m ON m.probe = '{p.name}' AND ({p.where_sql}) "
+        f"AND {p.key_sql} = m.k"
+        for p in probes
+    )
+    return f"(WITH _kv_rows AS (SELECT * FROM {rel} WHERE {conds}) {joins})"
+
+
+def _register_version_checks(
+    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier]
+) -> None:
+    """Check each distinct (package type, version, identifier) once, in Python."""
+    todo = con.execute(
+        "SELECT DISTINCT c.package_type, c.version, c.ident_id FROM _kv_cand c "
+        "JOIN _kv_idents i USING (ident_id) WHERE i.versioned"
+    ).fetchall()
+    rows = []
+    for ptype, version, ident_id in todo:
+        ident = idents[ident_id]
+        check = version_matches(ptype, version, ident.versions, ident.version_range)
+        rows.append((ptype, version, ident_id, check.matched, check.explanation))
+    _register(con, "_kv_vok", rows, ["package_type", "version", "ident_id", "ok", "why"],
+              [pa.string(), pa.string(), pa.int32(), pa.bool_(), pa.string()])
+
+
+def _findings_sql(hosts: str) -> str:
+    return f"""
+    WITH h AS (
+        SELECT host_id, any_value(hostname) AS hostname, any_value(institution) AS institution,
+               any_value(platform) AS platform
+        FROM {hosts} GROUP BY host_id
+    ),
+    m AS (
+        SELECT c.*, i.subject_id, i.list_name, i.kind, i.value,
+               CASE WHEN i.versioned THEN c.explanation || '; ' || v.why
+                    ELSE c.explanation END AS why,
+               h.hostname, h.institution, h.platform
+        FROM _kv_cand c
+        JOIN _kv_idents i USING (ident_id)
+        LEFT JOIN h USING (host_id)
+        LEFT JOIN _kv_vok v ON i.versioned AND v.ident_id = c.ident_id
+             AND v.package_type IS NOT DISTINCT FROM c.package_type
+             AND v.version IS NOT DISTINCT FROM c.version
+        WHERE (len(i.package_types) = 0 OR list_contains(i.package_types, lower(c.package_type)))
+          AND (len(i.platforms) = 0 OR list_contains(i.platforms, lower(h.platform)))
+          AND (NOT i.versioned OR coalesce(v.ok, false))
+    ),
+    s AS (
+        SELECT subject_id, arg_max(subject_name, rank) AS subject_name,
+               string_agg(DISTINCT list_name, ', ' ORDER BY list_name) AS list_name,
+               arg_max(status, rank) AS status, arg_max(rule, rank) AS rule, max(rank) AS rank
+        FROM _kv_subjects GROUP BY subject_id
+    ),
+    f AS (
+        SELECT host_id, item_type, item_key, subject_id,
+               any_value(hostname) AS hostname, any_value(institution) AS institution,
+               any_value(platform) AS platform,
+               min(name) AS name, max(version) AS version, min(publisher) AS publisher,
+               min(package_type) AS package_type, min(path) AS path,
+               min(vendor_id) AS vendor_id, min(product_id) AS product_id, min(mac) AS mac,
+               string_agg(DISTINCT source, ', ' ORDER BY source) AS source,
+               min(location) AS location,
+               to_json(list(DISTINCT {{'kind': kind, 'value': value, 'field': field,
+                                      'observed': observed}})) AS matched,
+               string_agg(DISTINCT why, '; ' ORDER BY why) AS explanation
+        FROM m GROUP BY host_id, item_type, item_key, subject_id
+    )
+    SELECT substr(sha256(concat_ws('|', f.host_id, f.item_type, f.item_key, f.subject_id)), 1, 20)
+               AS finding_id,
+           f.host_id, f.hostname, f.institution, f.platform, f.item_type, f.item_key,
+           f.name, f.version, f.publisher, f.package_type, f.path, f.vendor_id, f.product_id,
+           f.mac, f.source, f.location, f.subject_id, s.subject_name, s.list_name, s.status,
+           s.rule, CAST(f.matched AS VARCHAR) AS matched, f.explanation
+    FROM f JOIN s USING (subject_id)
+    ORDER BY s.rank DESC, f.institution, f.host_id, f.subject_id, f.item_key
+    """
+
+
+def empty_findings() -> pa.Table:
+    """A findings table with no rows."""
+    return FINDING_SCHEMA.empty_table()
+
+
+def as_records(table: pa.Table) -> list[dict[str, Any]]:
+    """Findings rows as dicts (small tables: reports, tests)."""
+    return table.to_pylist()

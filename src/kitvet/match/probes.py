@@ -1,0 +1,226 @@
+"""Probes: how each identifier kind is looked for in inventory.
+
+A probe names one key expression over the software or device table (``publisher``,
+``lower(vendor_id)`` where ``bus = 'usb'`` ...) and the identifier kinds it answers. The engine
+extracts the *distinct* keys of each probe once, decides in Python which identifiers each
+distinct key satisfies (normalisation, prefixes, wildcards, registry look-ups — all per distinct
+key, never per row), and joins the few matching keys back to the rows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from kitvet.identify.orgs import normalize_org
+
+
+@dataclass(frozen=True)
+class CompiledIdentifier:
+    """One identifier of one subject, ready for matching."""
+
+    ident_id: int
+    list_name: str
+    subject_id: str
+    subject_name: str
+    kind: str
+    value: str  # as the list writes it
+    key: str  # normalised comparison value
+    versions: tuple[str, ...]
+    version_range: str | None
+    package_types: tuple[str, ...]
+    platforms: tuple[str, ...]
+    label: str | None
+
+    @property
+    def versioned(self) -> bool:
+        return bool(self.versions or self.version_range)
+
+
+def normalise_identifier(kind: str, value: str) -> str:
+    """The comparison key of an identifier value."""
+    v = value.strip()
+    if kind in ("publisher", "signer", "oui_org_name"):
+        return normalize_org(v)
+    if kind in ("usb_vendor_id", "pci_vendor_id", "usb_product_id"):
+        return v.lower().removeprefix("0x")
+    if kind == "mac_prefix":
+        return re.sub(r"[^0-9a-f]", "", v.lower())
+    if kind == "team_id":
+        return v.upper()
+    return v.lower()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A key expression over one table and the identifier kinds it can satisfy."""
+
+    name: str
+    table: str  # "software" | "devices"
+    key_sql: str  # SQL expression over the table's columns (alias-free)
+    where_sql: str  # extra filter ("TRUE" for none)
+    field: str  # inventory column named in evidence
+    kinds: tuple[str, ...]
+    # (distinct key, identifiers of this probe) -> [(identifier, explanation)]
+    matcher: Callable[[str, list[CompiledIdentifier]], list[tuple[CompiledIdentifier, str]]]
+
+
+def _basename(path: str) -> str:
+    return re.split(r"[\\/]", path.rstrip("\\/"))[-1].lower()
+
+
+def _match_org(key: str, idents: list[CompiledIdentifier], what: str) -> list:
+    norm = normalize_org(key)
+    if not norm:
+        return []
+    return [
+        (i, f"{what} {key!r} → {i.subject_name} (organisation name {norm!r})")
+        for i in idents
+        if i.key == norm
+    ]
+
+
+def _match_signer(key: str, idents: list[CompiledIdentifier]) -> list:
+    out = _match_org(key, [i for i in idents if i.kind == "signer"], "code signer")
+    # Authenticode subjects ("CN=AO Kaspersky Lab, O=AO Kaspersky Lab, ...") carry the org in O=/CN=
+    for part in re.findall(r"(?:^|,)\s*(?:CN|O)=([^,]+)", key):
+        for i, why in _match_org(part, [i for i in idents if i.kind == "signer"], "code signer"):
+            if all(i is not o[0] for o in out):
+                out.append((i, why))
+    for i in idents:
+        if i.kind == "team_id" and re.search(rf"\b{re.escape(i.key)}\b", key.upper()):
+            out.append((i, f"Apple Team ID {i.value} in signer {key!r} → {i.subject_name}"))
+    return out
+
+
+def _match_name(key: str, idents: list[CompiledIdentifier]) -> list:
+    low = key.strip().lower()
+    out = []
+    for i in idents:
+        if i.kind == "package_name" and low == i.key:
+            out.append((i, f"package name {key!r} → {i.subject_name}"))
+        elif i.kind == "product_name" and (
+            low == i.key or ("*" in i.key and fnmatch.fnmatchcase(low, i.key))
+        ):
+            out.append((i, f"product name {key!r} → {i.subject_name}"))
+    return out
+
+
+def _match_process(key: str, idents: list[CompiledIdentifier]) -> list:
+    base = _basename(key)
+    return [(i, f"binary {base!r} ({key}) → {i.subject_name}") for i in idents if i.key == base]
+
+
+def _match_prefix(what: str) -> Callable:
+    def m(key: str, idents: list[CompiledIdentifier]) -> list:
+        low = key.lower()
+        return [(i, f"{what} {key!r} starts with {i.value!r} → {i.subject_name}")
+                for i in idents if low.startswith(i.key)]
+    return m
+
+
+def _match_exact(what: str) -> Callable:
+    def m(key: str, idents: list[CompiledIdentifier]) -> list:
+        low = key.lower()
+        return [(i, f"{what} {key} → {i.subject_name}") for i in idents if low == i.key]
+    return m
+
+
+def _match_purl(key: str, idents: list[CompiledIdentifier]) -> list:
+    base = key.lower().split("?", 1)[0].split("#", 1)[0]
+    base = base.rsplit("@", 1)[0] if "@" in base.split("/")[-1] else base
+    return [(i, f"package URL {key} → {i.subject_name}") for i in idents
+            if base == i.key or base.startswith(i.key.rstrip("/") + "/")]
+
+
+def _match_cpe(key: str, idents: list[CompiledIdentifier]) -> list:
+    low = key.lower()
+    return [(i, f"CPE {key} → {i.subject_name}") for i in idents if low.startswith(i.key)]
+
+
+def _hw_name(kind: str, key: str) -> str | None:
+    try:
+        from kitvet.identify import hardware
+    except ImportError:  # hardware databases not available
+        return None
+    try:
+        if kind == "usb_vendor_id":
+            got = hardware.usb_vendor_name(key)
+        elif kind == "pci_vendor_id":
+            got = hardware.pci_vendor_name(key)
+        else:
+            got = None
+    except Exception:  # a broken ids file never stops a review
+        return None
+    return f"{got[0]} ({got[1]})" if got else None
+
+
+def _match_hw_id(bus_label: str) -> Callable:
+    def m(key: str, idents: list[CompiledIdentifier]) -> list:
+        out = []
+        for i in idents:
+            if key == i.key:
+                name = _hw_name(i.kind, key.split(":")[0]) or i.label or i.subject_name
+                out.append((i, f"{bus_label} {key} → {name}; listed for {i.subject_name}"))
+        return out
+    return m
+
+
+def _match_oui_org(key: str, idents: list[CompiledIdentifier]) -> list:
+    return _match_org(key, idents, "MAC address registered to")
+
+
+def _match_mac(key: str, idents: list[CompiledIdentifier]) -> list:
+    """MAC address prefixes (OUI, MA-M, MA-S) named by the list."""
+    hexmac = re.sub(r"[^0-9a-f]", "", key.lower())
+    return [(i, f"MAC {key} has listed prefix {i.value} → {i.subject_name}")
+            for i in idents if hexmac.startswith(i.key)]
+
+
+def _match_mac_registry(key: str, idents: list[CompiledIdentifier]) -> list:
+    """The IEEE registry's organisation for a MAC the inventory gave no organisation for."""
+    if len(re.sub(r"[^0-9a-f]", "", key.lower())) != 12:
+        return []
+    try:
+        from kitvet.identify import hardware
+
+        got = hardware.oui_org(key)
+    except Exception:  # registry absent or unreadable: no registry evidence
+        return []
+    if not got:
+        return []
+    norm = normalize_org(got[0])
+    return [(i, f"MAC {key} → {got[0]} ({got[1]}) → {i.subject_name}")
+            for i in idents if i.key == norm]
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe("publisher", "software", "publisher", "TRUE", "software.publisher", ("publisher",),
+          lambda k, ids: _match_org(k, ids, "publisher")),
+    Probe("signer", "software", "signer", "TRUE", "software.signer", ("signer", "team_id"),
+          _match_signer),
+    Probe("name", "software", "name", "TRUE", "software.name",
+          ("package_name", "product_name"), _match_name),
+    Probe("process", "software", "path", "TRUE", "software.path", ("process_name",),
+          _match_process),
+    Probe("bundle", "software", "bundle_id", "TRUE", "software.bundle_id",
+          ("bundle_id_prefix",), _match_prefix("bundle id")),
+    Probe("sha256", "software", "lower(sha256)", "TRUE", "software.sha256", ("sha256",),
+          _match_exact("SHA-256")),
+    Probe("purl", "software", "purl", "TRUE", "software.purl", ("purl",), _match_purl),
+    Probe("cpe", "software", "cpe", "TRUE", "software.cpe", ("cpe",), _match_cpe),
+    Probe("usb_vendor", "devices", "lower(vendor_id)", "lower(bus) = 'usb'", "devices.vendor_id",
+          ("usb_vendor_id",), _match_hw_id("USB vendor id")),
+    Probe("usb_product", "devices", "lower(vendor_id) || ':' || lower(product_id)",
+          "lower(bus) = 'usb'", "devices.vendor_id:product_id", ("usb_product_id",),
+          _match_hw_id("USB device")),
+    Probe("pci_vendor", "devices", "lower(vendor_id)", "lower(bus) = 'pci'", "devices.vendor_id",
+          ("pci_vendor_id",), _match_hw_id("PCI vendor id")),
+    Probe("oui_org", "devices", "oui_org", "TRUE", "devices.oui_org", ("oui_org_name",),
+          _match_oui_org),
+    Probe("mac", "devices", "lower(mac)", "TRUE", "devices.mac", ("mac_prefix",), _match_mac),
+    Probe("mac_registry", "devices", "lower(mac)", "coalesce(oui_org, '') = ''", "devices.mac",
+          ("oui_org_name",), _match_mac_registry),
+)

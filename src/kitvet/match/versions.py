@@ -1,0 +1,119 @@
+"""Version semantics per package type, on top of `univers`.
+
+Risk lists name *upstream* versions (xz-utils "5.6.0", "5.6.1"); installed versions carry the
+packager's epoch and revision (Debian ``5.6.1-1``, rpm ``5.6.1-2.fc40``, Alpine ``5.6.1-r2``).
+:func:`version_matches` takes the upstream part of the installed version and compares it with
+the package type's own ordering — never as strings — so Debian's ``5.6.1-1`` is 5.6.1 while its
+revert ``5.6.1+really5.4.5-1`` is not (dpkg orders it *after* 5.6.1, and it is not equal).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from univers import versions as uv
+from univers.version_range import VersionRange
+
+#: purl type -> univers version class used for ordering the upstream part
+_VERSION_CLASS: dict[str, type[uv.Version]] = {
+    "deb": uv.DebianVersion,
+    "rpm": uv.RpmVersion,
+    "apk": uv.AlpineLinuxVersion,
+    "pypi": uv.PypiVersion,
+    "npm": uv.SemverVersion,
+    "gem": uv.RubygemsVersion,
+    "maven": uv.MavenVersion,
+    "nuget": uv.NugetVersion,
+    "golang": uv.GolangVersion,
+}
+_APK_REL = re.compile(r"-r\d+$")
+_NUM = re.compile(r"\d+|[a-z]+")
+
+
+@dataclass(frozen=True)
+class VersionCheck:
+    """Outcome of comparing one installed version with a subject's listed versions."""
+
+    matched: bool
+    upstream: str  # the upstream part that was compared
+    explanation: str
+
+
+def upstream_of(package_type: str | None, version: str) -> str:
+    """The upstream part of an installed version (epoch and packaging revision removed)."""
+    v = version.strip()
+    pt = (package_type or "").lower()
+    if pt in ("deb", "rpm"):
+        if ":" in v and v.split(":", 1)[0].isdigit():
+            v = v.split(":", 1)[1]
+        if "-" in v:
+            v = v.rsplit("-", 1)[0]
+    elif pt == "apk":
+        v = _APK_REL.sub("", v)
+    return v
+
+
+@lru_cache(maxsize=262144)
+def _parse(package_type: str, text: str) -> object:
+    cls = _VERSION_CLASS.get(package_type)
+    if cls is None:
+        return _generic_key(text)
+    try:
+        return cls(text)
+    except Exception:  # univers raises several types for junk; fall back to a generic key
+        return _generic_key(text)
+
+
+def _generic_key(text: str) -> tuple:
+    """Ordering key for versions without a known scheme: numeric segments compare as numbers,
+    trailing zero segments are ignored ("18.12.416" == "18.12.416.0")."""
+    parts: list[tuple[int, object]] = []
+    for tok in _NUM.findall(text.lower()):
+        parts.append((1, int(tok)) if tok.isdigit() else (0, tok))
+    while parts and parts[-1] == (1, 0):
+        parts.pop()
+    return tuple(parts)
+
+
+def _equal(package_type: str, a: str, b: str) -> bool:
+    pa, pb = _parse(package_type, a), _parse(package_type, b)
+    if type(pa) is not type(pb):
+        return _generic_key(a) == _generic_key(b)
+    return pa == pb
+
+
+@lru_cache(maxsize=262144)
+def version_matches(
+    package_type: str | None,
+    installed: str | None,
+    listed: tuple[str, ...] = (),
+    version_range: str | None = None,
+) -> VersionCheck:
+    """Does ``installed`` (as the package type writes it) fall on a listed upstream version or
+    inside ``version_range`` (a ``vers:`` string)? An identifier with neither matches any version."""
+    pt = (package_type or "").lower()
+    if not listed and not version_range:
+        return VersionCheck(True, installed or "", "any version")
+    if not installed:
+        return VersionCheck(False, "", "no version in inventory")
+    up = upstream_of(pt, installed)
+    scheme = pt if pt in _VERSION_CLASS else "generic"
+    for lv in listed:
+        if _equal(pt, up, lv):
+            return VersionCheck(True, up, _why(installed, up, f"listed version {lv}", scheme))
+    if version_range:
+        try:
+            rng = VersionRange.from_string(version_range)
+            if _parse(pt, up) in rng:
+                return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
+        except Exception:  # a range of another scheme or junk version: no match, say why
+            return VersionCheck(False, up, f"cannot compare {up!r} with {version_range}")
+    return VersionCheck(False, up, f"upstream {up} is not a listed version")
+
+
+def _why(installed: str, up: str, what: str, scheme: str) -> str:
+    if up == installed:
+        return f"version {installed} is {what} ({scheme} ordering)"
+    return f"version {installed} has upstream {up}, {what} ({scheme} ordering)"
