@@ -16,6 +16,7 @@ from kitvet.sources.interface import Importer
 #: format name -> "module:Class"
 IMPORTERS: dict[str, str] = {
     "kitvet": "kitvet.sources.kitvet_json:KitvetJsonImporter",
+    "nmap": "kitvet.sources.nmap:NmapImporter",
 }
 
 HEAD_BYTES = 65536
