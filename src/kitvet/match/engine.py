@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, normalise_identifier
 from kitvet.match.versions import version_matches
@@ -98,14 +99,12 @@ def match(
             return FINDING_SCHEMA.empty_table()
         con.execute("CREATE OR REPLACE TEMP TABLE _kv_cand AS " + " UNION ALL ".join(parts))
         _register_version_checks(con, idents)
-        result = con.execute(_findings_sql(hosts)).arrow()
+        result = query_arrow(con, _findings_sql(hosts))
     except duckdb.Error as e:
         raise MatchError(f"matching failed: {e}") from e
     finally:
         for name in ("_kv_cand",):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    if isinstance(result, pa.RecordBatchReader):
-        result = result.read_all()
     return result.select(list(FINDING_FIELDS)).cast(FINDING_SCHEMA)
 
 

@@ -1,0 +1,26 @@
+"""Small DuckDB helpers shared by the engine, the store and the benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+
+def query_arrow(con: Any, sql: str, params: list | None = None) -> pa.Table:
+    """Run ``sql`` on a DuckDB connection and return an Arrow table, across DuckDB versions
+    (relation ``to_arrow_table`` in 2.x without the DB-API copy; ``fetch_arrow_table`` in 1.x)."""
+    if params is None and hasattr(con, "sql"):
+        rel = con.sql(sql)
+        for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+            fn = getattr(rel, name, None)
+            if fn is not None:
+                table = fn()
+                return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    result = con.execute(sql, params or [])
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        fn = getattr(result, name, None)
+        if fn is not None:
+            table = fn()
+            return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    raise TypeError(f"cannot fetch Arrow from {type(result).__name__}")
