@@ -69,6 +69,9 @@ class Assertion:
     date_note: str | None = None
     jurisdiction: str | None = None  # e.g. "US", "EU", "UK", "DE" (policy profiles use it)
     valid_until: str | None = None
+    authority_id: str | None = None  # stable slug of the authority, e.g. "us-dhs" (profiles trust by it)
+    citation: str | None = None  # short human citation, e.g. "BOD 17-01"
+    note: str | None = None  # caveat of kitvet's authors (unverified detail, correction)
 
     @property
     def exculpatory(self) -> bool:

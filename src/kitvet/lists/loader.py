@@ -1,0 +1,109 @@
+"""Loading risk lists: parse, validate, verify the signature, build the model."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from kitvet.errors import ListError
+from kitvet.lists import signing
+from kitvet.lists.format import document_to_list, read_document, validate_document
+from kitvet.model.risk import ListSet, RiskList
+
+logger = logging.getLogger(__name__)
+
+#: File names of the lists shipped with kitvet (in ``kitvet/lists/data``).
+BUNDLED_LISTS: tuple[str, ...] = ("kitvet-core.yaml",)
+
+
+def load_list(
+    path: str | os.PathLike[str],
+    *,
+    allow_unsigned: bool = False,
+    trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
+) -> RiskList:
+    """Load, validate and signature-check the risk list at ``path``.
+
+    The detached signature ``<path>.sig`` must verify with a trusted key (``trusted_keys``:
+    key files or directories; default: bundled, user and ``KITVET_TRUSTED_KEYS`` keys).
+    With ``allow_unsigned`` a missing signature is accepted (``signed_by`` is then None),
+    but a signature that is present and does not verify is still refused.
+    Raises :class:`~kitvet.errors.ListError` naming the file and place of any problem.
+    """
+    p = Path(path)
+    doc = read_document(p)
+    validate_document(doc, file=p.name)
+    signed_by = _check_signature(p, doc, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+    rl = document_to_list(doc, origin=str(p))
+    logger.debug("loaded list %s %s from %s (%d subjects)", rl.name, rl.version, p, len(rl.subjects))
+    return dataclasses.replace(rl, signed_by=signed_by)
+
+
+def _check_signature(
+    p: Path,
+    doc: dict,
+    *,
+    allow_unsigned: bool,
+    trusted_keys: Iterable[str | os.PathLike[str]] | None,
+) -> str | None:
+    sig_file = signing.sig_path(p)
+    try:
+        data = sig_file.read_bytes()
+    except FileNotFoundError:
+        if allow_unsigned:
+            logger.warning("%s: unsigned list accepted (--allow-unsigned)", p.name)
+            return None
+        raise signing.SignatureError(
+            f"list is unsigned (no {sig_file.name}); sign it with 'kitvet lists sign' "
+            "or pass --allow-unsigned",
+            file=p.name,
+        ) from None
+    except OSError as e:
+        raise signing.SignatureError(f"cannot read signature: {e.strerror}", file=sig_file.name) from e
+    sig = signing.parse_signature(data, file=sig_file.name)
+    keys = signing.trusted_keys(trusted_keys)
+    return signing.verify_document(doc, sig, keys, file=p.name)
+
+
+def bundled_paths() -> list[Path]:
+    """Paths of the bundled list files."""
+    base = resources.files("kitvet.lists").joinpath("data")
+    return [Path(str(base.joinpath(name))) for name in BUNDLED_LISTS]
+
+
+@lru_cache(maxsize=1)
+def bundled() -> ListSet:
+    """The bundled list(s), signature-verified with the bundled public key; loaded once."""
+    from kitvet.lists.signing import default_key_locations
+
+    bundled_keys = default_key_locations()[:1]
+    return ListSet(tuple(load_list(p, trusted_keys=bundled_keys) for p in bundled_paths()))
+
+
+def load_lists(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    allow_unsigned: bool = False,
+    include_bundled: bool = True,
+    trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
+) -> ListSet:
+    """The lists in force: the bundled ones (unless excluded) and those at ``paths``.
+
+    Two lists with the same name are refused (a user list should carry its own name).
+    """
+    lists: list[RiskList] = list(bundled().lists) if include_bundled else []
+    for path in paths:
+        lists.append(load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys))
+    names: dict[str, str] = {}
+    for rl in lists:
+        if rl.name in names:
+            raise ListError(
+                f"two lists are named {rl.name!r} (also {names[rl.name]})", file=rl.origin
+            )
+        names[rl.name] = rl.origin or rl.name
+    return ListSet(tuple(lists))
