@@ -17,6 +17,7 @@ from kitvet.sources.interface import Importer
 IMPORTERS: dict[str, str] = {
     "kitvet": "kitvet.sources.kitvet_json:KitvetJsonImporter",
     "nmap": "kitvet.sources.nmap:NmapImporter",
+    "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
 }
 
 HEAD_BYTES = 65536

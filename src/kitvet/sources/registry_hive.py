@@ -1,0 +1,186 @@
+"""Windows registry hives (regf files), read offline through regipy.
+
+What is read, wherever it exists in the hive given (keys are matched case-insensitively):
+
+- SOFTWARE hive: ``Microsoft\\Windows\\CurrentVersion\\Uninstall`` (64-bit view) and
+  ``WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall`` (32-bit view);
+- NTUSER.DAT: ``Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`` (and its
+  WOW6432Node twin);
+- Amcache.hve: ``Root\\InventoryApplication``.
+
+Each Uninstall entry with a DisplayName becomes a software row (name, version, publisher,
+install location, uninstall command, package type ``windows``) located as
+``NTUSER.DAT:/Software/Microsoft/Windows/CurrentVersion/Uninstall/ZoomUMX``. One unreadable
+entry is skipped with its reason; a file that is not a hive is one :class:`SourceError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
+from kitvet.sources.interface import Importer
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"regf"
+#: Biggest hive read (regipy holds the hive in memory). Real SOFTWARE hives are ~100 MB.
+MAX_HIVE_BYTES = 1 << 30
+#: Most entries read under one key (a crafted subkey list cannot make the import endless).
+MAX_ENTRIES = 200_000
+MAX_TEXT = 4096
+_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+_UNINSTALL = ("Microsoft", "Windows", "CurrentVersion", "Uninstall")
+#: (key path from the hive root, source name, arch) of every list of programs read.
+LOCATIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
+    (_UNINSTALL, "registry:uninstall", None),
+    (("WOW6432Node",) + _UNINSTALL, "registry:uninstall", "x86"),
+    (("Software",) + _UNINSTALL, "registry:uninstall-user", None),
+    (("Software", "WOW6432Node") + _UNINSTALL, "registry:uninstall-user", "x86"),
+    (("Root", "InventoryApplication"), "registry:amcache", None),
+)
+#: Uninstall value -> software field.
+UNINSTALL_VALUES = {
+    "displayname": "name",
+    "displayversion": "version",
+    "publisher": "publisher",
+    "installlocation": "path",
+    "uninstallstring": "uninstall",
+}
+#: Amcache InventoryApplication value -> software field.
+AMCACHE_VALUES = {
+    "name": "name",
+    "version": "version",
+    "publisher": "publisher",
+    "rootdirpath": "path",
+}
+
+
+def clip(value: Any) -> str | None:
+    """Hive text bounded in size and stripped of control characters (None if empty)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value)
+    text = _CTRL.sub("", str(value)[:MAX_TEXT]).strip()
+    return text or None
+
+
+class RegistryHiveImporter(Importer):
+    """Reads programs from Windows registry hives (SOFTWARE, NTUSER.DAT, Amcache.hve)."""
+
+    name = "registry"
+    description = "Windows registry hive (SOFTWARE, NTUSER.DAT, Amcache.hve): Uninstall keys"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.is_file() and head[:4] == MAGIC
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        return [read_hive(path, institution=institution)]
+
+
+def _open(path: Path) -> Any:
+    from regipy.registry import RegistryHive
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+    if head[:4] != MAGIC:
+        raise SourceError("not a registry hive (no 'regf' signature)", file=str(path),
+                          place="offset 0")
+    if size > MAX_HIVE_BYTES:
+        raise SourceError(f"hive of {size} bytes is larger than the {MAX_HIVE_BYTES} read",
+                          file=str(path))
+    try:
+        return RegistryHive(str(path), hive_type="ntuser"), head
+    except Exception as e:  # regipy/construct raise many types on corrupt hives
+        raise SourceError(f"corrupt hive: {type(e).__name__}: {e}", file=str(path),
+                          place="base block / root key") from e
+
+
+def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
+    """The programs a hive lists, as one Windows snapshot."""
+    path = Path(path)
+    hive, head = _open(path)
+    digest = hashlib.sha256(head[:512] + path.name.encode()).hexdigest()[:16]
+    snap = Snapshot(host=Host(host_id=f"hive-{digest}", institution=institution,
+                              platform="windows", os_name="Windows",
+                              sources=("registry",)))
+    found = 0
+    for keypath, source, arch in LOCATIONS:
+        key = _find(hive.root, keypath, snap, path.name)
+        if key is None:
+            continue
+        found += 1
+        fields = AMCACHE_VALUES if source == "registry:amcache" else UNINSTALL_VALUES
+        for place, sub in _subkeys(key, keypath, snap, path.name):
+            _entry(snap, sub, place, source, arch, fields)
+    if not found:
+        snap.skip("registry", "no Uninstall or InventoryApplication key in this hive",
+                  f"{path.name}:/")
+    logger.info("%s: %d programs, %d skipped", path, len(snap.software), len(snap.skipped))
+    return snap
+
+
+def _find(root: Any, keypath: tuple[str, ...], snap: Snapshot, fname: str) -> Any:
+    key = root
+    for part in keypath:
+        try:
+            key = key.get_subkey(part, raise_on_missing=False)
+        except Exception as e:  # corrupt subkey list
+            snap.skip("registry", f"unreadable key: {type(e).__name__}: {e}",
+                      f"{fname}:/{'/'.join(keypath)}")
+            return None
+        if key is None:
+            return None
+    return key
+
+
+def _subkeys(key: Any, keypath: tuple[str, ...], snap: Snapshot,
+             fname: str) -> Iterator[tuple[str, Any]]:
+    base = f"{fname}:/{'/'.join(keypath)}"
+    it = key.iter_subkeys()
+    for n in range(MAX_ENTRIES + 1):
+        try:
+            sub = next(it)
+        except StopIteration:
+            return
+        except Exception as e:  # a corrupt list entry ends the list: keep what was read
+            snap.skip("registry", f"subkey list unreadable after {n} entries: "
+                      f"{type(e).__name__}: {e}", base)
+            return
+        if n == MAX_ENTRIES:
+            snap.skip("registry", f"more than {MAX_ENTRIES} entries; the rest not read", base)
+            return
+        yield f"{base}/{clip(sub.name) or '?'}", sub
+
+
+def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
+           fields: dict[str, str]) -> None:
+    try:
+        values = {str(v.name).casefold(): v.value for v in sub.iter_values(trim_values=False)}
+    except Exception as e:  # noqa: BLE001 - one corrupt entry must not lose the others
+        snap.skip(source, f"unreadable values: {type(e).__name__}: {e}", place)
+        return
+    row: dict[str, Any] = {}
+    for vname, field in fields.items():
+        val = values.get(vname)
+        if isinstance(val, bytes):
+            val = val.decode("utf-16-le", "replace").rstrip("\0")
+        row[field] = clip(val)
+    if not row.get("uninstall") and "quietuninstallstring" in values and "uninstall" in row:
+        row["uninstall"] = clip(values["quietuninstallstring"])
+    if not row.get("name"):
+        logger.debug("%s: no display name (hidden component), not a listed program", place)
+        return
+    snap.add_software(source=source, location=place, package_type="windows", arch=arch,
+                      **{k: v for k, v in row.items() if v is not None})

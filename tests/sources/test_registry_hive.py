@@ -1,0 +1,157 @@
+"""Windows registry hive importer, on hives written by tests/sources/fixtures/regf_writer.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+from pathlib import Path
+
+import pytest
+
+from kitvet.errors import SourceError
+from kitvet.sources.registry_hive import RegistryHiveImporter, read_hive
+
+_spec = importlib.util.spec_from_file_location(
+    "kitvet_test_regf_writer", Path(__file__).parent / "fixtures" / "regf_writer.py")
+regf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(regf)
+
+UNINSTALL = ("Microsoft", "Windows", "CurrentVersion", "Uninstall")
+KES = {
+    "DisplayName": "Kaspersky Endpoint Security for Windows",
+    "DisplayVersion": "11.11.0.452",
+    "Publisher": "AO Kaspersky Lab",
+    "InstallLocation": "C:\\Program Files (x86)\\Kaspersky Lab\\KES.11.11.0\\",
+    "UninstallString": "MsiExec.exe /I{4A5D3F58-7D0B-4A7C-9A1B-2C2B1C7D3E11}",
+    "EstimatedSize": 512000,
+}
+
+
+def software_hive(tmp_path: Path) -> Path:
+    tree = regf.uninstall_tree({"{4A5D3F58-7D0B-4A7C-9A1B-2C2B1C7D3E11}": KES},
+                               prefix=("WOW6432Node",) + UNINSTALL)
+    tree.update(regf.uninstall_tree({
+        "7-Zip": {"DisplayName": "7-Zip 23.01 (x64)", "DisplayVersion": "23.01",
+                  "Publisher": "Igor Pavlov", "UninstallString": "C:\\Program Files\\7-Zip\\Uninstall.exe"},
+        "KB5034441": {"ParentKeyName": "OperatingSystem"},  # no DisplayName: not a program
+    }, prefix=UNINSTALL))
+    return regf.write_hive(tmp_path / "SOFTWARE", tree,
+                           file_name="emRoot\\System32\\Config\\SOFTWARE")
+
+
+def test_software_hive_reads_both_views_and_flags_the_32_bit_one(tmp_path):
+    snap = read_hive(software_hive(tmp_path))
+    rows = {r["name"]: r for r in snap.software}
+    assert set(rows) == {"Kaspersky Endpoint Security for Windows", "7-Zip 23.01 (x64)"}
+    kes = rows["Kaspersky Endpoint Security for Windows"]
+    assert kes["publisher"] == "AO Kaspersky Lab"
+    assert kes["version"] == "11.11.0.452"
+    assert kes["path"].endswith("KES.11.11.0\\")
+    assert kes["uninstall"].startswith("MsiExec.exe /I{4A5D3F58")
+    assert kes["package_type"] == "windows" and kes["arch"] == "x86"
+    assert kes["location"] == ("SOFTWARE:/WOW6432Node/Microsoft/Windows/CurrentVersion/Uninstall/"
+                               "{4A5D3F58-7D0B-4A7C-9A1B-2C2B1C7D3E11}")
+    assert rows["7-Zip 23.01 (x64)"]["arch"] is None
+    assert snap.host.platform == "windows"
+    assert snap.skipped == []
+
+
+def test_ntuser_hive_per_user_programs(tmp_path):
+    tree = regf.uninstall_tree({"ZoomUMX": {
+        "DisplayName": "Zoom", "DisplayVersion": "5.9.3 (3169)",
+        "Publisher": "Zoom Video Communications, Inc.",
+        "QuietUninstallString": "\"C:\\Users\\a\\AppData\\Roaming\\Zoom\\uninstall\\Installer.exe\" /q",
+    }}, prefix=("SOFTWARE",) + UNINSTALL)  # real NTUSER hives spell it SOFTWARE
+    snap = read_hive(regf.write_hive(tmp_path / "NTUSER.DAT", tree))
+    (row,) = snap.software
+    assert row["source"] == "registry:uninstall-user"
+    assert row["publisher"] == "Zoom Video Communications, Inc."
+    assert row["uninstall"].endswith("Installer.exe\" /q")
+    assert row["location"].startswith("NTUSER.DAT:/Software/Microsoft/")
+
+
+def test_amcache_inventory_application(tmp_path):
+    tree = {"Root": {"InventoryApplication": {"0000abcd": {"@values": {
+        "Name": "Kaspersky Endpoint Security for Windows", "Version": "11.11.0.452",
+        "Publisher": "AO Kaspersky Lab", "RootDirPath": "C:\\Program Files (x86)\\Kaspersky Lab",
+        "Source": "AddRemoveProgram"}}}}}
+    snap = read_hive(regf.write_hive(tmp_path / "Amcache.hve", tree, root_name="{11517B7C}"))
+    (row,) = snap.software
+    assert row["source"] == "registry:amcache"
+    assert (row["name"], row["publisher"]) == ("Kaspersky Endpoint Security for Windows",
+                                               "AO Kaspersky Lab")
+    assert row["path"] == "C:\\Program Files (x86)\\Kaspersky Lab"
+
+
+def test_detected_by_regf_magic_whatever_the_name(tmp_path):
+    p = software_hive(tmp_path)
+    renamed = p.rename(tmp_path / "export.bin")
+    imp = RegistryHiveImporter()
+    assert imp.detect(renamed, renamed.read_bytes()[:65536])
+    assert not imp.detect(tmp_path, b"")
+
+
+def test_non_ascii_key_and_value_names_survive(tmp_path):
+    tree = regf.uninstall_tree({"Программа": {"DisplayName": "Антивирус Касперского",
+                                              "Publisher": "АО Лаборатория Касперского"}},
+                               prefix=UNINSTALL)
+    (row,) = read_hive(regf.write_hive(tmp_path / "SOFTWARE", tree)).software
+    assert row["name"] == "Антивирус Касперского"
+    assert row["location"].endswith("/Uninstall/Программа")
+
+
+def test_hostile_values_are_bounded_and_control_characters_dropped(tmp_path):
+    tree = regf.uninstall_tree({"X": {"DisplayName": "=cmd|' /C calc'!A0\x07\r\n" + "A" * 9000,
+                                      "DisplayVersion": 42}}, prefix=UNINSTALL)
+    (row,) = read_hive(regf.write_hive(tmp_path / "SOFTWARE", tree)).software
+    assert len(row["name"]) <= 4096
+    assert "\x07" not in row["name"] and "\n" not in row["name"]
+    assert row["version"] == "42"  # a DWORD where a string was expected
+
+
+def test_a_corrupt_entry_is_skipped_and_the_good_ones_kept(tmp_path):
+    tree = regf.uninstall_tree({"Good": {"DisplayName": "Good App"},
+                                "Bad": {"DisplayName": "Bad App"}}, prefix=UNINSTALL)
+    data = bytearray(regf.hive_bytes(tree))
+    i = data.index("Bad App".encode("utf-16-le"))
+    # find the vk cell pointing at that data and break its signature
+    vk = data.index(b"vk\x0b\x00", 4096)  # name "DisplayName" (11 bytes)
+    while struct.unpack_from("<I", data, vk + 8)[0] + 4096 + 4 != i:
+        vk = data.index(b"vk\x0b\x00", vk + 2)
+    data[vk:vk + 2] = b"XX"
+    p = tmp_path / "SOFTWARE"
+    p.write_bytes(bytes(data))
+    snap = read_hive(p)
+    assert [r["name"] for r in snap.software] == ["Good App"]
+
+
+@pytest.mark.parametrize("content,place", [
+    (b"", "offset 0"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 5000, "offset 0"),
+    (b"regf" + b"\xff" * 100, "base block / root key"),
+])
+def test_not_a_hive_or_cut_short_is_one_clear_error(tmp_path, content, place):
+    p = tmp_path / "bad.hve"
+    p.write_bytes(content)
+    with pytest.raises(SourceError) as e:
+        read_hive(p)
+    assert e.value.file == str(p) and e.value.place == place
+
+
+def test_truncated_hive_keeps_what_can_be_read_or_fails_clearly(tmp_path):
+    data = software_hive(tmp_path).read_bytes()
+    for cut in (4096 + 40, 4096 + 600, len(data) // 2, len(data) - 100):
+        p = tmp_path / f"cut{cut}"
+        p.write_bytes(data[:cut])
+        try:
+            snap = read_hive(p)
+        except SourceError as e:
+            assert e.file == str(p)
+        else:
+            assert len(snap.software) <= 2
+
+
+def test_hive_without_program_lists_says_so(tmp_path):
+    snap = read_hive(regf.write_hive(tmp_path / "SYSTEM", {"ControlSet001": {}}))
+    assert snap.software == []
+    assert "no Uninstall" in snap.skipped[0].reason
