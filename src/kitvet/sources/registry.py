@@ -18,6 +18,7 @@ IMPORTERS: dict[str, str] = {
     "kitvet": "kitvet.sources.kitvet_json:KitvetJsonImporter",
     "nmap": "kitvet.sources.nmap:NmapImporter",
     "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
+    "macos-apps": "kitvet.sources.macos_apps:MacosAppsImporter",
 }
 
 HEAD_BYTES = 65536

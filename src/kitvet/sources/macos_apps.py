@@ -1,0 +1,145 @@
+"""macOS application bundles: a folder of ``.app`` bundles (e.g. a copy of /Applications).
+
+Each bundle's ``Contents/Info.plist`` (XML or binary, read with :mod:`plistlib`) gives a
+software row: name (CFBundleDisplayName, else CFBundleName, else the bundle's folder name),
+version (CFBundleShortVersionString, else CFBundleVersion), bundle id (CFBundleIdentifier),
+publisher (the holder named in NSHumanReadableCopyright, when there is one), path, package
+type ``macos``. Folders are searched a few levels deep (``Utilities/``) but never inside a
+bundle. A bundle whose plist is missing, corrupt or hostile is skipped with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import plistlib
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
+from kitvet.sources.interface import Importer
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "macos-apps"
+#: Largest Info.plist read (real ones are a few KiB).
+MAX_PLIST_BYTES = 4 << 20
+#: How deep below the given folder bundles are looked for.
+MAX_DEPTH = 3
+MAX_BUNDLES = 100_000
+MAX_TEXT = 4096
+_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_COPYRIGHT_NOISE = re.compile(
+    r"(copyright|\(c\)|©|all rights reserved\.?|\b(19|20)\d\d\b(\s*[-–,]\s*(19|20)?\d\d\b)*)",
+    re.IGNORECASE)
+
+
+def clip(value: Any) -> str | None:
+    """Plist text bounded in size and stripped of control characters (None if empty)."""
+    if value is None or isinstance(value, (dict, list, bytes, bool)):
+        return None
+    text = str(value)[:MAX_TEXT]
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # non-UTF-8 paths
+    text = _CTRL.sub("", text).strip()
+    return text or None
+
+
+def copyright_holder(text: str | None) -> str | None:
+    """The organisation a copyright line names: '© 2023 AO Kaspersky Lab.' -> 'AO Kaspersky Lab'."""
+    if not text:
+        return None
+    holder = _COPYRIGHT_NOISE.sub(" ", text)
+    holder = re.sub(r"\s+", " ", holder).strip(" .,;:-–")
+    if not holder or len(holder) > 120 or not re.search(r"[^\W\d_]", holder):
+        return None
+    return holder
+
+
+class MacosAppsImporter(Importer):
+    """Reads a folder of macOS .app bundles."""
+
+    name = "macos-apps"
+    description = "folder of macOS .app bundles (copy of /Applications): Info.plist"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        if path.suffix == ".app" and path.is_dir():
+            return True
+        if not path.is_dir():
+            return False
+        try:
+            return any(p.suffix == ".app" and p.is_dir() for _, p in zip(range(500), path.iterdir()))
+        except OSError:
+            return False
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        return [read_apps(path, institution=institution)]
+
+
+def _bundles(root: Path, depth: int = 0) -> Iterator[Path]:
+    if root.suffix == ".app":
+        yield root
+        return
+    if depth > MAX_DEPTH:
+        return
+    try:
+        entries = sorted(root.iterdir())
+    except OSError as e:
+        logger.warning("%s: cannot list: %s", root, e.strerror or e)
+        return
+    for p in entries:
+        if p.is_symlink() or not p.is_dir():
+            continue
+        yield from _bundles(p, depth + 1)
+
+
+def read_apps(path: Path, *, institution: str | None = None) -> Snapshot:
+    """Every bundle under ``path`` (a folder of bundles, or one bundle) as one macOS snapshot."""
+    path = Path(path)
+    if not path.is_dir():
+        raise SourceError("not a folder of .app bundles", file=str(path))
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    snap = Snapshot(host=Host(host_id=f"macos-{digest}", institution=institution,
+                              platform="macos", os_name="macOS", sources=(SOURCE,)))
+    base = path.parent
+    for n, bundle in enumerate(_bundles(path)):
+        if n >= MAX_BUNDLES:
+            snap.skip(SOURCE, f"more than {MAX_BUNDLES} bundles; the rest not read", str(path))
+            break
+        _bundle(snap, bundle, clip(bundle.relative_to(base).as_posix()) or "?")
+    return snap
+
+
+def _load_plist(plist: Path) -> dict[str, Any]:
+    size = plist.stat().st_size
+    if size > MAX_PLIST_BYTES:
+        raise ValueError(f"Info.plist of {size} bytes is larger than the {MAX_PLIST_BYTES} read")
+    with plist.open("rb") as fh:
+        data = plistlib.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"Info.plist holds a {type(data).__name__}, not a dictionary")
+    return data
+
+
+def _bundle(snap: Snapshot, bundle: Path, rel: str) -> None:
+    plist = bundle / "Contents" / "Info.plist"
+    location = f"{rel}/Contents/Info.plist"
+    if not plist.is_file():
+        snap.skip(SOURCE, "bundle without Contents/Info.plist", rel)
+        return
+    try:
+        info = _load_plist(plist)
+    except Exception as e:  # noqa: BLE001 - plistlib raises many types on corrupt input
+        snap.skip(SOURCE, f"unreadable Info.plist: {type(e).__name__}: {clip(e) or ''}",
+                  location)
+        return
+    name = clip(info.get("CFBundleDisplayName")) or clip(info.get("CFBundleName")) \
+        or clip(bundle.stem)
+    snap.add_software(
+        source=SOURCE, location=location, name=name,
+        version=clip(info.get("CFBundleShortVersionString")) or clip(info.get("CFBundleVersion")),
+        bundle_id=clip(info.get("CFBundleIdentifier")),
+        publisher=copyright_holder(clip(info.get("NSHumanReadableCopyright"))),
+        path=clip(str(bundle)), package_type="macos",
+    )

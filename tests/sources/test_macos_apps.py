@@ -1,0 +1,132 @@
+"""macOS .app bundle importer: XML and binary Info.plist, nesting, hostile bundles."""
+
+from __future__ import annotations
+
+import os
+import plistlib
+from pathlib import Path
+
+import pytest
+
+from kitvet.errors import SourceError
+from kitvet.sources.macos_apps import MacosAppsImporter, copyright_holder, read_apps
+
+
+def make_app(folder: Path, name: str, info: dict | bytes, *, fmt=plistlib.FMT_XML) -> Path:
+    contents = folder / f"{name}.app" / "Contents"
+    contents.mkdir(parents=True)
+    data = info if isinstance(info, bytes) else plistlib.dumps(info, fmt=fmt)
+    (contents / "Info.plist").write_bytes(data)
+    return contents.parent
+
+
+@pytest.fixture
+def applications(tmp_path):
+    apps = tmp_path / "Applications"
+    make_app(apps, "Kaspersky Internet Security", {
+        "CFBundleName": "Kaspersky Internet Security", "CFBundleIdentifier": "com.kaspersky.kav",
+        "CFBundleShortVersionString": "21.0.15", "CFBundleVersion": "21.0.15.519",
+        "NSHumanReadableCopyright": "© 2021 AO Kaspersky Lab. All Rights Reserved."})
+    make_app(apps, "Firefox", {
+        "CFBundleName": "Firefox", "CFBundleDisplayName": "Firefox",
+        "CFBundleIdentifier": "org.mozilla.firefox", "CFBundleShortVersionString": "124.0.1"},
+        fmt=plistlib.FMT_BINARY)
+    make_app(apps / "Utilities", "Console", {"CFBundleIdentifier": "com.apple.Console",
+                                             "CFBundleVersion": "1.1"})
+    return apps
+
+
+def test_every_bundle_becomes_a_macos_software_row(applications):
+    snap = read_apps(applications)
+    rows = {r["bundle_id"]: r for r in snap.software}
+    assert set(rows) == {"com.kaspersky.kav", "org.mozilla.firefox", "com.apple.Console"}
+    kav = rows["com.kaspersky.kav"]
+    assert (kav["name"], kav["version"]) == ("Kaspersky Internet Security", "21.0.15")
+    assert kav["publisher"] == "AO Kaspersky Lab"
+    assert kav["package_type"] == "macos"
+    assert kav["location"] == "Applications/Kaspersky Internet Security.app/Contents/Info.plist"
+    assert rows["org.mozilla.firefox"]["version"] == "124.0.1"  # binary plist
+    console = rows["com.apple.Console"]
+    assert (console["name"], console["version"]) == ("Console", "1.1")  # folder name, CFBundleVersion
+    assert snap.host.platform == "macos"
+
+
+def test_detects_a_folder_of_bundles_and_a_single_bundle(applications, tmp_path):
+    imp = MacosAppsImporter()
+    assert imp.detect(applications, b"")
+    assert imp.detect(applications / "Firefox.app", b"")
+    (tmp_path / "empty").mkdir()
+    assert not imp.detect(tmp_path / "empty", b"")
+    assert [r["name"] for r in read_apps(applications / "Firefox.app").software] == ["Firefox"]
+
+
+def test_bundles_inside_bundles_are_not_listed(applications):
+    make_app(applications / "Firefox.app" / "Contents" / "MacOS", "Helper", {"CFBundleName": "H"})
+    assert "H" not in [r["name"] for r in read_apps(applications).software]
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"", "unreadable Info.plist"),
+    (b"\x00\x01binary junk\xff\xfe", "unreadable Info.plist"),
+    (b'<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+     b"<plist><dict><key>CFBundleName</key><string>&b;</string></dict></plist>",
+     "unreadable Info.plist"),
+    (plistlib.dumps(["not", "a", "dict"]), "not a dictionary"),
+    (plistlib.dumps({"CFBundleName": "A"})[:60], "unreadable Info.plist"),
+])
+def test_bad_plists_are_skipped_and_the_good_bundles_kept(applications, content, reason):
+    make_app(applications, "Broken", content)
+    snap = read_apps(applications)
+    assert len(snap.software) == 3
+    (skip,) = snap.skipped
+    assert reason in skip.reason
+    assert skip.location == "Applications/Broken.app/Contents/Info.plist"
+
+
+def test_bundle_without_info_plist_is_skipped(applications):
+    (applications / "Empty.app").mkdir()
+    snap = read_apps(applications)
+    assert snap.skipped[0].reason == "bundle without Contents/Info.plist"
+
+
+def test_hostile_values_are_bounded(applications):
+    make_app(applications, "Evil", {"CFBundleName": "<img src=x onerror=alert(1)>\x07" + "A" * 10000,
+                                    "CFBundleIdentifier": {"nested": "dict"},
+                                    "CFBundleShortVersionString": 5}, fmt=plistlib.FMT_BINARY)
+    (row,) = [r for r in read_apps(applications).software if r["name"].startswith("<img")]
+    assert len(row["name"]) <= 4096 and "\x07" not in row["name"]
+    assert row["bundle_id"] is None and row["version"] == "5"
+
+
+def test_oversized_plist_is_skipped(applications):
+    app = make_app(applications, "Huge", {"CFBundleName": "Huge"})
+    with (app / "Contents" / "Info.plist").open("ab") as fh:
+        fh.truncate(5 << 20)
+    snap = read_apps(applications)
+    assert "larger than" in snap.skipped[0].reason
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs byte file names")
+def test_non_utf8_bundle_name(applications):
+    raw = os.fsencode(applications) + b"/Caf\xe9.app/Contents"
+    os.makedirs(raw)
+    with open(raw + b"/Info.plist", "wb") as fh:
+        fh.write(plistlib.dumps({"CFBundleIdentifier": "com.example.cafe"}))
+    (row,) = [r for r in read_apps(applications).software if r["bundle_id"] == "com.example.cafe"]
+    assert row["name"] == "Caf\ufffd"
+    row["location"].encode("utf-8")  # writable as JSON text
+
+
+def test_not_a_folder_is_a_clear_error(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(SourceError):
+        read_apps(f)
+
+
+def test_copyright_holder_extraction():
+    assert copyright_holder("Copyright © 2009-2023 Mozilla Corporation") == "Mozilla Corporation"
+    assert copyright_holder("(c) 2020, 2021 Zoom Video Communications, Inc. All rights reserved.") \
+        == "Zoom Video Communications, Inc"
+    assert copyright_holder("© 2023") is None
+    assert copyright_holder(None) is None
