@@ -1,0 +1,225 @@
+"""Policy profiles: an organisation's rules that turn assertions into a status.
+
+A profile is a YAML or TOML file (format in ``docs/policy.md``)::
+
+    kitvet_profile: "1.0"
+    name: eu-institutions
+    statuses: {confirmed-malicious-version: ban, warning: monitor, ...}  # kind -> status
+    unverified_max: monitor          # most severe status an unverified assertion can give
+    trust: {jurisdictions: ["*"], authorities: ["*"]}   # who is listened to at all
+    ignore: [{authorities: [us-fcc], reason: "..."}]     # listened to, then set aside
+    rules:                           # first match wins; may set or cap the status
+      - {name: us-informs, match: {jurisdictions: [US]}, at_most: monitor, reason: "..."}
+    deadlines: {ban: {identify: 30, plan: 60, remove: 90}}  # days, per status
+
+Exculpatory assertions (``no-evidence-found``, ``cleared``) never lower a status; they are
+always returned beside the accusations in :attr:`Verdict.exculpatory`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from kitvet.errors import PolicyError
+from kitvet.model.risk import ASSERTION_KINDS, EXCULPATORY_KINDS, STATUSES, status_rank
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FORMAT_VERSION = "1.0"
+_ACCUSING = tuple(k for k in ASSERTION_KINDS if k not in EXCULPATORY_KINDS)
+_MATCH_KEYS = {"kinds", "jurisdictions", "authorities", "verified"}
+_RULE_KEYS = {"name", "match", "status", "at_most", "deadlines", "reason", "allow_unverified"}
+_TOP_KEYS = {
+    "kitvet_profile", "name", "description", "statuses", "unverified_max", "default_status",
+    "trust", "ignore", "rules", "deadlines",
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which assertions a rule or ignore entry applies to (empty = any; ``*`` = any)."""
+
+    kinds: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    authorities: tuple[str, ...] = ()
+    verified: bool | None = None
+
+    def applies(self, a: Any) -> bool:
+        """True if assertion ``a`` matches every given criterion."""
+        return (
+            _among(a.kind, self.kinds)
+            and _among(a.jurisdiction, self.jurisdictions)
+            and _among(a.authority_id, self.authorities)
+            and (self.verified is None or a.verified == self.verified)
+        )
+
+    def describe(self) -> str:
+        """Human summary, e.g. ``jurisdiction US, kind removal-order``."""
+        parts = []
+        for label, vals in (("kind", self.kinds), ("jurisdiction", self.jurisdictions),
+                            ("authority", self.authorities)):
+            if vals and "*" not in vals:
+                parts.append(f"{label} {'/'.join(vals)}")
+        if self.verified is not None:
+            parts.append("verified" if self.verified else "unverified")
+        return ", ".join(parts) or "any assertion"
+
+
+def _among(value: str | None, allowed: tuple[str, ...]) -> bool:
+    if not allowed or "*" in allowed:
+        return True
+    return value is not None and value.lower() in {x.lower() for x in allowed}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ordered rule: for matching assertions, set (``status``) and/or cap (``at_most``)."""
+
+    name: str
+    match: Match
+    status: str | None = None
+    at_most: str | None = None
+    deadlines: Mapping[str, int] | None = None
+    reason: str | None = None
+    allow_unverified: bool = False
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Assertions a profile sets aside, with the reason shown to reviewers."""
+
+    match: Match
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """A parsed, validated profile file."""
+
+    name: str
+    description: str | None
+    statuses: Mapping[str, str]
+    unverified_max: str
+    default_status: str
+    trust: Match
+    ignore: tuple[Ignore, ...]
+    rules: tuple[Rule, ...]
+    deadlines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    origin: str | None = None
+
+
+def _err(msg: str, file: str, place: str) -> PolicyError:
+    return PolicyError(msg, file=file, place=place)
+
+
+def _status(v: Any, file: str, place: str) -> str:
+    if v not in STATUSES:
+        raise _err(f"{v!r} is not a status ({', '.join(STATUSES)})", file, place)
+    return str(v)
+
+
+def _strs(v: Any, file: str, place: str) -> tuple[str, ...]:
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise _err("must be a list of strings", file, place)
+    return tuple(v)
+
+
+def _match(d: Any, file: str, place: str) -> Match:
+    if d is None:
+        return Match()
+    if not isinstance(d, dict):
+        raise _err("must be a mapping (kinds, jurisdictions, authorities, verified)", file, place)
+    unknown = set(d) - _MATCH_KEYS
+    if unknown:
+        raise _err(f"unknown field {sorted(unknown)[0]!r}", file, place)
+    kinds = _strs(d.get("kinds", []), file, f"{place}.kinds")
+    for i, k in enumerate(kinds):
+        if k != "*" and k not in ASSERTION_KINDS:
+            raise _err(f"{k!r} is not an assertion kind", file, f"{place}.kinds[{i}]")
+    verified = d.get("verified")
+    if verified is not None and not isinstance(verified, bool):
+        raise _err("must be true or false", file, f"{place}.verified")
+    return Match(
+        kinds=kinds,
+        jurisdictions=_strs(d.get("jurisdictions", []), file, f"{place}.jurisdictions"),
+        authorities=_strs(d.get("authorities", []), file, f"{place}.authorities"),
+        verified=verified,
+    )
+
+
+def _deadlines(d: Any, file: str, place: str) -> dict[str, int]:
+    if not isinstance(d, dict):
+        raise _err("must be a mapping of step -> days", file, place)
+    for k, v in d.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise _err(f"{v!r} is not a number of days", file, f"{place}.{k}")
+    return {str(k): int(v) for k, v in d.items()}
+
+
+def _rule(d: Any, i: int, file: str) -> Rule:
+    place = f"rules[{i}]"
+    if not isinstance(d, dict):
+        raise _err("must be a mapping", file, place)
+    unknown = set(d) - _RULE_KEYS
+    if unknown:
+        raise _err(f"unknown field {sorted(unknown)[0]!r}", file, place)
+    if "status" not in d and "at_most" not in d:
+        raise _err("a rule needs 'status' or 'at_most'", file, place)
+    return Rule(
+        name=str(d.get("name") or f"rule {i + 1}"),
+        match=_match(d.get("match"), file, f"{place}.match"),
+        status=_status(d["status"], file, f"{place}.status") if "status" in d else None,
+        at_most=_status(d["at_most"], file, f"{place}.at_most") if "at_most" in d else None,
+        deadlines=_deadlines(d["deadlines"], file, f"{place}.deadlines") if "deadlines" in d else None,
+        reason=d.get("reason"),
+        allow_unverified=bool(d.get("allow_unverified", False)),
+    )
+
+
+def parse_profile(doc: Any, *, file: str) -> ProfileSpec:
+    """Validate a parsed profile document; errors name the file and place."""
+    if not isinstance(doc, dict):
+        raise _err("a profile must be a mapping", file, "(top)")
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise _err(f"unknown field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_TOP_KEYS))})",
+                   file, sorted(unknown)[0])
+    if not isinstance(doc.get("name"), str) or not doc["name"]:
+        raise _err("a profile needs a name", file, "name")
+    raw = doc.get("statuses") or {}
+    if not isinstance(raw, dict):
+        raise _err("must be a mapping of assertion kind -> status", file, "statuses")
+    statuses = {}
+    for k, v in raw.items():
+        if k not in _ACCUSING:
+            raise _err(f"{k!r} is not an accusing assertion kind ({', '.join(_ACCUSING)})",
+                       file, f"statuses.{k}")
+        statuses[k] = _status(v, file, f"statuses.{k}")
+    missing = [k for k in _ACCUSING if k not in statuses]
+    if missing:
+        raise _err(f"no status for {', '.join(missing)}", file, "statuses")
+    ignores = []
+    for i, d in enumerate(doc.get("ignore") or []):
+        if not isinstance(d, dict) or not d.get("reason"):
+            raise _err("an ignore entry needs a reason", file, f"ignore[{i}]")
+        m = _match({k: v for k, v in d.items() if k != "reason"}, file, f"ignore[{i}]")
+        ignores.append(Ignore(m, str(d["reason"])))
+    return ProfileSpec(
+        name=doc["name"],
+        description=doc.get("description"),
+        statuses=statuses,
+        unverified_max=_status(doc.get("unverified_max", "monitor"), file, "unverified_max"),
+        default_status=_status(doc.get("default_status", "allow"), file, "default_status"),
+        trust=_match(doc.get("trust"), file, "trust"),
+        ignore=tuple(ignores),
+        rules=tuple(_rule(d, i, file) for i, d in enumerate(doc.get("rules") or [])),
+        deadlines={
+            _status(k, file, f"deadlines.{k}"): _deadlines(v, file, f"deadlines.{k}")
+            for k, v in (doc.get("deadlines") or {}).items()
+        },
+        origin=file,
+    )

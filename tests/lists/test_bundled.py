@@ -1,0 +1,101 @@
+"""The bundled list: signed, verified on load, and carrying its sources."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kitvet.lists import SignatureError, bundled, bundled_paths, load_list, load_lists
+from kitvet.lists.signing import default_key_locations
+
+
+@pytest.fixture(scope="module")
+def core():
+    return bundled().lists[0]
+
+
+def test_bundled_list_is_signed_by_the_shipped_key(core) -> None:
+    assert core.name == "kitvet-core"
+    shipped = {p.stem for p in default_key_locations()[0].glob("*.pub")}
+    assert core.signed_by in shipped
+
+
+def test_one_byte_change_to_bundled_list_is_refused(tmp_path: Path) -> None:
+    src = bundled_paths()[0]
+    dst = tmp_path / src.name
+    data = bytearray(src.read_bytes())
+    i = data.index(b"5.6.1")
+    data[i + 4] = ord("2")  # 5.6.1 -> 5.6.2
+    dst.write_bytes(bytes(data))
+    shutil.copy(src.with_name(src.name + ".sig"), tmp_path)
+    with pytest.raises(SignatureError, match="kitvet-core.yaml: signature .* does not verify"):
+        load_list(dst, trusted_keys=default_key_locations()[:1])
+    # the untouched copy verifies, so the refusal is due to the change
+    shutil.copy(src, dst)
+    assert load_list(dst, trusted_keys=default_key_locations()[:1]).signed_by
+
+
+@pytest.mark.parametrize(
+    "subject_id",
+    ["kaspersky-lab", "huawei", "zte", "hytera", "hikvision", "dahua",
+     "xz-utils-backdoor-2024", "3cx-desktopapp-2023", "eicar-test-file"],
+)
+def test_required_subjects_are_sourced(core, subject_id: str) -> None:
+    s = core.subject(subject_id)
+    assert s is not None and s.identifiers and s.assertions
+    for a in s.assertions:
+        assert a.source and a.jurisdiction and a.authority_id, (subject_id, a.instrument)
+    for i in s.identifiers:
+        assert i.source, (subject_id, i.value)
+
+
+def test_kaspersky_carries_the_resolution_and_both_commission_answers(core) -> None:
+    k = core.subject("kaspersky-lab")
+    kinds = [(a.authority_id, a.kind) for a in k.assertions]
+    assert ("eu-parliament", "named-in-resolution") in kinds
+    answers = [a for a in k.assertions if a.kind == "no-evidence-found"]
+    assert {a.citation for a in answers} == {"answer to P-000603/2018", "answer to P-001206/2019"}
+    # the undated answer keeps its date note rather than an invented date
+    undated = [a for a in answers if a.date is None]
+    assert undated and undated[0].date_note
+    # the unverified 2024 FCC expansion is carried as unverified
+    assert any(not a.verified for a in k.assertions if a.authority_id == "us-fcc")
+
+
+def test_xz_identifiers_cover_each_ecosystem(core) -> None:
+    xz = core.subject("xz-utils-backdoor-2024")
+    by_type = {(i.value, t) for i in xz.identifiers for t in i.package_types}
+    assert {("xz-utils", "deb"), ("liblzma5", "deb"), ("xz", "rpm"), ("xz-libs", "rpm"),
+            ("xz", "apk")} <= by_type
+    assert all(i.versions == ("5.6.0", "5.6.1") for i in xz.identifiers)
+
+
+def test_3cx_versions_are_per_platform(core) -> None:
+    s = core.subject("3cx-desktopapp-2023")
+    names = [i for i in s.identifiers if i.kind == "product_name"]
+    win = next(i for i in names if i.platforms == ("windows",))
+    mac = next(i for i in names if i.platforms == ("macos",))
+    assert "18.12.416" in win.versions and "18.11.1213" not in win.versions
+    assert "18.11.1213" in mac.versions
+
+
+def test_eicar_hash(core) -> None:
+    import hashlib
+
+    eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+    ids = core.subject("eicar-test-file").identifiers
+    assert ids[0].kind == "sha256" and ids[0].value == hashlib.sha256(eicar).hexdigest()
+
+
+def test_load_lists_adds_user_lists_and_refuses_name_clash(tmp_path: Path) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    ls = load_lists([fixtures / "small.yaml"], allow_unsigned=True)
+    assert [rl.name for rl in ls.lists] == ["kitvet-core", "test-small"]
+    assert len(load_lists([fixtures / "small.yaml"], allow_unsigned=True,
+                          include_bundled=False).lists) == 1
+    from kitvet.errors import ListError
+
+    with pytest.raises(ListError, match="two lists are named 'test-small'"):
+        load_lists([fixtures / "small.yaml"] * 2, allow_unsigned=True)

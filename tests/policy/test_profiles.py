@@ -1,0 +1,119 @@
+"""Policy profiles: bundled and user profiles turn assertions into statuses, with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kitvet.errors import PolicyError
+from kitvet.lists import bundled
+from kitvet.model.risk import Assertion, Subject
+from kitvet.policy import load_profile, profile_names
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def kaspersky() -> Subject:
+    s = bundled().lists[0].subject("kaspersky-lab")
+    assert s is not None
+    return s
+
+
+def _subject(*assertions: Assertion) -> Subject:
+    return Subject(id="s", name="S", assertions=assertions)
+
+
+def _a(kind: str, jur: str = "EU", aid: str = "eu-x", verified: bool = True) -> Assertion:
+    return Assertion(authority=aid, authority_id=aid, jurisdiction=jur, kind=kind,
+                     instrument=f"{kind} instrument", date="2024-01-01", verified=verified)
+
+
+def test_bundled_profiles() -> None:
+    assert {"default", "us-federal", "eu-institutions"} <= set(profile_names())
+    assert load_profile().name == "default"
+
+
+def test_kaspersky_us_federal_bans_with_bod_deadlines(kaspersky: Subject) -> None:
+    v = load_profile("us-federal").evaluate(kaspersky)
+    assert v.status == "ban"
+    assert v.deadlines == {"identify": 30, "plan": 60, "remove": 90}
+    assert any(a.citation == "BOD 17-01" for a in v.deciding)
+    assert all(a.jurisdiction == "US" for a in v.deciding)
+    assert v.rule.startswith("us-federal: removal-order (us-dhs, BOD 17-01, 2017-09-13) → ban")
+    assert len(v.exculpatory) == 2
+
+
+def test_kaspersky_eu_institutions_reviews_and_us_only_informs(kaspersky: Subject) -> None:
+    v = load_profile("eu-institutions").evaluate(kaspersky)
+    assert v.status == "review"
+    deciding = {a.authority_id for a in v.deciding}
+    assert "eu-parliament" in deciding and "de-bsi" in deciding
+    assert not any(a.jurisdiction == "US" for a in v.deciding)
+    us = [o for o in v.outcomes if o.assertion.jurisdiction == "US"]
+    assert us and all(o.status == "monitor" for o in us)
+    assert all("us-informs" in o.reason for o in us)
+    # the Commission's answers are shown beside, whatever the status
+    assert {a.authority_id for a in v.exculpatory} == {"eu-commission"}
+
+
+def test_exculpatory_never_lowers_a_status() -> None:
+    accused = _subject(_a("confirmed-malicious-version"))
+    both = _subject(_a("confirmed-malicious-version"), _a("cleared"), _a("no-evidence-found"))
+    p = load_profile("default")
+    assert p.evaluate(accused).status == p.evaluate(both).status == "ban"
+    assert len(p.evaluate(both).exculpatory) == 2
+    only_cleared = p.evaluate(_subject(_a("cleared")))
+    assert only_cleared.status == "allow" and only_cleared.exculpatory
+
+
+def test_unverified_counts_at_most_as_monitor_unless_profile_says() -> None:
+    s = _subject(_a("confirmed-malicious-version", verified=False))
+    v = load_profile("default").evaluate(s)
+    assert v.status == "monitor" and "unverified" in v.outcomes[0].reason
+    assert load_profile(FIXTURES / "org.yaml").evaluate(s).status == "ban"
+
+
+def test_user_profile_trust_and_ignore(kaspersky: Subject) -> None:
+    v = load_profile(str(FIXTURES / "org.yaml")).evaluate(kaspersky)
+    reasons = dict((a.authority_id, why) for a, why in v.ignored)
+    assert reasons["de-bsi"] == "our own CERT reviewed the BSI warning"
+    assert "jurisdiction US is not trusted by org" in reasons["us-dhs"]
+    assert v.status == "monitor"  # only the EP resolution is left, mapped to monitor
+    assert [a.authority_id for a in v.deciding] == ["eu-parliament"]
+    assert v.deadlines == {}
+
+
+def test_toml_profile() -> None:
+    p = load_profile(FIXTURES / "org.toml")
+    assert p.name == "org-toml"
+    assert p.evaluate(_subject(_a("removal-order"))).status == "ban"
+
+
+def test_no_assertions_gives_default_status() -> None:
+    v = load_profile("default").evaluate(_subject())
+    assert v.status == "allow" and v.deciding == () and "no trusted" in v.rule
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda t: t.replace("warning: review", "warning: block"), r"org\.yaml: statuses\.warning: 'block' is not a status"),
+        (lambda t: t + "colour: red\n", r"org\.yaml: colour: unknown field 'colour'"),
+        (lambda t: t.replace("  named-in-resolution: monitor\n", ""), r"statuses: no status for named-in-resolution"),
+        (lambda t: t.replace("reason: our own", "why: our own"), r"ignore\[0\]: an ignore entry needs a reason"),
+        (lambda t: t.replace("remove: 14", "remove: soon"), r"deadlines\.ban\.remove: 'soon' is not a number of days"),
+    ],
+)
+def test_bad_profile_names_file_and_place(tmp_path: Path, edit, match: str) -> None:
+    p = tmp_path / "org.yaml"
+    p.write_text(edit((FIXTURES / "org.yaml").read_text()))
+    with pytest.raises(PolicyError, match=match):
+        load_profile(p)
+
+
+def test_unknown_profile_name() -> None:
+    with pytest.raises(PolicyError, match="unknown profile 'nope'.*default"):
+        load_profile("nope")
