@@ -162,8 +162,9 @@ def _match_hw_id(bus_label: str) -> Callable:
         out = []
         for i in idents:
             if key == i.key:
-                name = _hw_name(i.kind, key.split(":")[0]) or i.label or i.subject_name
-                out.append((i, f"{bus_label} {key} → {name}; listed for {i.subject_name}"))
+                name = _hw_name(i.kind, key.split(":")[0]) or i.label
+                named = f" → {name}" if name else ""
+                out.append((i, f"{bus_label} {key}{named} → {i.subject_name}"))
         return out
     return m
 

@@ -1,0 +1,150 @@
+"""``kitvet review`` (one-shot review of this host or of inventory files) and ``kitvet demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from kitvet.cli import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from kitvet.match import ReviewResult
+    from kitvet.model import Snapshot
+
+FAIL_ON = ("ban", "review", "monitor", "none")
+FORMATS = ("table", "json", "csv", "html", "sarif")
+
+
+def list_options(f):  # type: ignore[no-untyped-def]
+    """Options shared by every command that loads risk lists and a policy."""
+    f = click.option("--allow-unsigned", is_flag=True,
+                     help="Accept risk lists that are unsigned or whose signature does not verify.")(f)
+    f = click.option("--no-bundled", is_flag=True, help="Do not load kitvet's bundled lists.")(f)
+    f = click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+                     help="An additional risk list file (repeatable).")(f)
+    f = click.option("--profile", default="default", show_default=True,
+                     help="Policy profile: a bundled name or a profile file.")(f)
+    return f
+
+
+def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
+                          profile: str):  # type: ignore[no-untyped-def]
+    """The lists and policy a review runs under."""
+    from kitvet.lists import load_lists
+    from kitvet.policy import load_profile
+
+    lists = load_lists(list(list_paths), allow_unsigned=allow_unsigned,
+                       include_bundled=not no_bundled)
+    return lists, load_profile(profile)
+
+
+def this_host(institution: str | None = None) -> "Snapshot":
+    """Collect this machine's inventory."""
+    from kitvet.sources.local import collect
+
+    return collect(Path("/"), institution=institution)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write a report to a file atomically, or to stdout."""
+    if not output or output == "-":
+        click.echo(text, nl=False)
+        return
+    from kitvet.util import atomic_write_text
+
+    atomic_write_text(Path(output), text)
+
+
+@click.command()
+@click.argument("inventory", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@list_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="ban", show_default=True,
+              help="Exit 1 when a finding has this status or a more severe one.")
+@click.option("--input-format", help="Format of the inventory files (default: detected).")
+@click.option("--institution", help="Institution of hosts whose inventory names none.")
+def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...],
+           no_bundled: bool, allow_unsigned: bool, fmt: str, output: str | None, fail_on: str,
+           input_format: str | None, institution: str | None) -> None:
+    """Review this host (no INVENTORY) or inventory files against the risk lists.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 error.
+    """
+    from kitvet.match import review_snapshots
+    from kitvet.model.risk import status_rank
+    from kitvet.report import build, render
+
+    lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    if inventory:
+        from kitvet.sources.registry import read_paths
+
+        snaps = read_paths(list(inventory), fmt=input_format, institution=institution)
+    else:
+        snaps = [this_host(institution)]
+    result = review_snapshots(snaps, lists, policy)
+    model = build(result)
+    if fmt == "table" and not output:
+        from kitvet.report.terminal import render as render_table
+
+        click.echo(render_table(model, width=_width(), color=sys.stdout.isatty()), nl=False)
+    else:
+        write_output(render(model, fmt), output)
+    worst = model.worst()
+    if fail_on != "none" and worst and status_rank(worst) >= status_rank(fail_on):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+def _width() -> int:
+    import shutil
+
+    return max(100, shutil.get_terminal_size((160, 40)).columns)
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Where to write the reports.")
+@click.option("--profile", default="default", show_default=True, help="Policy profile.")
+@click.option("--no-host", is_flag=True, help="Review only the demo estate, not this machine.")
+def demo(out_dir: Path, profile: str, no_host: bool) -> None:
+    """Review this machine and the bundled demo estate; print a summary, write HTML/JSON reports."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from kitvet.data import demo_estate
+    from kitvet.match import review_snapshots
+    from kitvet.report import build, render
+    from kitvet.report.terminal import summary_lines
+
+    console = Console(stderr=False, highlight=False)
+    lists, policy = load_lists_and_policy((), False, False, profile)
+    snaps = demo_estate()
+    if not no_host:
+        try:
+            snaps.append(this_host("This machine"))
+        except Exception as e:  # the demo still runs on the demo estate
+            console.print(f"[yellow]this machine could not be collected: {e}[/]")
+    result = review_snapshots(snaps, lists, policy)
+    model = build(result, title="kitvet demo: this machine and the demo estate")
+    for line in summary_lines(model):
+        console.print(line)
+    for inst, counts in model.by_institution.items():
+        bar = "".join(f"[{c}]{'█' * counts.get(st, 0)}[/]" for st, c in
+                      (("ban", "red"), ("review", "yellow"), ("monitor", "cyan")))
+        console.print(f"  {inst:<34} {bar} {sum(counts.values())}")
+    console.print()
+    for f in [f for f in model.findings if f["status"] in ("ban", "review")][:12]:
+        console.print(f"  [bold]{f['status'].upper():7}[/] " + escape(
+            f"{f['hostname'] or f['host_id']}: {f['name']} {f['version'] or ''} — "
+            f"{f['explanation']}"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from kitvet.util import atomic_write_text
+
+    html_path, json_path = out_dir / "kitvet-report.html", out_dir / "kitvet-report.json"
+    atomic_write_text(html_path, render(model, "html"))
+    atomic_write_text(json_path, render(model, "json"))
+    console.print(f"\nHTML report: {html_path.resolve()}\nJSON report: {json_path.resolve()}")

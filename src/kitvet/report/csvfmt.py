@@ -1,0 +1,47 @@
+"""CSV report, safe to open in a spreadsheet.
+
+Cells that a spreadsheet would read as a formula (starting with ``= + - @``, or tab / carriage
+return, per OWASP's CSV-injection guidance) are prefixed with a single quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kitvet.report.model import ReportModel
+
+COLUMNS = (
+    "status", "institution", "hostname", "host_id", "item_type", "name", "version", "publisher",
+    "package_type", "path", "vendor_id", "product_id", "mac", "subject_id", "subject_name",
+    "rule", "explanation", "assertions", "exculpatory", "source", "location", "finding_id",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A cell value a spreadsheet will show as text, never evaluate."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _assertions(items: list[dict]) -> str:
+    return " | ".join(
+        f"{a['label']}: {a['authority']}, {a['instrument']}, {a['date'] or 'undated'}"
+        + ("" if a["verified"] else " (unverified)")
+        for a in items
+    )
+
+
+def render(model: ReportModel) -> str:
+    """The findings as CSV, one row per finding."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(COLUMNS)
+    for f in model.findings:
+        row = {**f, "assertions": _assertions(f["assertions"]),
+               "exculpatory": _assertions(f["exculpatory"])}
+        w.writerow([safe_cell(row.get(c)) for c in COLUMNS])
+    return buf.getvalue()

@@ -1,0 +1,57 @@
+"""Self-contained HTML report: no network fetches, every host-supplied string escaped.
+
+Findings are grouped by institution and status; a stacked bar chart (inline SVG) shows the
+counts per institution.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from kitvet import __version__
+from kitvet.report.model import ReportModel
+
+STATUS_ORDER = ("ban", "review", "monitor", "allow")
+STATUS_COLOR = {"ban": "#c0392b", "review": "#d68910", "monitor": "#2874a6", "allow": "#1e8449"}
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("kitvet.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(STATUS_ORDER=STATUS_ORDER, STATUS_COLOR=STATUS_COLOR, version=__version__)
+    return env
+
+
+def bar_chart(by_institution: dict[str, dict[str, int]], *, width: int = 640) -> dict:
+    """Geometry of a horizontal stacked bar chart (rendered as SVG by the template)."""
+    bar_h, gap, label_w = 22, 8, 200
+    top = max((sum(c.values()) for c in by_institution.values()), default=0) or 1
+    scale = (width - label_w - 60) / top
+    bars = []
+    for i, (name, counts) in enumerate(by_institution.items()):
+        x, segs = label_w, []
+        for st in STATUS_ORDER:
+            n = counts.get(st, 0)
+            if n:
+                segs.append({"x": x, "w": max(n * scale, 2), "status": st, "n": n,
+                             "color": STATUS_COLOR[st]})
+                x += n * scale
+        bars.append({"y": i * (bar_h + gap), "name": name, "segs": segs,
+                     "total": sum(counts.values()), "end": x})
+    return {"width": width, "height": max(len(bars), 1) * (bar_h + gap), "bar_h": bar_h,
+            "label_w": label_w, "bars": bars}
+
+
+def render(model: ReportModel) -> str:
+    """The review as one HTML page."""
+    groups: dict[str, dict[str, list]] = {}
+    for f in model.findings:
+        groups.setdefault(f["institution"] or "(no institution)", {}).setdefault(
+            f["status"], []).append(f)
+    template = _env().get_template("report.html.j2")
+    return template.render(m=model, groups=dict(sorted(groups.items())),
+                           chart=bar_chart(model.by_institution))

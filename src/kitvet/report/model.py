@@ -1,0 +1,126 @@
+"""The report model every output format renders: findings with their evidence and assertions.
+
+Built once from a :class:`~kitvet.match.ReviewResult`; reporters are small functions over it.
+Fairness is part of the model: each finding carries every accusing assertion *and* every
+exculpatory one (no evidence found, cleared) of its subject, each with authority, instrument,
+date, source and whether kitvet's authors verified it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from kitvet import __version__
+from kitvet.model.risk import Assertion, ListSet, Subject, status_rank
+
+if TYPE_CHECKING:
+    from kitvet.match import ReviewResult
+
+#: Version of the JSON report format.
+REPORT_SCHEMA_VERSION = "1.0.0"
+
+KIND_LABELS = {
+    "prohibited-by-law": "prohibited by law",
+    "removal-order": "removal order",
+    "procurement-ban": "procurement ban",
+    "high-risk-vendor": "listed as high-risk vendor",
+    "warning": "warning",
+    "named-in-resolution": "named in a resolution",
+    "confirmed-malicious-version": "confirmed malicious version",
+    "known-exploited-vulnerability": "known exploited vulnerability",
+    "no-evidence-found": "no evidence found",
+    "cleared": "cleared",
+}
+
+
+def assertion_dict(a: Assertion) -> dict[str, Any]:
+    """An assertion as plain data, with a human label for its kind."""
+    return {
+        "authority": a.authority,
+        "kind": a.kind,
+        "label": KIND_LABELS.get(a.kind, a.kind),
+        "instrument": a.instrument,
+        "date": a.date,
+        "date_note": a.date_note,
+        "scope": a.scope,
+        "reference_url": a.reference_url,
+        "source": a.source,
+        "source_quality": a.source_quality,
+        "verified": a.verified,
+        "jurisdiction": a.jurisdiction,
+    }
+
+
+@dataclass
+class ReportModel:
+    """Everything a report shows."""
+
+    generated_at: str
+    policy: str
+    lists: list[dict[str, Any]]
+    hosts: int
+    software_items: int
+    devices: int
+    findings: list[dict[str, Any]]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    title: str = "kitvet review"
+
+    @property
+    def by_status(self) -> dict[str, int]:
+        c = Counter(f["status"] for f in self.findings)
+        return {s: c.get(s, 0) for s in ("ban", "review", "monitor", "allow")}
+
+    @property
+    def by_institution(self) -> dict[str, dict[str, int]]:
+        out: dict[str, Counter] = {}
+        for f in self.findings:
+            out.setdefault(f["institution"] or "(none)", Counter())[f["status"]] += 1
+        return {k: dict(v) for k, v in sorted(out.items())}
+
+    @property
+    def hosts_with_findings(self) -> int:
+        return len({f["host_id"] for f in self.findings})
+
+    def worst(self) -> str | None:
+        """The most severe status among the findings (None if there are none)."""
+        if not self.findings:
+            return None
+        return max((f["status"] for f in self.findings), key=status_rank)
+
+
+def build(result: "ReviewResult", *, title: str = "kitvet review") -> ReportModel:
+    """The report model of a review result."""
+    lists = result.lists or ListSet()
+    subjects: dict[str, Subject] = {s.id: s for _, s in lists.subjects()}
+    findings = []
+    for row in result.findings.to_pylist():
+        subject = subjects.get(row["subject_id"])
+        accusing = [a for a in (subject.assertions if subject else ()) if not a.exculpatory]
+        exculpatory = [a for a in (subject.assertions if subject else ()) if a.exculpatory]
+        row = dict(row)
+        row["matched"] = json.loads(row["matched"]) if row.get("matched") else []
+        row["assertions"] = [assertion_dict(a) for a in accusing]
+        row["exculpatory"] = [assertion_dict(a) for a in exculpatory]
+        findings.append(row)
+    findings.sort(key=lambda f: (-status_rank(f["status"]), f["institution"] or "",
+                                 f["hostname"] or f["host_id"], f["subject_name"] or ""))
+    return ReportModel(
+        generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        policy=result.policy_name,
+        lists=[{"name": rl.name, "version": rl.version, "date": rl.date, "publisher": rl.publisher,
+                "signed_by": rl.signed_by} for rl in lists.lists],
+        hosts=len(set(result.hosts.column("host_id").to_pylist())),
+        software_items=result.software_count,
+        devices=result.device_count,
+        findings=findings,
+        skipped=[{"host_id": h, **s.to_dict()} for h, s in result.skipped],
+        title=title,
+    )
+
+
+def generator() -> str:
+    return f"kitvet {__version__}"

@@ -1,0 +1,55 @@
+"""SARIF 2.1.0 report: one rule per subject, one result per finding."""
+
+from __future__ import annotations
+
+import json
+
+from kitvet import __version__
+from kitvet.report.model import ReportModel
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"ban": "error", "review": "warning", "monitor": "note", "allow": "none"}
+
+
+def render(model: ReportModel) -> str:
+    """The findings as a SARIF 2.1.0 log."""
+    rules: dict[str, dict] = {}
+    results = []
+    for f in model.findings:
+        if f["subject_id"] not in rules:
+            accuse = "; ".join(f"{a['label']} ({a['authority']}, {a['date'] or 'undated'})"
+                               for a in f["assertions"])
+            rules[f["subject_id"]] = {
+                "id": f["subject_id"],
+                "name": f["subject_name"],
+                "shortDescription": {"text": f["subject_name"]},
+                "fullDescription": {"text": accuse or f["subject_name"]},
+                "properties": {"assertions": f["assertions"], "exculpatory": f["exculpatory"]},
+            }
+        file, _, line = (f.get("location") or f.get("source") or f["host_id"]).rpartition(":")
+        region = {"startLine": int(line)} if line.isdigit() and file else None
+        loc = {"physicalLocation": {"artifactLocation": {"uri": file if region else
+                                                          (f.get("location") or f["host_id"])}}}
+        if region:
+            loc["physicalLocation"]["region"] = region
+        loc["logicalLocations"] = [{"name": f["hostname"] or f["host_id"], "kind": "host"}]
+        results.append({
+            "ruleId": f["subject_id"],
+            "level": _LEVEL.get(f["status"], "note"),
+            "message": {"text": f"{f['status'].upper()}: {f['name']} on "
+                                f"{f['hostname'] or f['host_id']} — {f['explanation']}"},
+            "locations": [loc],
+            "partialFingerprints": {"kitvetFinding/v1": f["finding_id"]},
+            "properties": {"status": f["status"], "rule": f["rule"], "institution":
+                           f["institution"], "matched": f["matched"]},
+        })
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "kitvet", "version": __version__,
+                                "rules": list(rules.values())}},
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

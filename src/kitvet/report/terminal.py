@@ -1,0 +1,68 @@
+"""Terminal report: a summary and a table of findings (rich)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from kitvet.report.model import ReportModel
+
+STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
+
+
+def summary_lines(model: ReportModel) -> list[str]:
+    """The summary as rich-markup lines (also used by ``kitvet demo``)."""
+    s = model.by_status
+    lines = [
+        f"[bold]{escape(model.title)}[/]: {model.hosts} hosts, {model.software_items} software "
+        f"items, {model.devices} devices; policy [bold]{escape(model.policy)}[/]; lists "
+        + ", ".join(escape(f"{rl['name']} {rl['version']}") for rl in model.lists),
+        f"findings: [bold red]{s['ban']} ban[/], [yellow]{s['review']} review[/], "
+        f"[cyan]{s['monitor']} monitor[/] on {model.hosts_with_findings} hosts",
+    ]
+    if model.skipped:
+        lines.append(f"[dim]{len(model.skipped)} records skipped (see --format json)[/]")
+    return lines
+
+
+def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
+    """The review as text for a terminal."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      highlight=False)
+    for line in summary_lines(model):
+        console.print(line)
+    if model.by_institution:
+        inst = Table(title="Findings per institution", title_justify="left")
+        inst.add_column("institution")
+        for st in ("ban", "review", "monitor"):
+            inst.add_column(st, justify="right", style=STATUS_STYLE[st])
+        for name, counts in model.by_institution.items():
+            inst.add_row(escape(name), *(str(counts.get(st, 0)) for st in ("ban", "review", "monitor")))
+        console.print(inst)
+    if model.findings:
+        t = Table(title="Findings", title_justify="left", show_lines=False)
+        for col in ("status", "institution", "host", "item", "subject", "evidence", "authorities"):
+            t.add_column(col, overflow="fold")
+        for f in model.findings:
+            item = f["name"] + (f" {f['version']}" if f.get("version") else "")
+            auth = "; ".join(f"{a['label']}: {a['authority']} ({a['date'] or 'undated'})"
+                             + ("" if a["verified"] else " [unverified]")
+                             for a in f["assertions"][:3])
+            if len(f["assertions"]) > 3:
+                auth += f"; +{len(f['assertions']) - 3} more"
+            if f["exculpatory"]:
+                auth += "; beside: " + "; ".join(
+                    f"{a['label']}: {a['authority']} ({a['date'] or 'undated'})"
+                    for a in f["exculpatory"])
+            t.add_row(f"[{STATUS_STYLE.get(f['status'], '')}]{f['status']}[/]",
+                      escape(f["institution"] or ""), escape(f["hostname"] or f["host_id"]),
+                      escape(item), escape(f["subject_name"] or ""),
+                      escape(f["explanation"] or ""), escape(auth))
+        console.print(t)
+    else:
+        console.print("[green]No findings.[/]")
+    return buf.getvalue()
