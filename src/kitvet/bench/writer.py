@@ -1,0 +1,135 @@
+"""Write generated hosts into the lake batch by batch, and change some hosts afterwards."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from kitvet.bench import hardware
+from kitvet.bench.estate import (
+    GENERATOR_VERSION,
+    HostPlan,
+    ProgressFn,
+    device_table,
+    host_table,
+    plan_hosts,
+    read_manifest,
+    software_rows,
+    write_parquet,
+)
+from kitvet.bench.pool import Pool, build_pool
+from kitvet.model.inventory import DEVICE_FIELDS, SOFTWARE_FIELDS
+
+logger = logging.getLogger(__name__)
+
+COLLECTED_AT = "2026-11-02T08:00:00Z"
+CHANGED_AT = "2026-11-09T08:00:00Z"
+
+
+def lake_dirs(root: Path) -> dict[str, Path]:
+    """The lake's table folders under an estate root (created)."""
+    dirs = {t: root / "lake" / t for t in ("software", "devices", "hosts")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def write_batches(root: Path, hosts: int, seed: int, batch_hosts: int,
+                  progress: ProgressFn | None) -> dict:
+    """Generate every batch of the estate under ``root``; the manifest."""
+    pool = build_pool(seed)
+    plan = plan_hosts(hosts, seed)
+    models = hardware.hardware_models(random.Random(f"kitvet-models-{seed}"))
+    dirs = lake_dirs(root)
+    batches, sw_rows, dev_rows = [], 0, 0
+    cur_batch: list[str] = []
+    for b, start in enumerate(range(0, hosts, batch_hosts)):
+        sl = slice(start, min(start + batch_hosts, hosts))
+        batch_id = f"gen{seed}-{b:05d}"
+        rng = np.random.default_rng([seed, b, 1])
+        s, d = _write_batch(dirs, batch_id, plan, sl, pool, models, rng, COLLECTED_AT)
+        sw_rows += s
+        dev_rows += d
+        batches.append(batch_id)
+        cur_batch += [batch_id] * (sl.stop - sl.start)
+        if progress:
+            progress(sl.stop - sl.start)
+    write_parquet(pa.table({"host_id": pa.array(list(plan.host_id), pa.string()),
+                            "snapshot_id": pa.array(list(plan.snapshot_id), pa.string()),
+                            "batch_id": pa.array(cur_batch, pa.string())}),
+                  root / "lake" / "current.parquet")
+    return {"generator": "kitvet bench generate", "generator_version": GENERATOR_VERSION,
+            "hosts": hosts, "seed": seed, "batches": batches, "software_rows": sw_rows,
+            "device_rows": dev_rows, "listed_hosts": int(plan.listed.sum()),
+            "distinct_software_items": pool.table.num_rows, "changes": []}
+
+
+def _write_batch(dirs: dict[str, Path], batch_id: str, plan: HostPlan, sl: slice, pool: Pool,
+                 models: list[list[int]], rng: np.random.Generator,
+                 collected_at: str) -> tuple[int, int]:
+    cats, listed = plan.catalogue[sl], plan.listed[sl]
+    ids = pa.array(list(plan.host_id[sl]), pa.string())
+    snaps = pa.array(list(plan.snapshot_id[sl]), pa.string())
+    pos, rows = software_rows(pool, cats, listed, rng)
+    sw = pool.table.take(pa.array(rows))
+    sw = _with_ids(sw, pos, ids, snaps, SOFTWARE_FIELDS)
+    write_parquet(sw, dirs["software"] / f"{batch_id}.parquet")
+    dpos, dev = device_table(cats, listed, models, rng)
+    dev = _with_ids(dev, dpos, ids, snaps, DEVICE_FIELDS)
+    write_parquet(dev, dirs["devices"] / f"{batch_id}.parquet")
+    write_parquet(host_table(plan, sl, collected_at), dirs["hosts"] / f"{batch_id}.parquet")
+    return sw.num_rows, dev.num_rows
+
+
+def _with_ids(t: pa.Table, pos: np.ndarray, ids: pa.Array, snaps: pa.Array,
+              fields: tuple[str, ...]) -> pa.Table:
+    p = pa.array(pos)
+    cols = {"snapshot_id": snaps.take(p), "host_id": ids.take(p)}
+    return pa.table({"snapshot_id": cols["snapshot_id"],
+                     **{f: cols[f] if f in cols else t.column(f) for f in fields}})
+
+
+def apply_change(root: Path, fraction: float = 0.01, generation: int = 1) -> dict:
+    """Give ``fraction`` of the hosts a new snapshot (a new batch); the change record.
+
+    Idempotent per ``generation``: applying the same generation twice returns the first record.
+    The lake's ``current.parquet`` is rewritten to point the changed hosts at their new
+    snapshots, as the store does after an ingest.
+    """
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    manifest = read_manifest(root)
+    for ch in manifest.get("changes", []):
+        if ch["generation"] == generation:
+            return ch
+    seed, hosts = manifest["seed"], manifest["hosts"]
+    plan = plan_hosts(hosts, seed)
+    rng = np.random.default_rng([seed, generation, 7])
+    n = max(1, int(round(hosts * fraction)))
+    chosen = np.sort(rng.choice(hosts, size=n, replace=False))
+    snaps = np.array([s[:24] + f"{generation:08x}" for s in plan.snapshot_id[chosen]], dtype=object)
+    sub = HostPlan(plan.host_id[chosen], snaps, plan.catalogue[chosen],
+                   plan.institution[chosen], plan.listed[chosen])
+    batch_id = f"chg{seed}-{generation:05d}"
+    models = hardware.hardware_models(random.Random(f"kitvet-models-{seed}"))
+    s, d = _write_batch(lake_dirs(root), batch_id, sub, slice(0, n), build_pool(seed), models,
+                        rng, CHANGED_AT)
+    cur = pq.read_table(root / "lake" / "current.parquet").to_pydict()
+    where = {h: i for i, h in enumerate(cur["host_id"])}
+    for h, sid in zip(sub.host_id, snaps):
+        cur["snapshot_id"][where[h]] = sid
+        cur["batch_id"][where[h]] = batch_id
+    write_parquet(pa.table(cur), root / "lake" / "current.parquet")
+    record = {"generation": generation, "batch_id": batch_id, "hosts": n,
+              "snapshot_ids": list(snaps), "software_rows": s, "device_rows": d}
+    manifest.setdefault("changes", []).append(record)
+    tmp = root / ".estate.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(root / "estate.json")
+    return record
