@@ -172,22 +172,13 @@ def header_to_row(hdr: dict[str, Any], *, source: str, location: str,
 
 
 def rpm_purl(name: str, hdr: dict[str, Any], namespace: str | None) -> str:
-    """purl of an rpm: pkg:rpm/<ns>/name@version-release?arch=..&epoch=.. (purl-spec rpm)."""
-    from urllib.parse import quote
+    """purl of an rpm (purl-spec): pkg:rpm/<ns>/name@version-release?arch=..&epoch=.."""
+    from kitvet.sources.hostfacts import make_purl
 
     ver = str(hdr.get("version") or "")
     if hdr.get("release"):
         ver = f"{ver}-{hdr['release']}"
-    ns = f"{quote(namespace.lower(), safe='')}/" if namespace else ""
-    purl = f"pkg:rpm/{ns}{quote(name, safe='+')}"
-    if ver:
-        purl += f"@{quote(ver, safe='+~^')}"
-    quals = []
-    arch = hdr.get("arch")
-    if arch and isinstance(arch, str):
-        quals.append(f"arch={quote(arch, safe='')}")
-    if hdr.get("epoch") not in (None, ""):
-        quals.append(f"epoch={hdr['epoch']}")
-    if quals:
-        purl += "?" + "&".join(quals)
-    return purl
+    arch = hdr.get("arch") if isinstance(hdr.get("arch"), str) else None
+    epoch = hdr.get("epoch")
+    return make_purl("rpm", namespace, name, ver or None,
+                     {"arch": arch, "epoch": None if epoch in (None, "") else str(epoch)})

@@ -1,0 +1,120 @@
+"""Alpine's installed-package database (``/lib/apk/db/installed``).
+
+The file is a series of stanzas separated by blank lines; each line is one letter, a colon and
+a value (apk's "v2 index" format): ``P:`` name, ``V:`` version, ``A:`` architecture, ``m:``
+maintainer, ``o:`` origin (source package), ``T:`` description, ``U:`` URL, ``L:`` license,
+then ``F:``/``R:``/``Z:`` lines for folders, files and checksums. A stanza without a name or
+version, with a malformed line or non-UTF-8 name is skipped with its line and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from kitvet.model import Snapshot
+from kitvet.sources.hostfacts import make_purl, under
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "apk"
+INSTALLED_PATH = "/lib/apk/db/installed"
+MAX_BYTES = 512 * 1024 * 1024
+_BLANK = re.compile(rb"\n(?:[ \t]*\n)+")
+_WANTED = {b"P", b"V", b"A", b"m", b"o", b"U", b"L"}
+_NAME = re.compile(r"^[\x21-\x7e]+$")
+
+
+def parse_installed(data: bytes, *, file: str) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """Parse the installed database: (records with their line, [(line, reason)] skipped)."""
+    records: list[dict[str, Any]] = []
+    bad: list[tuple[int, str]] = []
+    pos, line = 0, 1
+    spans = [(m.start(), m.end()) for m in _BLANK.finditer(data)] + [(len(data), len(data))]
+    for start, end in spans:
+        chunk = data[pos:start]
+        stripped = chunk.lstrip(b"\n")
+        first = line + (len(chunk) - len(stripped))
+        if stripped.strip():
+            rec = _stanza(stripped, first)
+            if isinstance(rec, dict):
+                records.append(rec)
+            else:
+                bad.append(rec)
+        line += data.count(b"\n", pos, end)
+        pos = end
+    return records, bad
+
+
+def _stanza(chunk: bytes, first_line: int) -> dict[str, Any] | tuple[int, str]:
+    rec: dict[str, Any] = {"line": first_line}
+    for i, raw in enumerate(chunk.split(b"\n")):
+        if not raw:
+            continue
+        if len(raw) < 2 or raw[1:2] != b":" or not raw[:1].isalpha():
+            return (first_line + i, "malformed line (expected 'X:value')")
+        key = raw[:1]
+        if key in _WANTED and key not in rec:
+            if key == b"P":
+                rec["line"] = first_line + i
+            rec[key] = raw[2:]
+    name = _decode(rec.get(b"P"))
+    version = _decode(rec.get(b"V"))
+    if not name or not _NAME.match(name):
+        return (rec["line"], "no valid package name (P:)")
+    if not version or not _NAME.match(version):
+        return (rec["line"], f"package {name}: no valid version (V:)")
+    out = {"line": rec["line"], "name": name, "version": version}
+    for key, field in ((b"A", "arch"), (b"m", "maintainer"), (b"o", "origin"),
+                       (b"U", "url"), (b"L", "license")):
+        if key in rec:
+            out[field] = rec[key].decode("utf-8", errors="replace").strip() or None
+    return out
+
+
+def _decode(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+
+
+def to_row(rec: dict[str, Any], file: str, vendor: str | None) -> dict[str, Any]:
+    """A software row for one apk record."""
+    return {
+        "source": SOURCE,
+        "location": f"{file}:{rec['line']}",
+        "name": rec["name"],
+        "version": rec["version"],
+        "publisher": rec.get("maintainer"),
+        "package_type": "apk",
+        "arch": rec.get("arch"),
+        "purl": make_purl("apk", vendor or "alpine", rec["name"], rec["version"],
+                          {"arch": rec.get("arch")}),
+    }
+
+
+def collect(snap: Snapshot, root: Path, *, vendor: str | None) -> bool:
+    """Add the apk packages of ``root`` to ``snap``; False when there is no apk database."""
+    path = under(root, INSTALLED_PATH)
+    if not path.exists():
+        return False
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as e:
+        snap.skip(SOURCE, f"cannot read: {e.strerror or e}", location=str(path))
+        return True
+    if len(data) > MAX_BYTES:
+        snap.skip(SOURCE, f"larger than {MAX_BYTES} bytes", location=str(path))
+        return True
+    records, bad = parse_installed(data, file=str(path))
+    for line, reason in bad:
+        snap.skip(SOURCE, reason, location=f"{path}:{line}")
+    snap.software.extend(to_row(r, str(path), vendor) for r in records)
+    logger.info("apk: %d packages, %d skipped", len(records), len(bad))
+    return True

@@ -1,0 +1,141 @@
+"""Host facts of a Linux root: hostname, os-release, machine id, and purl helpers.
+
+Everything is read from files under ``root`` so the same code serves the live system ("/")
+and a mounted image. Nothing here raises on a missing or odd file: a fact that cannot be read
+is ``None``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+logger = logging.getLogger(__name__)
+
+#: Longest file kept when reading small fact files (os-release, machine-id, hostname).
+MAX_FACT_BYTES = 64 * 1024
+_MACHINE_ID = re.compile(r"^[0-9a-f]{32}$")
+_OS_RELEASE_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What kitvet knows about a host before reading its packages."""
+
+    hostname: str | None
+    machine_id: str | None
+    os_id: str | None  # os-release ID, e.g. "debian"; the purl namespace of its packages
+    os_name: str | None  # os-release NAME
+    os_version: str | None  # os-release VERSION_ID (else VERSION)
+    os_pretty: str | None
+
+    @property
+    def host_id(self) -> str:
+        """The machine id, else a stable hash of the hostname."""
+        if self.machine_id:
+            return self.machine_id
+        return host_id_from_name(self.hostname or "unknown")
+
+
+def host_id_from_name(hostname: str) -> str:
+    """A stable 32-hex-digit host id derived from a hostname (case-insensitive)."""
+    return hashlib.sha256(hostname.strip().lower().encode("utf-8")).hexdigest()[:32]
+
+
+def under(root: Path, path: str) -> Path:
+    """``path`` (absolute, as on the host) inside ``root``."""
+    return root / path.lstrip("/")
+
+
+def read_small(path: Path) -> str | None:
+    """A small text file's content (bounded, undecodable bytes replaced), or None."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FACT_BYTES)
+    except OSError as e:
+        logger.debug("cannot read %s: %s", path, e)
+        return None
+    return raw.decode("utf-8", errors="replace")
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """Parse os-release(5): KEY=value lines, values optionally shell-quoted."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        m = _OS_RELEASE_LINE.match(line.strip())
+        if m:
+            out[m.group(1)] = _unquote(m.group(2).strip())
+    return out
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        inner = value[1:-1]
+        if value[0] == '"':
+            inner = re.sub(r"\\([\\$\"`])", r"\1", inner)
+        return inner
+    return value
+
+
+def os_release(root: Path) -> dict[str, str]:
+    """The os-release of ``root`` (/etc/os-release, else /usr/lib/os-release)."""
+    for rel in ("/etc/os-release", "/usr/lib/os-release"):
+        text = read_small(under(root, rel))
+        if text is not None:
+            return parse_os_release(text)
+    return {}
+
+
+def machine_id(root: Path) -> str | None:
+    """/etc/machine-id (else /var/lib/dbus/machine-id) when it is 32 lower-case hex digits."""
+    for rel in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        text = read_small(under(root, rel))
+        if text is not None and _MACHINE_ID.match(text.strip()):
+            return text.strip()
+    return None
+
+
+def hostname(root: Path) -> str | None:
+    """The live hostname for "/", else the root's /etc/hostname."""
+    if root.resolve() == Path("/"):
+        name = socket.gethostname()
+        if name:
+            return name
+    text = read_small(under(root, "/etc/hostname"))
+    if text:
+        first = text.strip().splitlines()[0].strip() if text.strip() else ""
+        return first[:255] or None
+    return None
+
+
+def host_facts(root: Path) -> HostFacts:
+    """All host facts of ``root``."""
+    rel = os_release(root)
+    return HostFacts(
+        hostname=hostname(root),
+        machine_id=machine_id(root),
+        os_id=rel.get("ID") or None,
+        os_name=rel.get("NAME") or None,
+        os_version=rel.get("VERSION_ID") or rel.get("VERSION") or None,
+        os_pretty=rel.get("PRETTY_NAME") or None,
+    )
+
+
+def make_purl(ptype: str, namespace: str | None, name: str, version: str | None,
+              qualifiers: dict[str, str | None] | None = None) -> str:
+    """A package URL encoded the way packageurl-python encodes it (without importing it)."""
+    text = f"pkg:{ptype}/"
+    if namespace:
+        text += quote(namespace.lower(), safe="") + "/"
+    text += quote(name, safe="")
+    if version:
+        text += "@" + quote(version, safe=":")
+    quals = {k: v for k, v in (qualifiers or {}).items() if v}
+    if quals:
+        text += "?" + "&".join(f"{k}={quote(str(v), safe=':/')}" for k, v in sorted(quals.items()))
+    return text
