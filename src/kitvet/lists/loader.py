@@ -31,8 +31,8 @@ def load_list(
 
     The detached signature ``<path>.sig`` must verify with a trusted key (``trusted_keys``:
     key files or directories; default: bundled, user and ``KITVET_TRUSTED_KEYS`` keys).
-    With ``allow_unsigned`` a missing signature is accepted (``signed_by`` is then None),
-    but a signature that is present and does not verify is still refused.
+    With ``allow_unsigned`` a missing, untrusted or failing signature is accepted with a
+    warning and the list counts as unsigned (``signed_by`` is None).
     Raises :class:`~kitvet.errors.ListError` naming the file and place of any problem.
     """
     p = Path(path)
@@ -65,9 +65,15 @@ def _check_signature(
         ) from None
     except OSError as e:
         raise signing.SignatureError(f"cannot read signature: {e.strerror}", file=sig_file.name) from e
-    sig = signing.parse_signature(data, file=sig_file.name)
-    keys = signing.trusted_keys(trusted_keys)
-    return signing.verify_document(doc, sig, keys, file=p.name)
+    try:
+        sig = signing.parse_signature(data, file=sig_file.name)
+        keys = signing.trusted_keys(trusted_keys)
+        return signing.verify_document(doc, sig, keys, file=p.name)
+    except signing.SignatureError as e:
+        if not allow_unsigned:
+            raise
+        logger.warning("%s; accepted as unsigned (--allow-unsigned)", e)
+        return None
 
 
 def bundled_paths() -> list[Path]:

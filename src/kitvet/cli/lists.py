@@ -1,0 +1,166 @@
+"""``kitvet lists``: show, sign, verify, update, diff, export and import risk lists."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from kitvet.model.risk import Assertion, Identifier, RiskList, Subject
+
+
+def _config_dir() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "kitvet"
+
+
+@click.group()
+def lists() -> None:
+    """Risk lists: what authorities said of which vendors, products and devices."""
+
+
+def _load(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool) -> Any:
+    from kitvet.lists import load_lists
+
+    return load_lists(list(list_paths), allow_unsigned=allow_unsigned,
+                      include_bundled=not no_bundled)
+
+
+@lists.command("show")
+@click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="A risk list file to show (repeatable; default: the bundled lists).")
+@click.option("--no-bundled", is_flag=True, help="Do not show kitvet's bundled lists.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
+@click.option("--subject", "subject_ids", multiple=True, help="Show only this subject id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def show(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
+         subject_ids: tuple[str, ...], fmt: str) -> None:
+    """Subjects, identifiers and assertions with authority, instrument, date and source."""
+    ls = _load(list_paths, no_bundled or bool(list_paths), allow_unsigned)
+    if fmt == "json":
+        from kitvet.lists.format import list_to_document
+
+        out = []
+        for rl in ls.lists:
+            doc = list_to_document(rl)
+            if subject_ids:
+                doc["subjects"] = [s for s in doc["subjects"] if s["id"] in subject_ids]
+            out.append({"origin": rl.origin, "signed_by": rl.signed_by, "list": doc})
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    for rl in ls.lists:
+        _show_list(console, rl, subject_ids)
+
+
+def _t(value: Any, style: str | None = None) -> Any:
+    """Untrusted text as a rich Text (never interpreted as markup)."""
+    from rich.text import Text
+
+    return Text("" if value is None else str(value), style=style or "")
+
+
+def _show_list(console: Any, rl: "RiskList", subject_ids: tuple[str, ...]) -> None:
+    signed = f"signed by key {rl.signed_by}" if rl.signed_by else "UNSIGNED"
+    head = _t(f"{rl.name} {rl.version} ({rl.date}) by {rl.publisher} — {signed}",
+              "bold" if rl.signed_by else "bold red")
+    console.rule(head)
+    for s in rl.subjects:
+        if subject_ids and s.id not in subject_ids:
+            continue
+        _show_subject(console, s)
+
+
+def _show_subject(console: Any, s: "Subject") -> None:
+    from rich.table import Table
+
+    title = _t(f"{s.name}  [{s.id}, {s.kind}]", "bold cyan")
+    if s.aliases:
+        title.append(f"  aka {', '.join(s.aliases)}", style="dim")
+    console.print(title)
+    if s.description:
+        console.print(_t(s.description, "italic"))
+    if s.identifiers:
+        t = Table(expand=True)
+        for name, ratio in (("identifier", 2), ("value", 3), ("versions", 2), ("where", 1),
+                            ("source", 5)):
+            t.add_column(name, ratio=ratio, overflow="fold")
+        for i in s.identifiers:
+            t.add_row(_t(i.kind), _t(i.value), _t(", ".join(i.versions) or i.version_range or "any"),
+                      _t(", ".join(i.package_types + i.platforms) or "any"), _source(i))
+        console.print(t)
+    if s.assertions:
+        t = Table(expand=True)
+        for name, ratio in (("assertion", 2), ("authority", 3), ("instrument", 3), ("date", 2),
+                            ("source", 4)):
+            t.add_column(name, ratio=ratio, overflow="fold")
+        for a in s.assertions:
+            style = "green" if a.exculpatory else None
+            t.add_row(_t(a.kind, style), _t(f"{a.authority} [{a.jurisdiction or '?'}]"),
+                      _t(a.instrument), _t(a.date or f"undated: {a.date_note or 'no date'}"),
+                      _source(a))
+        console.print(t)
+    console.print()
+
+
+def _source(x: "Assertion | Identifier") -> Any:
+    text = _t(x.source or "no source given", None if x.source else "red")
+    if x.source_quality:
+        text.append(f" ({x.source_quality})", style="dim")
+    if not x.verified:
+        text.append(" UNVERIFIED", style="bold yellow")
+    return text
+
+
+@lists.command("keygen")
+@click.option("--private-key", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: str(_config_dir() / "list-signing-key.pem"), show_default="~/.config/kitvet/list-signing-key.pem",
+              help="Where to write the new private key (mode 0600; never overwritten).")
+@click.option("--public-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: str(_config_dir() / "keys"), show_default="~/.config/kitvet/keys",
+              help="Directory for the public key <key id>.pub (a trusted-keys directory).")
+def keygen(private_key: Path, public_dir: Path) -> None:
+    """Create an Ed25519 key pair for signing risk lists."""
+    from kitvet.lists.signing import generate_keypair
+
+    kid, pub = generate_keypair(private_key, public_dir)
+    click.echo(f"key id {kid}\nprivate key: {private_key} (keep it secret, outside any repository)"
+               f"\npublic key:  {pub} (give it to those who should trust your lists)")
+
+
+@lists.command("sign")
+@click.argument("list_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "private_key", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The Ed25519 private key (PEM) to sign with.")
+def sign(list_file: Path, private_key: Path) -> None:
+    """Validate LIST_FILE and write its detached signature LIST_FILE.sig."""
+    from kitvet.lists import signing
+    from kitvet.lists.format import read_document, validate_document
+
+    doc = read_document(list_file)
+    validate_document(doc, file=list_file.name)
+    sig = signing.sign_document(doc, signing.load_private_key(private_key))
+    out = signing.write_signature(list_file, sig)
+    click.echo(f"signed {list_file} with key {sig['key_id']} -> {out}")
+
+
+@lists.command("verify")
+@click.argument("list_files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "keys", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Trust only these public keys or key directories (default: trusted keys).")
+def verify(list_files: tuple[Path, ...], keys: tuple[Path, ...]) -> None:
+    """Check that each list is valid and signed by a trusted key (exit 2 if not)."""
+    from kitvet.lists import load_list
+
+    for f in list_files:
+        rl = load_list(f, trusted_keys=list(keys) or None)
+        click.echo(f"{f}: OK — {rl.name} {rl.version}, {len(rl.subjects)} subjects, "
+                   f"signed by key {rl.signed_by}")
