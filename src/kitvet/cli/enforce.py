@@ -1,0 +1,165 @@
+"""``kitvet enforce``: export bans to enforcement tools, plan removal, verify it happened."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kitvet.cli import EXIT_FINDINGS, EXIT_OK
+from kitvet.cli.review import list_options, load_lists_and_policy, write_output
+
+if TYPE_CHECKING:
+    from kitvet.enforce import BanSet
+    from kitvet.model import Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+def _targets() -> list[str]:
+    from kitvet.enforce import EXPORTERS
+
+    return list(EXPORTERS)
+
+
+def selection_options(f):  # type: ignore[no-untyped-def]
+    """Options choosing what to enforce."""
+    f = click.option("--date", help="Date written into the export (default: the lists' date).")(f)
+    f = click.option("--subject", "subjects", multiple=True,
+                     help="Enforce this subject (id or name; repeatable) instead of a status.")(f)
+    f = click.option("--status", default="ban", show_default=True,
+                     type=click.Choice(["ban", "review", "monitor", "allow"]),
+                     help="Enforce every subject with this status under the profile.")(f)
+    f = click.option("--inventory", "inventory", multiple=True,
+                     type=click.Path(exists=True, path_type=Path),
+                     help="Inventory file or folder (repeatable).")(f)
+    return list_options(f)
+
+
+def _bans(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool, profile: str,
+          status: str, subjects: tuple[str, ...], date: str | None) -> "BanSet":
+    from kitvet.enforce.select import select_bans
+
+    lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    return select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date)
+
+
+def read_inventory(paths: list[Path], institution: str | None = None) -> list["Snapshot"]:
+    """Read inventory files, with a progress bar when there are several."""
+    from rich.progress import Progress
+
+    from kitvet.sources.registry import read_paths
+
+    if len(paths) <= 1:
+        return read_paths(paths, institution=institution)
+    snaps: list[Snapshot] = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Reading inventory", total=len(paths))
+        for p in paths:
+            snaps.extend(read_paths([p], institution=institution))
+            progress.advance(task)
+    return snaps
+
+
+@click.group()
+def enforce() -> None:
+    """Compile bans into enforcement rules, plan removal, and verify the ban was carried out."""
+
+
+@enforce.command("targets")
+def targets() -> None:
+    """List the export targets and their formats."""
+    from kitvet.enforce import exporter
+
+    for name in _targets():
+        ex = exporter(name)
+        click.echo(f"{name:13} {'/'.join(ex.formats):22} {ex.description}")
+
+
+@enforce.command("export")
+@click.option("--target", "-t", required=True, type=click.Choice(_targets()),
+              help="Enforcement tool to export for.")
+@click.option("--format", "fmt", help="Output format of the target (see `enforce targets`).")
+@click.option("--usb-action", type=click.Choice(["block", "reject"]), default="block",
+              show_default=True, help="USBGuard: block or reject banned devices.")
+@click.option("--enforce", "enforce_mode", is_flag=True,
+              help="WDAC/AppLocker: enforcing policy instead of audit mode.")
+@click.option("--institution", help="Institution of hosts whose inventory names none.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the export here (atomically); default stdout.")
+@selection_options
+def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
+           institution: str | None, output: str | None, inventory: tuple[Path, ...],
+           status: str, subjects: tuple[str, ...], date: str | None,
+           list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
+           profile: str) -> None:
+    """Export the ban as rules for one enforcement tool (header: lists, policy, date,
+    subjects with sources, and what the target cannot express)."""
+    from kitvet.enforce import exporter
+    from kitvet.errors import EnforceError
+
+    ex = exporter(target)
+    if fmt and fmt not in ex.formats:
+        raise EnforceError(f"target {target} has formats {', '.join(ex.formats)}, not {fmt!r}")
+    if ex.needs_inventory and not inventory:
+        raise EnforceError(f"target {target} needs --inventory FILE")
+    bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date)
+    snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
+    options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode}
+    result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
+    write_output(result.text, output)
+    if output and output != "-":
+        click.echo(f"kitvet: {result.rules} rule(s) for {len(bans.subjects)} subject(s) "
+                   f"written to {output}; {len(result.gaps)} not expressible", err=True)
+
+
+@enforce.command("verify")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--institution", help="Institution of hosts whose inventory names none.")
+@selection_options
+def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
+               inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
+               date: str | None, list_paths: tuple[str, ...], no_bundled: bool,
+               allow_unsigned: bool, profile: str) -> None:
+    """Check the latest inventory against the bans: what remains, per institution and host,
+    with first and last seen. Exit 1 if anything banned remains, 0 if nothing does."""
+    from kitvet.enforce.verify import verify
+    from kitvet.errors import EnforceError
+
+    files = list(inventory) + list(paths)
+    if not files:
+        raise EnforceError("give inventory files (--inventory FILE or as arguments)")
+    bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date)
+    result = verify(read_inventory(files, institution), bans)
+    if fmt == "json":
+        doc = {"kitvet_verify": "1.0.0", "policy": bans.policy, "status": bans.status,
+               "subjects": sorted(bans.subject_ids()), **result.to_dict()}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        _print_table(result, bans)
+    raise SystemExit(EXIT_OK if result.clean else EXIT_FINDINGS)
+
+
+def _print_table(result: Any, bans: "BanSet") -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if result.clean:
+        console.print(f"Nothing banned remains on {result.hosts_checked} host(s) "
+                      f"({len(bans.subjects)} subject(s) checked, policy {escape(bans.policy)}).")
+        return
+    table = Table(title=f"Banned items remaining — {len(result.hosts_with_remaining())} of "
+                        f"{result.hosts_checked} host(s)")
+    for col in ("Institution", "Host", "Subject", "Item", "First seen", "Last seen"):
+        table.add_column(col)
+    for r in result.remaining:
+        table.add_row(*(escape(x or "") for x in (r.institution, r.hostname, r.subject_name,
+                                                   r.item, r.first_seen, r.last_seen)))
+    console.print(table)

@@ -1,0 +1,97 @@
+"""Banned items in inventory: the matching engine run over snapshots for a BanSet's subjects.
+
+The engine (:func:`kitvet.match.review_snapshots`) is given only the BanSet's lists and a
+policy that gives each selected subject the BanSet's status, so the findings are exactly the
+selected subjects' items, whatever the organisation's profile says of other subjects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kitvet.enforce.interface import BanSet
+from kitvet.model.risk import ListSet, Subject
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from kitvet.model import Snapshot
+
+#: Separator of the per-snapshot host id used while matching several snapshots of one host.
+_SEP = "\x1fkitvet-snapshot-"
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    status: str
+    rule: str | None
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    """A policy that gives the BanSet's subjects their status and every other subject 'allow'."""
+
+    bans: BanSet
+    name: str = "selection"
+
+    def evaluate(self, subject: Subject) -> _Verdict:
+        """The verdict of the BanSet for this subject."""
+        for b in self.bans.subjects:
+            if b.id == subject.id:
+                return _Verdict(b.status if b.status != "selected" else "ban", b.rule)
+        return _Verdict("allow", None)
+
+
+def banned_findings(snapshots: list["Snapshot"], bans: BanSet) -> "pa.Table":
+    """Findings (FINDING_FIELDS) of the BanSet's subjects in these snapshots."""
+    import pyarrow.compute as pc
+
+    from kitvet.match import review_snapshots
+
+    lists = ListSet(tuple(_only_selected(bans)))
+    result = review_snapshots(snapshots, lists, SelectionPolicy(bans))
+    table = result.findings
+    if table.num_rows == 0:
+        return table
+    keep = pc.is_in(table.column("subject_id"), value_set=_pa_strings(bans.subject_ids()))
+    return table.filter(keep)
+
+
+def findings_per_snapshot(snapshots: list["Snapshot"], bans: BanSet) -> tuple["pa.Table", list]:
+    """Findings of every snapshot separately (in one engine run), with a ``snapshot`` column
+    (index into ``snapshots``) and ``host_id`` restored; and the snapshots' collected_at list."""
+    import pyarrow as pa
+
+    tagged = []
+    for i, s in enumerate(snapshots):
+        hid = f"{s.host.host_id}{_SEP}{i}"
+        tagged.append(dataclasses.replace(
+            s, host=dataclasses.replace(s.host, host_id=hid),
+            software=[{**r, "host_id": hid} for r in s.software],
+            devices=[{**r, "host_id": hid} for r in s.devices]))
+    table = banned_findings(tagged, bans)
+    ids = table.column("host_id").to_pylist()
+    snap_idx = [int(h.rsplit(_SEP, 1)[1]) for h in ids]
+    orig = [h.rsplit(_SEP, 1)[0] for h in ids]
+    table = table.set_column(table.schema.get_field_index("host_id"), "host_id",
+                             pa.array(orig, pa.string()))
+    table = table.append_column("snapshot", pa.array(snap_idx, pa.int32()))
+    return table, [s.host.collected_at for s in snapshots]
+
+
+def _only_selected(bans: BanSet) -> list:
+    ids = bans.subject_ids()
+    out = []
+    for rl in bans.lists:
+        subs = tuple(s for s in rl.subjects if s.id in ids)
+        if subs:
+            out.append(dataclasses.replace(rl, subjects=subs))
+    return out
+
+
+def _pa_strings(values: set[str]) -> "pa.Array":
+    import pyarrow as pa
+
+    return pa.array(sorted(values), pa.string())

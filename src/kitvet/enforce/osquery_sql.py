@@ -1,0 +1,218 @@
+"""osquery SQL for banned subjects: per identifier, a condition over one osquery table that is
+true for a banned row; per subject and platform, a query that returns a row when the host is
+COMPLIANT (Fleet's convention: ``SELECT 1 WHERE NOT EXISTS (...)``).
+
+Column names and value formats follow osquery's table specs: ``programs`` (Windows: name,
+version, publisher), ``deb_packages`` (name, version = the full Debian version, e.g.
+``1:5.6.1-1``), ``rpm_packages`` (name, version = upstream version, release apart), ``apps``
+(macOS: name ``X.app``, bundle_identifier, bundle_short_version), ``processes`` (name),
+``usb_devices`` / ``pci_devices`` (vendor_id, model_id: hex, compared lower-case with or without
+``0x``), ``arp_cache`` (mac ``aa:bb:cc:dd:ee:ff``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kitvet.enforce.interface import BannedSubject, Gap
+from kitvet.enforce.ouis import parse_mac_prefix, prefixes_for_org
+from kitvet.identify.orgs import normalize_org
+from kitvet.model.risk import Identifier
+
+ALL = ("darwin", "linux", "windows")
+#: osquery table -> Fleet platforms it exists on.
+TABLE_PLATFORMS: dict[str, tuple[str, ...]] = {
+    "programs": ("windows",),
+    "deb_packages": ("linux",),
+    "rpm_packages": ("linux",),
+    "apps": ("darwin",),
+    "processes": ALL,
+    "usb_devices": ("darwin", "linux"),
+    "pci_devices": ("darwin", "linux"),
+    "arp_cache": ALL,
+}
+_PLATFORM_NAMES = {"macos": "darwin", "darwin": "darwin", "linux": "linux", "windows": "windows"}
+_MAC_HEX = "replace(replace(replace(lower(mac), ':', ''), '-', ''), '.', '')"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition over one osquery table that is true for a banned row."""
+
+    table: str
+    where: str
+    what: str  # human description, e.g. "deb package xz-utils at upstream 5.6.0, 5.6.1"
+
+    def exists_sql(self) -> str:
+        """``EXISTS (...)`` over this check."""
+        return f"EXISTS (SELECT 1 FROM {self.table} WHERE {self.where})"
+
+
+def lit(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def glob_escape(value: str, keep_star: bool = False) -> str:
+    """``value`` with GLOB metacharacters made literal (``*`` kept when ``keep_star``)."""
+    out = []
+    for c in value:
+        if c == "*" and keep_star:
+            out.append("*")
+        elif c in "*?[":
+            out.append(f"[{c}]")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def like_contains(value: str) -> str:
+    """A LIKE pattern (with ``ESCAPE '\\'``) for "contains ``value``"."""
+    v = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return lit(f"%{v}%") + " ESCAPE '\\'"
+
+
+def deb_upstream_is(version: str) -> str:
+    """True when a Debian version's upstream part is exactly ``version``.
+
+    ``[epoch:]upstream[-revision]``: the revision follows the *last* hyphen, so ``5.6.1-1`` and
+    ``1:5.6.1-1`` have upstream 5.6.1 while ``5.6.1+really5.4.5-1`` does not."""
+    e = "(CASE WHEN instr(version, ':') > 0 THEN substr(version, instr(version, ':') + 1) " \
+        "ELSE version END)"
+    n = len(version)
+    return (f"({e} = {lit(version)} OR (substr({e}, 1, {n + 1}) = {lit(version + '-')} "
+            f"AND instr(substr({e}, {n + 2}), '-') = 0))")
+
+
+def _versions(col_cond, versions: tuple[str, ...]) -> str:
+    return "(" + " OR ".join(col_cond(v) for v in sorted(versions)) + ")"
+
+
+def _platforms(ident: Identifier, table: str) -> tuple[str, ...]:
+    plats = TABLE_PLATFORMS[table]
+    if table == "processes" and ident.value.lower().endswith((".exe", ".dll", ".sys")):
+        plats = ("windows",)
+    if ident.platforms:
+        wanted = {_PLATFORM_NAMES.get(p.lower(), p.lower()) for p in ident.platforms}
+        plats = tuple(p for p in plats if p in wanted)
+    return plats
+
+
+def identifier_checks(b: BannedSubject, ident: Identifier) -> tuple[list[Check], str | None]:
+    """The checks for one identifier, or ([], reason) when osquery SQL cannot express it."""
+    if ident.version_range and not ident.versions:
+        return [], (f"{ident.kind} {ident.value}: version range {ident.version_range} — not "
+                    "expressible in osquery SQL (only exact versions are)")
+    v = ident.value.strip()
+    vs = tuple(ident.versions)
+    k = ident.kind
+    if k == "package_name":
+        types = {t.lower() for t in ident.package_types} or {"deb", "rpm"}
+        out = []
+        if "deb" in types:
+            cond = f"lower(name) = {lit(v.lower())}"
+            if vs:
+                cond += " AND " + _versions(deb_upstream_is, vs)
+            out.append(Check("deb_packages", cond, _what("deb package", v, vs)))
+        if "rpm" in types:
+            cond = f"lower(name) = {lit(v.lower())}"
+            if vs:
+                cond += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
+            out.append(Check("rpm_packages", cond, _what("rpm package", v, vs)))
+        if not out:
+            return [], (f"package {v} ({', '.join(sorted(types))}): no osquery table of these "
+                        "package types")
+        return out, None
+    if k == "product_name":
+        pat = lit(glob_escape(v.lower(), keep_star=True))
+        pat_app = lit(glob_escape(v.lower(), keep_star=True) + ".app")
+        prog = f"lower(name) GLOB {pat}"
+        app = f"(lower(name) GLOB {pat_app} OR lower(coalesce(bundle_name, '')) GLOB {pat})"
+        if vs:
+            prog += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
+            app += " AND " + _versions(lambda x: f"bundle_short_version = {lit(x)}", vs)
+        return [Check("programs", prog, _what("program", v, vs)),
+                Check("apps", app, _what("application", v, vs))], None
+    if k == "publisher":
+        key = normalize_org(v)
+        if len(key) < 4:
+            return [], f"publisher {v}: name too short to match safely in osquery SQL"
+        if vs:
+            return [], f"publisher {v}: version restriction — not expressible per publisher"
+        return [Check("programs", f"lower(publisher) LIKE {like_contains(key)}",
+                      f"programs published by {v}")], None
+    if k == "bundle_id_prefix":
+        return [Check("apps", f"lower(bundle_identifier) GLOB "
+                              f"{lit(glob_escape(v.lower()) + '*')}",
+                      f"applications with bundle id {v}*")], None
+    if k == "process_name":
+        return [Check("processes", f"lower(name) = {lit(v.lower())}",
+                      f"running process {v}")], None
+    if k in ("usb_vendor_id", "pci_vendor_id"):
+        table = "usb_devices" if k == "usb_vendor_id" else "pci_devices"
+        hx = v.lower().removeprefix("0x")
+        return [Check(table, f"lower(vendor_id) IN ({lit(hx)}, {lit('0x' + hx)})",
+                      f"{table.split('_')[0].upper()} device of vendor {hx}")], None
+    if k == "usb_product_id" and ":" in v:
+        vid, pid = (p.lower().removeprefix("0x") for p in v.split(":", 1))
+        return [Check("usb_devices",
+                      f"lower(vendor_id) IN ({lit(vid)}, {lit('0x' + vid)}) AND "
+                      f"lower(model_id) IN ({lit(pid)}, {lit('0x' + pid)})",
+                      f"USB device {vid}:{pid}")], None
+    if k in ("mac_prefix", "oui_org_name"):
+        return _mac_checks(ident)
+    reason = {
+        "sha256": "file hash — osquery's hash table needs a path; use the santa target",
+        "signer": "code signer — not in these osquery tables; use the santa/wdac/applocker "
+                  "targets",
+        "team_id": "Apple Team ID — not in these osquery tables; use the santa target",
+    }.get(k, "not expressible in osquery SQL")
+    return [], f"{k} {v}: {reason}"
+
+
+def _mac_checks(ident: Identifier) -> tuple[list[Check], str | None]:
+    if ident.kind == "mac_prefix":
+        p = parse_mac_prefix(ident.value)
+        if p is None:
+            return [], f"malformed MAC prefix {ident.value!r}"
+        prefixes = [p]
+    else:
+        prefixes = list(prefixes_for_org(ident.value))
+        if not prefixes:
+            return [], (f"OUI organisation {ident.value}: no prefix in the IEEE registry "
+                        "normalises to it")
+    ouis = sorted({p.hexdigits for p in prefixes if len(p.hexdigits) == 6})
+    longer = sorted({p.hexdigits for p in prefixes if len(p.hexdigits) != 6})
+    conds = []
+    if ouis:
+        conds.append(f"substr({_MAC_HEX}, 1, 6) IN ({', '.join(lit(o) for o in ouis)})")
+    conds.extend(f"{_MAC_HEX} GLOB {lit(h + '*')}" for h in longer)
+    what = (f"network neighbour with MAC prefix {ident.value}" if ident.kind == "mac_prefix"
+            else f"network neighbour registered to {ident.value} ({len(prefixes)} prefixes)")
+    return [Check("arp_cache", "(" + " OR ".join(conds) + ")", what)], None
+
+
+def _what(noun: str, name: str, versions: tuple[str, ...]) -> str:
+    return f"{noun} {name}" + (f" at upstream {', '.join(sorted(versions))}" if versions else "")
+
+
+def subject_checks(b: BannedSubject) -> tuple[dict[str, list[Check]], list[Gap]]:
+    """Checks of a subject grouped by Fleet platform, and what could not be expressed."""
+    by_platform: dict[str, list[Check]] = {}
+    gaps: list[Gap] = []
+    for ident in b.identifiers():
+        checks, why = identifier_checks(b, ident)
+        if why:
+            gaps.append(Gap(b.name, why))
+        for c in checks:
+            for plat in _platforms(ident, c.table):
+                if c not in by_platform.setdefault(plat, []):
+                    by_platform[plat].append(c)
+    if not by_platform:
+        gaps.append(Gap(b.name, "no identifier osquery can check"))
+    return dict(sorted(by_platform.items())), gaps
+
+
+def compliance_query(checks: list[Check]) -> str:
+    """Returns one row when no check finds a banned row (the host is compliant)."""
+    return "SELECT 1 WHERE " + " AND ".join("NOT " + c.exists_sql() for c in checks) + ";"

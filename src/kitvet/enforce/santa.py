@@ -1,0 +1,84 @@
+"""Santa (macOS) rules in the JSON form ``santactl rule --import`` and sync servers use:
+``{"rules": [{"identifier", "policy": "BLOCKLIST", "rule_type", "custom_msg"}]}``.
+
+Only identifiers Santa can enforce become rules: Apple Team IDs (TEAMID), signing IDs
+``TEAMID:com.example.app`` (SIGNINGID), certificate SHA-256 (CERTIFICATE) and file SHA-256
+(BINARY). An organisation name as signer or a bundle-id prefix is recorded as not expressible.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+from kitvet.enforce.header import header_dict, one_line, subject_sources
+from kitvet.enforce.interface import BannedSubject, BanSet, Exporter, Export, Gap
+
+_TEAM = re.compile(r"^[A-Z0-9]{10}$")
+_SIGNING = re.compile(r"^(?:[A-Z0-9]{10}|platform):[A-Za-z0-9._-]+$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def santa_rule(kind: str, value: str) -> tuple[str, str] | None:
+    """(rule_type, identifier) for an identifier Santa can enforce, else None."""
+    v = value.strip()
+    if kind == "team_id" and _TEAM.match(v.upper()):
+        return "TEAMID", v.upper()
+    if kind == "sha256" and _SHA256.match(v.lower()):
+        return "BINARY", v.lower()
+    if kind == "signer":
+        if _SHA256.match(v.lower()):
+            return "CERTIFICATE", v.lower()
+        if _SIGNING.match(v):
+            return "SIGNINGID", v
+    return None
+
+
+def _message(b: BannedSubject, prefix: str) -> str:
+    return one_line(f"{prefix}: {b.name} — {subject_sources(b, limit=2)}", 240)
+
+
+class SantaExporter(Exporter):
+    """Santa rules JSON."""
+
+    name = "santa"
+    description = "Santa rules JSON (santactl rule --import): TEAMID / SIGNINGID / CERTIFICATE / BINARY"
+    formats = ("json",)
+
+    def export(self, bans: BanSet, *, fmt: str | None = None,
+               options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
+        prefix = (options or {}).get("message_prefix") or "Blocked by your organisation's ban"
+        rules: dict[tuple[str, str], dict[str, str]] = {}
+        gaps: list[Gap] = []
+        for b in bans.subjects:
+            n = 0
+            for ident in b.identifiers("team_id", "signer", "sha256", "bundle_id_prefix"):
+                got = santa_rule(ident.kind, ident.value)
+                if got is None:
+                    gaps.append(Gap(b.name, _why(ident.kind, ident.value)))
+                    continue
+                n += 1
+                rules.setdefault(got, {"identifier": got[1], "policy": "BLOCKLIST",
+                                       "rule_type": got[0], "custom_msg": _message(b, prefix)})
+            if n == 0:
+                gaps.append(Gap(b.name, "no Team ID, signing ID, certificate or file hash — "
+                                        "not expressible as a Santa rule"))
+        ordered = [rules[k] for k in sorted(rules)]
+        notes = ["Import with `santactl rule --import FILE` or serve the rules from a sync "
+                 "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes."]
+        doc = {"kitvet": header_dict(bans, self.name, len(ordered), gaps, notes),
+               "rules": ordered}
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return Export(self.name, text, len(ordered), tuple(gaps), "application/json")
+
+
+def _why(kind: str, value: str) -> str:
+    v = one_line(value, 80)
+    if kind == "bundle_id_prefix":
+        return (f"bundle id prefix {v} — Santa matches exact signing IDs (TEAMID:id), "
+                "not prefixes")
+    if kind == "signer":
+        return (f"signer {v!r} is a name — Santa needs a Team ID, signing ID or certificate "
+                "SHA-256")
+    return f"{kind} {v!r} is malformed for Santa"

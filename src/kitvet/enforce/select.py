@@ -1,0 +1,67 @@
+"""Choosing what to enforce: subjects at a status under a policy, or named explicitly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from kitvet.enforce.interface import BannedSubject, BanSet
+from kitvet.errors import EnforceError
+from kitvet.model.risk import STATUSES, ListSet
+
+logger = logging.getLogger(__name__)
+
+
+def select_bans(
+    lists: ListSet,
+    *,
+    policy: Any | None = None,
+    status: str | None = "ban",
+    subject_ids: Iterable[str] = (),
+    date: str | None = None,
+) -> BanSet:
+    """The BanSet of ``lists``: subjects named in ``subject_ids``, else those whose status under
+    ``policy`` (anything with ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is
+    ``status``. A subject carried by several lists is taken once, from the first list."""
+    wanted = [s for s in subject_ids if s]
+    if status is not None and status not in STATUSES:
+        raise EnforceError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+    if not wanted and policy is None:
+        raise EnforceError("selecting by status needs a policy profile (--profile), "
+                           "or name subjects with --subject")
+    chosen: dict[str, BannedSubject] = {}
+    for rl, subject in lists.subjects():
+        if subject.id in chosen:
+            continue
+        verdict = policy.evaluate(subject) if policy is not None else None
+        v_status = getattr(verdict, "status", None) if verdict is not None else None
+        v_rule = getattr(verdict, "rule", None) if verdict is not None else None
+        if wanted:
+            if subject.id in wanted or subject.name in wanted:
+                chosen[subject.id] = BannedSubject(subject, rl, v_status or "selected", v_rule)
+        elif v_status == status:
+            chosen[subject.id] = BannedSubject(subject, rl, v_status, v_rule)
+    if wanted:
+        known = set(chosen) | {b.name for b in chosen.values()}
+        missing = [w for w in wanted if w not in known]
+        if missing:
+            raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))}")
+    used = tuple(sorted(chosen.values(), key=lambda b: b.id))
+    list_names = {b.risk_list.name for b in used}
+    lists_used = tuple(sorted((rl for rl in lists.lists if rl.name in list_names or not used),
+                              key=lambda rl: (rl.name, rl.version)))
+    return BanSet(
+        subjects=used,
+        lists=lists_used,
+        policy=getattr(policy, "name", None) or ("explicit selection" if wanted else "default"),
+        date=date or _lists_date(lists),
+        status=None if wanted else status,
+    )
+
+
+def _lists_date(lists: ListSet) -> str:
+    """The newest date of the lists (deterministic; an export never uses the clock)."""
+    dates = sorted(rl.date for rl in lists.lists if rl.date)
+    if not dates:
+        raise EnforceError("the lists carry no date; give --date")
+    return str(dates[-1])

@@ -1,0 +1,180 @@
+"""Windows: an App Control for Business (WDAC) deny policy and an AppLocker deny policy.
+
+WDAC: a standalone deny policy built on Microsoft's AllowAll template — the two Allow-All file
+rules (``ID_ALLOW_A_1`` kernel, ``ID_ALLOW_A_2`` user mode) that a deny-only policy must carry
+or it blocks everything — plus ``Deny`` file rules on the original file name for each banned
+``process_name`` (all versions: ``MinimumFileVersion="65535.65535.65535.65535"``, as in
+Microsoft's recommended block rules). Signer rules need the issuing CA's TBS hash and file-hash
+rules the Authenticode hash; lists carry neither, so both are reported as not expressible.
+
+AppLocker: ``FilePublisherRule Action="Deny"`` per signer/publisher name (``O=...`` subject),
+with an allow-everything path rule per collection so the deny-only policy blocks nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from typing import Any, Mapping
+
+from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
+from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+
+SIPOLICY_NS = "urn:schemas-microsoft-com:sipolicy"
+PLATFORM_ID = "{2E07F7E4-194C-4D20-B7C9-6F44A6C5A234}"
+ALL_VERSIONS = "65535.65535.65535.65535"
+EVERYONE = "S-1-1-0"
+_NS = uuid.UUID("6f1d3c1e-5b8a-4c0e-9a57-6b1e4f3d2a10")  # kitvet's namespace for stable ids
+
+
+def _guid(*parts: str) -> str:
+    return "{" + str(uuid.uuid5(_NS, "\x1f".join(parts))).upper() + "}"
+
+
+def _xml(root: ET.Element, head: list[str]) -> str:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    comment = "<!--\n" + xml_comment_text(head) + "-->\n"
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + comment + body + "\n"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    if text is not None:
+        el.text = text
+    return el
+
+
+class WdacExporter(Exporter):
+    """App Control for Business deny policy XML."""
+
+    name = "wdac"
+    description = "App Control for Business (WDAC) standalone deny policy XML (AllowAll + Deny)"
+    formats = ("xml",)
+
+    def export(self, bans: BanSet, *, fmt: str | None = None,
+               options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
+        enforce = bool((options or {}).get("enforce", False))
+        gaps: list[Gap] = []
+        denies: list[tuple[str, str, str]] = []  # (file name, subject name, friendly)
+        for b in bans.subjects:
+            names = b.identifiers("process_name")
+            for ident in names:
+                fname = one_line(ident.value, 255)
+                denies.append((fname, b.name, one_line(
+                    f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)))
+            for ident in b.identifiers("signer", "publisher"):
+                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} — a WDAC "
+                                        "signer rule needs the issuing CA's TBS hash; build it "
+                                        "from a signed sample (New-CIPolicyRule -Level Publisher)"))
+            for ident in b.identifiers("sha256"):
+                gaps.append(Gap(b.name, f"sha256 {ident.value[:16]}… — WDAC hash rules use the "
+                                        "Authenticode hash, not the file SHA-256"))
+            if not names:
+                gaps.append(Gap(b.name, "no process (file) name — no WDAC file rule"))
+        denies = sorted(set(denies), key=lambda d: (d[0].casefold(), d[1]))
+        pid = _guid("wdac", bans.date, *(f"{d[0]}|{d[1]}" for d in denies))
+        root = ET.Element("SiPolicy", {"xmlns": SIPOLICY_NS, "PolicyType": "Base Policy"})
+        _sub(root, "VersionEx", "10.0.0.0")
+        _sub(root, "PolicyID", pid)
+        _sub(root, "BasePolicyID", pid)
+        _sub(root, "PlatformID", PLATFORM_ID)
+        rules = _sub(root, "Rules")
+        opts = ["Enabled:Unsigned System Integrity Policy", "Enabled:Advanced Boot Options Menu",
+                "Enabled:UMCI", "Enabled:Update Policy No Reboot"]
+        if not enforce:
+            opts.append("Enabled:Audit Mode")
+        for o in opts:
+            _sub(_sub(rules, "Rule"), "Option", o)
+        _sub(root, "EKUs")
+        frules = _sub(root, "FileRules")
+        _sub(frules, "Allow", ID="ID_ALLOW_A_1", FriendlyName="Allow Kernel Drivers", FileName="*")
+        _sub(frules, "Allow", ID="ID_ALLOW_A_2", FriendlyName="Allow User mode components",
+             FileName="*")
+        kernel, user = ["ID_ALLOW_A_1"], ["ID_ALLOW_A_2"]
+        for n, (fname, _subject, friendly) in enumerate(denies, 1):
+            rid = f"ID_DENY_KITVET_{n}"
+            _sub(frules, "Deny", ID=rid, FriendlyName=friendly, FileName=fname,
+                 MinimumFileVersion=ALL_VERSIONS)
+            (kernel if fname.lower().endswith(".sys") else user).append(rid)
+        _sub(root, "Signers")
+        scen = _sub(root, "SigningScenarios")
+        for value, sid, friendly, refs in (
+            ("131", "ID_SIGNINGSCENARIO_DRIVERS_1", "Kernel Mode Signing Scenario", kernel),
+            ("12", "ID_SIGNINGSCENARIO_WINDOWS", "User Mode Signing Scenario", user),
+        ):
+            s = _sub(scen, "SigningScenario", Value=value, ID=sid, FriendlyName=friendly)
+            fr = _sub(_sub(s, "ProductSigners"), "FileRulesRef")
+            for r in refs:
+                _sub(fr, "FileRuleRef", RuleID=r)
+        _sub(root, "UpdatePolicySigners")
+        _sub(root, "CiSigners")
+        _sub(root, "HvciOptions", "0")
+        settings = _sub(root, "Settings")
+        for key, val in (("Name", "kitvet ban"), ("Id", bans.date)):
+            st = _sub(settings, "Setting", Provider="PolicyInfo", Key="Information",
+                      ValueName=key)
+            _sub(_sub(st, "Value"), "String", val)
+        notes = ["Standalone deny policy: the two Allow-All rules keep everything not denied "
+                 "running; remove them only when merging into an allow-list policy.",
+                 "Audit mode" if not enforce else "Enforced (no Audit Mode option)"]
+        head = header_lines(bans, self.name, len(denies), gaps, notes)
+        return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml")
+
+
+def publisher_name(value: str) -> str:
+    """An AppLocker PublisherName: the value as given when it is already an X.500 subject
+    (``O=..., L=..., C=...``), else ``O=<VALUE>`` upper-cased as AppLocker shows subjects."""
+    v = one_line(value, 400)
+    return v if "O=" in v.upper() else f"O={v.upper()}"
+
+
+class ApplockerExporter(Exporter):
+    """AppLocker deny policy XML."""
+
+    name = "applocker"
+    description = "AppLocker policy XML: FilePublisherRule Action=Deny per banned publisher"
+    formats = ("xml",)
+
+    def export(self, bans: BanSet, *, fmt: str | None = None,
+               options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
+        mode = "Enabled" if (options or {}).get("enforce") else "AuditOnly"
+        gaps: list[Gap] = []
+        pubs: dict[str, str] = {}  # publisher name -> subject name
+        for b in bans.subjects:
+            idents = b.identifiers("signer", "publisher")
+            for ident in idents:
+                pubs.setdefault(publisher_name(ident.value), b.name)
+            if not idents:
+                gaps.append(Gap(b.name, "no signer or publisher name — no AppLocker publisher "
+                                        "rule"))
+            for ident in b.identifiers("process_name", "sha256"):
+                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 64)} — not "
+                                        "expressed for AppLocker (see the wdac target)"))
+        root = ET.Element("AppLockerPolicy", {"Version": "1"})
+        count = 0
+        for collection in ("Exe", "Msi"):
+            rc = _sub(root, "RuleCollection", Type=collection, EnforcementMode=mode)
+            allow = _sub(rc, "FilePathRule", Id=_guid("applocker", collection, "allow-all")[1:-1]
+                         .lower(), Name="kitvet: allow everything not denied",
+                         Description="Keeps this deny-only collection from blocking all else",
+                         UserOrGroupSid=EVERYONE, Action="Allow")
+            _sub(_sub(allow, "Conditions"), "FilePathCondition", Path="*")
+            for pub in sorted(pubs, key=str.casefold):
+                subject = pubs[pub]
+                rule = _sub(rc, "FilePublisherRule",
+                            Id=_guid("applocker", collection, pub)[1:-1].lower(),
+                            Name=one_line(f"kitvet ban: {subject} ({pub})", 200),
+                            Description=one_line(f"Denies files signed by {pub}; banned subject "
+                                                 f"{subject}", 400),
+                            UserOrGroupSid=EVERYONE, Action="Deny")
+                cond = _sub(_sub(rule, "Conditions"), "FilePublisherCondition",
+                            PublisherName=pub, ProductName="*", BinaryName="*")
+                _sub(cond, "BinaryVersionRange", LowSection="*", HighSection="*")
+                count += 1
+        notes = ["AppLocker compares the signing certificate's whole subject: where a list "
+                 "gives only an organisation, check PublisherName against a signed file "
+                 "(Get-AppLockerFileInformation) before enforcing.",
+                 f"EnforcementMode={mode}"]
+        head = header_lines(bans, self.name, count, gaps, notes)
+        return Export(self.name, _xml(root, head), count, tuple(gaps), "application/xml")
