@@ -42,7 +42,9 @@ def test_kaspersky_us_federal_bans_with_bod_deadlines(kaspersky: Subject) -> Non
     assert v.deadlines == {"identify": 30, "plan": 60, "remove": 90}
     assert any(a.citation == "BOD 17-01" for a in v.deciding)
     assert all(a.jurisdiction == "US" for a in v.deciding)
-    assert v.rule.startswith("us-federal: removal-order (us-dhs, BOD 17-01, 2017-09-13) → ban")
+    # official, verified sources decide first: the statute, then the directive
+    assert v.rule.startswith("us-federal: prohibited-by-law (us-congress, NDAA FY2018 Sec. 1634, "
+                             "2018-10-01) → ban (+4 more) [rule 'us-instruments-ban']"), v.rule
     assert len(v.exculpatory) == 2
 
 

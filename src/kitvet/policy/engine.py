@@ -121,7 +121,8 @@ class Policy:
                 outcomes=outcomes, profile=self.name,
             )
         top = max(status_rank(o.status or "allow") for o in counted)
-        deciding = [o for o in counted if status_rank(o.status or "allow") == top]
+        deciding = sorted((o for o in counted if status_rank(o.status or "allow") == top),
+                          key=_weight)
         status = deciding[0].status or "allow"
         first = deciding[0]
         more = f" (+{len(deciding) - 1} more)" if len(deciding) > 1 else ""
@@ -137,6 +138,13 @@ class Policy:
             ignored=ignored, exculpatory=exculpatory, deadlines=deadlines,
             outcomes=outcomes, profile=self.name,
         )
+
+
+def _weight(o: Outcome) -> tuple[int, int, str]:
+    """Order of deciding assertions: verified first, official sources first, then oldest."""
+    a = o.assertion
+    quality = {"official": 0, "secondary": 1}.get(a.source_quality or "", 2)
+    return (0 if a.verified else 1, quality, a.date or "9999")
 
 
 def _in(value: str | None, allowed: tuple[str, ...]) -> bool:

@@ -61,7 +61,8 @@ class Match:
         for label, vals in (("kind", self.kinds), ("jurisdiction", self.jurisdictions),
                             ("authority", self.authorities)):
             if vals and "*" not in vals:
-                parts.append(f"{label} {'/'.join(vals)}")
+                shown = "/".join(vals[:5]) + (f"/... ({len(vals)} in all)" if len(vals) > 5 else "")
+                parts.append(f"{label} {shown}")
         if self.verified is not None:
             parts.append("verified" if self.verified else "unverified")
         return ", ".join(parts) or "any assertion"

@@ -1,0 +1,123 @@
+"""``kitvet policy``: list profiles and explain how a profile judges a subject."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kitvet.errors import PolicyError
+
+if TYPE_CHECKING:
+    from kitvet.model.risk import Assertion, ListSet, RiskList, Subject
+    from kitvet.policy import Verdict
+
+
+@click.group()
+def policy() -> None:
+    """Policy profiles: how assertions become ban, review, monitor or allow."""
+
+
+@policy.command("profiles")
+def profiles() -> None:
+    """The bundled profiles, with their descriptions."""
+    from kitvet.policy import load_profile, profile_names
+
+    for name in profile_names():
+        spec = load_profile(name).spec
+        click.echo(f"{name}: {spec.description or ''}")
+
+
+def find_subject(ls: "ListSet", query: str) -> tuple["RiskList", "Subject"]:
+    """The subject whose id, name or alias is ``query`` (case-insensitive)."""
+    q = query.strip().lower()
+    for rl, s in ls.subjects():
+        if s.id == q or s.name.lower() == q or q in (a.lower() for a in s.aliases):
+            return rl, s
+    near = [s.id for _, s in ls.subjects() if q in s.id or q in s.name.lower()]
+    hint = f"; did you mean {', '.join(near[:5])}?" if near else ""
+    raise PolicyError(f"no subject {query!r} in the lists in force{hint}")
+
+
+@policy.command("explain")
+@click.argument("subject")
+@click.option("--profile", default="default", show_default=True,
+              help="Policy profile: a bundled name or a profile file.")
+@click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="An additional risk list file (repeatable).")
+@click.option("--no-bundled", is_flag=True, help="Do not load kitvet's bundled lists.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def explain(subject: str, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
+            allow_unsigned: bool, fmt: str) -> None:
+    """How PROFILE derives SUBJECT's status (an id, name or alias), assertion by assertion."""
+    from kitvet.lists import load_lists
+    from kitvet.policy import load_profile
+
+    ls = load_lists(list(list_paths), allow_unsigned=allow_unsigned,
+                    include_bundled=not no_bundled)
+    rl, subj = find_subject(ls, subject)
+    pol = load_profile(profile)
+    verdict = pol.evaluate(subj)
+    if fmt == "json":
+        click.echo(json.dumps(verdict_to_dict(rl, subj, verdict), indent=2, ensure_ascii=False))
+    else:
+        _print(rl, subj, verdict)
+
+
+def _assertion_dict(a: "Assertion") -> dict[str, Any]:
+    return {k: getattr(a, k) for k in ("authority", "authority_id", "jurisdiction", "kind",
+                                        "instrument", "citation", "date", "reference_url",
+                                        "source", "verified")}
+
+
+def verdict_to_dict(rl: "RiskList", s: "Subject", v: "Verdict") -> dict[str, Any]:
+    """A verdict as JSON-ready data (for ``--format json`` and other tools)."""
+    return {
+        "subject": {"id": s.id, "name": s.name, "list": rl.name},
+        "profile": v.profile,
+        "status": v.status,
+        "rule": v.rule,
+        "deadlines": v.deadlines,
+        "assertions": [
+            {**_assertion_dict(o.assertion), "outcome": o.status or
+             ("exculpatory" if o.assertion.exculpatory else "ignored"),
+             "reason": o.reason, "deciding": o.assertion in v.deciding}
+            for o in v.outcomes
+        ],
+    }
+
+
+def _print(rl: "RiskList", s: "Subject", v: "Verdict") -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from kitvet.policy import describe_assertion
+
+    colours = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
+    console = Console(highlight=False)
+    head = Text(f"{s.name} [{s.id}, list {rl.name}] under profile {v.profile}: ")
+    head.append(v.status.upper(), style=colours.get(v.status, ""))
+    console.print(head)
+    console.print(Text(f"Decided by: {v.rule}"))
+    if v.deadlines:
+        steps = ", ".join(f"{k} within {d} days" for k, d in v.deadlines.items())
+        console.print(Text(f"Deadlines: {steps}"))
+    t = Table(expand=True)
+    for name, ratio in (("", 1), ("assertion", 5), ("outcome", 2), ("why", 6)):
+        t.add_column(name, ratio=ratio, overflow="fold")
+    for o in v.outcomes:
+        a = o.assertion
+        mark = "▶" if a in v.deciding else ""
+        outcome = o.status or ("exculpatory" if a.exculpatory else "ignored")
+        style = "green" if a.exculpatory else colours.get(o.status or "", "dim")
+        desc = describe_assertion(a) + ("" if a.verified else " UNVERIFIED")
+        t.add_row(Text(mark), Text(desc), Text(outcome, style=style), Text(o.reason))
+    console.print(t)
+    if v.exculpatory:
+        console.print(Text("Shown beside the accusations (never lowers a status):", style="green"))
+        for a in v.exculpatory:
+            console.print(Text(f"  {describe_assertion(a)}: {a.scope or a.instrument}"))

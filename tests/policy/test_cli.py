@@ -1,0 +1,54 @@
+"""``kitvet policy explain``: the same subject under two profiles, assertion by assertion."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from kitvet.cli import main
+
+
+def _explain(*args: str) -> dict:
+    r = CliRunner().invoke(main, ["policy", "explain", *args, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_kaspersky_eu_institutions_vs_us_federal() -> None:
+    eu = _explain("kaspersky-lab", "--profile", "eu-institutions")
+    us = _explain("Kaspersky Lab", "--profile", "us-federal")
+    assert (eu["status"], us["status"]) == ("review", "ban")
+    assert us["deadlines"] == {"identify": 30, "plan": 60, "remove": 90}
+    bod_eu = next(a for a in eu["assertions"] if a["citation"] == "BOD 17-01")
+    bod_us = next(a for a in us["assertions"] if a["citation"] == "BOD 17-01")
+    assert bod_eu["outcome"] == "monitor" and "us-informs" in bod_eu["reason"]
+    assert not bod_eu["deciding"]
+    assert bod_us["outcome"] == "ban" and bod_us["deciding"]
+    ep = next(a for a in eu["assertions"] if a["authority_id"] == "eu-parliament")
+    assert ep["deciding"] and ep["outcome"] == "review"
+    for verdict in (eu, us):
+        answers = [a for a in verdict["assertions"] if a["kind"] == "no-evidence-found"]
+        assert len(answers) == 2 and all(a["outcome"] == "exculpatory" for a in answers)
+
+
+def test_table_output_marks_unverified_and_exculpatory() -> None:
+    r = CliRunner().invoke(main, ["policy", "explain", "kaspersky-lab", "--profile",
+                                  "eu-institutions"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "REVIEW" in r.output and "UNVERIFIED" in r.output
+    assert "Shown beside the accusations" in r.output and "P-000603/2018" in r.output
+
+
+def test_unknown_subject_and_profile_are_clear_errors() -> None:
+    r = CliRunner().invoke(main, ["policy", "explain", "kasper"])
+    assert r.exit_code == 2 and "did you mean kaspersky-lab" in r.output
+    r = CliRunner().invoke(main, ["policy", "explain", "kaspersky-lab", "--profile", "nope"])
+    assert r.exit_code == 2 and "unknown profile 'nope'" in r.output
+
+
+def test_profiles_lists_bundled_profiles() -> None:
+    r = CliRunner().invoke(main, ["policy", "profiles"])
+    assert r.exit_code == 0
+    assert {line.split(":")[0] for line in r.output.splitlines()} >= {
+        "default", "us-federal", "eu-institutions"}
