@@ -1,0 +1,175 @@
+"""Findings: listing, detail with history, state changes by a reviewer, decisions on subjects."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, func, select
+
+from kitvet.errors import StoreError
+from kitvet.review import audit
+from kitvet.review import exceptions as exc
+from kitvet.review.states import DECISIONS, check_transition
+from kitvet.store import tables as t
+from kitvet.store.records import (
+    DecisionRecord,
+    FindingDetail,
+    FindingEvent,
+    FindingRecord,
+    Page,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE = 1000
+_RECORD_COLS = [c for c in FindingRecord.__dataclass_fields__]
+
+
+def _record(row: Any) -> FindingRecord:
+    m = row._mapping
+    return FindingRecord(**{c: (bool(m[c]) if c == "live" else m[c]) for c in _RECORD_COLS})
+
+
+def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
+            state: Sequence[str] | str | None = None, institution: str | None = None,
+            subject: str | None = None, host: str | None = None, live: bool | None = True,
+            reappeared: bool | None = None, limit: int = 100, offset: int = 0
+            ) -> Page[FindingRecord]:
+    """Findings matching every given filter, most severe first, one page at a time."""
+    f = t.findings
+    cond = []
+    for col, val in ((f.c.status, status), (f.c.state, state)):
+        if val:
+            cond.append(col.in_([val] if isinstance(val, str) else list(val)))
+    for col, val in ((f.c.institution, institution), (f.c.subject_id, subject),
+                     (f.c.host_id, host)):
+        if val:
+            cond.append(col == val)
+    if live is not None:
+        cond.append(f.c.live.is_(live) if live else f.c.live.is_(False))
+    if reappeared is not None:
+        cond.append(f.c.reappeared > 0 if reappeared else f.c.reappeared == 0)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    total = conn.execute(select(func.count()).select_from(f).where(*cond)).scalar_one()
+    from sqlalchemy import case
+
+    rank = case({"ban": 0, "review": 1, "monitor": 2, "allow": 3}, value=f.c.status, else_=4)
+    rows = conn.execute(select(*[f.c[c] for c in _RECORD_COLS]).where(*cond)
+                        .order_by(rank, f.c.institution, f.c.host_id, f.c.finding_id)
+                        .limit(limit).offset(offset)).all()
+    return Page(tuple(_record(r) for r in rows), total, limit, offset)
+
+
+def detail(conn: Connection, finding_id: str) -> FindingDetail:
+    """One finding with its evidence and history (a unique id prefix is accepted)."""
+    f = t.findings
+    row = _one(conn, finding_id)
+    ev = conn.execute(select(t.finding_events).where(t.finding_events.c.finding_id ==
+                                                     row.finding_id)
+                      .order_by(t.finding_events.c.event_id)).all()
+    evidence_text = conn.execute(select(f.c.evidence).where(f.c.finding_id == row.finding_id)
+                                 ).scalar_one()
+    try:
+        evidence = json.loads(evidence_text or "{}")
+    except ValueError:
+        evidence = {"raw": evidence_text}
+    events = tuple(FindingEvent(e.at, e.actor, e.kind, e.from_state, e.to_state, e.reason,
+                                e.review_id) for e in ev)
+    return FindingDetail(_record(row), evidence, events)
+
+
+def _one(conn: Connection, finding_id: str) -> Any:
+    f = t.findings
+    cols = [f.c[c] for c in _RECORD_COLS]
+    row = conn.execute(select(*cols).where(f.c.finding_id == finding_id)).first()
+    if row is not None:
+        return row
+    if len(finding_id) >= 6:
+        rows = conn.execute(select(*cols).where(f.c.finding_id.like(
+            finding_id.replace("%", "").replace("_", "") + "%")).limit(2)).all()
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise StoreError(f"finding id prefix {finding_id!r} is ambiguous")
+    raise StoreError(f"no finding {finding_id!r}")
+
+
+def set_state(conn: Connection, finding_id: str, state: str, *, actor: str, reason: str,
+              now: str) -> FindingRecord:
+    """Move a finding to ``state`` by hand (rules in :mod:`kitvet.review.states`)."""
+    row = _one(conn, finding_id)
+    check_transition(row.state, state, reason=reason)
+    exception_id = None
+    if state == "accepted":
+        exception_id = exc.covering(conn, row, now[:10])
+        if exception_id is None:
+            raise StoreError("accepting a finding needs an active exception covering it "
+                             "(kitvet exception add --subject ... --scope ...)")
+    f = t.findings
+    conn.execute(f.update().where(f.c.finding_id == row.finding_id).values(
+        state=state, exception_id=exception_id, updated_at=now))
+    conn.execute(t.finding_events.insert().values(
+        finding_id=row.finding_id, at=now, actor=actor, kind="state", from_state=row.state,
+        to_state=state, reason=reason))
+    audit.append(conn, actor=actor, action="finding.state", obj=f"finding:{row.finding_id}",
+                 at=now, details={"from": row.state, "to": state, "reason": reason,
+                                  "exception_id": exception_id})
+    return _record(_one(conn, row.finding_id))
+
+
+def decide(conn: Connection, subject_id: str, decision: str, *, actor: str, rationale: str,
+           evidence: Sequence[str] = (), now: str) -> DecisionRecord:
+    """Record a decision on a subject; it overrides the policy status of all its findings."""
+    if decision not in DECISIONS:
+        raise StoreError(f"unknown decision {decision!r} (one of: {', '.join(DECISIONS)})")
+    if not subject_id.strip():
+        raise StoreError("a decision needs a subject id")
+    if not rationale or not rationale.strip():
+        raise StoreError("a decision needs a rationale")
+    d, f = t.decisions, t.findings
+    status = DECISIONS[decision]
+    conn.execute(d.update().where(d.c.subject_id == subject_id, d.c.superseded_at.is_(None))
+                 .values(superseded_at=now))
+    did = conn.execute(d.insert().values(
+        subject_id=subject_id, decision=decision, status=status, rationale=rationale,
+        evidence=json.dumps(list(evidence)), actor=actor, at=now)).inserted_primary_key[0]
+    affected = conn.execute(select(f.c.finding_id, f.c.state, f.c.status)
+                            .where(f.c.subject_id == subject_id)).all()
+    conn.execute(f.update().where(f.c.subject_id == subject_id).values(
+        decision=decision, status=status, updated_at=now))
+    if affected:
+        conn.execute(t.finding_events.insert(), [
+            dict(finding_id=a.finding_id, at=now, actor=actor, kind="decision",
+                 from_state=a.state, to_state=a.state,
+                 reason=f"decision {decision}: status {a.status} → {status} ({rationale})")
+            for a in affected])
+    audit.append(conn, actor=actor, action="decision", obj=f"subject:{subject_id}", at=now,
+                 details={"decision": decision, "status": status, "rationale": rationale,
+                          "evidence": list(evidence), "findings": len(affected),
+                          "decision_id": int(did)})
+    return DecisionRecord(int(did), subject_id, decision, status, rationale, tuple(evidence),
+                          actor, now, None, len(affected))
+
+
+def in_force(conn: Connection) -> dict[str, tuple[str, str]]:
+    """subject_id -> (decision, status) of the decisions not superseded."""
+    d = t.decisions
+    return {r.subject_id: (r.decision, r.status) for r in conn.execute(
+        select(d.c.subject_id, d.c.decision, d.c.status).where(d.c.superseded_at.is_(None)))}
+
+
+def decisions(conn: Connection, *, subject: str | None = None,
+              include_superseded: bool = False) -> list[DecisionRecord]:
+    """Decisions, newest first."""
+    d = t.decisions
+    q = select(d).order_by(d.c.decision_id.desc())
+    if subject:
+        q = q.where(d.c.subject_id == subject)
+    if not include_superseded:
+        q = q.where(d.c.superseded_at.is_(None))
+    return [DecisionRecord(r.decision_id, r.subject_id, r.decision, r.status, r.rationale,
+                           tuple(json.loads(r.evidence or "[]")), r.actor, r.at,
+                           r.superseded_at) for r in conn.execute(q)]

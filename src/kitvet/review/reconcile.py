@@ -1,0 +1,160 @@
+"""A review: reconcile the matching engine's findings table with the findings that live.
+
+New rows become ``open`` findings; rows seen again refresh ``last_seen``; a live finding whose
+host now has a newer snapshot without the item becomes ``removed``; a removed finding whose item
+is back is re-opened and flagged ``reappeared``. A finding that no longer matches while its host's
+snapshot is unchanged (the lists or policy changed) stops being live but keeps its state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, bindparam, select
+
+from kitvet.model import status_rank
+from kitvet.model.finding import FINDING_FIELDS
+from kitvet.store import tables as t
+
+logger = logging.getLogger(__name__)
+
+_EVIDENCE_FIELDS = tuple(f for f in FINDING_FIELDS if f not in ("finding_id", "status", "rule"))
+_MAX_EVIDENCE_CHARS = 65536
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a reconciliation changed."""
+
+    new: int
+    seen: int
+    removed: int
+    reappeared: int
+    unmatched: int
+    reappeared_ids: tuple[str, ...]
+
+
+def dedupe(table: pa.Table) -> list[dict[str, Any]]:
+    """Engine rows as dicts, one per finding id (the most severe status wins)."""
+    missing = {"finding_id", "host_id", "subject_id", "status"} - set(table.column_names)
+    if missing:
+        from kitvet.errors import StoreError
+
+        raise StoreError(f"the findings table lacks columns {sorted(missing)}")
+    best: dict[str, dict[str, Any]] = {}
+    for row in table.to_pylist():
+        fid = row["finding_id"]
+        old = best.get(fid)
+        if old is None or status_rank(row["status"]) > status_rank(old["status"]):
+            best[fid] = row
+    return list(best.values())
+
+
+def _evidence(row: dict[str, Any]) -> str:
+    ev = {f: row.get(f) for f in _EVIDENCE_FIELDS if row.get(f) not in (None, "")}
+    if isinstance(ev.get("matched"), str):
+        try:
+            ev["matched"] = json.loads(ev["matched"])
+        except ValueError:
+            pass
+    text = json.dumps(ev, ensure_ascii=False, default=str)
+    return text if len(text) <= _MAX_EVIDENCE_CHARS else text[:_MAX_EVIDENCE_CHARS]
+
+
+def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: str,
+              review_id: int, current: dict[str, tuple[str, str]],
+              decided: dict[str, tuple[str, str]]) -> Counts:
+    """Apply deduplicated engine rows; ``current``: host -> (snapshot_id, collected_at),
+    ``decided``: subject -> (decision, status)."""
+    f = t.findings
+    existing = {r.finding_id: r for r in conn.execute(
+        select(f.c.finding_id, f.c.state, f.c.live, f.c.host_id, f.c.snapshot_id,
+               f.c.reappeared))}
+    inserts, updates, events, reappeared_ids = [], [], [], []
+    for row in rows:
+        fid, host = row["finding_id"], row["host_id"]
+        sid, collected = current.get(host, (None, now))
+        decision, status = decided.get(row["subject_id"], (None, row["status"]))
+        common = dict(hostname=row.get("hostname"), institution=row.get("institution"),
+                      name=row.get("name"), version=row.get("version"),
+                      publisher=row.get("publisher"), subject_name=row.get("subject_name"),
+                      list_name=row.get("list_name"), policy_status=row["status"],
+                      status=status, decision=decision, rule=row.get("rule"), live=True,
+                      snapshot_id=sid, evidence=_evidence(row), updated_at=now)
+        old = existing.get(fid)
+        if old is None:
+            inserts.append(dict(common, finding_id=fid, host_id=host, subject_id=row["subject_id"],
+                                item_type=row.get("item_type") or "software",
+                                item_key=row.get("item_key") or "", state="open",
+                                first_seen=collected, last_seen=collected, reappeared=0))
+            events.append(_event(fid, now, actor, "found", None, "open", None, review_id))
+            continue
+        upd = dict(common, b_id=fid, last_seen=collected, state=old.state,
+                   reappeared=old.reappeared, resolved_at=None, reappeared_at=None,
+                   keep_reappeared_at=True)
+        if old.state == "removed":
+            upd.update(state="open", reappeared=old.reappeared + 1, reappeared_at=now,
+                       keep_reappeared_at=False)
+            reappeared_ids.append(fid)
+            events.append(_event(fid, now, actor, "reappeared", "removed", "open",
+                                 "the item is back in a newer snapshot", review_id))
+        updates.append(upd)
+    seen_ids = {r["finding_id"] for r in rows}
+    gone, unmatched = [], []
+    for fid, old in existing.items():
+        if fid in seen_ids or old.state == "removed":
+            continue
+        sid, collected = current.get(old.host_id, (None, None))
+        if sid is not None and sid != old.snapshot_id:
+            gone.append(dict(b_id=fid, resolved_at=collected, updated_at=now))
+            events.append(_event(fid, now, actor, "removed", old.state, "removed",
+                                 f"not in snapshot {sid[:12]}", review_id))
+        elif old.live:
+            unmatched.append(dict(b_id=fid, updated_at=now))
+            events.append(_event(fid, now, actor, "unmatched", old.state, old.state,
+                                 "no longer matched by the lists and policy in force", review_id))
+    _write(conn, inserts, updates, gone, unmatched, events)
+    return Counts(len(inserts), len(updates) - len(reappeared_ids), len(gone),
+                  len(reappeared_ids), len(unmatched), tuple(reappeared_ids))
+
+
+def _event(fid: str, at: str, actor: str, kind: str, frm: str | None, to: str | None,
+           reason: str | None, review_id: int | None) -> dict[str, Any]:
+    return dict(finding_id=fid, at=at, actor=actor, kind=kind, from_state=frm, to_state=to,
+                reason=reason, review_id=review_id)
+
+
+def _write(conn: Connection, inserts: list, updates: list, gone: list, unmatched: list,
+           events: list) -> None:
+    f = t.findings
+    by_id = f.update().where(f.c.finding_id == bindparam("b_id"))
+    if inserts:
+        conn.execute(f.insert(), inserts)
+    keep, fresh = [], []
+    for u in updates:
+        if u.pop("keep_reappeared_at"):
+            u.pop("reappeared_at")
+            keep.append(u)
+        else:
+            fresh.append(u)
+    for group in (keep, fresh):
+        if group:
+            conn.execute(by_id, group)
+    if gone:
+        conn.execute(by_id, [dict(g, state="removed", live=False) for g in gone])
+    if unmatched:
+        conn.execute(by_id, [dict(u, live=False) for u in unmatched])
+    if events:
+        conn.execute(t.finding_events.insert(), events)
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """Live findings per effective status."""
+    f = t.findings
+    return dict(Counter(conn.execute(select(f.c.status).where(f.c.live.is_(True))).scalars()))
+

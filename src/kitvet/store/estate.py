@@ -1,0 +1,335 @@
+"""The estate API: everything the CLI and the server do with an estate goes through here.
+
+Every mutating method takes ``actor`` (who did it) and writes its audit entry in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Mapping, Sequence
+
+import pyarrow as pa
+from sqlalchemy import Engine, func, select
+
+from kitvet.errors import StoreError
+from kitvet.model import Snapshot
+from kitvet.review import audit, campaigns, exceptions, findings, reconcile
+from kitvet.store import ingest
+from kitvet.store import tables as t
+from kitvet.store.db import make_engine, migrate, read, utcnow, write
+from kitvet.store.lake import Lake
+from kitvet.store.location import (
+    EstateConfig,
+    default_db_url,
+    estate_dir,
+    normalise_db_url,
+    read_config,
+    write_config,
+)
+from kitvet.store.records import (
+    CampaignRecord,
+    CampaignStatus,
+    DecisionRecord,
+    EstateStatus,
+    ExceptionRecord,
+    FindingDetail,
+    FindingRecord,
+    ImportResult,
+    InstitutionStatus,
+    Page,
+    ReviewResult,
+)
+from kitvet.store.status import estate_status
+
+logger = logging.getLogger(__name__)
+
+#: ``matcher(con, lists, policy) -> pyarrow.Table`` with FINDING_FIELDS
+Matcher = Callable[[Any, Any, Any], pa.Table]
+
+
+def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | None = None,
+                actor: str) -> "Estate":
+    """Create (or re-open) an estate: folder, ``estate.toml``, migrated database, lake."""
+    root = estate_dir(path)
+    cfg_file = root / "estate.toml"
+    if cfg_file.exists():
+        existing = read_config(root)
+        if db_url and normalise_db_url(db_url) != normalise_db_url(existing.db_url):
+            raise StoreError(f"the estate already uses {existing.redacted_url()}", file=str(root))
+    else:
+        url = normalise_db_url(db_url) if db_url else default_db_url(root)
+        root.mkdir(parents=True, exist_ok=True)
+        write_config(root, EstateConfig(db_url=url, created_at=utcnow()))
+    est = open_estate(root)
+    with write(est.engine) as conn:
+        if audit.count(conn) == 0:
+            audit.append(conn, actor=actor, action="estate.init", obj="estate",
+                         details={"database": est.config.redacted_url().split(":", 1)[0]})
+    return est
+
+
+def open_estate(path: str | os.PathLike[str] | None = None) -> "Estate":
+    """Open an existing estate (upgrading its database to the newest schema)."""
+    root = estate_dir(path)
+    return Estate(root, read_config(root))
+
+
+class Estate:
+    """One estate: its review database and inventory lake."""
+
+    def __init__(self, root: Path, config: EstateConfig):
+        self.root = root
+        self.config = config
+        self.lake = Lake(root / "lake")
+        self.engine: Engine = make_engine(normalise_db_url(config.db_url))
+        migrate(self.engine)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Estate":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- inventory ---------------------------------------------------------------------------
+    def import_snapshots(self, snapshots: Iterable[Snapshot], *, actor: str,
+                         institution: str | None = None, create_institutions: bool = True
+                         ) -> ImportResult:
+        """Import snapshots atomically; the same snapshot twice changes nothing."""
+        return ingest.import_snapshots(self.engine, self.lake, snapshots, actor=actor,
+                                       institution=institution,
+                                       create_institutions=create_institutions)
+
+    def import_paths(self, paths: Sequence[str | os.PathLike[str]], *, actor: str,
+                     institution: str | None = None, fmt: str | None = None,
+                     create_institutions: bool = True) -> ImportResult:
+        """Read inventory files (any format the sources know) and import them."""
+        from kitvet.sources.registry import read_paths
+
+        snaps = read_paths([Path(p) for p in paths], fmt=fmt, institution=institution)
+        return self.import_snapshots(snaps, actor=actor, institution=institution,
+                                     create_institutions=create_institutions)
+
+    def refresh_current(self) -> int:
+        """Rewrite ``lake/current.parquet`` from the database; returns the number of hosts."""
+        return len(ingest.refresh_current(self.engine, self.lake))
+
+    def current_views(self, con: Any) -> None:
+        """Create ``software``/``devices``/``hosts`` views of current snapshots in DuckDB."""
+        self.lake.current_views(con)
+
+    # -- review ------------------------------------------------------------------------------
+    def review(self, *, actor: str, lists: Any = None, policy: Any = None,
+               profile: str | None = None, matcher: Matcher | None = None) -> ReviewResult:
+        """Match current inventory against ``lists`` through ``policy`` and update findings."""
+        import duckdb
+
+        matcher = matcher or _default_matcher()
+        with self.lake.locked():
+            current = ingest.refresh_current(self.engine, self.lake, lock=False)
+            con = duckdb.connect()
+            try:
+                self.lake.current_views(con)
+                table = matcher(con, lists, policy)
+            finally:
+                con.close()
+        meta = [dict(name=rl.name, version=rl.version, signed_by=rl.signed_by)
+                for rl in getattr(lists, "lists", ())]
+        result = self.apply_findings(table, actor=actor, current=current, profile=profile,
+                                     lists_meta=meta)
+        with read(self.engine) as conn:
+            referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
+        self.lake.clean(referenced)
+        return result
+
+    def apply_findings(self, table: pa.Table, *, actor: str,
+                       current: Mapping[str, tuple[str, str]] | None = None,
+                       profile: str | None = None, lists_meta: list | None = None
+                       ) -> ReviewResult:
+        """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings."""
+        rows = reconcile.dedupe(table)
+        if current is None:
+            current = ingest.refresh_current(self.engine, self.lake)
+        now = utcnow()
+        with write(self.engine) as conn:
+            rid = int(conn.execute(t.reviews.insert().values(
+                started_at=now, actor=actor, profile=profile,
+                lists=json.dumps(lists_meta or []))).inserted_primary_key[0])
+            counts = reconcile.reconcile(conn, rows, actor=actor, now=now, review_id=rid,
+                                         current=dict(current),
+                                         decided=findings.in_force(conn))
+            _acc, reopened, unused = exceptions.apply(conn, actor=actor, now=now, review_id=rid)
+            campaigns.record_points(conn, now=now, review_id=rid)
+            by_status = reconcile.status_counts(conn)
+            live = sum(by_status.values())
+            summary = dict(findings=live, new=counts.new, seen=counts.seen,
+                           removed=counts.removed, reappeared=counts.reappeared,
+                           unmatched=counts.unmatched, reopened=reopened,
+                           by_status=by_status, unused_exceptions=unused)
+            conn.execute(t.reviews.update().where(t.reviews.c.review_id == rid).values(
+                finished_at=utcnow(), counts=json.dumps(summary)))
+            audit.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
+                         details=dict(summary, profile=profile, lists=lists_meta or [],
+                                      reappeared_ids=list(counts.reappeared_ids[:100])))
+        return ReviewResult(rid, live, counts.new, counts.seen, counts.removed,
+                            counts.reappeared, reopened, by_status, tuple(unused))
+
+    # -- findings ----------------------------------------------------------------------------
+    def findings(self, *, status: Sequence[str] | str | None = None,
+                 state: Sequence[str] | str | None = None, institution: str | None = None,
+                 subject: str | None = None, host: str | None = None,
+                 live: bool | None = True, reappeared: bool | None = None,
+                 limit: int = 100, offset: int = 0) -> Page[FindingRecord]:
+        """List findings (live ones by default), most severe first, one page at a time."""
+        with read(self.engine) as conn:
+            return findings.listing(conn, status=status, state=state, institution=institution,
+                                    subject=subject, host=host, live=live,
+                                    reappeared=reappeared, limit=limit, offset=offset)
+
+    def finding(self, finding_id: str) -> FindingDetail:
+        """One finding with evidence and history (a unique id prefix of 6+ chars works)."""
+        with read(self.engine) as conn:
+            return findings.detail(conn, finding_id)
+
+    def set_state(self, finding_id: str, state: str, *, actor: str, reason: str
+                  ) -> FindingRecord:
+        """Move a finding to a new state by hand (see :mod:`kitvet.review.states`)."""
+        with write(self.engine) as conn:
+            return findings.set_state(conn, finding_id, state, actor=actor, reason=reason,
+                                      now=utcnow())
+
+    def decide(self, subject_id: str, decision: str, *, actor: str, rationale: str,
+               evidence: Sequence[str] = ()) -> DecisionRecord:
+        """Decide on a subject (confirmed-malicious, cleared, banned); overrides policy status."""
+        with write(self.engine) as conn:
+            return findings.decide(conn, subject_id, decision, actor=actor, rationale=rationale,
+                                   evidence=evidence, now=utcnow())
+
+    def decisions(self, *, subject: str | None = None, include_superseded: bool = False
+                  ) -> list[DecisionRecord]:
+        """Decisions in force (or all), newest first."""
+        with read(self.engine) as conn:
+            return findings.decisions(conn, subject=subject,
+                                      include_superseded=include_superseded)
+
+    # -- exceptions --------------------------------------------------------------------------
+    def add_exception(self, *, subject_id: str, scope: str, reason: str, approver: str,
+                      expires: str | date, actor: str) -> ExceptionRecord:
+        """Add an exception; the findings it covers become accepted at once."""
+        now = utcnow()
+        with write(self.engine) as conn:
+            eid = exceptions.add(conn, subject_id=subject_id, scope=scope, reason=reason,
+                                 approver=approver, expires=expires, actor=actor, now=now)
+            exceptions.apply(conn, actor=actor, now=now)
+            return next(e for e in exceptions.listing(conn, now=now) if e.exception_id == eid)
+
+    def exceptions(self, *, active_only: bool = False) -> list[ExceptionRecord]:
+        """Exceptions, each with the number of findings it covers now."""
+        with read(self.engine) as conn:
+            return exceptions.listing(conn, active_only=active_only, now=utcnow())
+
+    def revoke_exception(self, exception_id: int, *, actor: str, reason: str
+                         ) -> ExceptionRecord:
+        """Revoke an exception; the findings it held re-open at once."""
+        now = utcnow()
+        with write(self.engine) as conn:
+            exceptions.revoke(conn, exception_id, actor=actor, reason=reason, now=now)
+            exceptions.apply(conn, actor=actor, now=now)
+            return next(e for e in exceptions.listing(conn, now=now)
+                        if e.exception_id == exception_id)
+
+    # -- campaigns ---------------------------------------------------------------------------
+    def start_campaign(self, subject_id: str, *, actor: str,
+                       deadlines: Mapping[str, int] | None = None, lists: Any = None,
+                       policy: Any = None) -> CampaignRecord:
+        """Start a removal campaign; deadlines default to the policy's verdict, else 30/60/90."""
+        days = dict(_policy_deadlines(subject_id, lists, policy))
+        days.update({k: v for k, v in (deadlines or {}).items() if v is not None})
+        with write(self.engine) as conn:
+            return campaigns.start(conn, subject_id, actor=actor, now=utcnow(), deadlines=days)
+
+    def campaign(self, campaign_id: int) -> CampaignStatus:
+        """A campaign with progress per institution and burndown."""
+        with read(self.engine) as conn:
+            return campaigns.status(conn, campaign_id, now=utcnow())
+
+    def campaigns(self, *, open_only: bool = False) -> list[CampaignStatus]:
+        """Every campaign (or only the open ones) with its status."""
+        with read(self.engine) as conn:
+            return campaigns.listing(conn, open_only=open_only, now=utcnow())
+
+    def close_campaign(self, campaign_id: int, *, actor: str, reason: str = "removed everywhere"
+                       ) -> CampaignRecord:
+        """Close a campaign; refused while fresh inventory still shows the subject."""
+        with write(self.engine) as conn:
+            return campaigns.close(conn, campaign_id, actor=actor, reason=reason, now=utcnow())
+
+    # -- audit -------------------------------------------------------------------------------
+    def audit(self, *, limit: int | None = 100, offset: int = 0, action: str | None = None,
+              obj: str | None = None, newest_first: bool = False) -> list[audit.AuditEntry]:
+        """Audit entries in order (filters: action prefix, exact object)."""
+        with read(self.engine) as conn:
+            return audit.entries(conn, limit=limit, offset=offset, action=action, obj=obj,
+                                 newest_first=newest_first)
+
+    def verify_audit(self, *, expect_head: str | None = None) -> audit.AuditCheck:
+        """Verify the hash chain; names the first bad entry."""
+        with read(self.engine) as conn:
+            return audit.verify(conn, expect_head=expect_head)
+
+    def export_audit(self, out: IO[str]) -> int:
+        """Write every entry as one JSON object per line; returns the number written."""
+        n = 0
+        with read(self.engine) as conn:
+            for r in audit.iter_rows(conn):
+                out.write(audit.canonical(audit._row_entry(r).to_dict()) + "\n")
+                n += 1
+        return n
+
+    # -- status ------------------------------------------------------------------------------
+    def status(self) -> EstateStatus:
+        """Counts per institution, status and state; freshness; open campaigns."""
+        with read(self.engine) as conn:
+            return estate_status(conn, root=str(self.root), database=self.config.redacted_url(),
+                                 now=utcnow())
+
+    def institutions(self) -> list[str]:
+        """Names of the estate's institutions."""
+        with read(self.engine) as conn:
+            return list(conn.execute(select(t.institutions.c.name)
+                                     .order_by(t.institutions.c.name)).scalars())
+
+    def host_count(self) -> int:
+        """Number of hosts."""
+        with read(self.engine) as conn:
+            return conn.execute(select(func.count()).select_from(t.hosts)).scalar_one()
+
+
+def _default_matcher() -> Matcher:
+    try:
+        from kitvet.match.engine import match
+    except ImportError as e:
+        raise StoreError("the matching engine (kitvet.match.engine) is not available") from e
+    return lambda con, lists, policy: match(con, lists, policy)
+
+
+def _policy_deadlines(subject_id: str, lists: Any, policy: Any) -> dict[str, int]:
+    """Deadlines the policy's verdict gives this subject, or {}."""
+    if lists is None or policy is None:
+        return {}
+    for _rl, subject in lists.subjects():
+        if subject.id == subject_id:
+            verdict = policy.evaluate(subject)
+            return dict(getattr(verdict, "deadlines", None) or {})
+    return {}
+
+
+__all__ = ["Estate", "InstitutionStatus", "init_estate", "open_estate"]

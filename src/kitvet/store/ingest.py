@@ -1,0 +1,237 @@
+"""Importing snapshots into an estate: atomic, idempotent, safe to run concurrently.
+
+Order of work: (1) snapshots are checked and given content-hash ids; (2) the new ones are
+written to the lake as one batch (files renamed into place, never referenced yet); (3) one
+serialised database transaction records the batch, institutions, hosts, snapshots and the audit
+entry — if the process dies before this commits, the database is unchanged and the batch files
+are orphans nobody reads; (4) ``current.parquet`` is rewritten from the database under the lake
+lock. Killing the process at any point leaves a consistent estate; rerunning the import succeeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, Engine, select
+
+from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
+from kitvet.review import audit
+from kitvet.store import tables as t
+from kitvet.store.db import read, utcnow, write
+from kitvet.store.lake import Lake, new_batch_id
+from kitvet.store.records import ImportResult
+
+logger = logging.getLogger(__name__)
+
+#: Test hook: ``KITVET_PAUSE_AT=<point>:<seconds>`` sleeps at a named point of an import
+#: (``after-lake``: batch files written, nothing committed; ``in-transaction``: database rows
+#: written but not committed). The kill test uses it to SIGKILL an import mid-way.
+PAUSE_ENV = "KITVET_PAUSE_AT"
+
+
+def _pause(point: str) -> None:
+    spec = os.environ.get(PAUSE_ENV, "")
+    name, _, seconds = spec.partition(":")
+    if name == point:
+        logger.warning("pausing %ss at %s (%s)", seconds, point, PAUSE_ENV)
+        time.sleep(float(seconds or 30))
+
+
+def snapshot_id(snap: Snapshot) -> str:
+    """Content hash of a snapshot: the same inventory imported twice has the same id."""
+    def rows(items: list[dict[str, Any]], fields: tuple[str, ...]) -> list[str]:
+        return sorted(json.dumps({f: str(r[f]) for f in fields if r.get(f) not in (None, "")
+                                  and f != "host_id"}, sort_keys=True) for r in items)
+
+    host = {k: v for k, v in snap.host.to_row().items() if v not in (None, "")}
+    body = json.dumps([host, rows(snap.software, SOFTWARE_FIELDS),
+                       rows(snap.devices, DEVICE_FIELDS)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def parse_time(value: str | None) -> str | None:
+    """An ISO 8601 time in kitvet's stored form (UTC, ``Z``); None if unparsable."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclasses.dataclass
+class _Prepared:
+    sid: str
+    snap: Snapshot
+    collected_at: str
+
+
+def prepare(snapshots: Iterable[Snapshot], institution: str | None, now: str
+            ) -> tuple[list[_Prepared], list[Skipped]]:
+    """Give each snapshot its institution, id and collection time; refuse what cannot be kept."""
+    out: dict[str, _Prepared] = {}
+    rejected: list[Skipped] = []
+    for snap in snapshots:
+        host = snap.host
+        where = f"host {host.host_id}"
+        if institution and not host.institution:
+            host = dataclasses.replace(host, institution=institution)
+        if not host.institution:
+            rejected.append(Skipped("estate", "snapshot has no institution (give --institution)",
+                                    where))
+            continue
+        collected = parse_time(host.collected_at)
+        if host.collected_at and collected is None:
+            rejected.append(Skipped("estate", f"collected_at {host.collected_at[:40]!r} is not "
+                                    "an ISO 8601 time", where))
+            continue
+        snap = Snapshot(host=host, software=snap.software, devices=snap.devices,
+                        skipped=snap.skipped)
+        sid = snapshot_id(snap)
+        out.setdefault(sid, _Prepared(sid, snap, collected or now))
+    return sorted(out.values(), key=lambda p: p.collected_at), rejected
+
+
+def import_snapshots(engine: Engine, lake: Lake, snapshots: Iterable[Snapshot], *, actor: str,
+                     institution: str | None = None, create_institutions: bool = True
+                     ) -> ImportResult:
+    """Import snapshots atomically (see the module docstring for the guarantees)."""
+    now = utcnow()
+    prepared, rejected = prepare(snapshots, institution, now)
+    with read(engine) as conn:
+        known = _existing_ids(conn, [p.sid for p in prepared])
+    todo = [p for p in prepared if p.sid not in known]
+    if not todo:
+        return ImportResult(None, duplicates=tuple(p.sid for p in prepared),
+                            rejected=tuple(rejected))
+    batch_id = new_batch_id()
+    lake.write_batch(((p.sid, p.snap) for p in todo), batch_id)
+    _pause("after-lake")
+    try:
+        with write(engine) as conn:
+            result = _record(conn, todo, batch_id, actor=actor, now=now,
+                             create_institutions=create_institutions)
+            _pause("in-transaction")
+    except BaseException:
+        lake.remove_batch(batch_id)
+        raise
+    if result.batch_id is None:
+        lake.remove_batch(batch_id)
+    else:
+        refresh_current(engine, lake)
+    dups = tuple(p.sid for p in prepared if p.sid in known) + result.duplicates
+    return dataclasses.replace(result, duplicates=dups,
+                               rejected=tuple(rejected) + result.rejected)
+
+
+def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        found.update(conn.execute(select(t.snapshots.c.snapshot_id)
+                                  .where(t.snapshots.c.snapshot_id.in_(chunk))).scalars())
+    return found
+
+
+def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: str, now: str,
+            create_institutions: bool) -> ImportResult:
+    """The database half of an import, inside the write transaction."""
+    known = _existing_ids(conn, [p.sid for p in todo])  # a concurrent import may have won
+    insts = set(conn.execute(select(t.institutions.c.name)).scalars())
+    hosts = {r.host_id: r for r in conn.execute(select(t.hosts).where(
+        t.hosts.c.host_id.in_({p.snap.host.host_id for p in todo})))}
+    added, current, historical, dups, created, rejected = [], [], [], [], [], []
+    snap_rows = []
+    for p in todo:
+        h = p.snap.host
+        if p.sid in known:
+            dups.append(p.sid)
+            continue
+        if h.institution not in insts:
+            if not create_institutions:
+                rejected.append(Skipped("estate", f"unknown institution {h.institution!r}",
+                                        f"host {h.host_id}"))
+                continue
+            conn.execute(t.institutions.insert().values(name=h.institution, created_at=now,
+                                                        created_by=actor))
+            insts.add(h.institution)
+            created.append(h.institution)
+        old = hosts.get(h.host_id)
+        why = _collision(old, h) if old is not None else None
+        if why:
+            rejected.append(Skipped("estate", why, f"host {h.host_id}"))
+            continue
+        if old is None:
+            conn.execute(t.hosts.insert().values(
+                host_id=h.host_id, institution=h.institution, hostname=h.hostname,
+                platform=h.platform, machine_id=h.machine_id, current_snapshot_id=p.sid,
+                current_collected_at=p.collected_at, first_seen=now, updated_at=now))
+            current.append(h.host_id)
+        elif p.collected_at >= old.current_collected_at:
+            conn.execute(t.hosts.update().where(t.hosts.c.host_id == h.host_id).values(
+                hostname=h.hostname, platform=h.platform,
+                machine_id=h.machine_id or old.machine_id, current_snapshot_id=p.sid,
+                current_collected_at=p.collected_at, updated_at=now))
+            current.append(h.host_id)
+        else:
+            historical.append(p.sid)
+        hosts[h.host_id] = conn.execute(select(t.hosts).where(
+            t.hosts.c.host_id == h.host_id)).one()
+        added.append(p.sid)
+        snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=h.institution,
+                              collected_at=p.collected_at, imported_at=now, batch_id=batch_id,
+                              software_count=len(p.snap.software),
+                              device_count=len(p.snap.devices),
+                              skipped_count=len(p.snap.skipped)))
+    if not added:
+        return ImportResult(None, duplicates=tuple(dups), rejected=tuple(rejected))
+    conn.execute(t.batches.insert().values(batch_id=batch_id, imported_at=now, actor=actor,
+                                           snapshot_count=len(added)))
+    conn.execute(t.snapshots.insert(), snap_rows)
+    audit.append(conn, actor=actor, action="estate.import", obj=f"batch:{batch_id}", at=now,
+                 details={"snapshots": len(added), "hosts_current": len(set(current)),
+                          "historical": len(historical), "institutions_created": created,
+                          "rejected": len(rejected)})
+    return ImportResult(batch_id, tuple(added), tuple(dict.fromkeys(current)),
+                        tuple(historical), tuple(dups), tuple(created), tuple(rejected))
+
+
+def _collision(old: Any, h: Any) -> str | None:
+    """Why a snapshot cannot belong to the host already known under its id, or None."""
+    if old.institution != h.institution:
+        return (f"host id {h.host_id!r} already belongs to institution {old.institution!r}, "
+                f"not {h.institution!r} (host id collision)")
+    if old.machine_id and h.machine_id and old.machine_id != h.machine_id:
+        return (f"host id {h.host_id!r} is already used by a machine with another machine_id "
+                "(host id collision)")
+    return None
+
+
+def refresh_current(engine: Engine, lake: Lake, *, lock: bool = True
+                    ) -> dict[str, tuple[str, str]]:
+    """Rewrite ``current.parquet`` from the database; returns host -> (snapshot, collected_at).
+
+    Takes the lake lock unless the caller holds it (``lock=False``).
+    """
+    if lock:
+        with lake.locked():
+            return refresh_current(engine, lake, lock=False)
+    with read(engine) as conn:
+        rows = conn.execute(
+            select(t.hosts.c.host_id, t.snapshots.c.snapshot_id, t.snapshots.c.batch_id,
+                   t.hosts.c.current_collected_at)
+            .join(t.snapshots, t.snapshots.c.snapshot_id == t.hosts.c.current_snapshot_id)
+            .order_by(t.hosts.c.host_id)).all()
+    lake.write_current([dict(host_id=r.host_id, snapshot_id=r.snapshot_id, batch_id=r.batch_id)
+                        for r in rows])
+    return {r.host_id: (r.snapshot_id, r.current_collected_at) for r in rows}
