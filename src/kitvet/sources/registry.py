@@ -19,6 +19,7 @@ IMPORTERS: dict[str, str] = {
     "nmap": "kitvet.sources.nmap:NmapImporter",
     "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
     "macos-apps": "kitvet.sources.macos_apps:MacosAppsImporter",
+    "rpmdb": "kitvet.sources.rpmdb_ndb:RpmdbImporter",
 }
 
 HEAD_BYTES = 65536
