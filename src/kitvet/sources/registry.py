@@ -20,6 +20,10 @@ IMPORTERS: dict[str, str] = {
     "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
     "macos-apps": "kitvet.sources.macos_apps:MacosAppsImporter",
     "rpmdb": "kitvet.sources.rpmdb_ndb:RpmdbImporter",
+    "cyclonedx": "kitvet.sources.cyclonedx:CycloneDxImporter",
+    "spdx": "kitvet.sources.spdx:SpdxImporter",
+    "osquery": "kitvet.sources.osquery:OsqueryImporter",
+    "csv": "kitvet.sources.csv_mapping:CsvImporter",
 }
 
 HEAD_BYTES = 65536

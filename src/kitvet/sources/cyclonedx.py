@@ -1,0 +1,271 @@
+"""CycloneDX 1.2–1.6 BOMs (JSON and XML): software, hardware (HBOM) and operations (OBOM) BOMs.
+
+Each component is read through cyclonedx-python-lib's own deserialiser, one component at a
+time, so one bad component is skipped with its reason and the good ones are kept (the library
+would refuse the whole document). XML is parsed with defusedxml with DTDs forbidden: entity
+expansion ("billion laughs") and external entities are refused before anything is read.
+Components of type ``device`` become device rows; ``data``, ``machine-learning-model`` and
+``cryptographic-asset`` components are skipped; everything else becomes a software row.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import Any, Iterator
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+from cyclonedx.model.component import Component
+
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
+from kitvet.sources.detect_util import (
+    host_id_from_path,
+    load_json_file,
+    platform_of,
+    read_bytes,
+    text,
+    with_institution,
+)
+from kitvet.sources.interface import Importer
+
+logger = logging.getLogger(__name__)
+
+_NS_PREFIX = "http://cyclonedx.org/schema/bom/"
+_NOT_INVENTORY = {"data", "machine-learning-model", "cryptographic-asset"}
+_STRING_FIELDS = ("name", "version", "group", "publisher", "author", "purl", "cpe",
+                  "description", "bom-ref")
+_JOINED_GROUP_TYPES = {"npm", "composer", "golang", "github", "gitlab", "bitbucket"}
+#: Components nested deeper than this are skipped (hostile BOMs).
+MAX_NESTING = 64
+
+
+class CycloneDxImporter(Importer):
+    """Reads CycloneDX JSON and XML BOMs."""
+
+    name = "cyclonedx"
+    description = "CycloneDX 1.2-1.6 SBOM/HBOM/OBOM, JSON or XML"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        if not path.is_file():
+            return False
+        h = head[:8192]
+        return (b'"bomFormat"' in h and b"CycloneDX" in h) or (
+            b"<bom" in h and _NS_PREFIX.encode() in h)
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        if _head(path).startswith(b"<"):
+            snap = _read_xml(path)
+        else:
+            snap = _read_json(path)
+        return with_institution([snap], institution)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as e:
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _read_json(path: Path) -> Snapshot:
+    data = load_json_file(path)
+    if not isinstance(data, dict) or data.get("bomFormat") != "CycloneDX":
+        raise SourceError('not a CycloneDX BOM (no "bomFormat": "CycloneDX")', file=str(path),
+                          place="$")
+    spec = data.get("specVersion")
+    if not isinstance(spec, str):
+        raise SourceError('"specVersion" missing or not a string', file=str(path),
+                          place="$.specVersion")
+    _check_spec(spec, path)
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    snap = Snapshot(host=_host(path, meta.get("component"), data.get("serialNumber"),
+                               meta.get("timestamp"), data.get("components")))
+    comps = data.get("components", [])
+    if not isinstance(comps, list):
+        raise SourceError('"components" must be a list', file=str(path), place="$.components")
+    for place, raw in _walk_json(comps, "$.components"):
+        where = f"{path}:{place}"
+        if not isinstance(raw, dict):
+            snap.skip("cyclonedx", f"component must be an object, found {type(raw).__name__}",
+                      where)
+            continue
+        bad = next((f for f in _STRING_FIELDS if f in raw and not isinstance(raw[f], str)), None)
+        if bad:
+            snap.skip("cyclonedx", f"component field {bad!r} must be a string", where)
+            continue
+        flat = {k: v for k, v in raw.items() if k != "components"}
+        try:
+            comp = Component.from_json(flat)
+        except Exception as e:  # the library raises many kinds for bad input
+            snap.skip("cyclonedx", f"component refused by cyclonedx-python-lib: "
+                      f"{str(e)[:200]}", where)
+            continue
+        _add(snap, comp, where)
+    return snap
+
+
+def _walk_json(comps: list[Any], place: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    for i, raw in enumerate(comps):
+        here = f"{place}[{i}]"
+        yield here, raw
+        nested = raw.get("components") if isinstance(raw, dict) else None
+        if isinstance(nested, list) and nested:
+            if depth >= MAX_NESTING:
+                yield f"{here}.components", "too deeply nested"
+                continue
+            yield from _walk_json(nested, f"{here}.components", depth + 1)
+
+
+def _check_spec(spec: str, path: Path) -> None:
+    parts = spec.split(".")
+    if len(parts) != 2 or parts[0] != "1" or not parts[1].isdigit():
+        raise SourceError(f"unsupported CycloneDX specVersion {spec[:20]!r}", file=str(path),
+                          place="$.specVersion")
+    if not 2 <= int(parts[1]) <= 6:
+        logger.warning("%s: CycloneDX %s is outside 1.2-1.6; reading it anyway", path, spec)
+
+
+# ---------------------------------------------------------------- XML
+
+
+def _read_xml(path: Path) -> Snapshot:
+    data = read_bytes(path)
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden,
+            defusedxml.ExternalReferenceForbidden) as e:
+        raise SourceError("XML with a DTD or entity declarations refused "
+                          "(entity expansion and external entities are not allowed)",
+                          file=str(path)) from e
+    except ParseError as e:
+        line, col = getattr(e, "position", (0, 0))
+        raise SourceError(f"not well-formed XML ({e})", file=str(path),
+                          place=f"line {line} column {col}") from e
+    if not root.tag.startswith("{" + _NS_PREFIX) or not root.tag.endswith("}bom"):
+        raise SourceError(f"not a CycloneDX BOM (root element {root.tag[:80]!r})",
+                          file=str(path), place="/bom")
+    ns = root.tag[1:].split("}")[0]
+    _check_spec(ns[len(_NS_PREFIX):], path)
+    q = "{%s}" % ns
+    meta = root.find(q + "metadata")
+    mcomp = meta.find(q + "component") if meta is not None else None
+    mdict = _xml_meta_component(mcomp, ns)
+    timestamp = meta.findtext(q + "timestamp") if meta is not None else None
+    comps = root.find(q + "components")
+    comp_els = list(comps) if comps is not None else []
+    os_names = [c.findtext(q + "name") for c in comp_els if c.get("type") == "operating-system"]
+    snap = Snapshot(host=_host(path, mdict, root.get("serialNumber"), timestamp,
+                               [{"type": "operating-system", "name": n} for n in os_names]))
+    for place, el in _walk_xml(comp_els, q, "/bom/components"):
+        where = f"{path}:{place}"
+        if el is None:
+            snap.skip("cyclonedx", "components nested too deeply", where)
+            continue
+        flat = copy.copy(el)
+        for child in list(flat):
+            if child.tag == q + "components":
+                flat.remove(child)
+        try:
+            comp = Component.from_xml(flat, default_namespace=ns)
+        except Exception as e:  # the library raises many kinds for bad input
+            snap.skip("cyclonedx", f"component refused by cyclonedx-python-lib: "
+                      f"{str(e)[:200]}", where)
+            continue
+        if comp is None or not isinstance(comp.name, str):
+            snap.skip("cyclonedx", "component without a name", where)
+            continue
+        _add(snap, comp, where)
+    return snap
+
+
+def _walk_xml(els: list[Element], q: str, place: str, depth: int = 0
+              ) -> Iterator[tuple[str, Element | None]]:
+    n = 0
+    for el in els:
+        if el.tag != q + "component":
+            continue
+        n += 1
+        here = f"{place}/component[{n}]"
+        yield here, el
+        nested = el.find(q + "components")
+        if nested is not None and len(nested):
+            if depth >= MAX_NESTING:
+                yield f"{here}/components", None
+                continue
+            yield from _walk_xml(list(nested), q, f"{here}/components", depth + 1)
+
+
+def _xml_meta_component(el: Element | None, ns: str) -> dict[str, Any] | None:
+    if el is None:
+        return None
+    q = "{%s}" % ns
+    return {"name": el.findtext(q + "name"), "group": el.findtext(q + "group"),
+            "version": el.findtext(q + "version"), "type": el.get("type"),
+            "bom-ref": el.get("bom-ref")}
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _host(path: Path, mcomp: Any, serial: Any, timestamp: Any, comps: Any) -> Host:
+    """The host a BOM describes: metadata.component, else serialNumber, else the file name."""
+    mcomp = mcomp if isinstance(mcomp, dict) else {}
+    name, group = text(mcomp.get("name")), text(mcomp.get("group"))
+    host_id = (f"{group}/{name}" if group and name else name) or text(serial) \
+        or host_id_from_path(path, generic=("bom", "sbom", "hbom", "obom", "cyclonedx"))
+    os_names = [c.get("name") for c in comps if isinstance(c, dict)
+                and c.get("type") == "operating-system"] if isinstance(comps, list) else []
+    if mcomp.get("type") == "operating-system":
+        os_names.insert(0, name)
+    os_name = next((text(n) for n in os_names if text(n)), None)
+    return Host(host_id=host_id, hostname=name, platform=platform_of(os_name),
+                os_name=os_name, collected_at=text(timestamp), sources=("cyclonedx",))
+
+
+def _publisher(c: Component) -> str | None:
+    manufacturer = getattr(c, "manufacturer", None)
+    for cand in (c.publisher, c.supplier.name if c.supplier else None,
+                 manufacturer.name if manufacturer is not None else None, c.author):
+        if text(cand):
+            return text(cand)
+    authors = list(getattr(c, "authors", None) or [])
+    return text(authors[0].name) if authors else None
+
+
+def _add(snap: Snapshot, c: Component, where: str) -> None:
+    ctype = c.type.value if c.type is not None else "library"
+    name = text(c.name)
+    if not name:
+        snap.skip("cyclonedx", "component without a name", where)
+        return
+    if ctype in _NOT_INVENTORY:
+        snap.skip("cyclonedx", f"component of type {ctype!r} is neither software nor a device",
+                  where)
+        return
+    publisher = _publisher(c)
+    if ctype == "device":
+        row = {"vendor_name": publisher, "product_name": name,
+               "description": text(c.description)}
+        snap.add_device(source="cyclonedx", location=where,
+                        **{k: v for k, v in row.items() if v})
+        return
+    purl = c.purl
+    ptype = purl.type if purl is not None else {
+        "operating-system": "os", "firmware": "firmware", "platform": "platform"}.get(ctype)
+    group = text(c.group)
+    if group and ptype in _JOINED_GROUP_TYPES:
+        name = f"{group}/{name}"
+    sha256 = next((h.content.lower() for h in c.hashes
+                   if getattr(h.alg, "value", "") == "SHA-256"), None)
+    row = {"name": name, "version": text(c.version), "publisher": publisher,
+           "package_type": ptype, "purl": text(purl.to_string()) if purl is not None else None,
+           "cpe": text(c.cpe), "sha256": text(sha256)}
+    snap.add_software(source="cyclonedx", location=where, **{k: v for k, v in row.items() if v})

@@ -1,0 +1,180 @@
+"""Helpers shared by the importers: bounded JSON loading, text cleaning, host naming, merging.
+
+Everything a host or another tool wrote is hostile: values are bounded to
+:data:`kitvet.model.document.MAX_FIELD_CHARS` and stripped of control characters, whole-file
+formats are refused above :data:`MAX_DOCUMENT_BYTES`, and JSON nesting is limited by the parser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
+from kitvet.model.document import _bound
+
+try:  # orjson is several times faster; the standard library is the fallback
+    import orjson as _orjson
+
+    _loads: Any = _orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _orjson = None
+    _loads = json.loads
+
+logger = logging.getLogger(__name__)
+
+#: Largest whole-document file (CycloneDX, SPDX, osqueryi JSON) read into memory.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+#: JSON nesting deeper than this is refused (the standard-library fallback recurses).
+MAX_JSON_DEPTH = 512
+
+_NON_ID = re.compile(r"[^\w.@:-]+", re.UNICODE)
+
+
+def loads(data: bytes | str) -> Any:
+    """Decode JSON (orjson when installed); raises ``json.JSONDecodeError`` or ``ValueError``."""
+    return _loads(data)
+
+
+def read_bytes(path: Path, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The whole file, refusing files larger than ``limit`` with a clear :class:`SourceError`."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SourceError(
+                f"file is {size // (1024 * 1024)} MiB, larger than the {limit // (1024 * 1024)}"
+                " MiB this format is read whole up to", file=str(path))
+        return path.read_bytes()
+    except FileNotFoundError as e:
+        raise SourceError("no such file", file=str(path)) from e
+    except IsADirectoryError as e:
+        raise SourceError("is a folder, not a file", file=str(path)) from e
+    except OSError as e:
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+
+
+def load_json_file(path: Path) -> Any:
+    """Decode a whole JSON file; any failure is one :class:`SourceError` naming the place."""
+    data = read_bytes(path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise SourceError("file is empty", file=str(path))
+    try:
+        return loads(data)
+    except json.JSONDecodeError as e:
+        raise SourceError(f"not valid JSON ({e.msg})", file=str(path),
+                          place=f"line {e.lineno} column {e.colno}") from e
+    except (ValueError, RecursionError) as e:
+        raise SourceError(f"not valid JSON ({e})", file=str(path)) from e
+
+
+def text(value: Any) -> str | None:
+    """A host-supplied scalar as bounded clean text; None for null, empty or non-scalars."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    if not isinstance(value, str):
+        if not isinstance(value, (int, float)):
+            return None
+        value = str(value)
+    if "\n" in value or "\r" in value:
+        value = " ".join(value.split())
+    value = _bound(value).strip()
+    return value or None
+
+
+def hex_id(value: Any) -> str | None:
+    """A USB/PCI vendor or product id as 4 lower-case hex digits ("0x8086", "8086" -> "8086")."""
+    t = text(value)
+    if t is None:
+        return None
+    t = t.lower()
+    if t.startswith("0x"):
+        t = t[2:]
+    if not t or len(t) > 4 or any(c not in "0123456789abcdef" for c in t):
+        return None
+    return t.rjust(4, "0")
+
+
+def mac_address(value: Any) -> str | None:
+    """A MAC address as aa:bb:cc:dd:ee:ff, or None when it is not one."""
+    t = text(value)
+    if t is None:
+        return None
+    digits = re.sub(r"[^0-9a-fA-F]", "", t)
+    if len(digits) != 12 or len(re.sub(r"[0-9a-fA-F:.\-\s]", "", t)) != 0:
+        return None
+    digits = digits.lower()
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def platform_of(*names: Any) -> str:
+    """Guess kitvet's platform (linux, windows, macos, unknown) from OS names or ids."""
+    joined = " ".join(t for t in (text(n) for n in names) if t).lower()
+    if not joined:
+        return "unknown"
+    if "windows" in joined:
+        return "windows"
+    if any(w in joined for w in ("darwin", "macos", "mac os", "os x")):
+        return "macos"
+    if any(w in joined for w in ("linux", "ubuntu", "debian", "rhel", "centos", "fedora", "suse",
+                                 "alpine", "arch", "amzn", "rocky", "alma", "mariner", "oracle")):
+        return "linux"
+    return "unknown"
+
+
+def host_id_from_path(path: Path, *, generic: Iterable[str] = ()) -> str:
+    """A host id derived from a file name: its stem, or its folder when the stem is generic."""
+    stem = path.name.split(".")[0] or path.name
+    if stem.lower() in {g.lower() for g in generic} and path.parent.name:
+        stem = path.resolve().parent.name
+    return _NON_ID.sub("_", stem)[:200] or "unknown-host"
+
+
+def with_institution(snaps: list[Snapshot], institution: str | None) -> list[Snapshot]:
+    """Fill ``institution`` on hosts that have none."""
+    if institution:
+        for s in snaps:
+            if not s.host.institution:
+                s.host = dataclasses.replace(s.host, institution=institution)
+    return snaps
+
+
+def merge_snapshots(snaps: Iterable[Snapshot]) -> list[Snapshot]:
+    """Join snapshots of the same ``host_id`` (several files about one host) into one.
+
+    Host facts already known win; missing ones are filled from later snapshots; rows and
+    skipped records are concatenated; ``sources`` are united in order.
+    """
+    by_id: dict[str, Snapshot] = {}
+    for s in snaps:
+        have = by_id.get(s.host.host_id)
+        if have is None:
+            by_id[s.host.host_id] = s
+            continue
+        have.host = _merge_hosts(have.host, s.host)
+        have.software.extend(s.software)
+        have.devices.extend(s.devices)
+        have.skipped.extend(s.skipped)
+    return list(by_id.values())
+
+
+def _merge_hosts(a: Host, b: Host) -> Host:
+    kw: dict[str, Any] = {}
+    for f in dataclasses.fields(Host):
+        if f.name == "sources":
+            continue
+        va, vb = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "platform":
+            kw[f.name] = va if va != "unknown" else vb
+        elif f.name == "collected_at":
+            kw[f.name] = max((v for v in (va, vb) if v), default=None)
+        else:
+            kw[f.name] = va if va else vb
+    kw["sources"] = tuple(dict.fromkeys(a.sources + b.sources))
+    return Host(**kw)

@@ -1,0 +1,319 @@
+"""osquery: ``osqueryi --json`` output and osqueryd result logs (snapshot, event, batched).
+
+A result log is read line by line (never whole) and replayed per host (``hostIdentifier``):
+a snapshot event replaces that query's rows, ``added``/``removed`` events (single or batched
+in ``diffResults``) change them, and a new ``epoch`` or a counter back at 0 starts the query
+over. Each query is mapped to its osquery table by its name (``programs``,
+``pack_inventory_programs``) or else by its columns; only the final state is turned into
+kitvet rows, so one malformed line costs that line only. Table columns follow osquery's
+``specs/*.table``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
+from kitvet.sources import osquery_tables as tables
+from kitvet.sources.detect_util import (
+    host_id_from_path,
+    load_json_file,
+    loads,
+    platform_of,
+    text,
+    with_institution,
+)
+from kitvet.sources.interface import Importer
+
+try:
+    from orjson import OPT_SORT_KEYS
+    from orjson import dumps as _odumps
+
+    def _row_key(row: dict[str, Any]) -> bytes:
+        return _odumps(row, option=OPT_SORT_KEYS)
+except ImportError:  # pragma: no cover
+    def _row_key(row: dict[str, Any]) -> bytes:
+        return json.dumps(row, sort_keys=True).encode()
+
+logger = logging.getLogger(__name__)
+
+#: Longest result-log line read; longer lines are skipped without being held in memory.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+_EVENT_KEYS = ("snapshot", "diffResults", "columns")
+
+
+class OsqueryImporter(Importer):
+    """Reads osqueryi JSON output and osqueryd result logs."""
+
+    name = "osquery"
+    description = "osquery: osqueryi --json output, osqueryd result logs (snapshot/differential)"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        if not path.is_file():
+            return False
+        body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        first = _first_json_value(body)
+        if isinstance(first, dict):
+            return _is_event(first)
+        if isinstance(first, list) and first:
+            item = first[0]
+            return isinstance(item, dict) and (
+                _is_event(item) or tables.table_for(None, item) is not None)
+        return False
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        try:
+            with path.open("rb") as fh:
+                start = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        except OSError as e:
+            raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        if not start:
+            raise SourceError("file is empty", file=str(path))
+        if start.startswith(b"["):
+            snaps = _read_array(path)
+        else:
+            with path.open("rb") as fh:
+                replay = _Replay(str(path))
+                for lineno, line in _lines(fh):
+                    replay.feed(lineno, line)
+                snaps = replay.snapshots()
+        return with_institution(snaps, institution)
+
+
+def _first_json_value(body: bytes) -> Any:
+    """The first JSON value of a (possibly cut) head: a whole first line, or a list's 1st item."""
+    try:
+        if body.startswith(b"{"):
+            return loads(body.split(b"\n", 1)[0])
+        if body.startswith(b"["):
+            dec = json.JSONDecoder()
+            rest = body[1:].decode("utf-8", "replace").lstrip()
+            if rest.startswith("]"):
+                return None
+            return [dec.raw_decode(rest)[0]]
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _is_event(ev: dict[str, Any]) -> bool:
+    return "name" in ev and any(k in ev for k in _EVENT_KEYS)
+
+
+def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) with bounded memory; an over-long line yields ``None``."""
+    lineno = 0
+    while True:
+        line = fh.readline(MAX_LINE_BYTES)
+        if not line:
+            return
+        lineno += 1
+        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:
+                more = fh.readline(1 << 20)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield lineno, None
+            continue
+        yield lineno, line
+
+
+class _HostState:
+    """The replayed state of one host: per query, its current rows keyed by their content."""
+
+    __slots__ = ("queries", "marks", "decorations", "last_time", "ignored", "skips")
+
+    def __init__(self) -> None:
+        self.queries: dict[str, dict[bytes, tuple[int, dict[str, Any]]]] = {}
+        self.marks: dict[str, tuple[Any, Any]] = {}
+        self.decorations: dict[str, Any] = {}
+        self.last_time = 0
+        self.ignored: dict[str, int] = {}
+        self.skips: list[tuple[str, str]] = []  # (reason, location)
+
+
+class _Replay:
+    """Replays result-log events into the current state of each host."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.hosts: dict[str, _HostState] = {}
+        self.tables: dict[str, str | None] = {}
+        self.bad_lines: list[tuple[str, str]] = []
+
+    def feed(self, lineno: int, line: bytes | None) -> None:
+        """Apply one log line."""
+        where = f"{self.file}:{lineno}"
+        if line is None:
+            self.bad_lines.append(("line longer than the limit, skipped", where))
+            return
+        if not line.strip():
+            return
+        try:
+            ev = loads(line)
+        except (ValueError, RecursionError) as e:
+            self.bad_lines.append((f"not valid JSON ({str(e)[:120]})", where))
+            return
+        self.event(ev, lineno)
+
+    def event(self, ev: Any, lineno: int) -> None:
+        """Apply one decoded event."""
+        where = f"{self.file}:{lineno}"
+        if not isinstance(ev, dict) or not _is_event(ev) or not isinstance(ev.get("name"), str):
+            self.bad_lines.append(("not an osquery result event", where))
+            return
+        deco = ev.get("decorations") if isinstance(ev.get("decorations"), dict) else {}
+        host = text(ev.get("hostIdentifier")) or text(ev.get("hostname")) \
+            or text(deco.get("host_uuid")) or text(deco.get("hostname"))
+        if host is None:
+            self.bad_lines.append(("event without hostIdentifier", where))
+            return
+        hs = self.hosts.get(host)
+        if hs is None:
+            hs = self.hosts[host] = _HostState()
+        if deco:
+            hs.decorations.update(deco)
+        t = ev.get("unixTime")
+        if isinstance(t, (int, str)) and str(t).isdigit():
+            hs.last_time = max(hs.last_time, int(t))
+        name = ev["name"][:256]
+        if "snapshot" in ev:
+            rows = ev["snapshot"] if isinstance(ev["snapshot"], list) else []
+            state = self._state(hs, name, rows[0] if rows else None, reset=True)
+            if state is not None:
+                self._apply(hs, state, name, lineno, rows, add=True)
+            return
+        self._mark(hs, name, ev)
+        if "diffResults" in ev:
+            diff = ev["diffResults"] if isinstance(ev["diffResults"], dict) else {}
+            added = diff.get("added") if isinstance(diff.get("added"), list) else []
+            removed = diff.get("removed") if isinstance(diff.get("removed"), list) else []
+            sample = added[0] if added else (removed[0] if removed else None)
+            state = self._state(hs, name, sample, reset=False)
+            if state is not None:
+                self._apply(hs, state, name, lineno, removed, add=False)
+                self._apply(hs, state, name, lineno, added, add=True)
+            return
+        action = ev.get("action")
+        cols = ev.get("columns")
+        state = self._state(hs, name, cols, reset=False)
+        if state is None:
+            return
+        if action not in ("added", "removed"):
+            hs.skips.append((f"unknown action {str(action)[:40]!r}", where))
+            return
+        self._apply(hs, state, name, lineno, [cols], add=action == "added")
+
+    def _mark(self, hs: _HostState, name: str, ev: dict[str, Any]) -> None:
+        """Start the query over when osquery did: a new epoch, or the counter back at 0."""
+        epoch, counter = ev.get("epoch"), ev.get("counter")
+        last = hs.marks.get(name)
+        hs.marks[name] = (epoch, counter)
+        if last is None or name not in hs.queries:
+            return
+        if epoch != last[0] or (str(counter) == "0" and str(last[1]) != "0"):
+            hs.queries[name] = {}
+
+    def _state(self, hs: _HostState, name: str, sample: Any, *, reset: bool
+               ) -> dict[bytes, tuple[int, dict[str, Any]]] | None:
+        if name not in self.tables:
+            if sample is None:
+                return None if name not in hs.queries else hs.queries[name]
+            self.tables[name] = tables.table_for(name, sample if isinstance(sample, dict) else {})
+        if self.tables[name] is None:
+            hs.ignored[name] = hs.ignored.get(name, 0) + 1
+            return None
+        if reset or name not in hs.queries:
+            hs.queries[name] = {}
+        return hs.queries[name]
+
+    def _apply(self, hs: _HostState, state: dict[bytes, tuple[int, dict[str, Any]]], name: str,
+               lineno: int, rows: list[Any], *, add: bool) -> None:
+        for row in rows:
+            if not isinstance(row, dict):
+                hs.skips.append((f"query {name!r}: a row is not an object",
+                                 f"{self.file}:{lineno}"))
+                continue
+            key = _row_key(row)
+            if add:
+                state[key] = (lineno, row)
+            else:
+                state.pop(key, None)
+
+    def snapshots(self) -> list[Snapshot]:
+        """The current state of every host as snapshots."""
+        snaps: list[Snapshot] = []
+        for host_id, hs in self.hosts.items():
+            collected = (datetime.fromtimestamp(hs.last_time, timezone.utc)
+                         .strftime("%Y-%m-%dT%H:%M:%SZ") if hs.last_time else None)
+            rows = {name: [(f"{self.file}:{ln}", r) for ln, r in state.values()]
+                    for name, state in hs.queries.items()}
+            snap = build_snapshot(host_id, rows, self.tables, hs.decorations, collected)
+            for reason, where in hs.skips:
+                snap.skip("osquery", reason, where)
+            for name, n in hs.ignored.items():
+                snap.skip("osquery", f"query {name!r} is not an inventory table "
+                          f"({n} events ignored)", self.file)
+            snaps.append(snap)
+        if self.bad_lines:
+            if not snaps:
+                snaps.append(Snapshot(host=Host(host_id=host_id_from_path(Path(self.file)),
+                                                sources=("osquery",))))
+            for reason, where in self.bad_lines:
+                snaps[0].skip("osquery", reason, where)
+        return snaps
+
+
+def _read_array(path: Path) -> list[Snapshot]:
+    """``osqueryi --json`` output (rows of one query), or a JSON array of result events."""
+    data = load_json_file(path)
+    if not isinstance(data, list):
+        raise SourceError(f"expected a JSON array of rows, found {type(data).__name__}",
+                          file=str(path), place="$")
+    first = next((r for r in data if isinstance(r, dict)), None)
+    if first is not None and _is_event(first):
+        replay = _Replay(str(path))
+        for i, ev in enumerate(data):
+            replay.event(ev, i)
+        return replay.snapshots()
+    table = tables.table_for(path.stem, first or {})
+    host_id = host_id_from_path(path, generic=tables.TABLE_NAMES)
+    if table is None:
+        raise SourceError("osqueryi output of a table kitvet does not read "
+                          f"(columns: {', '.join(sorted(first or {}))[:200]})", file=str(path))
+    rows: list[tuple[str, Any]] = [(f"{path}:$[{i}]", r) for i, r in enumerate(data)]
+    return [build_snapshot(host_id, {table: rows}, {table: table}, {}, None, from_file=True)]
+
+
+def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
+                   table_of: dict[str, str | None], decorations: dict[str, Any],
+                   collected_at: str | None, *, from_file: bool = False) -> Snapshot:
+    """One host's snapshot from its rows per query (``table_of`` maps query -> table)."""
+    by_table: dict[str, list[tuple[str, Any]]] = {}
+    for name, rs in rows.items():
+        t = table_of.get(name)
+        if t:
+            by_table.setdefault(t, []).extend(rs)
+    sysinfo = next((r for _, r in by_table.get("system_info", []) if isinstance(r, dict)), {})
+    osv = next((r for _, r in by_table.get("os_version", []) if isinstance(r, dict)), {})
+    hostname = text(sysinfo.get("hostname")) or text(decorations.get("hostname"))
+    if from_file and (text(sysinfo.get("uuid")) or hostname):
+        host_id = text(sysinfo.get("uuid")) or hostname or host_id
+    host = Host(
+        host_id=host_id,
+        hostname=hostname or (None if from_file else host_id),
+        platform=platform_of(osv.get("platform"), osv.get("platform_like"), osv.get("name")),
+        os_name=text(osv.get("name")),
+        os_version=text(osv.get("version")),
+        machine_id=text(sysinfo.get("uuid")) or text(decorations.get("host_uuid")),
+        collected_at=collected_at,
+        sources=("osquery",),
+    )
+    snap = Snapshot(host=host)
+    tables.add_rows(snap, by_table, osv)
+    return snap

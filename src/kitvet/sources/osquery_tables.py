@@ -1,0 +1,250 @@
+"""osquery tables kitvet reads, how they are recognised, and what each row becomes.
+
+Columns follow osquery's table specs (``specs/*.table``): e.g. ``programs`` (name, version,
+publisher, install_location, uninstall_string, identifying_number), ``usb_devices`` (vendor,
+vendor_id, model, model_id, serial), ``authenticode`` (path, subject_name, result) and
+``signature`` (path, authority, team_identifier, signed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from packageurl import PackageURL
+
+from kitvet.model import Snapshot
+from kitvet.sources.detect_util import hex_id, mac_address, text
+
+logger = logging.getLogger(__name__)
+
+#: table -> column sets; a row whose columns include all of one set is from that table.
+SIGNATURES: dict[str, tuple[frozenset[str], ...]] = {
+    t: tuple(frozenset(s.split()) for s in sigs)
+    for t, sigs in {
+        "authenticode": ("subject_name result", "original_program_name"),
+        "signature": ("team_identifier", "cdhash", "authority signed"),
+        "programs": ("identifying_number", "uninstall_string", "install_source"),
+        "deb_packages": ("admindir", "maintainer arch", "revision maintainer"),
+        "rpm_packages": ("release arch", "release epoch", "release sha1"),
+        "apps": ("bundle_identifier", "bundle_short_version"),
+        "chrome_extensions": ("identifier update_url", "identifier permissions",
+                              "identifier profile"),
+        "firefox_addons": ("identifier creator", "source_url visible"),
+        "python_packages": ("summary license", "summary directory"),
+        "npm_packages": ("homepage directory", "homepage license"),
+        "usb_devices": ("usb_address", "usb_port", "vendor_id model_id removable"),
+        "pci_devices": ("pci_slot", "pci_class"),
+        "arp_cache": ("address mac interface", "address mac permanent"),
+        "system_info": ("uuid cpu_brand", "uuid hardware_vendor", "uuid computer_name"),
+        "os_version": ("major minor platform", "platform_like", "codename platform"),
+    }.items()
+}
+TABLE_NAMES: tuple[str, ...] = tuple(SIGNATURES) + ("programs_and_features",)
+_BY_LENGTH = sorted(TABLE_NAMES, key=len, reverse=True)
+
+
+def table_for(query_name: str | None, sample: dict[str, Any]) -> str | None:
+    """The osquery table a query reads, from its name (``pack_x_programs``) or its columns."""
+    if query_name:
+        q = query_name.lower()
+        for t in _BY_LENGTH:
+            if q == t or q.endswith("_" + t) or q.endswith("/" + t) or q.startswith(t + "_"):
+                return "programs" if t == "programs_and_features" else t
+    cols = set(sample) if isinstance(sample, dict) else set()
+    for t, sigs in SIGNATURES.items():
+        if any(sig <= cols for sig in sigs):
+            return t
+    return None
+
+
+Row = dict[str, Any]
+
+
+def _programs(r: Row) -> Row:
+    return {"name": text(r.get("name")), "version": text(r.get("version")),
+            "publisher": text(r.get("publisher")), "package_type": "windows",
+            "path": text(r.get("install_location")),
+            "uninstall": text(r.get("uninstall_string"))}
+
+
+def _deb(r: Row) -> Row:
+    return {"name": text(r.get("name")), "version": text(r.get("version")),
+            "publisher": text(r.get("maintainer")), "package_type": "deb",
+            "arch": text(r.get("arch"))}
+
+
+def _rpm(r: Row) -> Row:
+    version, release = text(r.get("version")), text(r.get("release"))
+    return {"name": text(r.get("name")),
+            "version": f"{version}-{release}" if version and release else version,
+            "publisher": text(r.get("vendor")), "package_type": "rpm",
+            "arch": text(r.get("arch")), "sha256": None}
+
+
+def _apps(r: Row) -> Row:
+    name = text(r.get("bundle_name")) or text(r.get("display_name")) or text(r.get("name"))
+    if name and name.endswith(".app"):
+        name = name[:-4]
+    return {"name": name,
+            "version": text(r.get("bundle_short_version")) or text(r.get("bundle_version")),
+            "package_type": "macos", "path": text(r.get("path")),
+            "bundle_id": text(r.get("bundle_identifier"))}
+
+
+def _browser(ptype: str, author: str) -> Callable[[Row], Row]:
+    def conv(r: Row) -> Row:
+        return {"name": text(r.get("name")), "version": text(r.get("version")),
+                "publisher": text(r.get(author)), "package_type": ptype,
+                "path": text(r.get("path")), "bundle_id": text(r.get("identifier"))}
+    return conv
+
+
+def _lang(ptype: str) -> Callable[[Row], Row]:
+    def conv(r: Row) -> Row:
+        return {"name": text(r.get("name")), "version": text(r.get("version")),
+                "publisher": text(r.get("author")), "package_type": ptype,
+                "path": text(r.get("path"))}
+    return conv
+
+
+SOFTWARE: dict[str, Callable[[Row], Row]] = {
+    "programs": _programs,
+    "deb_packages": _deb,
+    "rpm_packages": _rpm,
+    "apps": _apps,
+    "chrome_extensions": _browser("chrome", "author"),
+    "firefox_addons": _browser("firefox", "creator"),
+    "python_packages": _lang("pypi"),
+    "npm_packages": _lang("npm"),
+}
+
+
+def _bus_device(bus: str) -> Callable[[Row], Row]:
+    def conv(r: Row) -> Row:
+        return {"bus": bus, "vendor_id": hex_id(r.get("vendor_id")),
+                "product_id": hex_id(r.get("model_id")), "vendor_name": text(r.get("vendor")),
+                "product_name": text(r.get("model")), "serial": text(r.get("serial")),
+                "description": text(r.get("pci_class")) or text(r.get("driver"))}
+    return conv
+
+
+def _arp(r: Row) -> Row:
+    return {"bus": "network", "mac": mac_address(r.get("mac")), "ip": text(r.get("address")),
+            "description": text(r.get("interface"))}
+
+
+def _system(r: Row) -> Row:
+    return {"bus": "system", "vendor_name": text(r.get("hardware_vendor")),
+            "product_name": text(r.get("hardware_model")),
+            "serial": text(r.get("hardware_serial")), "description": "the machine itself"}
+
+
+DEVICES: dict[str, Callable[[Row], Row]] = {
+    "usb_devices": _bus_device("usb"),
+    "pci_devices": _bus_device("pci"),
+    "arp_cache": _arp,
+    "system_info": _system,
+}
+_IGNORED_MACS = {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"}
+
+
+def add_rows(snap: Snapshot, by_table: dict[str, list[tuple[str, Any]]], osv: Row) -> None:
+    """Turn each table's rows into software/device rows of ``snap`` (bad rows are skipped)."""
+    signers = _signers(by_table)
+    distro = (text(osv.get("platform")) or "").lower() or None
+    for table, rows in by_table.items():
+        conv = SOFTWARE.get(table)
+        for where, r in rows:
+            if conv is not None:
+                _software(snap, table, conv, r, where, signers, distro)
+            elif table in DEVICES:
+                _device(snap, table, r, where)
+
+
+def _software(snap: Snapshot, table: str, conv: Callable[[Row], Row], r: Any, where: str,
+              signers: dict[str, str], distro: str | None) -> None:
+    source = f"osquery:{table}"
+    row = conv(r)
+    if not row.get("name"):
+        snap.skip(source, "row without a name", where)
+        return
+    if table == "deb_packages":
+        status = text(r.get("status"))
+        if status and not status.endswith(" installed"):
+            snap.skip(source, f"package not installed (status {status!r})", where)
+            return
+    row = {k: v for k, v in row.items() if v is not None}
+    row["purl"] = _purl(table, row, r, distro)
+    path = row.get("path")
+    if path and signers:
+        signer = signers.get(_norm_path(path))
+        if signer:
+            row["signer"] = signer
+    snap.add_software(source=source, location=where, **{k: v for k, v in row.items() if v})
+
+
+def _device(snap: Snapshot, table: str, r: Any, where: str) -> None:
+    source = f"osquery:{table}"
+    row = {k: v for k, v in DEVICES[table](r).items() if v is not None}
+    if table == "arp_cache" and (row.get("mac") is None or row["mac"] in _IGNORED_MACS):
+        snap.skip(source, "incomplete or broadcast ARP entry", where)
+        return
+    if len(row) <= 2 and not (row.get("vendor_id") or row.get("vendor_name") or row.get("mac")):
+        snap.skip(source, "device row without vendor, product or address", where)
+        return
+    snap.add_device(source=source, location=where, **row)
+
+
+_PURL_TYPES = {"deb_packages": "deb", "rpm_packages": "rpm", "python_packages": "pypi",
+               "npm_packages": "npm"}
+
+
+def _purl(table: str, row: Row, raw: Row, distro: str | None) -> str | None:
+    ptype = _PURL_TYPES.get(table)
+    if ptype is None or not row.get("version"):
+        return None
+    quals: dict[str, str] = {}
+    if row.get("arch"):
+        quals["arch"] = row["arch"]
+    epoch = text(raw.get("epoch"))
+    if table == "rpm_packages" and epoch and epoch != "0":
+        quals["epoch"] = epoch
+    ns = distro if ptype in ("deb", "rpm") else None
+    try:
+        return PackageURL(type=ptype, namespace=ns, name=row["name"], version=row["version"],
+                          qualifiers=quals or None).to_string()
+    except ValueError:
+        return None
+
+
+def _signers(by_table: dict[str, list[tuple[str, Any]]]) -> dict[str, str]:
+    """Normalised path (file, bundle, or any folder above it) -> code signer."""
+    out: dict[str, str] = {}
+    for where, r in by_table.get("authenticode", []) + by_table.get("signature", []):
+        if not isinstance(r, dict):
+            continue
+        result = (text(r.get("result")) or "").lower()
+        if result in ("missing", "invalid") or text(r.get("signed")) == "0":
+            continue
+        signer = text(r.get("subject_name")) or text(r.get("authority")) \
+            or text(r.get("team_identifier"))
+        path = text(r.get("path"))
+        if not signer or not path:
+            continue
+        p = _norm_path(path)
+        out.setdefault(p, signer)
+        # the folders above it, so install locations and app bundles join; never as high as
+        # "C:/Program Files" or "/Applications", which hold many vendors' programs
+        least = 3 if len(p) > 1 and p[1] == ":" else 2
+        while "/" in p and not p.endswith(".app"):
+            p = p[:p.rfind("/")]
+            if len([x for x in p.split("/") if x]) < least:
+                break
+            out.setdefault(p, signer)
+    return out
+
+
+def _norm_path(path: str) -> str:
+    p = path.replace("\\", "/").rstrip("/")
+    return p.lower() if len(p) > 1 and p[1] == ":" else p
