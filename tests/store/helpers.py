@@ -1,18 +1,19 @@
-"""Builders shared by the store and review tests: snapshots and a stand-in matcher.
+"""Builders shared by the store and review tests: snapshots, a small risk list, the engine.
 
-The stand-in matcher (publisher equals a subject's publisher identifier) is used only until the
-real engine (kitvet.match.engine) is importable; ``matcher()`` returns the real one when it is.
+The risk list is built in memory with the shared model; findings come from the real matching
+engine (kitvet.match.engine) through the bundled ``default`` policy profile.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import pyarrow as pa
+from kitvet.model import Assertion, Host, Identifier, RiskList, Snapshot, Subject
+from kitvet.model.risk import ListSet
 
-from kitvet.model import Host, Snapshot
-from kitvet.model.finding import FINDING_FIELDS
+#: publishers the test list names, and the status the default profile gives them
+EVIL = "Evil Build Corp"  # confirmed-malicious-version -> ban
+ACME = "Acme Networks Co"  # removal-order -> review
 
 
 def snap(host_id: str, institution: str | None, collected_at: str | None,
@@ -28,32 +29,33 @@ def snap(host_id: str, institution: str | None, collected_at: str | None,
     return s
 
 
-#: subject id -> (subject name, publisher that identifies it, policy status)
-SUBJECTS = {
-    "kaspersky-lab": ("Kaspersky Lab", "AO Kaspersky Lab", "ban"),
-    "huawei": ("Huawei Technologies", "Huawei Technologies Co., Ltd.", "review"),
-}
+def _assertion(kind: str) -> Assertion:
+    return Assertion(authority="Test Authority", kind=kind, instrument="Test instrument 1",
+                     date="2026-01-01", reference_url="https://example.org/instrument",
+                     jurisdiction="EU")
 
 
-def fake_match(con: Any, lists: Any = None, policy: Any = None) -> pa.Table:
-    """Findings with FINDING_FIELDS: software whose publisher is one of SUBJECTS."""
-    rows = con.execute(
-        "SELECT s.host_id, h.hostname, h.institution, h.platform, s.name, s.version, "
-        "s.publisher, s.package_type, s.path, s.source, s.location FROM software s "
-        "JOIN hosts h USING (host_id, snapshot_id)").fetchall()
-    cols = ["host_id", "hostname", "institution", "platform", "name", "version", "publisher",
-            "package_type", "path", "source", "location"]
-    out = []
-    for r in rows:
-        row = dict(zip(cols, r))
-        for sid, (sname, pub, status) in SUBJECTS.items():
-            if row["publisher"] != pub:
-                continue
-            key = f"{row['name']}|{row['version'] or ''}|{row['path'] or ''}"
-            fid = hashlib.sha256(f"{row['host_id']}|software|{key}|{sid}".encode()).hexdigest()
-            out.append(dict(row, finding_id=fid[:20], item_type="software", item_key=key,
-                            subject_id=sid, subject_name=sname, list_name="test-list",
-                            status=status, rule=f"test: {status}",
-                            matched='[{"kind":"publisher"}]',
-                            explanation=f"publisher {pub} → {sname}"))
-    return pa.Table.from_pylist(out, schema=pa.schema([(f, pa.string()) for f in FINDING_FIELDS]))
+def lists() -> ListSet:
+    """A two-subject risk list: evil-build (ban) and acme (review) under ``default``."""
+    subjects = (
+        Subject(id="evil-build", name="Evil Build", kind="vendor",
+                identifiers=(Identifier(kind="publisher", value=EVIL),),
+                assertions=(_assertion("confirmed-malicious-version"),)),
+        Subject(id="acme", name="Acme Networks", kind="vendor",
+                identifiers=(Identifier(kind="publisher", value=ACME),),
+                assertions=(_assertion("removal-order"),)),
+    )
+    return ListSet((RiskList(name="test-list", publisher="tests", version="1",
+                             date="2026-01-01", subjects=subjects),))
+
+
+def policy() -> Any:
+    """The bundled default profile."""
+    from kitvet.policy import load_profile
+
+    return load_profile("default")
+
+
+def review(estate: Any, actor: str = "tester") -> Any:
+    """Run a review with the test list and the default profile."""
+    return estate.review(actor=actor, lists=lists(), policy=policy(), profile="default")
