@@ -1,0 +1,152 @@
+"""dpkg status database: exactly what dpkg-query -W lists, with locations and purls."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kitvet.model import Snapshot, Host
+from kitvet.sources import dpkg
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dpkg"
+ADMIN = FIXTURES / "admin"
+
+
+def _root_with(tmp_path: Path, status: bytes, updates: dict[str, bytes] | None = None) -> Path:
+    admin = tmp_path / "var" / "lib" / "dpkg"
+    (admin / "updates").mkdir(parents=True)
+    (admin / "status").write_bytes(status)
+    for name, data in (updates or {}).items():
+        (admin / "updates" / name).write_bytes(data)
+    return tmp_path
+
+
+def _fixture_root(tmp_path: Path) -> Path:
+    updates = {p.name: p.read_bytes() for p in (ADMIN / "updates").iterdir()}
+    return _root_with(tmp_path, (ADMIN / "status").read_bytes(), updates)
+
+
+def test_lists_exactly_what_dpkg_query_lists(tmp_path: Path) -> None:
+    packages, bad = dpkg.read_database(_fixture_root(tmp_path))
+    expected = (ADMIN / "expected-dpkg-query-W.txt").read_text().splitlines()
+    assert bad == []
+    assert dpkg.query_lines(packages) == expected
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="dpkg-query not installed")
+def test_agrees_with_the_real_dpkg_query(tmp_path: Path) -> None:
+    root = _fixture_root(tmp_path)
+    admin = root / "var" / "lib" / "dpkg"
+    real = subprocess.run(["dpkg-query", f"--admindir={admin}", "-W"], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    packages, _ = dpkg.read_database(root)
+    assert dpkg.query_lines(packages) == real
+
+
+def test_rows_carry_maintainer_purl_and_line(tmp_path: Path) -> None:
+    root = _fixture_root(tmp_path)
+    snap = Snapshot(host=Host(host_id="h"))
+    assert dpkg.collect(snap, root, vendor="debian") is True
+    rows = {(r["name"], r["arch"]): r for r in snap.software}
+    assert len(snap.software) == 9
+    assert ("oldpurged", "amd64") not in rows  # purged: dpkg-query -W does not list it
+    xz = rows[("xz-utils", "amd64")]
+    status = root / "var/lib/dpkg/status"
+    assert xz["location"] == f"{status}:{_line_of(status, b'Package: xz-utils')}"
+    assert xz["version"] == "5.6.1+really5.4.5-1"
+    assert xz["publisher"] == "Sebastian Andrzej Siewior <sebastian@breakpoint.cc>"
+    assert xz["package_type"] == "deb"
+    assert xz["purl"] == "pkg:deb/debian/xz-utils@5.6.1%2Breally5.4.5-1?arch=amd64"
+    kav = rows[("kaspersky-agent", "amd64")]
+    assert kav["version"] == "1:14.0.0-4646"
+    assert kav["purl"] == "pkg:deb/debian/kaspersky-agent@1:14.0.0-4646?arch=amd64"
+    # The pending journal entry replaced the half-installed record, and says where it came from.
+    assert rows[("brokenhalf", "amd64")]["version"] == "0.9-3"
+    assert rows[("brokenhalf", "amd64")]["location"].endswith("updates/0001:1")
+
+
+def test_purl_matches_packageurl_python() -> None:
+    from packageurl import PackageURL
+
+    p = dpkg.DebPackage("libc6", "2.36-9+deb12u4", "i386", "same", None, None,
+                        "install ok installed", "status", 1)
+    ours = dpkg.to_row(p, "debian")["purl"]
+    theirs = PackageURL(type="deb", namespace="debian", name="libc6", version="2.36-9+deb12u4",
+                        qualifiers={"arch": "i386"}).to_string()
+    assert ours == theirs
+
+
+def _line_of(path: Path, needle: bytes) -> int:
+    for n, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if line == needle:
+            return n
+    raise AssertionError(needle)
+
+
+GOOD = b"""Package: good-one
+Status: install ok installed
+Maintainer: Good <g@example.org>
+Architecture: amd64
+Version: 1.0
+
+"""
+JUNK = b"\x00\x01\xff\xfe binary junk \x89PNG\r\n\x1a\n\x00\x00garbage\n"
+TRUNCATED = b"""Package: cut-short
+Status: install ok inst"""
+
+
+def test_corrupt_status_keeps_good_records_and_says_why(tmp_path: Path) -> None:
+    status = (
+        GOOD
+        + JUNK
+        + b"\n"
+        + b"Package: caf\xe9-pkg\nStatus: install ok installed\nArchitecture: amd64\n"
+        + b"Version: 1\n\n"
+        + b"Package: latin1-maint\nStatus: install ok installed\nArchitecture: amd64\n"
+        + b"Maintainer: Jos\xe9 P\xe9rez <jose@example.org>\nVersion: 2.0\n\n"
+        + b"Package: no-version\nStatus: install ok installed\nArchitecture: amd64\n\n"
+        + GOOD.replace(b"good-one", b"good-two")
+        + TRUNCATED
+    )
+    root = _root_with(tmp_path, status)
+    snap = Snapshot(host=Host(host_id="h"))
+    dpkg.collect(snap, root, vendor="debian")
+    names = sorted(r["name"] for r in snap.software)
+    assert names == ["good-one", "good-two", "latin1-maint"]
+    latin = next(r for r in snap.software if r["name"] == "latin1-maint")
+    assert latin["publisher"].startswith("Jos\ufffd")  # kept, undecodable bytes replaced
+    reasons = {s.location.rsplit(":", 1)[1]: s.reason for s in snap.skipped}
+    assert reasons["7"].startswith("malformed line")  # the junk
+    assert reasons["11"] == "Package is not UTF-8"
+    assert "no Version" in reasons["22"]
+    assert "bad or missing Status" in reasons["32"] and "cut-short" in reasons["32"]
+    assert all(s.source == "dpkg" for s in snap.skipped)
+
+
+def test_empty_and_missing_databases(tmp_path: Path) -> None:
+    snap = Snapshot(host=Host(host_id="h"))
+    assert dpkg.collect(snap, tmp_path, vendor=None) is False  # no dpkg here: not a dpkg host
+    root = _root_with(tmp_path / "r", b"")
+    assert dpkg.collect(snap, root, vendor=None) is True
+    assert snap.software == [] and snap.skipped == []
+
+
+def test_unreadable_status_is_skipped_not_raised(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "var/lib/dpkg/status").mkdir(parents=True)  # a directory where the file should be
+    snap = Snapshot(host=Host(host_id="h"))
+    assert dpkg.collect(snap, root, vendor=None) is True
+    assert len(snap.skipped) == 1 and snap.skipped[0].reason.startswith("cannot read")
+
+
+@pytest.mark.skipif(not Path("/var/lib/dpkg/status").is_file()
+                    or shutil.which("dpkg-query") is None, reason="not a dpkg system")
+def test_this_machine_matches_dpkg_query() -> None:
+    packages, bad = dpkg.read_database(Path("/"))
+    real = subprocess.run(["dpkg-query", "-W"], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    assert bad == []
+    assert dpkg.query_lines(packages) == real
