@@ -193,7 +193,7 @@ def _mac_checks(ident: Identifier) -> tuple[list[Check], str | None]:
 
 
 def _what(noun: str, name: str, versions: tuple[str, ...]) -> str:
-    return f"{noun} {name}" + (f" at upstream {', '.join(sorted(versions))}" if versions else "")
+    return f"{noun} {name}" + (f" at version {', '.join(sorted(versions))}" if versions else "")
 
 
 def subject_checks(b: BannedSubject) -> tuple[dict[str, list[Check]], list[Gap]]:

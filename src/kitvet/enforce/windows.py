@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
 from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+from kitvet.model.risk import Identifier
 
 SIPOLICY_NS = "urn:schemas-microsoft-com:sipolicy"
 PLATFORM_ID = "{2E07F7E4-194C-4D20-B7C9-6F44A6C5A234}"
@@ -63,7 +64,7 @@ class WdacExporter(Exporter):
                 fname = one_line(ident.value, 255)
                 denies.append((fname, b.name, one_line(
                     f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)))
-            for ident in b.identifiers("signer", "publisher"):
+            for ident in [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]:
                 gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} — a WDAC "
                                         "signer rule needs the issuing CA's TBS hash; build it "
                                         "from a signed sample (New-CIPolicyRule -Level Publisher)"))
@@ -122,6 +123,16 @@ class WdacExporter(Exporter):
         return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml")
 
 
+def _windows_name(ident: Identifier) -> bool:
+    """True for a signer/publisher that can be a Windows certificate subject (not an Apple
+    signing id, Team ID or certificate hash; not restricted to other platforms)."""
+    if ident.platforms and "windows" not in {p.lower() for p in ident.platforms}:
+        return False
+    from kitvet.enforce.santa import santa_rule
+
+    return santa_rule(ident.kind, ident.value) is None
+
+
 def publisher_name(value: str) -> str:
     """An AppLocker PublisherName: the value as given when it is already an X.500 subject
     (``O=..., L=..., C=...``), else ``O=<VALUE>`` upper-cased as AppLocker shows subjects."""
@@ -142,7 +153,7 @@ class ApplockerExporter(Exporter):
         gaps: list[Gap] = []
         pubs: dict[str, str] = {}  # publisher name -> subject name
         for b in bans.subjects:
-            idents = b.identifiers("signer", "publisher")
+            idents = [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]
             for ident in idents:
                 pubs.setdefault(publisher_name(ident.value), b.name)
             if not idents:

@@ -1,0 +1,89 @@
+"""USBGuard rules: every generated rule is checked with USBGuard's own parser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from kitvet.enforce.usbguard import UsbguardExporter, usb_id
+
+from .conftest import check_golden
+
+PARSER = shutil.which("usbguard-rule-parser")
+needs_parser = pytest.mark.skipif(PARSER is None, reason="usbguard-rule-parser not installed "
+                                  "(Debian package usbguard)")
+
+
+def rule_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_rules_name_vendor_and_product_ids(bans):
+    out = UsbguardExporter().export(bans)
+    rules = rule_lines(out.text)
+    assert 'block id 12d1:* label "kitvet:huawei"' in rules
+    assert 'block id 12d1:1001 label "kitvet:huawei"' in rules
+    assert out.rules == len(rules) == 2
+
+
+def test_subjects_without_usb_ids_are_reported_not_dropped(bans):
+    out = UsbguardExporter().export(bans)
+    assert "#   Kaspersky Lab: no USB vendor or product id — not expressible as a USBGuard rule" \
+        in out.text
+    assert {g.subject for g in out.gaps} == {"Kaspersky Lab", "xz-utils 5.6.0/5.6.1",
+                                             "Hikvision", "3CX DesktopApp"}
+
+
+def test_each_rule_has_a_comment_naming_subject_and_sources(bans):
+    lines = UsbguardExporter().export(bans).text.splitlines()
+    for i, ln in enumerate(lines):
+        if ln.startswith("block "):
+            assert lines[i - 1].startswith("# Huawei Technologies Company [huawei]: USB id")
+            assert "asserted by: US FCC" in lines[i - 1]
+
+
+def test_reject_action(bans):
+    out = UsbguardExporter().export(bans, options={"usb_action": "reject"})
+    assert all(r.startswith("reject id ") for r in rule_lines(out.text))
+
+
+def test_usb_id_parsing():
+    assert usb_id("usb_vendor_id", "0x12D1") == "12d1:*"
+    assert usb_id("usb_vendor_id", "12d") is None
+    assert usb_id("usb_product_id", "12d1:zzzz") is None
+    assert usb_id("usb_vendor_id", '12d1" allow') is None
+
+
+@needs_parser
+def test_every_rule_passes_usbguards_parser(bans, hostile_bans, tmp_path):
+    for b in (bans, hostile_bans):
+        for action in ("block", "reject"):
+            text = UsbguardExporter().export(b, options={"usb_action": action}).text
+            for rule in rule_lines(text):
+                r = subprocess.run([PARSER, rule], capture_output=True, text=True, timeout=30)
+                assert r.returncode == 0, (rule, r.stdout, r.stderr)
+                assert f"OUTPUT: {rule}" in r.stdout
+            f = tmp_path / f"rules-{action}.conf"
+            f.write_text(text, encoding="utf-8")
+            r = subprocess.run([PARSER, "-f", str(f)], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_parser
+def test_the_parser_would_catch_a_broken_rule():
+    r = subprocess.run([PARSER, "block id 12d1:* with-bogus x"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0
+
+
+def test_hostile_subject_name_stays_in_comments(hostile_bans):
+    text = UsbguardExporter().export(hostile_bans).text
+    for ln in text.splitlines():
+        assert ln.startswith("#") or ln == "" or ln.startswith("block id 0bad:* ")
+    assert 'label "kitvet:evil"' in text
+
+
+def test_golden(bans):
+    check_golden("usbguard.rules", UsbguardExporter().export(bans).text)
