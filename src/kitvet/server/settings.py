@@ -1,0 +1,39 @@
+"""Server settings: one pydantic-settings class, overridable by ``KITVET_SERVER_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class ServerSettings(BaseSettings):
+    """Everything ``kitvet serve`` can be told (flags override environment variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="KITVET_SERVER_", extra="ignore")
+
+    #: Estate folder (None: ``$KITVET_ESTATE`` or the XDG default, see kitvet.store.location).
+    estate: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: Largest request body accepted by the ingest API, compressed (bytes).
+    max_body_bytes: int = 64 * MIB
+    #: Largest inventory accepted after gzip decompression (bytes): refuses gzip bombs.
+    max_inventory_bytes: int = 256 * MIB
+    #: Session lifetime (seconds) and idle timeout.
+    session_ttl_s: int = 12 * 3600
+    #: Login rate limit: this many failures per (user, client address) within the window.
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+    #: Send cookies with the Secure flag (set when the server is behind HTTPS).
+    secure_cookies: bool = False
+    #: Review the estate in a worker thread after each ingest ("background") or never ("off").
+    review_mode: str = "background"
+    #: Policy profile and extra risk lists the server's reviews run under.
+    profile: str = "default"
+    lists: tuple[str, ...] = ()
+    allow_unsigned: bool = False
+    #: Largest page of any listing.
+    max_page: int = 500
