@@ -88,6 +88,7 @@ def _read_json(path: Path) -> Snapshot:
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     snap = Snapshot(host=_host(path, meta.get("component"), data.get("serialNumber"),
                                meta.get("timestamp"), data.get("components")))
+    _machine(snap, meta.get("component"), f"{path}:$.metadata.component")
     comps = data.get("components", [])
     if not isinstance(comps, list):
         raise SourceError('"components" must be a list', file=str(path), place="$.components")
@@ -161,9 +162,11 @@ def _read_xml(path: Path) -> Snapshot:
     timestamp = meta.findtext(q + "timestamp") if meta is not None else None
     comps = root.find(q + "components")
     comp_els = list(comps) if comps is not None else []
-    os_names = [c.findtext(q + "name") for c in comp_els if c.get("type") == "operating-system"]
-    snap = Snapshot(host=_host(path, mdict, root.get("serialNumber"), timestamp,
-                               [{"type": "operating-system", "name": n} for n in os_names]))
+    oses = [{"type": "operating-system", "name": c.findtext(q + "name"),
+             "version": c.findtext(q + "version")}
+            for c in comp_els if c.get("type") == "operating-system"]
+    snap = Snapshot(host=_host(path, mdict, root.get("serialNumber"), timestamp, oses))
+    _machine(snap, mdict, f"{path}:/bom/metadata/component")
     for place, el in _walk_xml(comp_els, q, "/bom/components"):
         where = f"{path}:{place}"
         if el is None:
@@ -207,9 +210,13 @@ def _xml_meta_component(el: Element | None, ns: str) -> dict[str, Any] | None:
     if el is None:
         return None
     q = "{%s}" % ns
-    return {"name": el.findtext(q + "name"), "group": el.findtext(q + "group"),
-            "version": el.findtext(q + "version"), "type": el.get("type"),
-            "bom-ref": el.get("bom-ref")}
+    out: dict[str, Any] = {"name": el.findtext(q + "name"), "group": el.findtext(q + "group"),
+                           "version": el.findtext(q + "version"), "type": el.get("type"),
+                           "publisher": el.findtext(q + "publisher")}
+    for key in ("manufacturer", "supplier", "manufacture"):
+        if el.find(q + key) is not None:
+            out[key] = {"name": el.find(q + key).findtext(q + "name")}  # type: ignore[union-attr]
+    return out
 
 
 # ---------------------------------------------------------------- shared
@@ -221,13 +228,29 @@ def _host(path: Path, mcomp: Any, serial: Any, timestamp: Any, comps: Any) -> Ho
     name, group = text(mcomp.get("name")), text(mcomp.get("group"))
     host_id = (f"{group}/{name}" if group and name else name) or text(serial) \
         or host_id_from_path(path, generic=("bom", "sbom", "hbom", "obom", "cyclonedx"))
-    os_names = [c.get("name") for c in comps if isinstance(c, dict)
-                and c.get("type") == "operating-system"] if isinstance(comps, list) else []
-    if mcomp.get("type") == "operating-system":
-        os_names.insert(0, name)
-    os_name = next((text(n) for n in os_names if text(n)), None)
-    return Host(host_id=host_id, hostname=name, platform=platform_of(os_name),
-                os_name=os_name, collected_at=text(timestamp), sources=("cyclonedx",))
+    oses = [c for c in comps if isinstance(c, dict) and c.get("type") == "operating-system"
+            and text(c.get("name"))] if isinstance(comps, list) else []
+    if mcomp.get("type") == "operating-system" and name:
+        oses.insert(0, mcomp)
+    os_name = text(oses[0].get("name")) if oses else None
+    return Host(host_id=host_id, hostname=name, platform=platform_of(os_name), os_name=os_name,
+                os_version=text(oses[0].get("version")) if oses else None,
+                collected_at=text(timestamp), sources=("cyclonedx",))
+
+
+def _machine(snap: Snapshot, mcomp: Any, where: str) -> None:
+    """A BOM about a device (metadata.component of type device) lists the machine itself."""
+    if not isinstance(mcomp, dict) or mcomp.get("type") != "device":
+        return
+    vendor = None
+    for key in ("manufacturer", "supplier", "manufacture"):
+        if isinstance(mcomp.get(key), dict) and text(mcomp[key].get("name")):
+            vendor = text(mcomp[key]["name"])
+            break
+    vendor = vendor or text(mcomp.get("publisher"))
+    row = {"vendor_name": vendor, "product_name": text(mcomp.get("name")),
+           "description": "the machine itself"}
+    snap.add_device(source="cyclonedx", location=where, **{k: v for k, v in row.items() if v})
 
 
 def _publisher(c: Component) -> str | None:
