@@ -164,3 +164,88 @@ def verify(list_files: tuple[Path, ...], keys: tuple[Path, ...]) -> None:
         rl = load_list(f, trusted_keys=list(keys) or None)
         click.echo(f"{f}: OK — {rl.name} {rl.version}, {len(rl.subjects)} subjects, "
                    f"signed by key {rl.signed_by}")
+
+
+@lists.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def diff(old: Path, new: Path, allow_unsigned: bool, fmt: str) -> None:
+    """Subjects, identifiers and assertions added, removed and changed from OLD to NEW.
+
+    Exit code 0 when the lists say the same thing, 1 when they differ, 2 on error.
+    """
+    from kitvet.lists import load_list
+    from kitvet.lists.diff import diff_lists
+
+    d = diff_lists(load_list(old, allow_unsigned=allow_unsigned),
+                   load_list(new, allow_unsigned=allow_unsigned))
+    if fmt == "json":
+        click.echo(json.dumps({"old": {"name": d.old.name, "version": d.old.version,
+                                       "signed_by": d.old.signed_by},
+                               "new": {"name": d.new.name, "version": d.new.version,
+                                       "signed_by": d.new.signed_by},
+                               "changes": [c.to_dict() for c in d.changes]},
+                              indent=2, ensure_ascii=False))
+    else:
+        _print_diff(d)
+    raise SystemExit(0 if d.empty else 1)
+
+
+def _print_diff(d: Any) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    signed = {True: "signed", False: "UNSIGNED"}
+    console.print(_t(f"{d.old.name} {d.old.version} ({signed[bool(d.old.signed_by)]}) → "
+                     f"{d.new.name} {d.new.version} ({signed[bool(d.new.signed_by)]})", "bold"))
+    marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
+    for c in d.changes:
+        mark, style = marks[c.what]
+        where = f"{c.subject_id}: " if c.subject_id and c.item != "subject" else ""
+        console.print(_t(f"{mark} {c.item} {where}{c.key}", style))
+        for name, o, n in c.fields:
+            console.print(_t(f"      {name}: {o!r} → {n!r}"))
+    summary = ", ".join(f"{d.count(w)} {w}" for w in ("added", "removed", "changed"))
+    console.print(_t(f"{summary}" if d.changes else "no differences", "bold"))
+
+
+@lists.command("update")
+@click.option("--url", "urls", multiple=True,
+              help="A list URL to fetch (repeatable; default: the URLs in lists.toml).")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              help="List configuration [default: ~/.config/kitvet/lists.toml].")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
+              help="Where good copies are kept [default: $KITVET_LISTS_DIR or "
+                   "~/.local/share/kitvet/data/lists].")
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow_unsigned: bool,
+           timeout: float) -> None:
+    """Fetch configured lists (conditional requests), verify them, keep the last good copy.
+
+    Exit code 0 when every list is up to date, 2 when any update failed (its last good copy
+    stays in use).
+    """
+    from rich.progress import Progress
+
+    from kitvet.lists.update import ListSource, read_config, update_lists
+
+    sources = [ListSource(u) for u in urls] or read_config(config)
+    if not sources:
+        click.echo("no lists configured: add [[list]] url = \"https://...\" to "
+                   "~/.config/kitvet/lists.toml or pass --url")
+        return
+    results = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task("updating lists", total=len(sources))
+        for src in sources:
+            results += update_lists([src], store=store, allow_unsigned=allow_unsigned,
+                                    timeout=timeout)
+            progress.advance(task)
+    for r in results:
+        click.echo(f"{r.status:9} {r.url}: {r.message}", err=r.status == "failed")
+    if any(r.status == "failed" for r in results):
+        raise SystemExit(2)

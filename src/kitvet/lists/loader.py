@@ -97,12 +97,22 @@ def load_lists(
     allow_unsigned: bool = False,
     include_bundled: bool = True,
     trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
+    include_updated: bool = True,
 ) -> ListSet:
-    """The lists in force: the bundled ones (unless excluded) and those at ``paths``.
+    """The lists in force: the bundled ones, the last good copies fetched by
+    ``kitvet lists update`` (unless excluded) and those at ``paths``.
 
-    Two lists with the same name are refused (a user list should carry its own name).
+    A fetched list replaces a bundled list of the same name (a newer kitvet-core, say);
+    otherwise two lists with the same name are refused (a user list carries its own name).
     """
     lists: list[RiskList] = list(bundled().lists) if include_bundled else []
+    if include_updated:
+        from kitvet.lists.update import cached_lists
+
+        for path in cached_lists():
+            rl = load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+            lists = [x for x in lists if not (x.name == rl.name and x in bundled().lists)]
+            lists.append(rl)
     for path in paths:
         lists.append(load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys))
     names: dict[str, str] = {}

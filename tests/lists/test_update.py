@@ -1,0 +1,175 @@
+"""``kitvet lists update`` against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from kitvet.errors import ListError
+from kitvet.lists import load_lists
+from kitvet.lists import signing
+from kitvet.lists.format import read_document
+from kitvet.lists.update import ListSource, cached_lists, read_config, update_lists
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves files from ``root`` with ETag and Last-Modified, answering 304 when unchanged."""
+
+    root: Path
+    log: list[tuple[str, str, dict]]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        p = self.root / self.path.lstrip("/")
+        self.log.append(("GET", self.path, dict(self.headers)))
+        if not p.is_file():
+            self.send_error(404)
+            return
+        data = p.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        last_modified = self.date_time_string(int(p.stat().st_mtime))
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_modified)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server(tmp_path: Path):
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = type("H", (_Handler,), {"root": root, "log": []})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, handler.log
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture()
+def store(tmp_path: Path, monkeypatch) -> Path:
+    d = tmp_path / "store"
+    monkeypatch.setenv("KITVET_LISTS_DIR", str(d))
+    return d
+
+
+def _publish(root: Path, priv: Path, text: str) -> None:
+    p = root / "small.yaml"
+    p.write_text(text)
+    signing.write_signature(p, signing.sign_document(read_document(p),
+                                                     signing.load_private_key(priv)))
+
+
+def test_update_fetches_verifies_and_uses_conditional_requests(server, store, keypair) -> None:
+    base, root, log = server
+    priv, keys = keypair
+    _publish(root, priv, (FIXTURES / "small.yaml").read_text())
+    src = ListSource(f"{base}/small.yaml")
+    [r] = update_lists([src], store=store, trusted_keys=[keys])
+    assert r.status == "updated" and r.path and r.path.is_file(), r.message
+    assert cached_lists(store) == [r.path]
+    # second run: conditional request, 304, nothing re-downloaded
+    [r2] = update_lists([src], store=store, trusted_keys=[keys])
+    assert r2.status == "unchanged" and r2.path == r.path
+    assert log[-1][2].get("If-None-Match") and "If-Modified-Since" in log[-1][2]
+    # the fetched list is in force beside the bundled ones
+    names = [rl.name for rl in load_lists([], trusted_keys=[keys, *signing.default_key_locations()[:1]]).lists]
+    assert names == ["kitvet-core", "test-small"]
+
+
+def test_half_failed_update_keeps_last_good_copy(server, store, keypair) -> None:
+    base, root, _ = server
+    priv, keys = keypair
+    text = (FIXTURES / "small.yaml").read_text()
+    _publish(root, priv, text)
+    src = ListSource(f"{base}/small.yaml")
+    [good] = update_lists([src], store=store, trusted_keys=[keys])
+    good_bytes = good.path.read_bytes()
+    # the server now serves a changed list with the OLD signature (tampered or half-published)
+    (root / "small.yaml").write_text(text.replace('version: "1"', 'version: "2"'))
+    [bad] = update_lists([src], store=store, trusted_keys=[keys])
+    assert bad.status == "failed" and "does not verify" in bad.message
+    assert "keeping last good copy" in bad.message
+    assert cached_lists(store) == [good.path] and good.path.read_bytes() == good_bytes
+    assert not list(store.glob(".fetch-*"))  # no half-written leftovers
+    # signature missing entirely: also refused, old copy kept
+    (root / "small.yaml.sig").unlink()
+    [bad2] = update_lists([src], store=store, trusted_keys=[keys])
+    assert bad2.status == "failed" and "HTTP 404" in bad2.message
+    assert cached_lists(store) == [good.path]
+    # a properly re-signed new version replaces it
+    _publish(root, priv, text.replace('version: "1"', 'version: "2"'))
+    [new] = update_lists([src], store=store, trusted_keys=[keys])
+    assert new.status == "updated" and new.path != good.path and not good.path.exists()
+
+
+def test_offline_uses_last_good_copy(server, store, keypair) -> None:
+    base, root, _ = server
+    priv, keys = keypair
+    _publish(root, priv, (FIXTURES / "small.yaml").read_text())
+    [good] = update_lists([ListSource(f"{base}/small.yaml")], store=store, trusted_keys=[keys])
+    shutil.rmtree(root)  # server has nothing now; a dead port is the same for the client
+    [r] = update_lists([ListSource("http://127.0.0.1:9/small.yaml")], store=store,
+                       trusted_keys=[keys], timeout=2)
+    assert r.status == "failed" and "no copy yet" in r.message
+    assert cached_lists(store) == [good.path]
+
+
+def test_unsigned_list_needs_allow_unsigned(server, store, keypair) -> None:
+    base, root, _ = server
+    _, keys = keypair
+    shutil.copy(FIXTURES / "small.yaml", root / "small.yaml")
+    src = ListSource(f"{base}/small.yaml")
+    [r] = update_lists([src], store=store, trusted_keys=[keys])
+    assert r.status == "failed" and cached_lists(store) == []
+    [r] = update_lists([src], store=store, trusted_keys=[keys], allow_unsigned=True)
+    assert r.status == "updated" and "UNSIGNED" in r.message
+
+
+def test_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "lists.toml"
+    cfg.write_text('[[list]]\nurl = "https://cert.example.org/l.yaml"\n')
+    assert read_config(cfg) == [ListSource("https://cert.example.org/l.yaml")]
+    cfg.write_text('[[list]]\nurl = "file:///etc/passwd"\n')
+    with pytest.raises(ListError, match=r"lists\.toml: list\[0\]\.url: only https"):
+        read_config(cfg)
+    assert read_config(tmp_path / "missing.toml") == []
+
+
+def test_cli_update(server, store, keypair, monkeypatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    base, root, _ = server
+    priv, keys = keypair
+    _publish(root, priv, (FIXTURES / "small.yaml").read_text())
+    monkeypatch.setenv("KITVET_TRUSTED_KEYS", str(keys))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    runner = CliRunner()
+    r = runner.invoke(main, ["lists", "update", "--url", f"{base}/small.yaml"])
+    assert r.exit_code == 0 and "updated" in r.output, r.output
+    cfg = tmp_path / "cfg" / "kitvet" / "lists.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f'[[list]]\nurl = "{base}/small.yaml"\n\n[[list]]\nurl = "{base}/gone.yaml"\n')
+    r = runner.invoke(main, ["lists", "update"])
+    assert r.exit_code == 2
+    assert "unchanged" in r.output and "failed" in r.output and "404" in r.output
