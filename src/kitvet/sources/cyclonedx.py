@@ -41,6 +41,7 @@ _STRING_FIELDS = ("name", "version", "group", "publisher", "author", "purl", "cp
 _JOINED_GROUP_TYPES = {"npm", "composer", "golang", "github", "gitlab", "bitbucket"}
 #: Components nested deeper than this are skipped (hostile BOMs).
 MAX_NESTING = 64
+_TOO_DEEP = object()
 
 
 class CycloneDxImporter(Importer):
@@ -94,6 +95,9 @@ def _read_json(path: Path) -> Snapshot:
         raise SourceError('"components" must be a list', file=str(path), place="$.components")
     for place, raw in _walk_json(comps, "$.components"):
         where = f"{path}:{place}"
+        if raw is _TOO_DEEP:
+            snap.skip("cyclonedx", "components nested too deeply", where)
+            continue
         if not isinstance(raw, dict):
             snap.skip("cyclonedx", f"component must be an object, found {type(raw).__name__}",
                       where)
@@ -120,7 +124,7 @@ def _walk_json(comps: list[Any], place: str, depth: int = 0) -> Iterator[tuple[s
         nested = raw.get("components") if isinstance(raw, dict) else None
         if isinstance(nested, list) and nested:
             if depth >= MAX_NESTING:
-                yield f"{here}.components", "too deeply nested"
+                yield f"{here}.components", _TOO_DEEP
                 continue
             yield from _walk_json(nested, f"{here}.components", depth + 1)
 
