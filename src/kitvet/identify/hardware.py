@@ -336,6 +336,14 @@ def default_db() -> HardwareDB:
         return _default
 
 
+def configure(db: HardwareDB) -> None:
+    """Use ``db`` for the module-level lookups (e.g. databases given on the command line)."""
+    global _default
+    reset()
+    with _default_lock:
+        _default = db
+
+
 def reset() -> None:
     """Forget the process-wide databases and cached answers (after ``update-data``, in tests)."""
     global _default

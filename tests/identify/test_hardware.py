@@ -1,0 +1,177 @@
+"""Hardware identification: usb.ids, pci.ids, IEEE MA-L/MA-M/MA-S/IAB, and update-data."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from kitvet.cli import main
+from kitvet.identify.hardware import HardwareDB
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> HardwareDB:
+    """A database reading the fixtures as if they were the system's files."""
+    misc = tmp_path / "misc"
+    ieee = tmp_path / "ieee-data"
+    misc.mkdir()
+    ieee.mkdir()
+    for name in ("usb.ids", "pci.ids"):
+        shutil.copy(FIX / name, misc / name)
+    for name in ("oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
+        shutil.copy(FIX / name, ieee / name)
+    return HardwareDB(system_dirs=(str(misc),), ieee_dir=str(ieee), data=tmp_path / "nodata")
+
+
+def test_usb_and_pci_names_name_their_database(system: HardwareDB, tmp_path: Path) -> None:
+    usb = f"usb.ids ({tmp_path / 'misc' / 'usb.ids'})"
+    assert system.usb_vendor_name("12d1") == ("Huawei Technologies Co., Ltd.", usb)
+    assert system.usb_vendor_name("0x12D1") == ("Huawei Technologies Co., Ltd.", usb)
+    assert system.usb_product_name("12d1", "1506") == ("Modem/Networkcard", usb)
+    assert system.usb_product_name("1d6b", "2") == ("2.0 root hub", usb)
+    assert system.pci_vendor_name("8086")[0] == "Intel Corporation"
+    assert system.pci_device_name("1af4", "1041")[0] == "Virtio 1.0 network device"
+    assert system.pci_device_name("19e5", "1822")[0] == "Hi1822 Family (4*25GE)"
+
+
+def test_products_never_leak_across_vendors(system: HardwareDB) -> None:
+    assert system.usb_product_name("19d2", "1001") is None  # 1001 is Huawei's, not ZTE's
+    assert system.pci_device_name("1af4", "1237") is None  # 1237 is Intel's
+    assert system.pci_device_name("8086", "fffb") is None  # a subsystem id, not a device
+    assert system.usb_vendor_name("ffff") is None
+    assert system.usb_vendor_name("not-hex") is None
+    assert system.usb_vendor_name("") is None
+
+
+@pytest.mark.parametrize("mac, org, registry", [
+    ("70:b3:d5:f2:f0:01", "TELEPLATFORMS", "IEEE MA-S"),  # 36-bit block inside an RA MA-L
+    ("74-1A-E0-90-00-01", "Private", "IEEE MA-M"),
+    ("741a.e05a.bcde", "FUJIAN TAILI COMMUNICATION TECHNOLOGY CO.,LTD", "IEEE MA-M"),
+    ("74:1a:e0:10:00:00", "IEEE Registration Authority", "IEEE MA-L"),  # no finer block known
+    ("00:50:c2:7d:50:01", "DEUTA-WERKE GmbH", "IEEE IAB"),
+    ("48AD08001122", "HUAWEI TECHNOLOGIES CO.,LTD", "IEEE MA-L"),
+    ("bc:5e:33:00:11:22", "Hangzhou Hikvision Digital Technology Co.,Ltd.", "IEEE MA-L"),
+])
+def test_oui_longest_match_wins(system: HardwareDB, mac: str, org: str, registry: str) -> None:
+    found = system.oui_org(mac)
+    assert found is not None
+    assert found[0] == org
+    assert found[1].startswith(registry + " (")
+
+
+def test_unknown_and_garbage_macs(system: HardwareDB) -> None:
+    assert system.oui_org("02:00:00:00:00:01") is None
+    assert system.oui_org("zz") is None
+    assert system.oui_org("") is None
+
+
+def test_many_lookups_build_an_index_with_the_same_answers(system: HardwareDB) -> None:
+    first = system.oui_org("74:1a:e0:50:00:00")
+    for i in range(200):
+        system.oui_org(f"02:00:00:00:{i // 256:02x}:{i % 256:02x}")
+    assert system.oui_org("74:1a:e0:50:00:00") == first
+    assert system.oui_org("48:ad:08:00:00:00")[0] == "HUAWEI TECHNOLOGIES CO.,LTD"
+
+
+def test_netaddr_registry_when_the_system_has_none(tmp_path: Path) -> None:
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=tmp_path)
+    org, registry = db.oui_org("bc:5e:33:00:11:22")
+    assert "Hikvision" in org and registry == "IEEE MA-L (netaddr oui.txt)"
+    assert db.sources().get("MA-M") is None  # netaddr carries no MA-M
+
+
+def test_bundled_subset_names_vendors_without_system_files(tmp_path: Path) -> None:
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=tmp_path)
+    assert db.usb_vendor_name("12d1") == ("Huawei Technologies Co., Ltd.",
+                                          "usb.ids (kitvet bundled subset)")
+    assert db.pci_vendor_name("19e5")[0] == "Huawei Technologies Co., Ltd."
+    assert db.usb_product_name("12d1", "1506")[0] == "Modem/Networkcard"
+
+
+def test_system_files_come_before_fetched_ones(tmp_path: Path) -> None:
+    sysdir, ddir = tmp_path / "sys", tmp_path / "data"
+    sysdir.mkdir()
+    ddir.mkdir()
+    (sysdir / "usb.ids").write_text("12d1  From The System\n")
+    (ddir / "usb.ids").write_text("12d1  From The Data Dir\n")
+    (ddir / "pci.ids").write_text("19e5  Fetched Huawei\n")
+    db = HardwareDB(system_dirs=(str(sysdir),), ieee_dir=None, data=ddir)
+    assert db.usb_vendor_name("12d1")[0] == "From The System"
+    assert db.pci_vendor_name("19e5") == ("Fetched Huawei", f"pci.ids ({ddir / 'pci.ids'})")
+
+
+def test_hostile_ids_file_does_not_break_lookups(tmp_path: Path) -> None:
+    (tmp_path / "usb.ids").write_bytes(b"\x00\xff" * 1000 + b"\n12d1  Huawei\xff\n\t" +
+                                       b"A" * 100000 + b"\n")
+    db = HardwareDB(system_dirs=(str(tmp_path),), ieee_dir=None, data=tmp_path / "none")
+    assert db.usb_vendor_name("12d1")[0] == "Huawei\ufffd"
+    assert db.usb_product_name("12d1", "0001") is None
+
+
+# --- kitvet update-data against a real HTTP server on 127.0.0.1 ---------------------------
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "www"
+    root.mkdir()
+    for name in ("usb.ids", "pci.ids", "oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
+        shutil.copy(FIX / name, root / name)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_update_data_fetches_every_file_atomically(served: tuple[str, Path],
+                                                   tmp_path: Path) -> None:
+    url, _ = served
+    ddir = tmp_path / "data"
+    result = CliRunner().invoke(main, ["update-data", "--url-base", url, "--data-dir", str(ddir)])
+    assert result.exit_code == 0, result.output
+    for name in ("usb.ids", "pci.ids", "oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
+        assert (ddir / name).read_bytes() == (FIX / name).read_bytes()
+    manifest = json.loads((ddir / "sources.json").read_text())
+    assert manifest["usb.ids"]["url"] == url + "usb.ids"
+    assert len(manifest["oui36.csv"]["sha256"]) == 64
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=ddir)
+    assert db.oui_org("70:b3:d5:f2:f0:01") == ("TELEPLATFORMS", f"IEEE MA-S ({ddir / 'oui36.csv'})")
+    assert db.usb_vendor_name("12d1")[1] == f"usb.ids ({ddir / 'usb.ids'})"
+    assert not list(ddir.glob(".*"))  # no temporary files left behind
+
+
+def test_update_data_keeps_the_old_file_when_a_download_is_bad(served: tuple[str, Path],
+                                                               tmp_path: Path) -> None:
+    url, www = served
+    ddir = tmp_path / "data"
+    ddir.mkdir()
+    (ddir / "pci.ids").write_text("19e5  Old But Good\n")
+    (www / "pci.ids").write_text("<html><body>Service unavailable</body></html>\n")
+    (www / "mam.csv").unlink()  # 404
+    result = CliRunner().invoke(main, ["update-data", "--url-base", url, "--data-dir", str(ddir)])
+    assert result.exit_code == 2
+    assert "pci.ids: no vendor lines" in result.output
+    assert "HTTP 404" in result.output
+    assert (ddir / "pci.ids").read_text() == "19e5  Old But Good\n"
+    assert not (ddir / "mam.csv").exists()
+    assert (ddir / "usb.ids").is_file()  # the good files were still saved
+    assert not list(ddir.glob(".*.part"))

@@ -1,0 +1,54 @@
+"""Alpine installed database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitvet.model import Host, Snapshot
+from kitvet.sources import apk
+
+FIXTURE = Path(__file__).parent / "fixtures" / "apk" / "installed"
+
+
+def _root(tmp_path: Path, data: bytes) -> Path:
+    db = tmp_path / "lib" / "apk" / "db"
+    db.mkdir(parents=True)
+    (db / "installed").write_bytes(data)
+    return tmp_path
+
+
+def test_reads_packages_with_maintainer_origin_and_line(tmp_path: Path) -> None:
+    root = _root(tmp_path, FIXTURE.read_bytes())
+    snap = Snapshot(host=Host(host_id="h"))
+    assert apk.collect(snap, root, vendor="alpine") is True
+    assert [(r["name"], r["version"]) for r in snap.software] == [
+        ("musl", "1.2.4_git20230717-r4"), ("busybox", "1.36.1-r15"), ("xz-libs", "5.6.1-r0")]
+    musl = snap.software[0]
+    assert musl["publisher"] == "Timo Teräs <timo.teras@iki.fi>"
+    assert musl["arch"] == "x86_64" and musl["package_type"] == "apk"
+    assert musl["purl"] == "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64"
+    db = root / "lib/apk/db/installed"
+    assert musl["location"] == f"{db}:2"
+    assert snap.software[1]["location"] == f"{db}:24"
+    assert snap.skipped == []
+
+
+def test_bad_stanzas_are_skipped_and_good_ones_kept(tmp_path: Path) -> None:
+    good = FIXTURE.read_bytes()
+    data = (good + b"P:\xff\xfe\nV:1.0\n\n"  # non-UTF-8 name
+            + b"P:noversion\nA:x86_64\n\n"
+            + b"\x00\x01 junk line without a key\nP:junky\nV:1\n\n"
+            + b"P:last-good\nV:2.0-r1\n")
+    snap = Snapshot(host=Host(host_id="h"))
+    apk.collect(snap, _root(tmp_path, data), vendor="alpine")
+    assert [r["name"] for r in snap.software] == ["musl", "busybox", "xz-libs", "last-good"]
+    reasons = [s.reason for s in snap.skipped]
+    assert reasons == ["no valid package name (P:)", "package noversion: no valid version (V:)",
+                       "malformed line (expected 'X:value')"]
+    assert all(":" in s.location for s in snap.skipped)
+
+
+def test_absent_database_is_not_an_apk_host(tmp_path: Path) -> None:
+    snap = Snapshot(host=Host(host_id="h"))
+    assert apk.collect(snap, tmp_path, vendor=None) is False
+    assert snap.skipped == []
