@@ -2,9 +2,9 @@
 
 ``normalize_org("AO Kaspersky Lab")``, ``normalize_org("Kaspersky Lab ZAO")`` and
 ``normalize_org("KASPERSKY LAB.")`` are all ``"kaspersky lab"``. Legal forms (AO, ZAO, JSC,
-Ltd., Co., Ltd., Inc., GmbH, ...) are dropped wherever they stand; case, punctuation and
-whitespace are folded. Aliases of one organisation are resolved by the lists' identifiers,
-not here.
+Ltd., Co., Ltd., Inc., GmbH, ..., and the Russian АО, ЗАО, ООО ...) are dropped wherever
+they stand; case, punctuation and whitespace are folded. Aliases of one organisation are
+resolved by the lists' identifiers and kitvet.identify.software's alias table, not here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ LEGAL_FORMS: frozenset[str] = frozenset(
     """
     ao zao oao pao ooo jsc ojsc cjsc pjsc llc l l c ltd limited inc incorporated corp corporation
     co company gmbh ag kg se sa sas sarl srl spa bv nv plc pty pte lp llp oy ab as asa kk
+    ао зао оао пао ооо
     """.split()
 )
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)

@@ -1,0 +1,62 @@
+"""``kitvet identify``: which identifier led to which organisation, from which database."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+IDENTIFY_SCHEMA_VERSION = "1.0.0"
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True, metavar="ITEM-OR-FILE...")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--input-format", default=None,
+              help="Format of inventory files (default: detected from content).")
+@click.option("--all", "include_unknown", is_flag=True,
+              help="Also list inventory items no identifier attributes to an organisation.")
+def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
+             include_unknown: bool) -> None:
+    """Explain who made an item or every item of an inventory file.
+
+    ITEM is KIND:VALUE, e.g. usb:12d1, usb:12d1:1506, pci:19e5, mac:bc:5e:33:00:11:22,
+    oui:"zte corporation", publisher:"AO Kaspersky Lab", signer:"CN=..., O=...",
+    bundle:com.kaspersky.kav, package:kesl, process:avp.exe. Anything else is read as an
+    inventory file or folder in any format kitvet imports (see kitvet import).
+    """
+    from kitvet.identify.explain import explain
+
+    results = []
+    for target in targets:
+        results.extend(explain(target, fmt=input_format, include_unknown=include_unknown))
+    if fmt == "json":
+        doc = {"kitvet_identify": IDENTIFY_SCHEMA_VERSION,
+               "items": [r.to_dict() for r in results]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    _table(results)
+
+
+def _table(results: list) -> None:  # type: ignore[type-arg]
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(soft_wrap=False)
+    if not results:
+        console.print("No item identified.")
+        return
+    table = Table(show_lines=False, title="Who made it")
+    table.add_column("Item", overflow="fold", ratio=2)
+    table.add_column("Organisation", overflow="fold", ratio=2)
+    table.add_column("Why (identifier → organisation, database)", overflow="fold", ratio=4)
+    for r in results:
+        item = r.item + (f"\n{r.location}" if r.location else "")
+        if not r.attributions:
+            table.add_row(Text(item), Text("unknown", style="dim"), "")
+        for i, a in enumerate(r.attributions):
+            # inventory text is shown as plain Text: markup in hostile values is not rendered
+            table.add_row(Text(item if i == 0 else ""), Text(a.organisation), Text(a.explanation))
+    console.print(table)

@@ -1,0 +1,151 @@
+"""Explain who made an item: one identifier typed by hand, or every item of an inventory file.
+
+Items are written ``KIND:VALUE``:
+
+=============================  ===============================================
+``usb:12d1``, ``usb:12d1:1506``  USB vendor (and product) id
+``pci:19e5``, ``pci:19e5:0123``  PCI vendor (and device) id
+``mac:bc:5e:33:00:11:22``      MAC address (IEEE MA-S, MA-M, MA-L registries)
+``oui:"zte corporation"``      IEEE registry organisation name
+``publisher:"AO Kaspersky Lab"``  publisher / vendor name
+``signer:"CN=..., O=..."``     code signer (Authenticode subject, Apple identity)
+``bundle:com.kaspersky.kav``   macOS bundle identifier
+``package:kesl``               package-manager package name
+``process:avp.exe``            executable name or path
+=============================  ===============================================
+
+Anything else is read as an inventory file or folder in any importable format
+(:func:`kitvet.sources.registry.read_paths`), and each of its items is explained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kitvet.errors import KitvetError
+from kitvet.identify import software as sw
+from kitvet.identify.software import Attribution
+from kitvet.model import Snapshot
+
+
+class IdentifyError(KitvetError):
+    """An item to identify is malformed."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One item and the attributions of its identifiers."""
+
+    item: str  # e.g. "usb:12d1" or "Kaspersky Endpoint Security for Windows 11.11.0.452"
+    item_type: str  # identifier | software | device
+    attributions: tuple[Attribution, ...] = ()
+    host_id: str | None = None
+    location: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {"item": self.item, "item_type": self.item_type}
+        if self.host_id:
+            out["host_id"] = self.host_id
+        if self.location:
+            out["location"] = self.location
+        out["organisations"] = sorted({a.organisation for a in self.attributions})
+        out["attributions"] = [a.to_dict() for a in self.attributions]
+        return out
+
+
+def _bus(bus: str) -> Callable[[str], list[Attribution]]:
+    def f(value: str) -> list[Attribution]:
+        parts = value.split(":")
+        if len(parts) > 2 or not all(_is_hex4(p) for p in parts):
+            raise IdentifyError(f"{bus} id must be VVVV or VVVV:PPPP in hex, got {value!r}")
+        return sw.by_bus_id(bus, parts[0], parts[1] if len(parts) > 1 else None)
+    return f
+
+
+def _is_hex4(text: str) -> bool:
+    t = text.lower().removeprefix("0x")
+    return 1 <= len(t) <= 4 and all(c in "0123456789abcdef" for c in t)
+
+
+def _mac(value: str) -> list[Attribution]:
+    digits = "".join(c for c in value.lower() if c in "0123456789abcdef")
+    if len(digits) != 12 or any(c not in "0123456789abcdef:-. " for c in value.lower()):
+        raise IdentifyError(f"MAC address must have 12 hex digits, got {value!r}")
+    return sw.by_mac(":".join(digits[i:i + 2] for i in range(0, 12, 2)))
+
+
+#: item kind -> function attributing its value.
+ITEM_KINDS: dict[str, Callable[[str], list[Attribution]]] = {
+    "usb": _bus("usb"),
+    "pci": _bus("pci"),
+    "mac": _mac,
+    "oui": sw.by_oui_org,
+    "publisher": sw.by_publisher,
+    "signer": sw.by_signer,
+    "bundle": sw.by_bundle_id,
+    "package": sw.by_package_name,
+    "process": sw.by_process,
+}
+
+
+def parse_item(text: str) -> tuple[str, str] | None:
+    """(kind, value) of a ``KIND:VALUE`` item, None if ``text`` is not written that way."""
+    kind, sep, value = text.partition(":")
+    if not sep or kind.lower() not in ITEM_KINDS:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    if not value:
+        raise IdentifyError(f"nothing after {kind}:")
+    return kind.lower(), value
+
+
+def explain_item(text: str) -> Explained:
+    """The attributions of one ``KIND:VALUE`` item."""
+    parsed = parse_item(text)
+    if parsed is None:
+        raise IdentifyError(f"not an item (KIND:VALUE with KIND one of "
+                            f"{', '.join(ITEM_KINDS)}): {text!r}")
+    kind, value = parsed
+    return Explained(item=f"{kind}:{value}", item_type="identifier",
+                     attributions=tuple(ITEM_KINDS[kind](value)))
+
+
+def _label(row: dict[str, Any], fields: tuple[str, ...]) -> str:
+    return " ".join(str(row[f]) for f in fields if row.get(f)) or "?"
+
+
+def explain_snapshots(snaps: list[Snapshot], *, include_unknown: bool = False) -> list[Explained]:
+    """Each software and device item of the snapshots with its attributions."""
+    out: list[Explained] = []
+    for snap in snaps:
+        hid = snap.host.host_id
+        for row in snap.software:
+            atts = tuple(sw.identify_software(row))
+            if atts or include_unknown:
+                out.append(Explained(_label(row, ("name", "version")), "software", atts, hid,
+                                     row.get("location")))
+        for row in snap.devices:
+            atts = tuple(sw.identify_device(row))
+            if atts or include_unknown:
+                label = _label(row, ("vendor_name", "product_name")) if (
+                    row.get("vendor_name") or row.get("product_name")) else _label(
+                    row, ("bus", "vendor_id", "product_id", "mac", "ip"))
+                out.append(Explained(label, "device", atts, hid, row.get("location")))
+    return out
+
+
+def explain(target: str, *, fmt: str | None = None,
+            include_unknown: bool = False) -> list[Explained]:
+    """Explain an item (``KIND:VALUE``) or every item of an inventory file or folder."""
+    if parse_item(target) is not None and not Path(target).exists():
+        return [explain_item(target)]
+    from kitvet.sources.registry import read_paths
+
+    return explain_snapshots(read_paths([Path(target)], fmt=fmt),
+                             include_unknown=include_unknown)
