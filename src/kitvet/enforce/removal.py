@@ -90,6 +90,8 @@ def plan_steps(findings: "pa.Table", snapshots: list["Snapshot"]) -> list[tuple[
                                       f.get("name") or "", f.get("path"),
                                       uninstall.get((f["host_id"], f["item_key"])))
         item = " ".join(x for x in (f.get("name"), f.get("version")) if x)
+        if f["item_type"] == "device" and f.get("vendor_id"):
+            item += f" {f['vendor_id']}:{f.get('product_id') or '*'}"
         if f.get("package_type"):
             item += f" ({f['package_type']})"
         step = Step(one_line(f.get("institution") or "(no institution)", 200),
@@ -110,7 +112,7 @@ def _item_key(row: dict[str, Any]) -> str:
 def _md(text: str) -> str:
     """Text safe in Markdown prose (no markup, no HTML)."""
     t = one_line(text, 400).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", t)
+    return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", t)
 
 
 def _code(text: str) -> str:

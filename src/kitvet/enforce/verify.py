@@ -91,6 +91,9 @@ def verify(snapshots: list["Snapshot"], bans: BanSet) -> Verification:
     for key, f in rows.items():
         times = sorted(seen.get(key, []))
         item = " ".join(x for x in (f.get("name"), f.get("version")) if x) or f["item_key"]
+        if f["item_type"] == "device" and f.get("vendor_id"):
+            item += f" ({f.get('package_type') or 'device'} {f['vendor_id']}:" \
+                    f"{f.get('product_id') or '*'})"
         out.append(Remaining(
             institution=f.get("institution") or "(no institution)", host_id=f["host_id"],
             hostname=f.get("hostname") or f["host_id"], subject_id=f["subject_id"],
