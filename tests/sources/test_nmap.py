@@ -141,3 +141,21 @@ def test_non_ascii_names_survive(tmp_path):
                   "</hostnames></host></nmaprun>".encode("latin-1"))
     (snap,) = read_nmap(f)
     assert snap.host.hostname == "café"
+
+
+def test_review_of_the_scan_flags_devices_whose_mac_belongs_to_a_listed_vendor():
+    import json
+
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    res = CliRunner().invoke(main, ["review", "--format", "json", "--fail-on", "none", str(SCAN)])
+    if res.exit_code == 2 and "No such command" in res.output:
+        pytest.skip("review command not available in this build")
+    assert res.exit_code == 0, res.output
+    found = {f["host_id"]: f for f in json.loads(res.output)["findings"]
+             if f["item_type"] == "device"}
+    assert "hikvision" in found["mac:bc:5e:33:00:11:22"]["subject_id"]
+    assert "huawei" in found["mac:48:ad:08:aa:bb:cc"]["subject_id"]
+    assert found["mac:48:ad:08:aa:bb:cc"]["mac"] == "48:ad:08:aa:bb:cc"

@@ -155,3 +155,26 @@ def test_hive_without_program_lists_says_so(tmp_path):
     snap = read_hive(regf.write_hive(tmp_path / "SYSTEM", {"ControlSet001": {}}))
     assert snap.software == []
     assert "no Uninstall" in snap.skipped[0].reason
+
+
+def _review_json(path: Path) -> dict:
+    import json
+
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    res = CliRunner().invoke(main, ["review", "--format", "json", "--fail-on", "none", str(path)])
+    if res.exit_code == 2 and "No such command" in res.output:
+        pytest.skip("review command not available in this build")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def test_review_of_a_hive_with_kaspersky_flags_it_with_the_publisher_as_evidence(tmp_path):
+    tree = regf.uninstall_tree({"{KES}": KES}, prefix=("Software",) + UNINSTALL)
+    doc = _review_json(regf.write_hive(tmp_path / "NTUSER.DAT", tree))
+    (f,) = doc["findings"]
+    assert f["subject_id"] == "kaspersky-lab"
+    assert f["location"] == "NTUSER.DAT:/Software/Microsoft/Windows/CurrentVersion/Uninstall/{KES}"
+    assert {"kind": "publisher", "observed": "AO Kaspersky Lab"}.items() <= f["matched"][0].items()
