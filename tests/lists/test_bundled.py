@@ -99,3 +99,23 @@ def test_load_lists_adds_user_lists_and_refuses_name_clash(tmp_path: Path) -> No
 
     with pytest.raises(ListError, match="two lists are named 'test-small'"):
         load_lists([fixtures / "small.yaml"] * 2, allow_unsigned=True)
+
+
+def test_every_bundled_fact_carries_its_source(core) -> None:
+    assert len(core.subjects) >= 20
+    for s in core.subjects:
+        assert s.assertions, s.id
+        for a in s.assertions:
+            assert a.source and a.source_quality and a.jurisdiction and a.citation, (s.id, a)
+        for i in s.identifiers:
+            assert i.source and i.source_quality, (s.id, i)
+        if s.kind != "service":
+            assert s.identifiers, f"{s.id} has nothing to match inventory with"
+
+
+def test_package_ecosystem_identifiers(core) -> None:
+    npm = {(i.value, v) for s in core.subjects for i in s.identifiers
+           if i.package_types == ("npm",) for v in i.versions}
+    assert ("event-stream", "3.3.6") in npm and ("ua-parser-js", "0.7.29") in npm
+    pypi = {i.value for s in core.subjects for i in s.identifiers if i.package_types == ("pypi",)}
+    assert {"ctx", "torchtriton"} <= pypi
