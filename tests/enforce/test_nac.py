@@ -42,6 +42,22 @@ def test_oui_org_resolves_to_every_registry_prefix(bans):
     assert prefixes_for_org("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD") == prefixes
 
 
+def test_registry_csv_in_the_data_dir_is_used(tmp_path, monkeypatch):
+    from kitvet.enforce import ouis
+
+    (tmp_path / "mam.csv").write_text(
+        "Registry,Assignment,Organization Name,Organization Address\n"
+        'MA-M,70B3D51,"Example Cameras Co.,Ltd.",Somewhere\n', encoding="utf-8")
+    monkeypatch.setenv("KITVET_DATA_DIR", str(tmp_path))
+    ouis.registry_index.cache_clear()
+    try:
+        got = prefixes_for_org("EXAMPLE CAMERAS CO LTD")
+        assert [(p.hexdigits, p.bits) for p in got] == [("70b3d51", 28)]
+        assert got[0].registry == f"IEEE MA-M ({tmp_path / 'mam.csv'})"
+    finally:
+        ouis.registry_index.cache_clear()
+
+
 def test_unknown_organisation_is_a_gap(bans, lists):
     from kitvet.enforce.select import select_bans
     from kitvet.model.risk import Identifier, ListSet, RiskList, Subject
@@ -65,7 +81,7 @@ def test_csv_columns_and_formula_safety(bans, hostile_bans):
                        "test source for 00:E0:FC"]]
     hik = [r for r in rows[1:] if r[4] == "hikvision"]
     assert hik and all(r[8] == "Hangzhou Hikvision Digital Technology Co.,Ltd." for r in hik)
-    assert all("IEEE registry" in r[9] for r in hik)
+    assert all(r[9].startswith("IEEE MA-L (") for r in hik)
     bad = NacExporter().export(hostile_bans, fmt="csv").text
     for r in csv.reader(io.StringIO("\n".join(body(bad)))):
         assert not any(c.startswith(("=", "+", "-", "@")) for c in r), r

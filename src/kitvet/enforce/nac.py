@@ -52,12 +52,12 @@ def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
                 if not found:
                     gaps.append(Gap(b.name, f"OUI organisation {one_line(ident.value, 80)!r}: "
                                             "no IEEE registry prefix normalises to it"))
-                source = "IEEE registry (netaddr oui.txt/iab.txt); identifier: " + \
-                    identifier_source(ident.source)
+                source = "identifier: " + identifier_source(ident.source)
             for p in found:
                 n += 1
+                src = f"{p.registry}; {source}" if p.registry else source
                 rows.setdefault((p.hexdigits, b.id), PrefixRow(p, b.id, b.name, ident.kind,
-                                                               ident.value, source))
+                                                               ident.value, src))
         if n == 0 and not b.identifiers("mac_prefix", "oui_org_name"):
             gaps.append(Gap(b.name, "no MAC prefix or OUI organisation — not expressible as a "
                                     "MAC block"))

@@ -1,9 +1,10 @@
 """MAC address prefixes of banned subjects: ``mac_prefix`` identifiers, and ``oui_org_name``
-identifiers resolved to every IEEE assignment (MA-L/OUI and IAB) whose organisation normalises
-(:func:`kitvet.identify.orgs.normalize_org`) to the identifier's.
+identifiers resolved to every IEEE assignment (MA-L, MA-M, MA-S, IAB) whose organisation
+normalises (:func:`kitvet.identify.orgs.normalize_org`) to the identifier's.
 
-The registry is the IEEE data shipped with netaddr (``oui.txt``, ``iab.txt``), read once and
-indexed by normalised organisation name.
+The registries are read from where :mod:`kitvet.identify.hardware` finds them (Debian's
+ieee-data CSVs, kitvet's data dir after ``kitvet update-data``), else from netaddr's ``oui.txt``
+and ``iab.txt``; read once and indexed by normalised organisation name.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class MacPrefix:
 
     hexdigits: str
     org: str | None = None  # registry organisation, when resolved from the registry
+    registry: str | None = None  # which registry file named it
 
     @property
     def bits(self) -> int:
@@ -60,41 +62,80 @@ def parse_mac_prefix(value: str) -> MacPrefix | None:
     return MacPrefix(hexdigits)
 
 
-def _registry_dir() -> Path:
+def _netaddr_dir() -> Path:
     import netaddr.eui
 
     return Path(netaddr.eui.__file__).parent
 
 
+def registry_sources() -> list[tuple[str, str, Path]]:
+    """(registry, label, file) of the IEEE registries, found where
+    :mod:`kitvet.identify.hardware` looks (Debian ieee-data, kitvet's data dir), else netaddr's
+    MA-L and IAB text files — so exports resolve organisations as the matcher does."""
+    from kitvet.identify import hardware
+
+    found: list[tuple[str, str, Path]] = []
+    for registry, _digits, fname in hardware.IEEE_REGISTRIES:
+        for d in (Path(hardware.SYSTEM_IEEE_DIR), hardware.data_dir()):
+            if (d / fname).is_file():
+                found.append((registry, f"IEEE {registry} ({d / fname})", d / fname))
+                break
+        else:
+            nfile = {"MA-L": "oui.txt", "IAB": "iab.txt"}.get(registry)
+            if nfile and (_netaddr_dir() / nfile).is_file():
+                found.append((registry, f"IEEE {registry} (netaddr {nfile})",
+                              _netaddr_dir() / nfile))
+    return found
+
+
+def _read_csv(path: Path) -> list[tuple[str, str]]:
+    """(hex assignment, organisation) rows of an IEEE registry CSV."""
+    import csv
+
+    rows = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for rec in csv.reader(fh):
+            if len(rec) > 2 and re.fullmatch(r"[0-9A-Fa-f]{6,9}", rec[1].strip()):
+                rows.append((rec[1].strip().lower(), rec[2].strip()))
+    return rows
+
+
+def _read_netaddr(path: Path) -> list[tuple[str, str]]:
+    """(hex assignment, organisation) rows of netaddr's oui.txt / iab.txt."""
+    rows = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        head = None
+        for line in fh:
+            m = _OUI_LINE.match(line)
+            if m:
+                rows.append((m.group(1).lower(), m.group(2).strip()))
+                continue
+            mh = _IAB_HEX.match(line)
+            if mh:
+                head = "".join(mh.groups()).lower()
+                continue
+            mi = _IAB_LINE.match(line)
+            if mi and head:
+                rows.append((head + mi.group(1).lower(), mi.group(2).strip()))
+                head = None
+    return rows
+
+
 @lru_cache(maxsize=1)
 def registry_index() -> dict[str, tuple[MacPrefix, ...]]:
     """Normalised organisation → its IEEE MAC prefixes (sorted)."""
-    index: dict[str, list[MacPrefix]] = {}
-    base = _registry_dir()
-    try:
-        with (base / "oui.txt").open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                m = _OUI_LINE.match(line)
-                if m:
-                    org = m.group(2).strip()
-                    index.setdefault(normalize_org(org), []).append(
-                        MacPrefix(m.group(1).lower(), org))
-        with (base / "iab.txt").open(encoding="utf-8", errors="replace") as fh:
-            head = None
-            for line in fh:
-                mh = _IAB_HEX.match(line)
-                if mh:
-                    head = "".join(mh.groups()).lower()
-                    continue
-                mi = _IAB_LINE.match(line)
-                if mi and head:
-                    org = mi.group(2).strip()
-                    index.setdefault(normalize_org(org), []).append(
-                        MacPrefix(head + mi.group(1).lower(), org))
-                    head = None
-    except OSError as e:  # registry missing: resolution finds nothing, callers record a gap
-        logger.warning("IEEE registry not readable: %s", e)
-    return {k: tuple(sorted(set(v))) for k, v in index.items() if k}
+    index: dict[str, set[MacPrefix]] = {}
+    for _registry, label, path in registry_sources():
+        try:
+            rows = _read_csv(path) if path.suffix == ".csv" else _read_netaddr(path)
+        except OSError as e:  # unreadable registry: resolution finds less, callers record gaps
+            logger.warning("IEEE registry %s not readable: %s", path, e)
+            continue
+        for hexdigits, org in rows:
+            key = normalize_org(org)
+            if key:
+                index.setdefault(key, set()).add(MacPrefix(hexdigits, org, label))
+    return {k: tuple(sorted(v)) for k, v in index.items()}
 
 
 def prefixes_for_org(org_name: str) -> tuple[MacPrefix, ...]:
