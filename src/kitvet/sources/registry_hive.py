@@ -17,6 +17,7 @@ entry is skipped with its reason; a file that is not a hive is one :class:`Sourc
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -33,6 +34,8 @@ MAGIC = b"regf"
 MAX_HIVE_BYTES = 1 << 30
 #: Most entries read under one key (a crafted subkey list cannot make the import endless).
 MAX_ENTRIES = 200_000
+#: Most values read from one entry (real Uninstall entries have a few dozen).
+MAX_VALUES = 1024
 MAX_TEXT = 4096
 _CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -132,12 +135,15 @@ def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
 
 
 def _find(root: Any, keypath: tuple[str, ...], snap: Snapshot, fname: str) -> Any:
+    """The key at ``keypath`` (names compared case-insensitively), None when absent."""
     key = root
     for part in keypath:
+        want = part.upper()
         try:
-            key = key.get_subkey(part, raise_on_missing=False)
+            key = next((k for k in itertools.islice(key.iter_subkeys() or (), MAX_ENTRIES)
+                        if str(k.name).upper() == want), None)
         except Exception as e:  # corrupt subkey list
-            snap.skip("registry", f"unreadable key: {type(e).__name__}: {e}",
+            snap.skip("registry", f"unreadable key: {type(e).__name__}: {clip(e) or ''}",
                       f"{fname}:/{'/'.join(keypath)}")
             return None
         if key is None:
@@ -156,7 +162,7 @@ def _subkeys(key: Any, keypath: tuple[str, ...], snap: Snapshot,
             return
         except Exception as e:  # a corrupt list entry ends the list: keep what was read
             snap.skip("registry", f"subkey list unreadable after {n} entries: "
-                      f"{type(e).__name__}: {e}", base)
+                      f"{type(e).__name__}: {clip(e) or ''}", base)
             return
         if n == MAX_ENTRIES:
             snap.skip("registry", f"more than {MAX_ENTRIES} entries; the rest not read", base)
@@ -167,9 +173,10 @@ def _subkeys(key: Any, keypath: tuple[str, ...], snap: Snapshot,
 def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
            fields: dict[str, str]) -> None:
     try:
-        values = {str(v.name).casefold(): v.value for v in sub.iter_values(trim_values=False)}
+        values = {str(v.name).casefold(): v.value
+                  for v in itertools.islice(sub.iter_values(trim_values=False), MAX_VALUES)}
     except Exception as e:  # noqa: BLE001 - one corrupt entry must not lose the others
-        snap.skip(source, f"unreadable values: {type(e).__name__}: {e}", place)
+        snap.skip(source, f"unreadable values: {type(e).__name__}: {clip(e) or ''}", place)
         return
     row: dict[str, Any] = {}
     for vname, field in fields.items():
