@@ -121,28 +121,64 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--institution", help="Institution of hosts whose inventory names none.")
+@click.option("--estate", "estate_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Estate store: import the inventory, review it (recording the progress of "
+                   "open campaigns) and verify from the store.")
+@click.option("--actor", help="Who runs the verification (audit log; default: login name).")
 @selection_options
 def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
+               estate_dir: Path | None, actor: str | None,
                inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
                date: str | None, list_paths: tuple[str, ...], no_bundled: bool,
                allow_unsigned: bool, profile: str) -> None:
     """Check the latest inventory against the bans: what remains, per institution and host,
     with first and last seen. Exit 1 if anything banned remains, 0 if nothing does."""
+    from kitvet.enforce.select import select_bans
     from kitvet.enforce.verify import verify
     from kitvet.errors import EnforceError
 
     files = list(inventory) + list(paths)
-    if not files:
-        raise EnforceError("give inventory files (--inventory FILE or as arguments)")
-    bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date)
-    result = verify(read_inventory(files, institution), bans)
+    if not files and estate_dir is None:
+        raise EnforceError("give inventory files (--inventory FILE or as arguments) or --estate")
+    lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    bans = select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date)
+    snaps = read_inventory(files, institution) if files else []
+    camps: list[Any] = []
+    if estate_dir is not None:
+        import getpass
+
+        from kitvet.enforce.estate_link import verify_in_estate
+
+        result, camps = verify_in_estate(estate_dir, snaps, bans, lists=lists, policy=policy,
+                                         profile=profile, actor=actor or getpass.getuser())
+    else:
+        result = verify(snaps, bans)
     if fmt == "json":
+        from kitvet.enforce.estate_link import campaign_dicts
+
         doc = {"kitvet_verify": "1.0.0", "policy": bans.policy, "status": bans.status,
                "subjects": sorted(bans.subject_ids()), **result.to_dict()}
+        if estate_dir is not None:
+            doc["campaigns"] = campaign_dicts(camps)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         _print_table(result, bans)
+        _print_campaigns(camps)
     raise SystemExit(EXIT_OK if result.clean else EXIT_FINDINGS)
+
+
+def _print_campaigns(camps: list[Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    for c in camps:
+        rec = c.campaign
+        console.print(f"Campaign {rec.campaign_id} ({escape(rec.subject_name or rec.subject_id)}):"
+                      f" {c.phase}, remove by {rec.remove_due}, {c.remaining} host(s) remaining")
+        for i in c.institutions:
+            console.print(f"  {escape(i.institution)}: {i.removed}/{i.affected} removed, "
+                          f"{i.remaining} remaining, {i.overdue} overdue")
 
 
 def _print_table(result: Any, bans: "BanSet") -> None:
