@@ -2,7 +2,8 @@
 
 Deadlines count from the start: identify, plan, remove (days; defaults from the policy's verdict
 for the subject, else 30/60/90 as in the US removal order for Kaspersky products). Progress is
-counted in hosts per institution: affected (had the subject when the campaign started or since),
+counted in hosts per institution: affected (had the subject when the campaign started or since: removals recorded before
+the start do not count),
 removed (every finding of the subject on the host is ``removed``), remaining, overdue (remaining
 after the remove deadline). Each review stores one point per institution: the burndown.
 """
@@ -83,7 +84,7 @@ def progress(conn: Connection, camp: Any, now: str) -> list[InstitutionProgress]
     f = t.findings
     rows = conn.execute(select(f.c.institution, f.c.host_id, f.c.state).where(
         f.c.subject_id == camp.subject_id,
-        or_(f.c.state != "removed", f.c.resolved_at >= camp.started_at))).all()
+        or_(f.c.state != "removed", f.c.removed_at >= camp.started_at))).all()
     hosts: dict[tuple[str, str], bool] = {}
     for r in rows:
         key = (r.institution or "", r.host_id)

@@ -95,7 +95,8 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
             events.append(_event(fid, now, actor, "found", None, "open", None, review_id))
             continue
         upd = dict(common, b_id=fid, last_seen=collected, state=old.state,
-                   reappeared=old.reappeared, resolved_at=None, reappeared_at=None,
+                   reappeared=old.reappeared, resolved_at=None, removed_at=None,
+                   reappeared_at=None,
                    keep_reappeared_at=True)
         if old.state == "removed":
             upd.update(state="open", reappeared=old.reappeared + 1, reappeared_at=now,
@@ -111,7 +112,7 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
             continue
         sid, collected = current.get(old.host_id, (None, None))
         if sid is not None and sid != old.snapshot_id:
-            gone.append(dict(b_id=fid, resolved_at=collected, updated_at=now))
+            gone.append(dict(b_id=fid, resolved_at=collected, removed_at=now, updated_at=now))
             events.append(_event(fid, now, actor, "removed", old.state, "removed",
                                  f"not in snapshot {sid[:12]}", review_id))
         elif old.live:

@@ -67,7 +67,8 @@ class FindingRecord(_Dict):
     live: bool
     first_seen: str
     last_seen: str
-    resolved_at: str | None
+    resolved_at: str | None  # collected_at of the snapshot that no longer had the item
+    removed_at: str | None  # when the review recorded that
     reappeared: int
     reappeared_at: str | None
     exception_id: int | None

@@ -99,7 +99,8 @@ findings = Table(
     Column("live", Boolean, nullable=False),  # in the latest review's match output
     Column("first_seen", T, nullable=False),
     Column("last_seen", T, nullable=False),
-    Column("resolved_at", T),
+    Column("resolved_at", T),  # collected_at of the snapshot that no longer had the item
+    Column("removed_at", T),  # when the review recorded the removal
     Column("reappeared", Integer, nullable=False, default=0),
     Column("reappeared_at", T),
     Column("snapshot_id", String(64)),

@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('first_seen', sa.String(length=40), nullable=False),
     sa.Column('last_seen', sa.String(length=40), nullable=False),
     sa.Column('resolved_at', sa.String(length=40), nullable=True),
+    sa.Column('removed_at', sa.String(length=40), nullable=True),
     sa.Column('reappeared', sa.Integer(), nullable=False),
     sa.Column('reappeared_at', sa.String(length=40), nullable=True),
     sa.Column('snapshot_id', sa.String(length=64), nullable=True),
