@@ -130,3 +130,24 @@ def test_copyright_holder_extraction():
         == "Zoom Video Communications, Inc"
     assert copyright_holder("© 2023") is None
     assert copyright_holder(None) is None
+
+
+def test_a_folder_walked_file_by_file_gives_the_same_host_and_rows(applications):
+    imp = MacosAppsImporter()
+    plists = sorted(applications.rglob("Info.plist"))
+    assert all(imp.detect(p, p.read_bytes()[:65536]) for p in plists)
+    per_file = [imp.read(p)[0] for p in plists]
+    whole = read_apps(applications)
+    assert {s.host.host_id for s in per_file} == {whole.host.host_id}
+    assert sorted(r["location"] for s in per_file for r in s.software) == sorted(
+        r["location"] for r in whole.software)
+
+
+def test_info_plists_of_nested_bundles_and_frameworks_are_not_detected(applications):
+    nested = make_app(applications / "Firefox.app" / "Contents" / "MacOS", "Helper", {"x": 1})
+    imp = MacosAppsImporter()
+    assert not imp.detect(nested / "Contents" / "Info.plist", b"")
+    other = applications / "Firefox.app" / "Contents" / "Resources" / "Info.plist"
+    other.parent.mkdir()
+    other.write_bytes(plistlib.dumps({"x": 1}))
+    assert not imp.detect(other, b"")

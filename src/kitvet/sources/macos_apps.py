@@ -64,6 +64,8 @@ class MacosAppsImporter(Importer):
     description = "folder of macOS .app bundles (copy of /Applications): Info.plist"
 
     def detect(self, path: Path, head: bytes) -> bool:
+        if path.is_file():  # a folder walked file by file: each bundle's Info.plist
+            return bundle_of(path) is not None
         if path.suffix == ".app" and path.is_dir():
             return True
         if not path.is_dir():
@@ -74,7 +76,38 @@ class MacosAppsImporter(Importer):
             return False
 
     def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        bundle = bundle_of(path) if path.is_file() else None
+        if bundle is not None:
+            root = collection_root(bundle)
+            snap = _snapshot(root, institution)
+            _bundle(snap, bundle, clip(bundle.relative_to(root.parent).as_posix()) or "?")
+            return [snap]
         return [read_apps(path, institution=institution)]
+
+
+def bundle_of(path: Path) -> Path | None:
+    """The top-level bundle whose ``Contents/Info.plist`` ``path`` is (None for nested ones)."""
+    if path.name != "Info.plist" or path.parent.name != "Contents":
+        return None
+    bundle = path.parent.parent
+    if bundle.suffix != ".app" or any(p.suffix == ".app" for p in bundle.parents):
+        return None
+    return bundle
+
+
+def collection_root(bundle: Path) -> Path:
+    """The folder a bundle was collected from: the nearest 'Applications', else its parent."""
+    for p in bundle.parents:
+        if p.name.lower() == "applications":
+            return p
+    return bundle.parent
+
+
+def _snapshot(root: Path, institution: str | None) -> Snapshot:
+    """The snapshot of one collection of bundles; its host id is stable per folder."""
+    digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    return Snapshot(host=Host(host_id=f"macos-{digest[:16]}", institution=institution,
+                              platform="macos", os_name="macOS", sources=(SOURCE,)))
 
 
 def _bundles(root: Path, depth: int = 0) -> Iterator[Path]:
@@ -99,10 +132,9 @@ def read_apps(path: Path, *, institution: str | None = None) -> Snapshot:
     path = Path(path)
     if not path.is_dir():
         raise SourceError("not a folder of .app bundles", file=str(path))
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    snap = Snapshot(host=Host(host_id=f"macos-{digest}", institution=institution,
-                              platform="macos", os_name="macOS", sources=(SOURCE,)))
-    base = path.parent
+    root = collection_root(path) if path.suffix == ".app" else path
+    snap = _snapshot(root, institution)
+    base = root.parent
     for n, bundle in enumerate(_bundles(path)):
         if n >= MAX_BUNDLES:
             snap.skip(SOURCE, f"more than {MAX_BUNDLES} bundles; the rest not read", str(path))
