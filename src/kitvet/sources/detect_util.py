@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
-from kitvet.model.document import _bound
+from kitvet.model.document import MAX_FIELD_CHARS, _bound
 
 try:  # orjson is several times faster; the standard library is the fallback
     import orjson as _orjson
@@ -34,6 +34,7 @@ MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 MAX_JSON_DEPTH = 512
 
 _NON_ID = re.compile(r"[^\w.@:-]+", re.UNICODE)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def loads(data: bytes | str) -> Any:
@@ -76,12 +77,16 @@ def load_json_file(path: Path) -> Any:
 
 def text(value: Any) -> str | None:
     """A host-supplied scalar as bounded clean text; None for null, empty or non-scalars."""
+    if type(value) is str and len(value) <= MAX_FIELD_CHARS and _CONTROL.search(value) is None:
+        return value.strip() or None  # the common case, without a per-character loop
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     if not isinstance(value, str):
         if not isinstance(value, (int, float)):
             return None
         value = str(value)
+    if len(value) <= MAX_FIELD_CHARS and _CONTROL.search(value) is None:
+        return value.strip() or None  # the common case, without a per-character loop
     if "\n" in value or "\r" in value:
         value = " ".join(value.split())
     value = _bound(value).strip()

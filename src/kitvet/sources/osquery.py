@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 #: Longest result-log line read; longer lines are skipped without being held in memory.
 MAX_LINE_BYTES = 256 * 1024 * 1024
-_EVENT_KEYS = ("snapshot", "diffResults", "columns")
 
 
 class OsqueryImporter(Importer):
@@ -102,7 +101,7 @@ def _first_json_value(body: bytes) -> Any:
 
 
 def _is_event(ev: dict[str, Any]) -> bool:
-    return "name" in ev and any(k in ev for k in _EVENT_KEYS)
+    return "name" in ev and ("columns" in ev or "snapshot" in ev or "diffResults" in ev)
 
 
 def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -148,39 +147,42 @@ class _Replay:
 
     def feed(self, lineno: int, line: bytes | None) -> None:
         """Apply one log line."""
-        where = f"{self.file}:{lineno}"
         if line is None:
-            self.bad_lines.append(("line longer than the limit, skipped", where))
-            return
-        if not line.strip():
+            self.bad_lines.append(("line longer than the limit, skipped",
+                                   f"{self.file}:{lineno}"))
             return
         try:
             ev = loads(line)
         except (ValueError, RecursionError) as e:
-            self.bad_lines.append((f"not valid JSON ({str(e)[:120]})", where))
+            if line.strip():
+                self.bad_lines.append((f"not valid JSON ({str(e)[:120]})",
+                                       f"{self.file}:{lineno}"))
             return
         self.event(ev, lineno)
 
     def event(self, ev: Any, lineno: int) -> None:
         """Apply one decoded event."""
-        where = f"{self.file}:{lineno}"
-        if not isinstance(ev, dict) or not _is_event(ev) or not isinstance(ev.get("name"), str):
-            self.bad_lines.append(("not an osquery result event", where))
+        if type(ev) is not dict or not _is_event(ev) or type(ev["name"]) is not str:
+            self.bad_lines.append(("not an osquery result event", f"{self.file}:{lineno}"))
             return
-        deco = ev.get("decorations") if isinstance(ev.get("decorations"), dict) else {}
-        host = text(ev.get("hostIdentifier")) or text(ev.get("hostname")) \
-            or text(deco.get("host_uuid")) or text(deco.get("hostname"))
-        if host is None:
-            self.bad_lines.append(("event without hostIdentifier", where))
-            return
-        hs = self.hosts.get(host)
+        host = ev.get("hostIdentifier")
+        hs = self.hosts.get(host) if type(host) is str else None  # the common, fast case
+        deco = ev.get("decorations")
         if hs is None:
-            hs = self.hosts[host] = _HostState()
-        if deco:
+            deco = deco if type(deco) is dict else {}
+            host = text(host) or text(ev.get("hostname")) or text(deco.get("host_uuid")) \
+                or text(deco.get("hostname"))
+            if host is None:
+                self.bad_lines.append(("event without hostIdentifier", f"{self.file}:{lineno}"))
+                return
+            hs = self.hosts.get(host) or self.hosts.setdefault(host, _HostState())
+        if deco and type(deco) is dict and deco != hs.decorations:
             hs.decorations.update(deco)
         t = ev.get("unixTime")
-        if isinstance(t, (int, str)) and str(t).isdigit():
-            hs.last_time = max(hs.last_time, int(t))
+        if type(t) is int or (type(t) is str and t.isdigit()):
+            t = int(t)
+            if t > hs.last_time:
+                hs.last_time = t
         name = ev["name"][:256]
         if "snapshot" in ev:
             rows = ev["snapshot"] if isinstance(ev["snapshot"], list) else []
@@ -205,7 +207,7 @@ class _Replay:
         if state is None:
             return
         if action not in ("added", "removed"):
-            hs.skips.append((f"unknown action {str(action)[:40]!r}", where))
+            hs.skips.append((f"unknown action {str(action)[:40]!r}", f"{self.file}:{lineno}"))
             return
         self._apply(hs, state, name, lineno, [cols], add=action == "added")
 

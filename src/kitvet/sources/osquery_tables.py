@@ -175,13 +175,15 @@ def _software(snap: Snapshot, table: str, conv: Callable[[Row], Row], r: Any, wh
             snap.skip(source, f"package not installed (status {status!r})", where)
             return
     row = {k: v for k, v in row.items() if v is not None}
-    row["purl"] = _purl(table, row, r, distro)
+    if table in _PURL_TYPES:
+        row["purl"] = _purl(table, row, r, distro)
     path = row.get("path")
     if path and signers:
         signer = signers.get(_norm_path(path))
         if signer:
             row["signer"] = signer
-    snap.add_software(source=source, location=where, **{k: v for k, v in row.items() if v})
+    row["source"], row["location"] = source, where
+    snap.software.append({k: v for k, v in row.items() if v})  # keys are SOFTWARE_FIELDS
 
 
 def _device(snap: Snapshot, table: str, r: Any, where: str) -> None:
