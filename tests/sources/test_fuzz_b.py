@@ -135,7 +135,8 @@ def test_registry_hive_on_damaged_hives(muts, cut):
                  st.dictionaries(st.sampled_from(["CFBundleName", "CFBundleIdentifier",
                                                   "CFBundleShortVersionString",
                                                   "NSHumanReadableCopyright", "x"]),
-                                 st.one_of(st.text(max_size=200), st.integers(-2**63, 2**63 - 1), st.booleans(),
+                                 st.one_of(st.text(max_size=200),
+                                           st.integers(-2**63, 2**63 - 1), st.booleans(),
                                            st.binary(max_size=20)), max_size=5)
                  .map(lambda d: plistlib.dumps(d, fmt=plistlib.FMT_BINARY))))
 def test_macos_plist_on_any_bytes(data):

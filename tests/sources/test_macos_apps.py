@@ -47,7 +47,8 @@ def test_every_bundle_becomes_a_macos_software_row(applications):
     assert kav["location"] == "Applications/Kaspersky Internet Security.app/Contents/Info.plist"
     assert rows["org.mozilla.firefox"]["version"] == "124.0.1"  # binary plist
     console = rows["com.apple.Console"]
-    assert (console["name"], console["version"]) == ("Console", "1.1")  # folder name, CFBundleVersion
+    # no CFBundleName: the folder name; no short version: CFBundleVersion
+    assert (console["name"], console["version"]) == ("Console", "1.1")
     assert snap.host.platform == "macos"
 
 
@@ -90,7 +91,8 @@ def test_bundle_without_info_plist_is_skipped(applications):
 
 
 def test_hostile_values_are_bounded(applications):
-    make_app(applications, "Evil", {"CFBundleName": "<img src=x onerror=alert(1)>\x07" + "A" * 10000,
+    evil = "<img src=x onerror=alert(1)>\x07" + "A" * 10000
+    make_app(applications, "Evil", {"CFBundleName": evil,
                                     "CFBundleIdentifier": {"nested": "dict"},
                                     "CFBundleShortVersionString": 5}, fmt=plistlib.FMT_BINARY)
     (row,) = [r for r in read_apps(applications).software if r["name"].startswith("<img")]

@@ -32,7 +32,8 @@ def software_hive(tmp_path: Path) -> Path:
                                prefix=("WOW6432Node",) + UNINSTALL)
     tree.update(regf.uninstall_tree({
         "7-Zip": {"DisplayName": "7-Zip 23.01 (x64)", "DisplayVersion": "23.01",
-                  "Publisher": "Igor Pavlov", "UninstallString": "C:\\Program Files\\7-Zip\\Uninstall.exe"},
+                  "Publisher": "Igor Pavlov",
+                  "UninstallString": "C:\\Program Files\\7-Zip\\Uninstall.exe"},
         "KB5034441": {"ParentKeyName": "OperatingSystem"},  # no DisplayName: not a program
     }, prefix=UNINSTALL))
     return regf.write_hive(tmp_path / "SOFTWARE", tree,
@@ -60,7 +61,8 @@ def test_ntuser_hive_per_user_programs(tmp_path):
     tree = regf.uninstall_tree({"ZoomUMX": {
         "DisplayName": "Zoom", "DisplayVersion": "5.9.3 (3169)",
         "Publisher": "Zoom Video Communications, Inc.",
-        "QuietUninstallString": "\"C:\\Users\\a\\AppData\\Roaming\\Zoom\\uninstall\\Installer.exe\" /q",
+        "QuietUninstallString":
+            "\"C:\\Users\\a\\AppData\\Roaming\\Zoom\\uninstall\\Installer.exe\" /q",
     }}, prefix=("SOFTWARE",) + UNINSTALL)  # real NTUSER hives spell it SOFTWARE
     snap = read_hive(regf.write_hive(tmp_path / "NTUSER.DAT", tree))
     (row,) = snap.software

@@ -35,7 +35,8 @@ def test_reads_values_in_both_byte_orders_and_across_overflow_pages(tmp_path, or
                                                                order=order)))
     assert skipped == []
     assert [(r["name"], r["version"], r["publisher"]) for r in rows] == [
-        ("kesl", "11.2.0-4528", "AO Kaspersky Lab"), ("openssl-libs", "1:1.0.2k-26.el7_9", "CentOS")]
+        ("kesl", "11.2.0-4528", "AO Kaspersky Lab"),
+        ("openssl-libs", "1:1.0.2k-26.el7_9", "CentOS")]
     assert rows[0]["source"] == "rpm:bdb"
     assert rows[0]["location"] == "Packages:page 1, item 1"
 

@@ -113,7 +113,8 @@ def test_format_detection_for_all_three_rpm_databases(tmp_path):
     bdb = write(tmp_path, w.bdb_bytes([KESL]), "Packages")
     sq = tmp_path / "rpmdb.sqlite"
     con = sqlite3.connect(sq)
-    con.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+    con.execute("CREATE TABLE Packages "
+                "(hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
     con.execute("INSERT INTO Packages (blob) VALUES (?)", (KESL,))
     con.commit()
     con.close()

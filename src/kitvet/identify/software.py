@@ -150,7 +150,8 @@ def by_publisher(value: str) -> list[Attribution]:
 
 def signer_names(subject: str) -> list[str]:
     """Organisation names in a signer string: O= then CN= of a DN, else the string itself."""
-    parts = [(m.group(1).upper(), m.group(2).strip().strip('"')) for m in _DN_PART.finditer(subject)]
+    parts = [(m.group(1).upper(), m.group(2).strip().strip('"'))
+             for m in _DN_PART.finditer(subject)]
     ordered = [v for k, v in parts if k == "O"] + [v for k, v in parts if k == "CN"]
     apple = _APPLE_ID.match(subject.strip())
     if apple:

@@ -71,7 +71,8 @@ class MacosAppsImporter(Importer):
         if not path.is_dir():
             return False
         try:
-            return any(p.suffix == ".app" and p.is_dir() for _, p in zip(range(500), path.iterdir()))
+            first = zip(range(500), path.iterdir())
+            return any(p.suffix == ".app" and p.is_dir() for _, p in first)
         except OSError:
             return False
 
