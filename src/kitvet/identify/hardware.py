@@ -170,14 +170,45 @@ def _csv_org(line: bytes) -> str | None:
 
 
 class NetaddrOui(_File):
-    """netaddr's ``oui.txt`` (IEEE MA-L in the registry's text layout)."""
+    """netaddr's ``oui.txt`` (IEEE MA-L in the registry's text layout).
+
+    netaddr ships ``oui.idx`` beside it (decimal prefix, byte offset, length per entry): when
+    present only the index (~0.7 MB) is searched and the one record read, not all 5.7 MB.
+    """
 
     def org(self, hexmac: str) -> str | None:
         key = hexmac[:6]
+        idx = self.path.with_suffix(".idx")
+        if idx.is_file():
+            return self._via_index(idx, key)
         at = self.data.find(f"\n{key}     (base 16)".encode())
         if at < 0:
             return None
         return _line_rest(self.data, at + 1 + 6 + len("     (base 16)")) or None
+
+    def _via_index(self, idx: Path, key: str) -> str | None:
+        if self._index is None:
+            self._index = {}
+            try:
+                self._idx_data = b"\n" + idx.read_bytes()
+            except OSError:
+                self._idx_data = b"\n"
+        at = self._idx_data.find(f"\n{int(key, 16)},".encode())
+        if at < 0:
+            return None
+        end = self._idx_data.find(b"\n", at + 1)
+        fields = self._idx_data[at + 1 : end if end > 0 else None].split(b",")
+        try:
+            offset, size = int(fields[1]), min(int(fields[2]), 65536)
+            with self.path.open("rb") as fh:
+                fh.seek(offset)
+                record = fh.read(size)
+        except (OSError, ValueError, IndexError):
+            return None
+        marker = record.find(b"(base 16)")
+        if marker < 0:
+            return None
+        return _line_rest(record, marker + len("(base 16)")) or None
 
 
 _IAB = re.compile(
@@ -190,6 +221,9 @@ class NetaddrIab(_File):
 
     def org(self, hexmac: str) -> str | None:
         if self._index is None:
+            dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
+            if self.data.find(f"\n{dashed} ".encode()) < 0:
+                return None  # no IAB block under this MA-L: skip parsing the whole file
             self._index = {
                 (m.group(1) + m.group(2) + m.group(3) + m.group(4)).decode(): m.group(5)
                 .decode("utf-8", "replace").strip()
