@@ -159,3 +159,15 @@ def test_review_of_the_scan_flags_devices_whose_mac_belongs_to_a_listed_vendor()
     assert "hikvision" in found["mac:bc:5e:33:00:11:22"]["subject_id"]
     assert "huawei" in found["mac:48:ad:08:aa:bb:cc"]["subject_id"]
     assert found["mac:48:ad:08:aa:bb:cc"]["mac"] == "48:ad:08:aa:bb:cc"
+
+
+def test_loopback_hosts_of_different_scans_are_different_hosts(tmp_path):
+    xml = ('<nmaprun><host><status state="up"/><address addr="127.0.0.1" addrtype="ipv4"/>'
+           '</host><host><status state="up"/><address addr="192.0.2.1" addrtype="ipv4"/>'
+           "</host></nmaprun>")
+    (tmp_path / "a.xml").write_text(xml)
+    (tmp_path / "b.xml").write_text(xml)
+    ids_a = [s.host.host_id for s in read_nmap(tmp_path / "a.xml")]
+    ids_b = [s.host.host_id for s in read_nmap(tmp_path / "b.xml")]
+    assert ids_a == ["ip:127.0.0.1@a.xml", "ip:192.0.2.1"]
+    assert ids_b == ["ip:127.0.0.1@b.xml", "ip:192.0.2.1"]

@@ -165,7 +165,7 @@ def _host(elem: Element, index: int, fname: str, scan_start: str | None,
     hn = elem.find("hostnames/hostname")
     guess = _os_guess(elem, place)
     host = Host(
-        host_id=f"mac:{addr['mac']}" if addr["mac"] else f"ip:{ip}",
+        host_id=_host_id(addr, ip, fname),
         hostname=clip(hn.get("name")) if hn is not None else None,
         institution=institution,
         platform="network",
@@ -178,6 +178,15 @@ def _host(elem: Element, index: int, fname: str, scan_start: str | None,
     _services(snap, elem, place)
     _os_cpes(snap, guess)
     return snap
+
+
+def _host_id(addr: dict[str, str | None], ip: str | None, fname: str) -> str:
+    """MAC when nmap saw it (same LAN), else the IP; loopback is only unique within its scan."""
+    if addr["mac"]:
+        return f"mac:{addr['mac']}"
+    if ip and (ip.startswith("127.") or ip == "::1"):
+        return f"ip:{ip}@{fname}"
+    return f"ip:{ip}"
 
 
 def _device(snap: Snapshot, addr: dict[str, str | None], ip: str | None,
