@@ -42,6 +42,7 @@ KASPERSKY = Subject(
     identifiers=(ident("publisher", "AO Kaspersky Lab"),
                  ident("signer", "AO Kaspersky Lab"),
                  ident("process_name", "avp.exe"),
+                 ident("process_name", "kavtray.exe", verified=False),
                  ident("package_name", "kesl", package_types=("deb", "rpm")),
                  ident("bundle_id_prefix", "com.kaspersky."),
                  ident("team_id", "2Y8XE5CQ94")),

@@ -36,6 +36,21 @@ def test_wdac_denies_banned_file_names_in_user_mode(bans):
     assert denies[0].get("ID") in [r.get("RuleID") for r in user.iterfind(".//si:FileRuleRef", NS)]
 
 
+def test_unverified_identifiers_are_left_out_unless_asked(lists):
+    from kitvet.enforce.select import select_bans
+
+    from .conftest import ALL_BAN
+
+    bans = select_bans(lists, policy=ALL_BAN)
+    out = WdacExporter().export(bans)
+    assert "kavtray.exe" not in [d.get("FileName") for d in
+                                 DET.fromstring(out.text.encode()).iter(f"{{{NS['si']}}}Deny")]
+    assert "Kaspersky Lab: unverified identifier process_name kavtray.exe — left out" in out.text
+    bans = select_bans(lists, policy=ALL_BAN, include_unverified=True)
+    root = DET.fromstring(WdacExporter().export(bans).text.encode())
+    assert "kavtray.exe" in [d.get("FileName") for d in root.iter(f"{{{NS['si']}}}Deny")]
+
+
 def test_wdac_every_reference_resolves_and_ids_are_unique(bans):
     root = wdac(bans)
     ids = [e.get("ID") for e in root.find("si:FileRules", NS)]

@@ -27,6 +27,8 @@ def _targets() -> list[str]:
 
 def selection_options(f):  # type: ignore[no-untyped-def]
     """Options choosing what to enforce."""
+    f = click.option("--include-unverified", is_flag=True,
+                     help="Also use identifiers the lists mark unverified.")(f)
     f = click.option("--date", help="Date written into the export (default: the lists' date).")(f)
     f = click.option("--subject", "subjects", multiple=True,
                      help="Enforce this subject (id or name; repeatable) instead of a status.")(f)
@@ -40,11 +42,13 @@ def selection_options(f):  # type: ignore[no-untyped-def]
 
 
 def _bans(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool, profile: str,
-          status: str, subjects: tuple[str, ...], date: str | None) -> "BanSet":
+          status: str, subjects: tuple[str, ...], date: str | None,
+          include_unverified: bool) -> "BanSet":
     from kitvet.enforce.select import select_bans
 
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
-    return select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date)
+    return select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date,
+                       include_unverified=include_unverified)
 
 
 def read_inventory(paths: list[Path], institution: str | None = None) -> list["Snapshot"]:
@@ -94,8 +98,8 @@ def targets() -> None:
 def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
            institution: str | None, output: str | None, inventory: tuple[Path, ...],
            status: str, subjects: tuple[str, ...], date: str | None,
-           list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
-           profile: str) -> None:
+           include_unverified: bool, list_paths: tuple[str, ...], no_bundled: bool,
+           allow_unsigned: bool, profile: str) -> None:
     """Export the ban as rules for one enforcement tool (header: lists, policy, date,
     subjects with sources, and what the target cannot express)."""
     from kitvet.enforce import exporter
@@ -106,7 +110,8 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
         raise EnforceError(f"target {target} has formats {', '.join(ex.formats)}, not {fmt!r}")
     if ex.needs_inventory and not inventory:
         raise EnforceError(f"target {target} needs --inventory FILE")
-    bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date)
+    bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date,
+                 include_unverified)
     snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
     options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode}
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
@@ -129,8 +134,8 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
 def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
                estate_dir: Path | None, actor: str | None,
                inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
-               date: str | None, list_paths: tuple[str, ...], no_bundled: bool,
-               allow_unsigned: bool, profile: str) -> None:
+               date: str | None, include_unverified: bool, list_paths: tuple[str, ...],
+               no_bundled: bool, allow_unsigned: bool, profile: str) -> None:
     """Check the latest inventory against the bans: what remains, per institution and host,
     with first and last seen. Exit 1 if anything banned remains, 0 if nothing does."""
     from kitvet.enforce.select import select_bans
@@ -141,7 +146,8 @@ def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
     if not files and estate_dir is None:
         raise EnforceError("give inventory files (--inventory FILE or as arguments) or --estate")
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
-    bans = select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date)
+    bans = select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date,
+                       include_unverified=include_unverified)
     snaps = read_inventory(files, institution) if files else []
     camps: list[Any] = []
     if estate_dir is not None:

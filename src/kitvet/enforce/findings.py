@@ -82,10 +82,10 @@ def findings_per_snapshot(snapshots: list["Snapshot"], bans: BanSet) -> tuple["p
 
 
 def _only_selected(bans: BanSet) -> list:
-    ids = bans.subject_ids()
+    """The BanSet's lists holding only its subjects, as selected (unverified ids left out)."""
     out = []
     for rl in bans.lists:
-        subs = tuple(s for s in rl.subjects if s.id in ids)
+        subs = tuple(b.subject for b in bans.subjects if b.risk_list.name == rl.name)
         if subs:
             out.append(dataclasses.replace(rl, subjects=subs))
     return out

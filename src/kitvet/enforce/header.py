@@ -68,7 +68,7 @@ def header_lines(bans: BanSet, target: str, rules: int, gaps: Iterable[Gap],
         for a in sorted(b.subject.assertions, key=_assertion_key):
             prefix = "    for: " if a.exculpatory else "    - "
             lines.append(prefix + assertion_line(a))
-    gaps = sorted(set(gaps), key=lambda g: (g.subject.casefold(), g.reason))
+    gaps = sorted(set(gaps) | set(bans.withheld), key=lambda g: (g.subject.casefold(), g.reason))
     lines.append(f"Not expressible for {target} ({len(gaps)}):" if gaps
                  else f"Not expressible for {target}: nothing")
     for g in gaps:
@@ -97,7 +97,7 @@ def xml_comment_text(lines: Iterable[str]) -> str:
 def header_dict(bans: BanSet, target: str, rules: int, gaps: Iterable[Gap],
                 notes: Iterable[str] = ()) -> dict:
     """The header as a JSON-ready object, for JSON targets (which have no comments)."""
-    gaps = sorted(set(gaps), key=lambda g: (g.subject.casefold(), g.reason))
+    gaps = sorted(set(gaps) | set(bans.withheld), key=lambda g: (g.subject.casefold(), g.reason))
     return {
         "generator": "kitvet enforce export",
         "target": target,

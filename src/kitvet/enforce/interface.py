@@ -53,6 +53,7 @@ class BanSet:
     policy: str  # profile name, or "explicit selection"
     date: str  # ISO date written into the export (the lists' date or --date; never "now")
     status: str | None = "ban"  # the status selected, None for an explicit selection
+    withheld: tuple["Gap", ...] = ()  # identifiers left out at selection (e.g. unverified)
 
     def subject_ids(self) -> set[str]:
         """Ids of the selected subjects."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Iterable
 
-from kitvet.enforce.interface import BannedSubject, BanSet
+from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.errors import EnforceError
 from kitvet.model.risk import STATUSES, ListSet
 
@@ -19,10 +20,13 @@ def select_bans(
     status: str | None = "ban",
     subject_ids: Iterable[str] = (),
     date: str | None = None,
+    include_unverified: bool = False,
 ) -> BanSet:
     """The BanSet of ``lists``: subjects named in ``subject_ids``, else those whose status under
     ``policy`` (anything with ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is
-    ``status``. A subject carried by several lists is taken once, from the first list."""
+    ``status``. A subject carried by several lists is taken once, from the first list.
+    Identifiers marked unverified are left out (and named in every export's header) unless
+    ``include_unverified``: a block rule should stand on a verified identifier."""
     wanted = [s for s in subject_ids if s]
     if status is not None and status not in STATUSES:
         raise EnforceError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
@@ -46,6 +50,17 @@ def select_bans(
         missing = [w for w in wanted if w not in known]
         if missing:
             raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))}")
+    withheld: list[Gap] = []
+    if not include_unverified:
+        for sid, b in list(chosen.items()):
+            out = [i for i in b.subject.identifiers if not i.verified]
+            if out:
+                withheld.extend(
+                    Gap(b.name, f"unverified identifier {i.kind} {i.value} — left out "
+                                "(the include-unverified option uses it)") for i in out)
+                subj = dataclasses.replace(b.subject, identifiers=tuple(
+                    i for i in b.subject.identifiers if i.verified))
+                chosen[sid] = dataclasses.replace(b, subject=subj)
     used = tuple(sorted(chosen.values(), key=lambda b: b.id))
     list_names = {b.risk_list.name for b in used}
     lists_used = tuple(sorted((rl for rl in lists.lists if rl.name in list_names or not used),
@@ -56,6 +71,7 @@ def select_bans(
         policy=getattr(policy, "name", None) or ("explicit selection" if wanted else "default"),
         date=date or _lists_date(lists),
         status=None if wanted else status,
+        withheld=tuple(withheld),
     )
 
 
