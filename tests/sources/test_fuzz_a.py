@@ -134,3 +134,26 @@ def test_csv_of_arbitrary_cells(rows, delim):
     finally:
         path.unlink()
     assert any(s.host.host_id == "keep-me" and s.software for s in snaps)
+
+
+def test_non_utf8_file_names_and_values_are_kept_readable(tmp_path):
+    import os
+
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+    from kitvet.model.document import read_document
+
+    folder = os.fsencode(tmp_path) + b"/caf\xe9-host"
+    os.mkdir(folder)
+    log = folder + b"/osqueryd.results.log"
+    line = (b'{"name":"programs","hostIdentifier":"h\xe9","action":"added",'
+            b'"columns":{"name":"Logiciel \xe9t\xe9","version":"1","uninstall_string":""}}\n')
+    with open(log, "wb") as fh:
+        fh.write(line)
+    out = tmp_path / "inv.json"
+    r = CliRunner().invoke(main, ["import", os.fsdecode(folder), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    (snap,) = read_document(out)
+    assert snap.software[0]["name"] == "Logiciel \ufffdt\ufffd"
+    assert "caf\ufffd-host" in snap.software[0]["location"]

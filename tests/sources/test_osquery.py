@@ -256,3 +256,15 @@ def test_truncated_last_line_keeps_earlier_events(tmp_path):
     h = _read(log)["h1"]
     assert [r["name"] for r in h.software] == ["Kept"]
     assert any(k.location.endswith("cut.log:2") for k in h.skipped)
+
+
+def test_over_long_line_is_skipped_without_losing_the_next(tmp_path, monkeypatch):
+    import kitvet.sources.osquery as mod
+
+    monkeypatch.setattr(mod, "MAX_LINE_BYTES", 4096)
+    huge = _event("programs", columns=_prog("X" * 10_000), action="added")
+    log = _write(tmp_path, [huge, _event("programs", columns=_prog("Next"), action="added")])
+    h = _read(log)["h1"]
+    assert [r["name"] for r in h.software] == ["Next"]
+    assert any("longer than the limit" in k.reason and k.location.endswith(":1")
+               for k in h.skipped)

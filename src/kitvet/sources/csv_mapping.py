@@ -32,6 +32,7 @@ from kitvet.sources.detect_util import (
     host_id_from_path,
     mac_address,
     platform_of,
+    shown,
     text,
     with_institution,
 )
@@ -97,27 +98,27 @@ def load_mapping(path: Path) -> CsvMapping:
     try:
         raw_text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise SourceError(f"cannot read mapping: {e}", file=str(path)) from e
+        raise SourceError(f"cannot read mapping: {e}", file=shown(path)) from e
     try:
         data = tomllib.loads(raw_text) if path.suffix.lower() == ".toml" \
             else yaml.safe_load(raw_text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
         raise SourceError(f"mapping is not valid {'TOML' if path.suffix == '.toml' else 'YAML'}"
-                          f" ({str(e)[:200]})", file=str(path)) from e
+                          f" ({str(e)[:200]})", file=shown(path)) from e
     if not isinstance(data, dict):
-        raise SourceError("a mapping file must be a table with \"columns\"", file=str(path))
+        raise SourceError("a mapping file must be a table with \"columns\"", file=shown(path))
     base = PRESETS.get(str(data.get("preset"))) if data.get("preset") else None
     if data.get("preset") and base is None:
         raise SourceError(f"unknown preset {data['preset']!r} (known: {', '.join(PRESETS)})",
-                          file=str(path), place="preset")
+                          file=shown(path), place="preset")
     cols = dict(base.columns) if base else {}
     given = data.get("columns", {})
     if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
         raise SourceError("\"columns\" must map kitvet fields to column names",
-                          file=str(path), place="columns")
+                          file=shown(path), place="columns")
     cols.update({str(k): v for k, v in given.items()})
     kind = data.get("kind") or (base.kind if base else None)
-    return _checked(cols, kind, where=str(path))
+    return _checked(cols, kind, where=shown(path))
 
 
 def _checked(cols: dict[str, str], kind: Any, *, where: str) -> CsvMapping:
@@ -157,18 +158,18 @@ class CsvImporter(Importer):
             lines = _bounded_lines(fh)
             first = next(lines, None)
             if first is None or not first.strip():
-                raise SourceError("file is empty", file=str(path))
+                raise SourceError("file is empty", file=shown(path))
             dialect = _sniff(first)
             reader = csv.reader(_chain(first, lines), dialect)
             try:
                 header = [h.strip() for h in next(reader)]
             except csv.Error as e:
-                raise SourceError(f"unreadable CSV header ({e})", file=str(path),
+                raise SourceError(f"unreadable CSV header ({e})", file=shown(path),
                                   place="line 1") from e
             mapping = self.mapping or _preset_for(header)
             if mapping is None:
                 raise SourceError("no column mapping: give --map or --mapping (columns are: "
-                                  f"{', '.join(header)[:300]})", file=str(path), place="line 1")
+                                  f"{', '.join(header)[:300]})", file=shown(path), place="line 1")
             index = _resolve(mapping, header, path)
             snaps = _rows(reader, mapping, index, path)
         return with_institution(snaps, institution)
@@ -201,7 +202,7 @@ def _open_text(path: Path) -> IO[str]:
                 enc = "cp1252"
         return path.open(encoding=enc, errors="replace", newline="")
     except OSError as e:
-        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        raise SourceError(f"cannot read: {e.strerror or e}", file=shown(path)) from e
 
 
 def _bounded_lines(fh: IO[str]) -> Iterator[str]:
@@ -259,7 +260,7 @@ def _resolve(mapping: CsvMapping, header: list[str], path: Path) -> dict[str, in
             if mapping.name != "custom" and target not in ("name", "host"):
                 continue  # presets: optional columns may have been left out of the export
             raise SourceError(f"column {column!r} (for {target}) is not in the header; "
-                              f"columns are: {', '.join(header)[:300]}", file=str(path),
+                              f"columns are: {', '.join(header)[:300]}", file=shown(path),
                               place="line 1")
         index[target] = i
     return index
@@ -280,12 +281,12 @@ def _rows(reader: Any, mapping: CsvMapping, index: dict[str, int], path: Path
         except StopIteration:
             break
         except csv.Error as e:
-            orphans.append((f"unreadable CSV row ({e})", f"{path}:{reader.line_num}"))
+            orphans.append((f"unreadable CSV row ({e})", f"{shown(path)}:{reader.line_num}"))
             errors += 1
             if errors > 1000:
                 break
             continue
-        where = f"{path}:{start}"
+        where = f"{shown(path)}:{start}"
         if not cells or all(not c.strip() for c in cells):
             continue
         if cells[0].startswith(_OVERLONG):

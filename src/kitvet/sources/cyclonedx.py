@@ -27,6 +27,7 @@ from kitvet.sources.detect_util import (
     load_json_file,
     platform_of,
     read_bytes,
+    shown,
     text,
     with_institution,
 )
@@ -70,7 +71,7 @@ def _head(path: Path) -> bytes:
         with path.open("rb") as fh:
             return fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as e:
-        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        raise SourceError(f"cannot read: {e.strerror or e}", file=shown(path)) from e
 
 
 # ---------------------------------------------------------------- JSON
@@ -79,22 +80,22 @@ def _head(path: Path) -> bytes:
 def _read_json(path: Path) -> Snapshot:
     data = load_json_file(path)
     if not isinstance(data, dict) or data.get("bomFormat") != "CycloneDX":
-        raise SourceError('not a CycloneDX BOM (no "bomFormat": "CycloneDX")', file=str(path),
+        raise SourceError('not a CycloneDX BOM (no "bomFormat": "CycloneDX")', file=shown(path),
                           place="$")
     spec = data.get("specVersion")
     if not isinstance(spec, str):
-        raise SourceError('"specVersion" missing or not a string', file=str(path),
+        raise SourceError('"specVersion" missing or not a string', file=shown(path),
                           place="$.specVersion")
     _check_spec(spec, path)
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     snap = Snapshot(host=_host(path, meta.get("component"), data.get("serialNumber"),
                                meta.get("timestamp"), data.get("components")))
-    _machine(snap, meta.get("component"), f"{path}:$.metadata.component")
+    _machine(snap, meta.get("component"), f"{shown(path)}:$.metadata.component")
     comps = data.get("components", [])
     if not isinstance(comps, list):
-        raise SourceError('"components" must be a list', file=str(path), place="$.components")
+        raise SourceError('"components" must be a list', file=shown(path), place="$.components")
     for place, raw in _walk_json(comps, "$.components"):
-        where = f"{path}:{place}"
+        where = f"{shown(path)}:{place}"
         if raw is _TOO_DEEP:
             snap.skip("cyclonedx", "components nested too deeply", where)
             continue
@@ -132,7 +133,7 @@ def _walk_json(comps: list[Any], place: str, depth: int = 0) -> Iterator[tuple[s
 def _check_spec(spec: str, path: Path) -> None:
     parts = spec.split(".")
     if len(parts) != 2 or parts[0] != "1" or not parts[1].isdigit():
-        raise SourceError(f"unsupported CycloneDX specVersion {spec[:20]!r}", file=str(path),
+        raise SourceError(f"unsupported CycloneDX specVersion {spec[:20]!r}", file=shown(path),
                           place="$.specVersion")
     if not 2 <= int(parts[1]) <= 6:
         logger.warning("%s: CycloneDX %s is outside 1.2-1.6; reading it anyway", path, spec)
@@ -149,14 +150,14 @@ def _read_xml(path: Path) -> Snapshot:
             defusedxml.ExternalReferenceForbidden) as e:
         raise SourceError("XML with a DTD or entity declarations refused "
                           "(entity expansion and external entities are not allowed)",
-                          file=str(path)) from e
+                          file=shown(path)) from e
     except ParseError as e:
         line, col = getattr(e, "position", (0, 0))
-        raise SourceError(f"not well-formed XML ({e})", file=str(path),
+        raise SourceError(f"not well-formed XML ({e})", file=shown(path),
                           place=f"line {line} column {col}") from e
     if not root.tag.startswith("{" + _NS_PREFIX) or not root.tag.endswith("}bom"):
         raise SourceError(f"not a CycloneDX BOM (root element {root.tag[:80]!r})",
-                          file=str(path), place="/bom")
+                          file=shown(path), place="/bom")
     ns = root.tag[1:].split("}")[0]
     _check_spec(ns[len(_NS_PREFIX):], path)
     q = "{%s}" % ns
@@ -170,9 +171,9 @@ def _read_xml(path: Path) -> Snapshot:
              "version": c.findtext(q + "version")}
             for c in comp_els if c.get("type") == "operating-system"]
     snap = Snapshot(host=_host(path, mdict, root.get("serialNumber"), timestamp, oses))
-    _machine(snap, mdict, f"{path}:/bom/metadata/component")
+    _machine(snap, mdict, f"{shown(path)}:/bom/metadata/component")
     for place, el in _walk_xml(comp_els, q, "/bom/components"):
-        where = f"{path}:{place}"
+        where = f"{shown(path)}:{place}"
         if el is None:
             snap.skip("cyclonedx", "components nested too deeply", where)
             continue

@@ -37,6 +37,16 @@ _NON_ID = re.compile(r"[^\w.@:-]+", re.UNICODE)
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
+def shown(path: Path | str) -> str:
+    """A path as text safe to write anywhere (undecodable bytes of a file name become U+FFFD)."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def loads(data: bytes | str) -> Any:
     """Decode JSON (orjson when installed); raises ``json.JSONDecodeError`` or ``ValueError``."""
     return _loads(data)
@@ -49,14 +59,14 @@ def read_bytes(path: Path, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
         if size > limit:
             raise SourceError(
                 f"file is {size // (1024 * 1024)} MiB, larger than the {limit // (1024 * 1024)}"
-                " MiB this format is read whole up to", file=str(path))
+                " MiB this format is read whole up to", file=shown(path))
         return path.read_bytes()
     except FileNotFoundError as e:
-        raise SourceError("no such file", file=str(path)) from e
+        raise SourceError("no such file", file=shown(path)) from e
     except IsADirectoryError as e:
-        raise SourceError("is a folder, not a file", file=str(path)) from e
+        raise SourceError("is a folder, not a file", file=shown(path)) from e
     except OSError as e:
-        raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        raise SourceError(f"cannot read: {e.strerror or e}", file=shown(path)) from e
 
 
 def load_json_file(path: Path) -> Any:
@@ -65,14 +75,21 @@ def load_json_file(path: Path) -> Any:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
-        raise SourceError("file is empty", file=str(path))
+        raise SourceError("file is empty", file=shown(path))
     try:
         return loads(data)
     except json.JSONDecodeError as e:
-        raise SourceError(f"not valid JSON ({e.msg})", file=str(path),
+        if "UTF-8" in str(e) or "utf-8" in str(e):
+            try:  # names in a legacy code page: keep the document, mark the bad bytes
+                value = loads(data.decode("utf-8", "replace"))
+                logger.warning("%s: bytes that are not UTF-8 replaced by U+FFFD", shown(path))
+                return value
+            except (ValueError, RecursionError):
+                pass
+        raise SourceError(f"not valid JSON ({e.msg})", file=shown(path),
                           place=f"line {e.lineno} column {e.colno}") from e
     except (ValueError, RecursionError) as e:
-        raise SourceError(f"not valid JSON ({e})", file=str(path)) from e
+        raise SourceError(f"not valid JSON ({e})", file=shown(path)) from e
 
 
 def text(value: Any) -> str | None:

@@ -25,6 +25,7 @@ from kitvet.sources.detect_util import (
     load_json_file,
     loads,
     platform_of,
+    shown,
     text,
     with_institution,
 )
@@ -70,14 +71,14 @@ class OsqueryImporter(Importer):
             with path.open("rb") as fh:
                 start = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         except OSError as e:
-            raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+            raise SourceError(f"cannot read: {e.strerror or e}", file=shown(path)) from e
         if not start:
-            raise SourceError("file is empty", file=str(path))
+            raise SourceError("file is empty", file=shown(path))
         if start.startswith(b"["):
             snaps = _read_array(path)
         else:
             with path.open("rb") as fh:
-                replay = _Replay(str(path))
+                replay = _Replay(shown(path))
                 for lineno, line in _lines(fh):
                     replay.feed(lineno, line)
                 snaps = replay.snapshots()
@@ -88,7 +89,7 @@ def _first_json_value(body: bytes) -> Any:
     """The first JSON value of a (possibly cut) head: a whole first line, or a list's 1st item."""
     try:
         if body.startswith(b"{"):
-            return loads(body.split(b"\n", 1)[0])
+            return _lenient(body.split(b"\n", 1)[0])
         if body.startswith(b"["):
             dec = json.JSONDecoder()
             rest = body[1:].decode("utf-8", "replace").lstrip()
@@ -120,6 +121,14 @@ def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
             yield lineno, None
             continue
         yield lineno, line
+
+
+def _lenient(line: bytes) -> Any:
+    """A line that is JSON except for bytes that are not UTF-8 (names in a legacy code page)."""
+    try:
+        return loads(line.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
 
 
 class _HostState:
@@ -154,10 +163,12 @@ class _Replay:
         try:
             ev = loads(line)
         except (ValueError, RecursionError) as e:
-            if line.strip():
-                self.bad_lines.append((f"not valid JSON ({str(e)[:120]})",
-                                       f"{self.file}:{lineno}"))
-            return
+            ev = _lenient(line)
+            if ev is None:
+                if line.strip():
+                    self.bad_lines.append((f"not valid JSON ({str(e)[:120]})",
+                                           f"{self.file}:{lineno}"))
+                return
         self.event(ev, lineno)
 
     def event(self, ev: Any, lineno: int) -> None:
@@ -276,10 +287,10 @@ def _read_array(path: Path) -> list[Snapshot]:
     data = load_json_file(path)
     if not isinstance(data, list):
         raise SourceError(f"expected a JSON array of rows, found {type(data).__name__}",
-                          file=str(path), place="$")
+                          file=shown(path), place="$")
     first = next((r for r in data if isinstance(r, dict)), None)
     if first is not None and _is_event(first):
-        replay = _Replay(str(path))
+        replay = _Replay(shown(path))
         for i, ev in enumerate(data):
             replay.event(ev, i)
         return replay.snapshots()
@@ -287,8 +298,8 @@ def _read_array(path: Path) -> list[Snapshot]:
     host_id = host_id_from_path(path, generic=tables.TABLE_NAMES)
     if table is None:
         raise SourceError("osqueryi output of a table kitvet does not read "
-                          f"(columns: {', '.join(sorted(first or {}))[:200]})", file=str(path))
-    rows: list[tuple[str, Any]] = [(f"{path}:$[{i}]", r) for i, r in enumerate(data)]
+                          f"(columns: {', '.join(sorted(first or {}))[:200]})", file=shown(path))
+    rows: list[tuple[str, Any]] = [(f"{shown(path)}:$[{i}]", r) for i, r in enumerate(data)]
     return [build_snapshot(host_id, {table: rows}, {table: table}, {}, None, from_file=True)]
 
 

@@ -26,6 +26,7 @@ from kitvet.sources.detect_util import (
     host_id_from_path,
     load_json_file,
     read_bytes,
+    shown,
     text,
     with_institution,
 )
@@ -56,7 +57,7 @@ class SpdxImporter(Importer):
         data = read_bytes(path)
         body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
         if not body:
-            raise SourceError("file is empty", file=str(path))
+            raise SourceError("file is empty", file=shown(path))
         snap = _read_json(path) if body.startswith(b"{") else _read_tag_value(path, body)
         return with_institution([snap], institution)
 
@@ -75,23 +76,23 @@ def _host(path: Path, name: Any, created: Any) -> Host:
 def _check_version(version: Any, path: Path, place: str) -> None:
     if not isinstance(version, str) or version.strip() not in _SUPPORTED:
         raise SourceError(f"unsupported SPDX version {str(version)[:20]!r} "
-                          f"(kitvet reads {', '.join(_SUPPORTED)})", file=str(path), place=place)
+                          f"(kitvet reads {', '.join(_SUPPORTED)})", file=shown(path), place=place)
 
 
 def _read_json(path: Path) -> Snapshot:
     data = load_json_file(path)
     if not isinstance(data, dict):
         raise SourceError(f"expected a JSON object, found {type(data).__name__}",
-                          file=str(path), place="$")
+                          file=shown(path), place="$")
     _check_version(data.get("spdxVersion"), path, "$.spdxVersion")
     info = data.get("creationInfo") if isinstance(data.get("creationInfo"), dict) else {}
     snap = Snapshot(host=_host(path, data.get("name"), info.get("created")))
     packages = data.get("packages", [])
     if not isinstance(packages, list):
-        raise SourceError('"packages" must be a list', file=str(path), place="$.packages")
+        raise SourceError('"packages" must be a list', file=shown(path), place="$.packages")
     parser = PackageParser()
     for i, raw in enumerate(packages):
-        where = f"{path}:$.packages[{i}]"
+        where = f"{shown(path)}:$.packages[{i}]"
         if not isinstance(raw, dict):
             snap.skip("spdx", f"package must be an object, found {type(raw).__name__}", where)
             continue
@@ -111,9 +112,9 @@ def _read_tag_value(path: Path, body: bytes) -> Snapshot:
     try:
         doc_text = body.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise SourceError("not UTF-8 text", file=str(path), place=f"byte {e.start}") from e
+        raise SourceError("not UTF-8 text", file=shown(path), place=f"byte {e.start}") from e
     if "\x00" in doc_text:
-        raise SourceError("binary data, not an SPDX tag-value document", file=str(path))
+        raise SourceError("binary data, not an SPDX tag-value document", file=shown(path))
     version = re.search(r"(?m)^SPDXVersion:\s*(\S+)", doc_text)
     _check_version(version.group(1) if version else None, path, "SPDXVersion")
     lines = [m.start() for m in re.finditer(r"(?m)^PackageName\s*:", doc_text)]
@@ -131,9 +132,9 @@ def _read_tag_value(path: Path, body: bytes) -> Snapshot:
         packages, errors = _tag_value_blocks(doc_text)
     except Exception as e:  # ply/lexer failures on garbage
         raise SourceError(f"not a readable SPDX tag-value document ({str(e)[:200]})",
-                          file=str(path)) from e
+                          file=shown(path)) from e
     for i, (pkg, err) in enumerate(zip(packages, errors)):
-        where = f"{path}:{line_of[i] if i < len(line_of) else '?'}"
+        where = f"{shown(path)}:{line_of[i] if i < len(line_of) else '?'}"
         if pkg is None:
             snap.skip("spdx", err or "package refused by spdx-tools", where)
         else:
