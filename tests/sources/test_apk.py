@@ -52,3 +52,14 @@ def test_absent_database_is_not_an_apk_host(tmp_path: Path) -> None:
     snap = Snapshot(host=Host(host_id="h"))
     assert apk.collect(snap, tmp_path, vendor=None) is False
     assert snap.skipped == []
+
+
+def test_a_copied_installed_file_imports_through_the_registry(tmp_path: Path) -> None:
+    from kitvet.sources.registry import detect, read_paths
+
+    copy = tmp_path / "installed"
+    copy.write_bytes(FIXTURE.read_bytes())
+    assert detect(copy).name == "apk-installed"
+    (snap,) = read_paths([copy])
+    assert [r["name"] for r in snap.software] == ["musl", "busybox", "xz-libs"]
+    assert snap.software[2]["purl"] == "pkg:apk/alpine/xz-libs@5.6.1-r0?arch=x86_64"

@@ -150,3 +150,19 @@ def test_this_machine_matches_dpkg_query() -> None:
                           check=True).stdout.splitlines()
     assert bad == []
     assert dpkg.query_lines(packages) == real
+
+
+def test_a_copied_status_file_imports_through_the_registry(tmp_path: Path) -> None:
+    from kitvet.sources.registry import detect, read_paths
+
+    copy = tmp_path / "status-from-web01"
+    copy.write_bytes((ADMIN / "status").read_bytes())
+    assert detect(copy).name == "dpkg-status"
+    (snap,) = read_paths([copy], institution="Agency B")
+    assert snap.host.institution == "Agency B" and snap.host.platform == "linux"
+    # Without the updates journal beside it, the half-installed record stays as it was.
+    assert sorted(r["name"] for r in snap.software) == [
+        "adduser", "brokenhalf", "dpkg", "heldpkg", "kaspersky-agent", "libc6", "libc6",
+        "libfoo-i386only", "xz-utils"]
+    assert {r["host_id"] for r in snap.software} == {snap.host.host_id}
+    assert snap.software[0]["purl"].startswith("pkg:deb/adduser@")

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import make_purl, under
+from kitvet.errors import SourceError
+from kitvet.sources.hostfacts import file_host, make_purl, under
+from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +120,37 @@ def collect(snap: Snapshot, root: Path, *, vendor: str | None) -> bool:
     snap.software.extend(to_row(r, str(path), vendor) for r in records)
     logger.info("apk: %d packages, %d skipped", len(records), len(bad))
     return True
+
+
+class ApkInstalledImporter(Importer):
+    """An apk installed database copied from an Alpine host (``kitvet import installed``)."""
+
+    name = "apk-installed"
+    description = "Alpine apk installed database (/lib/apk/db/installed)"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        """A file of ``X:value`` stanzas with P: and V: lines."""
+        first = head.split(b"\n\n", 1)[0]
+        lines = first.split(b"\n")
+        return (path.is_file() and any(l.startswith(b"P:") for l in lines)
+                and any(l.startswith(b"V:") for l in lines)
+                and all(len(l) >= 2 and l[1:2] == b":" for l in lines if l))
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        """The packages of the file as one snapshot."""
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+        except OSError as e:
+            raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        if len(data) > MAX_BYTES:
+            raise SourceError(f"larger than {MAX_BYTES} bytes", file=str(path))
+        records, bad = parse_installed(data, file=str(path))
+        snap = Snapshot(host=file_host("apk", path, institution))
+        for line, reason in bad:
+            snap.skip(SOURCE, reason, location=f"{path}:{line}")
+        snap.software.extend(to_row(r, str(path), None) for r in records)
+        for row in snap.software:
+            row["host_id"] = snap.host.host_id
+        return [snap]

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import make_purl, under
+from kitvet.sources.hostfacts import file_host, make_purl, under
+from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +260,33 @@ def collect(snap: Snapshot, root: Path, *, vendor: str | None) -> bool:
     snap.software.extend(rows)
     logger.info("dpkg: %d packages, %d skipped stanzas", len(rows), len(bad))
     return True
+
+
+
+class DpkgStatusImporter(Importer):
+    """A dpkg status file copied from a host (``kitvet import status``)."""
+
+    name = "dpkg-status"
+    description = "dpkg status database (/var/lib/dpkg/status) copied from a Debian/Ubuntu host"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        """A file whose first stanza has Package: and Status: fields."""
+        first = head.split(b"\n\n", 1)[0]
+        return (path.is_file() and first.startswith(b"Package: ")
+                and b"\nStatus: " in first)
+
+    def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
+        """The listed packages of the file as one snapshot (purls without a distribution)."""
+        path = Path(path)
+        try:
+            data = _read(path)
+        except OSError as e:
+            raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
+        packages, bad = parse_status(data, file=str(path))
+        snap = Snapshot(host=file_host("dpkg", path, institution))
+        for b in bad:
+            snap.skip(SOURCE, b.reason, location=f"{b.file}:{b.line}")
+        snap.software.extend(to_row(p, None) for p in packages if p.listed)
+        for row in snap.software:
+            row["host_id"] = snap.host.host_id
+        return [snap]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from kitvet.model import Host
+
 logger = logging.getLogger(__name__)
 
 #: Longest file kept when reading small fact files (os-release, machine-id, hostname).
@@ -45,6 +47,13 @@ class HostFacts:
 def host_id_from_name(hostname: str) -> str:
     """A stable 32-hex-digit host id derived from a hostname (case-insensitive)."""
     return hashlib.sha256(hostname.strip().lower().encode("utf-8")).hexdigest()[:32]
+
+
+def file_host(kind: str, path: Path, institution: str | None) -> Host:
+    """The host of a package database imported as a file (no host facts beside it)."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return Host(host_id=f"{kind}-{digest}", institution=institution, platform="linux",
+                sources=(kind,))
 
 
 def under(root: Path, path: str) -> Path:

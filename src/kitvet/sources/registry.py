@@ -20,6 +20,8 @@ IMPORTERS: dict[str, str] = {
     "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
     "macos-apps": "kitvet.sources.macos_apps:MacosAppsImporter",
     "rpmdb": "kitvet.sources.rpmdb_ndb:RpmdbImporter",
+    "dpkg-status": "kitvet.sources.dpkg:DpkgStatusImporter",
+    "apk-installed": "kitvet.sources.apk:ApkInstalledImporter",
     "cyclonedx": "kitvet.sources.cyclonedx:CycloneDxImporter",
     "spdx": "kitvet.sources.spdx:SpdxImporter",
     "osquery": "kitvet.sources.osquery:OsqueryImporter",
