@@ -202,3 +202,10 @@ def _without(bans, subject_id):
 
     return dataclasses.replace(bans, subjects=tuple(b for b in bans.subjects
                                                     if b.id != subject_id))
+
+
+def test_publisher_matches_rpm_vendor_and_is_checked_once(bans):
+    assert not compliant(bans, "Kaspersky", "linux",
+                         rpm_packages=[{"name": "kes", "version": "12", "vendor": "AO Kaspersky Lab"}])
+    win = [p for p in policies(bans) if "Kaspersky" in p["name"] and p["platform"] == "windows"]
+    assert win[0]["query"].count("FROM programs WHERE lower(publisher)") == 1

@@ -140,7 +140,9 @@ def identifier_checks(b: BannedSubject, ident: Identifier) -> tuple[list[Check],
         if vs:
             return [], f"publisher {v}: version restriction — not expressible per publisher"
         return [Check("programs", f"lower(publisher) LIKE {like_contains(key)}",
-                      f"programs published by {v}")], None
+                      f"programs published by {v}"),
+                Check("rpm_packages", f"lower(vendor) LIKE {like_contains(key)}",
+                      f"rpm packages from vendor {v}")], None
     if k == "bundle_id_prefix":
         return [Check("apps", f"lower(bundle_identifier) GLOB "
                               f"{lit(glob_escape(v.lower()) + '*')}",
@@ -206,8 +208,12 @@ def subject_checks(b: BannedSubject) -> tuple[dict[str, list[Check]], list[Gap]]
             gaps.append(Gap(b.name, why))
         for c in checks:
             for plat in _platforms(ident, c.table):
-                if c not in by_platform.setdefault(plat, []):
-                    by_platform[plat].append(c)
+                have = by_platform.setdefault(plat, [])
+                same = [i for i, x in enumerate(have) if (x.table, x.where) == (c.table, c.where)]
+                if not same:
+                    have.append(c)
+                elif c.what not in have[same[0]].what:
+                    have[same[0]] = Check(c.table, c.where, f"{have[same[0]].what}, {c.what}")
     if not by_platform:
         gaps.append(Gap(b.name, "no identifier osquery can check"))
     return dict(sorted(by_platform.items())), gaps
