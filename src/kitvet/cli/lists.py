@@ -249,3 +249,84 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
         click.echo(f"{r.status:9} {r.url}: {r.message}", err=r.status == "failed")
     if any(r.status == "failed" for r in results):
         raise SystemExit(2)
+
+
+@lists.command("export")
+@click.option("--format", "fmt", type=click.Choice(["misp", "stix"]), required=True,
+              help="MISP event JSON or STIX 2.1 bundle JSON.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (atomically); '-' for stdout.")
+@click.option("--list", "list_path", type=click.Path(exists=True, dir_okay=False),
+              help="The list to export [default: the bundled kitvet-core].")
+@click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned or unverified list.")
+@click.option("--profile", default="default", show_default=True,
+              help="Profile whose statuses tag MISP objects (kitvet:status).")
+def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
+           profile: str) -> None:
+    """Export a risk list to share it with other institutions (MISP or STIX 2.1)."""
+    from kitvet.lists import bundled, load_list
+    from kitvet.lists.format import atomic_write
+
+    rl = (load_list(list_path, allow_unsigned=allow_unsigned) if list_path
+          else bundled().lists[0])
+    if fmt == "misp":
+        from kitvet.lists.misp import export_misp
+        from kitvet.policy import load_profile
+
+        text = export_misp(rl, load_profile(profile))
+    else:
+        from kitvet.lists.stix import export_stix
+
+        text = export_stix(rl)
+    if str(output) == "-":
+        click.echo(text)
+        return
+    atomic_write(output, (text + "\n").encode("utf-8"))
+    click.echo(f"exported {rl.name} {rl.version} ({len(rl.subjects)} subjects) as {fmt} "
+               f"to {output}", err=True)
+
+
+@lists.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The kitvet list (YAML) to write, atomically.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "misp", "stix"]), default="auto",
+              show_default=True)
+@click.option("--name", help="Name of the new list [default: the name the source carries].")
+def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
+    """Turn a MISP event or STIX 2.1 bundle into a kitvet list (unsigned: review, then sign)."""
+    from kitvet.errors import ListError
+    from kitvet.lists.format import MAX_LIST_BYTES, write_list
+
+    if source.stat().st_size > MAX_LIST_BYTES * 2:
+        raise ListError(f"larger than {MAX_LIST_BYTES * 2} bytes", file=source.name)
+    data = source.read_bytes()
+    if fmt == "auto":
+        fmt = _sniff(data, source.name)
+    if fmt == "misp":
+        from kitvet.lists.misp import import_misp
+
+        doc = import_misp(data, file=source.name)
+    else:
+        from kitvet.lists.stix import import_stix
+
+        doc = import_stix(data, file=source.name)
+    if name:
+        doc["name"] = name
+    write_list(doc, output)
+    click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
+               f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
+
+
+def _sniff(data: bytes, file: str) -> str:
+    from kitvet.errors import ListError
+
+    try:
+        obj = json.loads(data)
+    except ValueError as e:
+        raise ListError(f"not JSON: {e}", file=file) from e
+    if isinstance(obj, dict) and obj.get("type") == "bundle":
+        return "stix"
+    if isinstance(obj, dict) and ("Event" in obj or "info" in obj):
+        return "misp"
+    raise ListError("neither a MISP event nor a STIX bundle (use --format)", file=file)
