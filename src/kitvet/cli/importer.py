@@ -111,8 +111,11 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return lambda: None
         self.bar = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                            console=Console(stderr=True), transient=True)
+                            console=console, transient=True)
         self.bar.__enter__()
         task = self.bar.add_task("import", total=self.total)
         return lambda: self.bar.advance(task)  # type: ignore[union-attr]
