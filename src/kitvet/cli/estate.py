@@ -1,0 +1,425 @@
+"""Estate commands: ``estate``, ``findings``, ``decide``, ``exception``, ``campaign``, ``audit``.
+
+Thin: every command opens the estate, calls one :class:`kitvet.store.Estate` method and renders
+the result (rich table, JSON or spreadsheet-safe CSV). See ``docs/estate.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import getpass
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from kitvet.cli import EXIT_FINDINGS
+from kitvet.cli.review import list_options, load_lists_and_policy
+
+STATES = ("open", "in_review", "confirmed", "false_positive", "accepted", "removed")
+STATUSES = ("ban", "review", "monitor", "allow")
+
+
+def default_actor() -> str:
+    """``$KITVET_ACTOR``, else the operating-system user."""
+    try:
+        return os.environ.get("KITVET_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def with_estate(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--estate DIR`` and pass the opened estate as ``est``."""
+    @click.option("--estate", "estate_path", type=click.Path(file_okay=False),
+                  help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
+    @functools.wraps(f)
+    def wrapper(estate_path: str | None, **kw: Any) -> Any:
+        from kitvet.store import open_estate
+
+        est = open_estate(estate_path)
+        try:
+            return f(est=est, **kw)
+        finally:
+            est.close()
+    return wrapper
+
+
+def actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--actor NAME``."""
+    return click.option("--actor", default=default_actor, show_default="$KITVET_ACTOR or user",
+                        help="Who is doing this (recorded in history and audit log).")(f)
+
+
+def fmt_option(*choices: str) -> Callable[..., Any]:
+    """Add ``--format``."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True)
+
+
+def console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_csv(rows: list[dict[str, Any]]) -> None:
+    from kitvet.report.csvfmt import safe_cell
+
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: safe_cell(v) for k, v in r.items()})
+    click.echo(buf.getvalue(), nl=False)
+
+
+# -- estate ----------------------------------------------------------------------------------
+@click.group()
+def estate() -> None:
+    """Keep an estate: institutions, hosts, snapshots over time, and their review."""
+
+
+@estate.command()
+@click.option("--estate", "estate_path", type=click.Path(file_okay=False),
+              help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
+@click.option("--db", "db_url", help="postgresql://user@host/db (default: SQLite in the folder).")
+@actor_option
+def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
+    """Create an estate (or upgrade an existing one's database)."""
+    from kitvet.store import init_estate
+
+    est = init_estate(estate_path, db_url=db_url, actor=actor)
+    click.echo(f"estate ready at {est.root} (database: {est.config.redacted_url()})")
+    est.close()
+
+
+@estate.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--institution", help="Institution of snapshots that name none.")
+@click.option("--format", "fmt", help="Inventory format (default: detected per file).")
+@click.option("--no-create-institutions", is_flag=True,
+              help="Refuse snapshots of institutions the estate does not know yet.")
+@actor_option
+@with_estate
+def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str | None,
+            no_create_institutions: bool, actor: str) -> None:
+    """Import inventory files (one atomic batch)."""
+    from rich.progress import Progress
+
+    from kitvet.sources.registry import read_paths
+
+    snaps = []
+    con = console()
+    with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
+        task = progress.add_task("reading inventory", total=len(files))
+        for f in files:
+            snaps.extend(read_paths([f], fmt=fmt, institution=institution))
+            progress.advance(task)
+        progress.add_task("importing", total=None)
+        res = est.import_snapshots(snaps, actor=actor, institution=institution,
+                                   create_institutions=not no_create_institutions)
+    click.echo(f"{len(res.added)} snapshot(s) stored ({len(res.became_current)} now current, "
+               f"{len(res.historical)} older kept as history), {len(res.duplicates)} already "
+               f"present, {len(res.rejected)} refused")
+    if res.institutions_created:
+        click.echo(f"new institution(s): {', '.join(res.institutions_created)}")
+    for r in res.rejected:
+        click.echo(f"refused: {r.location}: {r.reason}", err=True)
+
+
+@estate.command("review")
+@list_options
+@actor_option
+@with_estate
+def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
+            allow_unsigned: bool, actor: str) -> None:
+    """Match current inventory against the lists and update findings."""
+    lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    with console().status("reviewing the estate"):
+        res = est.review(actor=actor, lists=lists, policy=policy, profile=profile)
+    by = ", ".join(f"{k} {v}" for k, v in sorted(res.by_status.items())) or "none"
+    click.echo(f"review {res.review_id}: {res.findings} live finding(s) ({by}); {res.new} new, "
+               f"{res.removed} removed, {res.reappeared} reappeared, {res.reopened} re-opened "
+               "by lapsed exceptions")
+    if res.unused_exceptions:
+        click.echo("exceptions that matched nothing: "
+                   + ", ".join(str(i) for i in res.unused_exceptions))
+
+
+@estate.command("status")
+@fmt_option("table", "json")
+@with_estate
+def status_(est: Any, fmt: str) -> None:
+    """Counts per institution and status, freshness, open campaigns with burndown."""
+    from kitvet.review.display import estate_status
+
+    st = est.status()
+    if fmt == "json":
+        emit_json(st.to_dict())
+    else:
+        console().print(estate_status(st))
+
+
+# -- findings --------------------------------------------------------------------------------
+@click.group()
+def findings() -> None:
+    """List, show and review the estate's findings."""
+
+
+@findings.command("list")
+@click.option("--status", multiple=True, type=click.Choice(STATUSES))
+@click.option("--state", multiple=True, type=click.Choice(STATES))
+@click.option("--institution")
+@click.option("--subject", help="Subject id, e.g. kaspersky-lab.")
+@click.option("--host", help="Host id.")
+@click.option("--reappeared", is_flag=True, help="Only findings whose item came back.")
+@click.option("--all", "all_", is_flag=True, help="Include findings no longer live.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--fail-on", type=click.Choice(STATUSES + ("none",)), default="none",
+              show_default=True, help="Exit 1 if a listed finding has this status or worse.")
+@fmt_option("table", "json", "csv")
+@with_estate
+def list_(est: Any, status: tuple[str, ...], state: tuple[str, ...], institution: str | None,
+          subject: str | None, host: str | None, reappeared: bool, all_: bool, limit: int,
+          offset: int, fail_on: str, fmt: str) -> None:
+    """Findings, most severe first."""
+    from kitvet.model import status_rank
+
+    page = est.findings(status=status or None, state=state or None, institution=institution,
+                        subject=subject, host=host, live=None if all_ else True,
+                        reappeared=True if reappeared else None, limit=limit, offset=offset)
+    if fmt == "json":
+        emit_json(page.to_dict())
+    elif fmt == "csv":
+        emit_csv([f.to_dict() for f in page.items])
+    else:
+        from kitvet.review.display import findings_table
+
+        console().print(findings_table(page.items, page.total, page.offset))
+    if fail_on != "none" and any(status_rank(f.status) >= status_rank(fail_on)
+                                 for f in page.items):
+        sys.exit(EXIT_FINDINGS)
+
+
+@findings.command("show")
+@click.argument("finding_id")
+@fmt_option("table", "json")
+@with_estate
+def show(est: Any, finding_id: str, fmt: str) -> None:
+    """A finding with its evidence and history (a unique id prefix is enough)."""
+    d = est.finding(finding_id)
+    if fmt == "json":
+        emit_json(d.to_dict())
+    else:
+        from kitvet.review.display import finding_detail
+
+        console().print(finding_detail(d))
+
+
+@findings.command("set-state")
+@click.argument("finding_id")
+@click.argument("state", type=click.Choice(STATES))
+@click.option("--reason", required=True, help="Why (recorded in history and audit log).")
+@actor_option
+@with_estate
+def set_state(est: Any, finding_id: str, state: str, reason: str, actor: str) -> None:
+    """Move a finding to another state (never to removed: that takes a fresh snapshot)."""
+    rec = est.set_state(finding_id, state, actor=actor, reason=reason)
+    click.echo(f"finding {rec.finding_id} is now {rec.state}")
+
+
+# -- decide ----------------------------------------------------------------------------------
+@click.command()
+@click.argument("subject")
+@click.option("--decision", required=True,
+              type=click.Choice(("confirmed-malicious", "cleared", "banned")))
+@click.option("--rationale", required=True, help="Why, in a sentence (recorded).")
+@click.option("--evidence", multiple=True, help="URL or reference backing it (repeatable).")
+@actor_option
+@with_estate
+def decide(est: Any, subject: str, decision: str, rationale: str, evidence: tuple[str, ...],
+           actor: str) -> None:
+    """Rule on a subject; overrides the policy's status on all its findings."""
+    d = est.decide(subject, decision, actor=actor, rationale=rationale, evidence=evidence)
+    click.echo(f"decision {d.decision_id}: {subject} {decision} (status {d.status}) — "
+               f"{d.findings_affected} finding(s) updated")
+
+
+# -- exception -------------------------------------------------------------------------------
+@click.group()
+def exception() -> None:
+    """Waivers for a subject on a host, an institution or the whole estate."""
+
+
+@exception.command("add")
+@click.option("--subject", required=True, help="Subject id.")
+@click.option("--scope", required=True, help="host:HOST_ID, institution:NAME or estate.")
+@click.option("--reason", required=True)
+@click.option("--approver", required=True, help="Who approved the waiver.")
+@click.option("--expires", required=True, help="Last day of validity, YYYY-MM-DD.")
+@actor_option
+@with_estate
+def exception_add(est: Any, subject: str, scope: str, reason: str, approver: str,
+                  expires: str, actor: str) -> None:
+    """Add an exception; the findings it covers become accepted."""
+    e = est.add_exception(subject_id=subject, scope=scope, reason=reason, approver=approver,
+                          expires=expires, actor=actor)
+    click.echo(f"exception {e.exception_id} active until {e.expires}: covers {e.matched} "
+               "finding(s)" + ("" if e.matched else " (nothing matched yet)"))
+
+
+@exception.command("list")
+@click.option("--active", is_flag=True, help="Only active exceptions.")
+@fmt_option("table", "json")
+@with_estate
+def exception_list(est: Any, active: bool, fmt: str) -> None:
+    """Exceptions and how many findings each covers."""
+    items = est.exceptions(active_only=active)
+    if fmt == "json":
+        emit_json([e.to_dict() for e in items])
+    else:
+        from kitvet.review.display import exceptions_table
+
+        console().print(exceptions_table(items))
+
+
+@exception.command("revoke")
+@click.argument("exception_id", type=int)
+@click.option("--reason", required=True)
+@actor_option
+@with_estate
+def exception_revoke(est: Any, exception_id: int, reason: str, actor: str) -> None:
+    """Revoke an exception; its findings re-open."""
+    est.revoke_exception(exception_id, actor=actor, reason=reason)
+    click.echo(f"exception {exception_id} revoked")
+
+
+# -- campaign --------------------------------------------------------------------------------
+@click.group()
+def campaign() -> None:
+    """Removal programmes for banned subjects."""
+
+
+@campaign.command("start")
+@click.argument("subject")
+@click.option("--identify-days", type=click.IntRange(0), help="Default: from the policy (30).")
+@click.option("--plan-days", type=click.IntRange(0), help="Default: from the policy (60).")
+@click.option("--remove-days", type=click.IntRange(0), help="Default: from the policy (90).")
+@list_options
+@actor_option
+@with_estate
+def campaign_start(est: Any, subject: str, identify_days: int | None, plan_days: int | None,
+                   remove_days: int | None, profile: str, list_paths: tuple[str, ...],
+                   no_bundled: bool, allow_unsigned: bool, actor: str) -> None:
+    """Start removing a banned subject, with identify/plan/remove deadlines."""
+    lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    c = est.start_campaign(subject, actor=actor, lists=lists, policy=policy, deadlines={
+        "identify": identify_days, "plan": plan_days, "remove": remove_days})
+    click.echo(f"campaign {c.campaign_id} for {subject}: identify by {c.identify_due}, plan by "
+               f"{c.plan_due}, remove by {c.remove_due}")
+
+
+@campaign.command("status")
+@click.argument("campaign_id", type=int, required=False)
+@fmt_option("table", "json")
+@with_estate
+def campaign_status(est: Any, campaign_id: int | None, fmt: str) -> None:
+    """Progress per institution and burndown (all campaigns if no id)."""
+    items = [est.campaign(campaign_id)] if campaign_id else est.campaigns()
+    if fmt == "json":
+        emit_json([dict(c.to_dict(), remaining=c.remaining) for c in items])
+        return
+    from kitvet.review.display import campaign_status as render
+
+    if not items:
+        click.echo("no campaigns")
+    for c in items:
+        console().print(render(c))
+
+
+@campaign.command("close")
+@click.argument("campaign_id", type=int)
+@click.option("--reason", default="removed everywhere", show_default=True)
+@actor_option
+@with_estate
+def campaign_close(est: Any, campaign_id: int, reason: str, actor: str) -> None:
+    """Close a campaign (refused while fresh inventory still shows the subject)."""
+    c = est.close_campaign(campaign_id, actor=actor, reason=reason)
+    click.echo(f"campaign {c.campaign_id} closed")
+
+
+# -- audit -----------------------------------------------------------------------------------
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("list")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--action", help="Action prefix, e.g. campaign. or finding.state")
+@fmt_option("table", "json")
+@with_estate
+def audit_list(est: Any, limit: int, action: str | None, fmt: str) -> None:
+    """The newest entries."""
+    entries = est.audit(limit=limit, action=action, newest_first=True)
+    if fmt == "json":
+        emit_json([e.to_dict() for e in entries])
+        return
+    from rich.table import Table
+
+    from kitvet.review.display import cell
+
+    tbl = Table(title="Audit log (newest first)", title_justify="left")
+    for col in ("seq", "time", "actor", "action", "object", "details"):
+        tbl.add_column(col, overflow="fold")
+    for e in entries:
+        tbl.add_row(str(e.seq), e.at[:19], cell(e.actor), e.action, cell(e.object),
+                    cell(json.dumps(e.details, ensure_ascii=False), limit=100))
+    console().print(tbl)
+
+
+@audit.command("verify")
+@click.option("--expect-head", help="Head hash recorded earlier, kept outside the estate.")
+@with_estate
+def audit_verify(est: Any, expect_head: str | None) -> None:
+    """Check the chain; exit 1 and name the first bad entry if it was tampered with."""
+    check = est.verify_audit(expect_head=expect_head)
+    if check.ok:
+        click.echo(f"audit log intact: {check.entries} entries, head {check.head_hash}")
+        return
+    where = f" (first bad entry: {check.first_bad_seq})" if check.first_bad_seq else ""
+    click.echo(f"audit log NOT intact{where}: {check.problem}", err=True)
+    sys.exit(EXIT_FINDINGS)
+
+
+@audit.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: stdout). JSON lines, one entry each.")
+@with_estate
+def audit_export(est: Any, output: Path | None) -> None:
+    """Export every entry as JSON lines (with hashes, for external verification)."""
+    if output is None:
+        est.export_audit(sys.stdout)
+        return
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=output.parent or Path("."), prefix=f".{output.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            n = est.export_audit(fh)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"{n} entries written to {output}", err=True)

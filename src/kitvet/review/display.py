@@ -1,0 +1,181 @@
+"""Rich renderings of estate records for the terminal (the CLI prints them).
+
+Every host-supplied string goes through :func:`cell` (a plain ``Text``, never markup, control
+characters removed, length bounded): inventory is hostile input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from kitvet.store.records import (
+    CampaignStatus,
+    EstateStatus,
+    ExceptionRecord,
+    FindingDetail,
+    FindingRecord,
+)
+
+STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
+STATE_STYLE = {"open": "bold", "in_review": "yellow", "confirmed": "red",
+               "false_positive": "dim", "accepted": "magenta", "removed": "green"}
+MAX_CELL = 120
+
+
+def cell(value: Any, style: str = "", limit: int = MAX_CELL) -> Text:
+    """A safe table cell: no markup, no control characters, at most ``limit`` characters."""
+    s = "" if value is None else str(value)
+    s = "".join(c if c.isprintable() else " " for c in s)
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return Text(s, style=style)
+
+
+def findings_table(items: Sequence[FindingRecord], total: int, offset: int) -> Table:
+    """One page of findings."""
+    shown = f"{offset + 1}–{offset + len(items)} of {total}" if items else f"0 of {total}"
+    tbl = Table(title=f"Findings ({shown})", title_justify="left", expand=False)
+    for col in ("id", "status", "state", "institution", "host", "item", "subject", "last seen"):
+        tbl.add_column(col, overflow="fold")
+    for f in items:
+        item = " ".join(x for x in (f.name, f.version) if x)
+        state = f.state + (f" ↺{f.reappeared}" if f.reappeared else "")
+        status = f.status + ("*" if f.decision else "")
+        tbl.add_row(cell(f.finding_id[:12]), cell(status, STATUS_STYLE.get(f.status, "")),
+                    cell(state, STATE_STYLE.get(f.state, "")), cell(f.institution),
+                    cell(f.hostname or f.host_id), cell(item, limit=60),
+                    cell(f.subject_name or f.subject_id), cell((f.last_seen or "")[:10]))
+    if any(f.decision for f in items):
+        tbl.caption = "* status set by a decision; ↺ reappeared"
+    return tbl
+
+
+def finding_detail(d: FindingDetail) -> Group:
+    """A finding, its evidence and its history."""
+    f = d.finding
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    rows = [("finding", f.finding_id), ("host", f"{f.hostname or ''} ({f.host_id})"),
+            ("institution", f.institution), ("item", f"{f.item_type}: {f.name} {f.version or ''}"),
+            ("publisher", f.publisher), ("subject", f"{f.subject_name} ({f.subject_id})"),
+            ("list", f.list_name), ("policy status", f"{f.policy_status} — {f.rule}"),
+            ("decision", f.decision or "none"), ("status", f.status), ("state", f.state),
+            ("live", "yes" if f.live else "no"), ("first seen", f.first_seen),
+            ("last seen", f.last_seen), ("resolved", f.resolved_at or ""),
+            ("reappeared", f"{f.reappeared}× (last {f.reappeared_at})" if f.reappeared else "no"),
+            ("exception", str(f.exception_id) if f.exception_id else "none")]
+    for k, v in rows:
+        facts.add_row(k, cell(v, limit=300))
+    ev = d.evidence
+    evidence = Table.grid(padding=(0, 2))
+    evidence.add_column(style="bold")
+    evidence.add_column()
+    evidence.add_row("why", cell(ev.get("explanation"), limit=500))
+    for m in ev.get("matched") or []:
+        if isinstance(m, dict):
+            evidence.add_row(cell(m.get("kind")), cell(f"{m.get('field')} = {m.get('observed')}"
+                                                      f" (identifier {m.get('value')})", limit=300))
+    if ev.get("source") or ev.get("location"):
+        where = " at ".join(str(x) for x in (ev.get("source"), ev.get("location")) if x)
+        evidence.add_row("source", cell(where, limit=300))
+    hist = Table(title="History", title_justify="left")
+    for col in ("time", "actor", "event", "change", "reason"):
+        hist.add_column(col, overflow="fold")
+    for e in d.events:
+        change = f"{e.from_state or ''} → {e.to_state or ''}" if e.from_state != e.to_state \
+            else (e.to_state or "")
+        hist.add_row(cell(e.at[:19]), cell(e.actor), cell(e.kind), cell(change),
+                     cell(e.reason, limit=200))
+    return Group(Panel(facts, title="Finding"), Panel(evidence, title="Evidence"), hist)
+
+
+def bar(n: int, total: int, width: int = 30, style: str = "red") -> Text:
+    """A horizontal bar of ``n`` out of ``total``."""
+    filled = 0 if total <= 0 else max(1 if n else 0, round(width * n / total))
+    return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim")
+
+
+def estate_status(st: EstateStatus) -> Group:
+    """Per-institution counts with bars, freshness, open campaigns."""
+    head = Text.assemble(("Estate ", "bold"), cell(st.path, limit=200), "\n",
+                         f"database {st.database.split(':', 1)[0]} · {st.hosts} hosts · "
+                         f"{st.snapshots} snapshots · {st.audit_entries} audit entries\n",
+                         f"last import {st.last_import or 'never'} · "
+                         f"last review {st.last_review or 'never'}")
+    parts: list[Any] = [head]
+    if st.review_is_stale:
+        parts.append(Text("Inventory was imported after the last review: run "
+                          "`kitvet estate review`.", style="yellow"))
+    tbl = Table(title="Live findings per institution", title_justify="left")
+    tbl.add_column("institution")
+    tbl.add_column("hosts", justify="right")
+    for s in ("ban", "review", "monitor"):
+        tbl.add_column(s, justify="right", style=STATUS_STYLE[s])
+    tbl.add_column("open / total (ban + review)")
+    most = max((i.findings_by_status.get("ban", 0) + i.findings_by_status.get("review", 0)
+                for i in st.institutions), default=0)
+    for i in st.institutions:
+        serious = i.findings_by_status.get("ban", 0) + i.findings_by_status.get("review", 0)
+        unresolved = sum(i.findings_by_state.get(s, 0) for s in ("open", "in_review",
+                                                                  "confirmed"))
+        tbl.add_row(cell(i.institution), str(i.hosts),
+                    *(str(i.findings_by_status.get(s, 0)) for s in ("ban", "review", "monitor")),
+                    bar(min(unresolved, serious), most) + Text(f" {unresolved}/{serious}"))
+    parts.append(tbl)
+    for c in st.open_campaigns:
+        parts.append(campaign_status(c))
+    return Group(*parts)
+
+
+def campaign_status(c: CampaignStatus) -> Panel:
+    """Progress per institution and an ASCII burndown."""
+    camp = c.campaign
+    tbl = Table(title_justify="left")
+    for col in ("institution", "affected", "removed", "remaining", "overdue", "progress"):
+        tbl.add_column(col, justify="right" if col not in ("institution", "progress") else "left")
+    for p in c.institutions:
+        tbl.add_row(cell(p.institution), str(p.affected), str(p.removed), str(p.remaining),
+                    Text(str(p.overdue), style="bold red" if p.overdue else ""),
+                    bar(p.removed, p.affected, 20, "green"))
+    head = Text.assemble(
+        (f"Campaign {camp.campaign_id}: ", "bold"), cell(camp.subject_name or camp.subject_id),
+        f" · phase {c.phase} · identify by {camp.identify_due}, plan by {camp.plan_due}, "
+        f"remove by {camp.remove_due}")
+    body: list[Any] = [head, tbl]
+    if c.burndown:
+        body.append(burndown(c))
+    return Panel(Group(*body), title=f"campaign {camp.campaign_id}", title_align="left")
+
+
+def burndown(c: CampaignStatus, height: int = 6, width: int = 48) -> Text:
+    """Hosts remaining per review as a small column chart."""
+    pts = list(c.burndown)[-width:]
+    top = max((p.affected for p in pts), default=0) or 1
+    lines = []
+    for level in range(height, 0, -1):
+        row = "".join("█" if p.remaining * height / top >= level - 0.5 else " " for p in pts)
+        label = f"{round(top * level / height):>5} ┤" if level in (height, 1) else "      │"
+        lines.append(label + row)
+    lines.append("      └" + "─" * len(pts))
+    lines.append(f"       {pts[0].at[:10]} → {pts[-1].at[:10]}: hosts remaining per review "
+                 f"(now {pts[-1].remaining})")
+    return Text("Burndown\n" + "\n".join(lines))
+
+
+def exceptions_table(items: Iterable[ExceptionRecord]) -> Table:
+    """Exceptions with their coverage."""
+    tbl = Table(title="Exceptions", title_justify="left")
+    for col in ("id", "subject", "scope", "expires", "approver", "covers", "state", "reason"):
+        tbl.add_column(col, overflow="fold")
+    for e in items:
+        state = "active" if e.active else ("revoked" if e.revoked_at else "expired")
+        tbl.add_row(str(e.exception_id), cell(e.subject_id), cell(e.scope), e.expires,
+                    cell(e.approver), Text(str(e.matched), style="" if e.matched or not e.active
+                                           else "yellow"), state, cell(e.reason, limit=60))
+    return tbl

@@ -1,0 +1,155 @@
+"""The estate commands end to end: init, import, review, findings, decide, exception,
+campaign, audit — and every command documented in docs/estate.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kitvet.cli import main
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "estate.md"
+
+
+def inventory(path: Path, collected_at: str, with_xz: bool = True) -> Path:
+    software = [{"name": "Kaspersky Endpoint Security for Windows", "version": "11.11",
+                 "publisher": "AO Kaspersky Lab", "package_type": "windows"},
+                {"name": "=HYPERLINK(\"http://evil\")", "version": "1",
+                 "publisher": "AO Kaspersky Lab", "package_type": "windows"}]
+    xz = [{"name": "xz-utils", "version": "5.6.1-1", "package_type": "deb"}] if with_xz else []
+    doc = {"kitvet_inventory": "1.0.0", "snapshots": [
+        {"host": {"host_id": "pc-1", "platform": "windows", "collected_at": collected_at},
+         "software": software},
+        {"host": {"host_id": "srv-1", "platform": "linux", "collected_at": collected_at},
+         "software": xz + [{"name": "bash", "version": "5.2", "package_type": "deb"}]}]}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def kv(tmp_path, monkeypatch):
+    monkeypatch.setenv("KITVET_ESTATE", str(tmp_path / "estate"))
+    monkeypatch.setenv("KITVET_ACTOR", "alice")
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        res = runner.invoke(main, list(args), catch_exceptions=False)
+        assert res.exit_code == code, res.output
+        return res.output
+    return run
+
+
+def test_review_workflow(kv, tmp_path):
+    assert "estate ready" in kv("estate", "init")
+    out = kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+             "--institution", "Parliament")
+    assert "2 snapshot(s) stored" in out and "Parliament" in out
+    again = kv("estate", "import", str(tmp_path / "a.json"), "--institution", "Parliament")
+    assert "0 snapshot(s) stored" in again and "2 already present" in again
+    assert "3 live finding(s)" in kv("estate", "review")
+
+    rows = json.loads(kv("findings", "list", "--format", "json"))
+    assert rows["total"] == 3
+    by_subject = {r["subject_id"]: r for r in rows["items"]}
+    xz = next(r for s, r in by_subject.items() if s.startswith("xz"))
+    assert xz["status"] == "ban"
+    kv("findings", "list", "--fail-on", "ban", code=1)
+
+    # spreadsheet-safe CSV: the hostile software name is not a formula
+    text = kv("findings", "list", "--format", "csv", "--subject", "kaspersky-lab")
+    names = [r["name"] for r in csv.DictReader(io.StringIO(text))]
+    assert "'=HYPERLINK(\"http://evil\")" in names
+
+    fid = xz["finding_id"]
+    assert "in_review" in kv("findings", "set-state", fid[:10], "in_review", "--reason", "check")
+    assert "only when a fresh snapshot" in kv("findings", "set-state", fid, "removed",
+                                              "--reason", "x", code=2)
+    shown = kv("findings", "show", fid)
+    assert "History" in shown and "alice" in shown
+
+    assert "2 finding(s) updated" in kv("decide", "kaspersky-lab", "--decision", "banned",
+                                         "--rationale", "Bureau decision 14",
+                                         "--evidence", "https://example.org/d14")
+    assert "remove by" in kv("campaign", "start", "kaspersky-lab")
+    assert "still have kaspersky-lab" in kv("campaign", "close", "1", code=2)
+
+    assert "covers 1 finding" in kv("exception", "add", "--subject", fid and xz["subject_id"],
+                                    "--scope", "host:srv-1", "--reason", "forensics",
+                                    "--approver", "CISO", "--expires", "2099-01-01")
+    listed = json.loads(kv("exception", "list", "--format", "json"))
+    assert listed[0]["matched"] == 1 and listed[0]["active"]
+
+    # the machines are cleaned: a fresh inventory without the banned items
+    clean = tmp_path / "b.json"
+    doc = json.loads(inventory(clean, "2026-11-10T00:00:00Z", with_xz=False).read_text())
+    doc["snapshots"][0]["software"] = [{"name": "Firefox", "version": "120",
+                                        "publisher": "Mozilla"}]
+    clean.write_text(json.dumps(doc))
+    kv("estate", "import", str(clean), "--institution", "Parliament")
+    assert "3 removed" in kv("estate", "review")
+    status = json.loads(kv("campaign", "status", "1", "--format", "json"))
+    assert status[0]["remaining"] == 0
+    assert [p["remaining"] for p in status[0]["burndown"]] == [1, 0]
+    assert "closed" in kv("campaign", "close", "1")
+    assert "Parliament" in kv("estate", "status")
+
+    assert "audit log intact" in kv("audit", "verify")
+    exported = tmp_path / "audit.jsonl"
+    kv("audit", "export", "-o", str(exported))
+    actions = [json.loads(x)["action"] for x in exported.read_text().splitlines()]
+    assert actions[0] == "estate.init" and "campaign.close" in actions
+    assert all(json.loads(x)["actor"] == "alice" for x in exported.read_text().splitlines())
+
+
+def test_audit_verify_fails_on_tampering(kv, tmp_path):
+    kv("estate", "init")
+    kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+       "--institution", "P")
+    db = sqlite3.connect(tmp_path / "estate" / "estate.db")
+    db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    db.commit()
+    db.close()
+    res = CliRunner().invoke(main, ["audit", "verify"])
+    assert res.exit_code == 1 and "first bad entry: 2" in res.output
+
+
+def test_clear_errors(kv, tmp_path):
+    assert "no estate here" in kv("findings", "list", code=2)
+    kv("estate", "init")
+    assert "no finding" in kv("findings", "show", "doesnotexist", code=2)
+    assert "bad scope" in kv("exception", "add", "--subject", "x", "--scope", "planet:mars",
+                             "--reason", "r", "--approver", "a", "--expires", "2099-01-01",
+                             code=2)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kitvet_inventory": "1.0.0", "snapshots": [')
+    assert "not valid JSON" in kv("estate", "import", str(bad), code=2)
+
+
+def _section(docs: str, path: str) -> str:
+    start = docs.index(f"- **`kitvet {path}")
+    end = docs.find("\n- **`kitvet", start + 1)
+    return docs[start:end if end > 0 else None]
+
+
+def test_every_estate_command_and_option_is_documented():
+    import click
+
+    from kitvet.cli import estate as mod
+
+    docs = DOCS.read_text()
+    commands = [(f"{g.name} {n}", c) for g in (mod.estate, mod.findings, mod.exception,
+                                              mod.campaign, mod.audit)
+                for n, c in g.commands.items()] + [("decide", mod.decide)]
+    for path, cmd in commands:
+        assert f"- **`kitvet {path}" in docs, f"kitvet {path} is not documented"
+        section = _section(docs, path)
+        for p in cmd.params:
+            if isinstance(p, click.Option) and p.name != "estate_path":
+                flag = max(p.opts, key=len)
+                assert f"`{flag}`" in section, f"kitvet {path} {flag} is not documented"
