@@ -94,3 +94,33 @@ def test_detection_needs_the_hash_metadata_page():
     assert is_bdb_hash(w.bdb_bytes([OPENSSL])[:512])
     assert is_bdb_hash(w.bdb_bytes([OPENSSL], order=">")[:512])
     assert not is_bdb_hash(b"\0" * 512)
+
+
+def _db_load() -> str | None:
+    import shutil
+
+    return shutil.which("db5.3_load") or shutil.which("db_load")
+
+
+@pytest.mark.parametrize("config", [["db_pagesize=4096"], ["db_lorder=4321", "db_pagesize=512"]])
+def test_reads_a_database_written_by_berkeley_db_itself(tmp_path, config):
+    """libdb's own db_load writes the hash file; small headers inline, big ones off-page."""
+    import subprocess
+
+    loader = _db_load()
+    if loader is None:
+        pytest.skip("Berkeley DB's db_load is not installed (Debian: db5.3-util)")
+    blobs = [w.header_blob(name=f"pkg{i}", version=f"1.{i}", release="1", arch="noarch",
+                           vendor="Vendor " + "v" * (i * 37 % 3000)) for i in range(1, 301)]
+    lines = ["VERSION=3", "format=bytevalue", "type=hash", "HEADER=END",
+             " " + struct.pack("<I", 0).hex(), " " + struct.pack("<I", 301).hex()]
+    for i, b in enumerate(blobs, start=1):
+        lines += [" " + struct.pack("<I", i).hex(), " " + b.hex()]
+    dump = tmp_path / "dump.txt"
+    dump.write_text("\n".join(lines + ["DATA=END", ""]))
+    out = tmp_path / "Packages"
+    cmd = [loader, "-f", str(dump)] + [a for c in config for a in ("-c", c)] + [str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    rows, skipped = read_rpmdb_bdb(out)
+    assert skipped == []
+    assert sorted(r["name"] for r in rows) == sorted(f"pkg{i}" for i in range(1, 301))
