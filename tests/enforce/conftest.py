@@ -40,6 +40,7 @@ HUAWEI = Subject(
 KASPERSKY = Subject(
     id="kaspersky-lab", name="Kaspersky Lab",
     identifiers=(ident("publisher", "AO Kaspersky Lab"),
+                 ident("publisher", "Kaspersky Lab ZAO"),
                  ident("signer", "AO Kaspersky Lab"),
                  ident("process_name", "avp.exe"),
                  ident("process_name", "kavtray.exe", verified=False),
