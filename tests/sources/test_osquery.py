@@ -268,3 +268,13 @@ def test_over_long_line_is_skipped_without_losing_the_next(tmp_path, monkeypatch
     assert [r["name"] for r in h.software] == ["Next"]
     assert any("longer than the limit" in k.reason and k.location.endswith(":1")
                for k in h.skipped)
+
+
+def test_json_array_of_result_events_is_replayed(tmp_path):
+    p = tmp_path / "fleet-export.json"
+    p.write_text("[" + ",".join([
+        _event("programs", columns=_prog("A"), action="added"),
+        _event("programs", counter=1, columns=_prog("A"), action="removed"),
+        _event("programs", counter=1, columns=_prog("B"), action="added")]) + "]")
+    assert isinstance(registry.detect(p), OsqueryImporter)
+    assert [r["name"] for r in _read(p)["h1"].software] == ["B"]

@@ -114,3 +114,16 @@ def test_packages_of_wrong_type_are_skipped(tmp_path):
     s = _one(p)
     assert [r["name"] for r in s.software] == ["ok"]
     assert len(s.skipped) == 2
+
+
+def test_operating_system_package_names_the_hosts_os(tmp_path):
+    doc = {"spdxVersion": "SPDX-2.3", "name": "vm-4", "packages": [
+        {"SPDXID": "SPDXRef-os", "name": "debian", "versionInfo": "12.5",
+         "downloadLocation": "NOASSERTION", "primaryPackagePurpose": "OPERATING-SYSTEM"},
+        {"SPDXID": "SPDXRef-a", "name": "openssh-server", "versionInfo": "1:9.2p1-2",
+         "downloadLocation": "NOASSERTION", "primaryPackagePurpose": "APPLICATION"}]}
+    p = tmp_path / "vm.json"
+    p.write_text(json.dumps(doc))
+    s = _one(p)
+    assert (s.host.os_name, s.host.os_version, s.host.platform) == ("debian", "12.5", "linux")
+    assert [r.get("package_type") for r in s.software] == ["os", None]

@@ -9,6 +9,7 @@ spdx-tools refuses is re-read package block by package block for the same effect
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -25,6 +26,7 @@ from kitvet.model import Host, Snapshot
 from kitvet.sources.detect_util import (
     host_id_from_path,
     load_json_file,
+    platform_of,
     read_bytes,
     shown,
     text,
@@ -192,6 +194,11 @@ def _add(snap: Snapshot, pkg: Package, where: str) -> None:
         elif rtype in ("cpe23type", "cpe22type") and cpe is None:
             cpe = text(ref.locator)
     ptype = purl[4:].split("/", 1)[0].lower() if purl and purl.startswith("pkg:") else None
+    purpose = getattr(pkg.primary_package_purpose, "name", None)
+    if purpose == "OPERATING_SYSTEM" and not snap.host.os_name:  # SPDX 2.3: the host's OS
+        snap.host = dataclasses.replace(snap.host, os_name=name, os_version=text(pkg.version),
+                                        platform=platform_of(name))
+        ptype = ptype or "os"
     row = {"name": name, "version": text(pkg.version),
            "publisher": _actor_name(pkg.supplier) or _actor_name(pkg.originator),
            "package_type": ptype, "purl": purl, "cpe": cpe}
