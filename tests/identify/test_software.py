@@ -162,3 +162,11 @@ def test_attribution_to_dict_is_json_ready():
     (a,) = identify_software({"publisher": "AO Kaspersky Lab"})
     assert isinstance(a, Attribution)
     assert json.loads(json.dumps(a.to_dict()))["org_id"] == "kaspersky-lab"
+
+
+def test_maintainer_emails_do_not_hide_the_organisation():
+    (a,) = identify_software({"publisher": "AO Kaspersky Lab <support@kaspersky.com>"})
+    assert a.org_id == "kaspersky-lab"
+    (b,) = identify_software({"publisher": "Debian Python Team <team+python@tracker.debian.org>"})
+    assert b.organisation == "Debian Python Team" and b.org_id is None
+    assert b.observed == "Debian Python Team <team+python@tracker.debian.org>"

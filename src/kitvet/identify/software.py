@@ -33,6 +33,7 @@ REPORTED_DB = "as reported (in no database)"
 PACKAGE_TYPES = frozenset({"deb", "rpm", "apk", "npm", "pypi", "gem", "cargo", "golang",
                            "maven", "nuget", "conda", "alpm", "brew"})
 _DN_PART = re.compile(r"(?:^|[,/])\s*(O|CN)\s*=\s*(\"[^\"]*\"|[^,/]+)", re.IGNORECASE)
+_EMAIL = re.compile(r"<[^<>]*@[^<>]*>|\(?\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b\)?")
 #: Apple signing identities: "Developer ID Application: Mozilla Corporation (43AQ936H96)".
 _APPLE_ID = re.compile(r"^(?:Developer ID (?:Application|Installer)|Apple (?:Development|"
                        r"Distribution)|Mac Developer|3rd Party Mac Developer \w+):\s*(.+?)"
@@ -125,7 +126,8 @@ def _org_name(value: str, what: str, kind: str, database: str | None = None,
               alias_kinds: tuple[str, ...] = ("publisher",)) -> list[Attribution]:
     """Attribute an organisation name (publisher, signer, OUI or vendor name)."""
     table = load_aliases()
-    norm = normalize_org(value)
+    name = _EMAIL.sub(" ", value).strip() or value  # "Team <team@example.org>" -> "Team"
+    norm = normalize_org(name)
     if not norm:
         return []
     via = f" ({database})" if database else ""
@@ -138,7 +140,7 @@ def _org_name(value: str, what: str, kind: str, database: str | None = None,
     if known:
         return [Attribution(known[1], kind, value, database or ALIAS_DB,
                             f"{what} {value!r}{via} → {known[1]} (alias table)", known[0])]
-    return [Attribution(value, kind, value, database or REPORTED_DB,
+    return [Attribution(name, kind, value, database or REPORTED_DB,
                         f"{what} {value!r}{via}: organisation {norm!r}, not in the alias table")]
 
 
