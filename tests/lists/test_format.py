@@ -97,3 +97,16 @@ def test_not_a_mapping_and_missing_file(tmp_path: Path) -> None:
         load_list(_write(tmp_path, "- just\n- a list\n"), allow_unsigned=True)
     with pytest.raises(ListError, match="cannot read list"):
         load_list(tmp_path / "missing.yaml", allow_unsigned=True)
+
+
+def test_control_characters_are_refused(tmp_path: Path) -> None:
+    p = _write(tmp_path, SMALL.replace("name: Example Vendor Ltd",
+                                       'name: "Example \\e[31mVendor"', 1))
+    with pytest.raises(ListError, match=r"subjects\[0\]\.name: .*contains control characters"):
+        load_list(p, allow_unsigned=True)
+
+
+def test_printable_escapes_terminal_sequences() -> None:
+    from kitvet.lists.format import printable
+
+    assert printable("a\x1b[31mb\x07\nc\t") == "a\\x1b[31mb\\x07\nc\t"

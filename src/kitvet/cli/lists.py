@@ -63,7 +63,9 @@ def _t(value: Any, style: str | None = None) -> Any:
     """Untrusted text as a rich Text (never interpreted as markup)."""
     from rich.text import Text
 
-    return Text("" if value is None else str(value), style=style or "")
+    from kitvet.lists.format import printable
+
+    return Text("" if value is None else printable(str(value)), style=style or "")
 
 
 def _show_list(console: Any, rl: "RiskList", subject_ids: tuple[str, ...]) -> None:

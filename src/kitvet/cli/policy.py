@@ -93,9 +93,13 @@ def verdict_to_dict(rl: "RiskList", s: "Subject", v: "Verdict") -> dict[str, Any
 def _print(rl: "RiskList", s: "Subject", v: "Verdict") -> None:
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
+    from rich.text import Text as _Text
 
+    from kitvet.lists.format import printable
     from kitvet.policy import describe_assertion
+
+    def Text(text: str, style: str = "") -> _Text:  # noqa: N802 - untrusted text, escaped
+        return _Text(printable(text), style=style)
 
     colours = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
     console = Console(highlight=False)

@@ -114,6 +114,8 @@ def _message(err: Any) -> str:
         return f"{shown} is not a {err.validator_value}"
     if err.validator == "pattern" and err.validator_value.startswith("^\\d{4}"):
         return f"{shown} is not a date (YYYY-MM-DD)"
+    if err.validator == "pattern" and err.validator_value.startswith("^[^\\u0000"):
+        return f"{printable(str(v))[:80]!r} contains control characters"
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(set(v) - set(allowed))
@@ -124,6 +126,14 @@ def _message(err: Any) -> str:
     if err.validator == "anyOf" and err.context:
         return _message(min(err.context, key=lambda e: len(list(e.relative_path))))
     return err.message
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (other than newline and tab) shown as ``\\xNN``."""
+    return "".join(
+        c if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127) else f"\\x{ord(c):02x}"
+        for c in text
+    )
 
 
 def validate_document(doc: dict[str, Any], *, file: str) -> None:
