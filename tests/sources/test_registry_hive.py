@@ -180,3 +180,15 @@ def test_review_of_a_hive_with_kaspersky_flags_it_with_the_publisher_as_evidence
     assert f["subject_id"] == "kaspersky-lab"
     assert f["location"] == "NTUSER.DAT:/Software/Microsoft/Windows/CurrentVersion/Uninstall/{KES}"
     assert {"kind": "publisher", "observed": "AO Kaspersky Lab"}.items() <= f["matched"][0].items()
+
+
+def test_invalid_utf16_names_and_values_become_replacement_characters(tmp_path):
+    import json
+
+    lone = "\udcff".encode("utf-16-le", "surrogatepass").decode("latin-1")
+    tree = regf.uninstall_tree({lone: {"DisplayName": (regf.REG_SZ, b"\x00\xd8A\x00B\x00\x00\x00"),
+                                       "Publisher": (regf.REG_SZ, b"\xff\xfe\xfd")}},
+                               prefix=UNINSTALL)
+    (row,) = read_hive(regf.write_hive(tmp_path / "SOFTWARE", tree)).software
+    assert row["name"] == "\ufffdAB"
+    json.dumps(row, ensure_ascii=False).encode("utf-8")  # no lone surrogates left

@@ -28,6 +28,9 @@ from kitvet.model import Host, Snapshot
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
+# regipy warns once per undecodable value, without naming the file; kitvet reports what it
+# could not read itself (skipped records), so only regipy's errors are let through.
+logging.getLogger("regipy").setLevel(logging.ERROR)
 
 MAGIC = b"regf"
 #: Biggest hive read (regipy holds the hive in memory). Real SOFTWARE hives are ~100 MB.
