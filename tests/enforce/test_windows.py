@@ -95,7 +95,8 @@ def test_applocker_deny_publisher_rules_with_allow_all(bans):
         denies = c.findall("FilePublisherRule")
         assert {d.get("Action") for d in denies} == {"Deny"}
         pubs = [d.find("Conditions/FilePublisherCondition") for d in denies]
-        assert [p.get("PublisherName") for p in pubs] == ["O=AO KASPERSKY LAB"]
+        assert [p.get("PublisherName") for p in pubs] == ["O=AO KASPERSKY LAB",
+                                                         "O=KASPERSKY LAB ZAO"]
         assert pubs[0].get("ProductName") == "*" and pubs[0].get("BinaryName") == "*"
         rng = pubs[0].find("BinaryVersionRange")
         assert (rng.get("LowSection"), rng.get("HighSection")) == ("*", "*")
