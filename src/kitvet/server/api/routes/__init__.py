@@ -1,0 +1,12 @@
+"""The API's routers, one per resource, mounted under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kitvet.server.api.routes import audit, campaigns, decisions, estate, findings, hosts, lists
+from kitvet.server.api.routes import snapshots
+
+api_router = APIRouter()
+for _m in (snapshots, estate, hosts, findings, decisions, campaigns, lists, audit):
+    api_router.include_router(_m.router)

@@ -1,0 +1,32 @@
+"""Estate summary and institutions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from kitvet.server import queries
+from kitvet.server.deps import Ctx, CurrentUser
+from kitvet.store.db import read
+
+router = APIRouter(tags=["estate"])
+
+
+@router.get("/summary")
+def summary(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
+    """Hosts and live findings per institution, by status and state; freshness; campaigns."""
+    status = queries.scoped_status(ctx.estate.status(), user.scope)
+    out = status.to_dict()
+    out["user"] = {"username": user.username, "role": user.role,
+                   "institutions": list(user.institutions)}
+    out["review_worker"] = {"reviews": getattr(ctx.worker, "reviews", 0),
+                            "last_error": getattr(ctx.worker, "last_error", None)}
+    return out
+
+
+@router.get("/institutions")
+def institutions(ctx: Ctx, user: CurrentUser) -> list[str]:
+    """The institutions this account may see."""
+    with read(ctx.estate.engine) as conn:
+        return queries.institutions(conn, user.scope)

@@ -1,0 +1,144 @@
+"""The FastAPI application: API under ``/api/v1``, the dashboard pages, static assets.
+
+``create_app`` wires the estate, lists and policy into a :class:`ServerContext`; the lifespan
+starts the review worker. FastAPI's own ``/docs`` and ``/redoc`` (which load assets from a CDN)
+are disabled: the OpenAPI document is served at ``/api/v1/openapi.json`` and a local reference
+page at ``/api/v1/docs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kitvet import __version__
+from kitvet.errors import KitvetError, StoreError
+from kitvet.server.accounts import AccountError, RateLimited
+from kitvet.server.actions import Forbidden
+from kitvet.server.context import ServerContext
+from kitvet.server.deps import LoginRequired
+from kitvet.server.ingest import IngestRefused
+from kitvet.server.queries import NotFound
+from kitvet.server.security import SecurityHeaders
+from kitvet.server.settings import ServerSettings
+from kitvet.server.worker import ReviewWorker
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+API = "/api/v1"
+
+
+def load_lists_and_policy(settings: ServerSettings) -> tuple[Any, Any]:
+    """The risk lists (bundled plus ``settings.lists``) and the policy profile."""
+    from kitvet.lists import load_lists
+    from kitvet.policy import load_profile
+
+    lists = load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned)
+    return lists, load_profile(settings.profile)
+
+
+def templates() -> Jinja2Templates:
+    """The page templates, with autoescaping on for every file."""
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    from kitvet.server.web import filters
+
+    filters.install(env)
+    return Jinja2Templates(env=env)
+
+
+def create_app(estate: Any, settings: ServerSettings | None = None, *, lists: Any = None,
+               policy: Any = None) -> FastAPI:
+    """The kitvet server for an open estate."""
+    settings = settings or ServerSettings()
+    if lists is None or policy is None:
+        lists, policy = load_lists_and_policy(settings)
+    worker = ReviewWorker(estate, lists=lists, policy=policy, profile=settings.profile)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.review_mode == "background":
+            worker.start()
+            if estate.status().review_is_stale:
+                worker.request()
+        yield
+        worker.stop()
+
+    app = FastAPI(title="kitvet", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url=f"{API}/openapi.json",
+                  description="Estate server of kitvet: ingest inventory, review findings.")
+    app.state.kv = ServerContext(estate, settings, lists, policy, worker)
+    app.state.templates = templates()
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from kitvet.server.api.routes import api_router
+    from kitvet.server.web import web_router
+
+    app.include_router(api_router, prefix=API)
+    app.include_router(web_router)
+    _handlers(app)
+    return app
+
+
+def _status(e: Exception) -> int:
+    if isinstance(e, IngestRefused):
+        return e.status
+    for cls, code in ((NotFound, 404), (Forbidden, 403), (RateLimited, 429),
+                      (AccountError, 400), (StoreError, 409)):
+        if isinstance(e, cls):
+            return code
+    return 400
+
+
+def _handlers(app: FastAPI) -> None:
+    async def on_login_required(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    async def on_kitvet(request: Request, exc: KitvetError) -> Response:
+        code = _status(exc)
+        if request.url.path.startswith(API):
+            body = {"detail": exc.message, "place": exc.place}
+            return JSONResponse(body, status_code=code)
+        from kitvet.server.web.render import error_page
+
+        return error_page(request, code, exc.message)
+
+    async def on_http(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(API) or request.url.path.startswith("/static"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        from kitvet.server.web.render import error_page
+
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        place = ".".join(str(p) for p in first.get("loc", ()))
+        msg = str(first.get("msg", "invalid request"))
+        if request.url.path.startswith(API):
+            return JSONResponse({"detail": msg, "place": place}, status_code=422)
+        from kitvet.server.web.render import error_page
+
+        return error_page(request, 400, f"{place}: {msg}")
+
+    app.add_exception_handler(LoginRequired, on_login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(KitvetError, on_kitvet)  # type: ignore[arg-type]
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]

@@ -1,0 +1,124 @@
+"""Request dependencies, as ``Annotated`` aliases: the context, the signed-in user, tokens.
+
+- ``Ctx``: the :class:`~kitvet.server.context.ServerContext`.
+- ``CurrentUser`` (API): a user token (``Authorization: Bearer kvt_...``) or a browser session
+  cookie; with a cookie, unsafe methods also need the session's CSRF token in ``X-CSRF-Token``.
+- ``IngestToken`` (API): an institution's ingest token.
+- ``SessionDep`` (pages): the browser session (user and CSRF token); without one the browser
+  is sent to the login page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from kitvet.server import accounts, tokens
+from kitvet.server.accounts import User
+from kitvet.server.context import ServerContext
+from kitvet.server.security import SESSION_COOKIE, same_token
+from kitvet.server.tokens import TokenInfo
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_ctx(request: Request) -> ServerContext:
+    """The app's context."""
+    return request.app.state.kv
+
+
+Ctx = Annotated[ServerContext, Depends(get_ctx)]
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A browser session: who is signed in and the session's CSRF token."""
+
+    user: User
+    csrf: str
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app answers with a redirect to /login."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def api_user(request: Request, ctx: Ctx) -> User:
+    """The user behind an API request (401 without valid credentials)."""
+    token = _bearer(request)
+    if token is not None:
+        info = tokens.lookup(ctx.estate.engine, token)
+        if info is None:
+            raise HTTPException(401, "invalid or revoked token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if info.kind != "user" or not info.username:
+            raise HTTPException(403, "an ingest token can only send snapshots")
+        user = accounts.get_user(ctx.estate.engine, info.username)
+        if user is None:
+            raise HTTPException(401, "the token's user is disabled",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return user
+    found = accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise HTTPException(401, "sign in or send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    user, csrf = found
+    if request.method not in SAFE_METHODS and not same_token(
+            request.headers.get("x-csrf-token"), csrf):
+        raise HTTPException(403, "missing or wrong X-CSRF-Token header")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(api_user)]
+
+
+def ingest_token(request: Request, ctx: Ctx) -> TokenInfo:
+    """The institution token of an ingest request (401 missing/invalid, 403 wrong kind)."""
+    token = _bearer(request)
+    if token is None:
+        raise HTTPException(401, "send Authorization: Bearer <institution token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    info = tokens.lookup(ctx.estate.engine, token)
+    if info is None:
+        raise HTTPException(401, "invalid or revoked token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if info.kind != "ingest" or not info.institution:
+        raise HTTPException(403, "this token is not an institution's ingest token")
+    return info
+
+
+IngestToken = Annotated[TokenInfo, Depends(ingest_token)]
+
+
+def web_session(request: Request, ctx: Ctx) -> WebSession:
+    """The browser session of a page request (redirect to /login without one)."""
+    found = accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(nxt if request.method == "GET" else "/")
+    return WebSession(*found)
+
+
+SessionDep = Annotated[WebSession, Depends(web_session)]
+
+
+def require_act(user: User) -> None:
+    """403 unless the user may change findings (admin, reviewer)."""
+    if not user.can_act:
+        raise HTTPException(403, f"the {user.role} role is read-only")
+
+
+def require_admin(user: User) -> None:
+    """403 unless the user is an admin."""
+    if not user.is_admin:
+        raise HTTPException(403, "only an admin may do this")

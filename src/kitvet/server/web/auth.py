@@ -1,0 +1,87 @@
+"""Log in and out. Login forms carry a CSRF token bound to a short-lived cookie
+(double submit, SameSite=Strict); failures are rate-limited per user and client address."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kitvet.server import accounts
+from kitvet.server.deps import Ctx
+from kitvet.server.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    client_address,
+    new_token,
+    same_token,
+)
+from kitvet.server.web.forms import CheckedForm, field, read_form
+from kitvet.server.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _next(value: str | None) -> str:
+    """Only local paths (no ``//host`` or scheme) are followed after login."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value[:500]
+    return "/"
+
+
+def _login_page(request: Request, *, status: int = 200, error: str | None = None,
+                next_url: str = "/", username: str = "") -> Response:
+    token = new_token()
+    resp = render(request, "login.html", None, status=status, login_csrf=token, error=error,
+                  next_url=next_url, username=username)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                    secure=request.app.state.kv.settings.secure_cookies, path="/login")
+    return resp
+
+
+@router.get("/login")
+def login_form(request: Request, ctx: Ctx, next: str | None = None) -> Response:
+    """The login page (or the overview when already signed in)."""
+    if accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE)):
+        return RedirectResponse(_next(next), status_code=303)
+    return _login_page(request, next_url=_next(next))
+
+
+@router.post("/login")
+async def login(request: Request, ctx: Ctx) -> Response:
+    """Check the password; start a session (HttpOnly, SameSite=Strict cookie)."""
+    form = await read_form(request)
+    username, password = field(form, "username", 100), field(form, "password", 1000)
+    nxt = _next(field(form, "next", 500))
+    if not same_token(field(form, "csrf_token", 200), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return _login_page(request, status=403, next_url=nxt, username=username,
+                           error="The form expired; please try again.")
+    s = ctx.settings
+    client = client_address(request)
+    try:
+        user = await run_in_threadpool(accounts.authenticate, ctx.estate.engine, username,
+                                       password, client=client,
+                                       max_failures=s.login_max_failures,
+                                       window_s=s.login_window_s)
+    except accounts.RateLimited as e:
+        return _login_page(request, status=429, next_url=nxt, username=username,
+                           error=e.message)
+    if user is None:
+        return _login_page(request, status=401, next_url=nxt, username=username,
+                           error="Wrong user name or password.")
+    cookie, _csrf = accounts.create_session(ctx.estate.engine, user, client=client,
+                                            ttl_s=s.session_ttl_s)
+    resp = RedirectResponse(nxt, status_code=303)
+    resp.set_cookie(SESSION_COOKIE, cookie, max_age=s.session_ttl_s, httponly=True,
+                    samesite="strict", secure=s.secure_cookies, path="/")
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx, checked: CheckedForm) -> Response:
+    """End the session."""
+    accounts.end_session(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp

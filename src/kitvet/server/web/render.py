@@ -1,0 +1,31 @@
+"""Rendering pages: the shared template context (user, CSRF token, navigation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from kitvet import __version__
+
+NAV = (("/", "Overview"), ("/findings", "Findings"), ("/subjects", "Subjects"),
+       ("/decisions", "Decisions"), ("/exceptions", "Exceptions"), ("/campaigns", "Campaigns"),
+       ("/hosts", "Hosts"), ("/audit", "Audit log"))
+
+
+def render(request: Request, name: str, session: Any = None, *, status: int = 200,
+           **context: Any) -> HTMLResponse:
+    """Render template ``name`` with the user, CSRF token and navigation."""
+    templates = request.app.state.templates
+    base = {"request": request, "user": getattr(session, "user", None),
+            "csrf": getattr(session, "csrf", None), "nav": NAV, "version": __version__,
+            "path": request.url.path}
+    base.update(context)
+    return templates.TemplateResponse(request, name, base, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error page (no session lookup: it must render whatever failed)."""
+    return render(request, "error.html", None, status=status, status_code=status,
+                  message=message)
