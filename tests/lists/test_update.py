@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from kitvet.errors import ListError
-from kitvet.lists import load_lists
-from kitvet.lists import signing
+from kitvet.lists import load_lists, signing
 from kitvet.lists.format import read_document
 from kitvet.lists.update import ListSource, cached_lists, read_config, update_lists
 
@@ -25,7 +24,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     root: Path
     log: list[tuple[str, str, dict]]
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         p = self.root / self.path.lstrip("/")
         self.log.append(("GET", self.path, dict(self.headers)))
         if not p.is_file():

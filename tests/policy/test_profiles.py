@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -80,7 +79,7 @@ def test_unverified_counts_at_most_as_monitor_unless_profile_says() -> None:
 
 def test_user_profile_trust_and_ignore(kaspersky: Subject) -> None:
     v = load_profile(str(FIXTURES / "org.yaml")).evaluate(kaspersky)
-    reasons = dict((a.authority_id, why) for a, why in v.ignored)
+    reasons = {a.authority_id: why for a, why in v.ignored}
     assert reasons["de-bsi"] == "our own CERT reviewed the BSI warning"
     assert "jurisdiction US is not trusted by org" in reasons["us-dhs"]
     assert v.status == "monitor"  # only the EP resolution is left, mapped to monitor

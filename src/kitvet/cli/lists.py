@@ -68,7 +68,7 @@ def _t(value: Any, style: str | None = None) -> Any:
     return Text("" if value is None else printable(str(value)), style=style or "")
 
 
-def _show_list(console: Any, rl: "RiskList", subject_ids: tuple[str, ...]) -> None:
+def _show_list(console: Any, rl: RiskList, subject_ids: tuple[str, ...]) -> None:
     signed = f"signed by key {rl.signed_by}" if rl.signed_by else "UNSIGNED"
     head = _t(f"{rl.name} {rl.version} ({rl.date}) by {rl.publisher} — {signed}",
               "bold" if rl.signed_by else "bold red")
@@ -79,7 +79,7 @@ def _show_list(console: Any, rl: "RiskList", subject_ids: tuple[str, ...]) -> No
         _show_subject(console, s)
 
 
-def _show_subject(console: Any, s: "Subject") -> None:
+def _show_subject(console: Any, s: Subject) -> None:
     from rich.table import Table
 
     title = _t(f"{s.name}  [{s.id}, {s.kind}]", "bold cyan")
@@ -111,7 +111,7 @@ def _show_subject(console: Any, s: "Subject") -> None:
     console.print()
 
 
-def _source(x: "Assertion | Identifier") -> Any:
+def _source(x: Assertion | Identifier) -> Any:
     text = _t(x.source or "no source given", None if x.source else "red")
     if x.source_quality:
         text.append(f" ({x.source_quality})", style="dim")

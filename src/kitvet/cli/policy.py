@@ -29,7 +29,7 @@ def profiles() -> None:
         click.echo(f"{name}: {spec.description or ''}")
 
 
-def find_subject(ls: "ListSet", query: str) -> tuple["RiskList", "Subject"]:
+def find_subject(ls: ListSet, query: str) -> tuple[RiskList, Subject]:
     """The subject whose id, name or alias is ``query`` (case-insensitive)."""
     q = query.strip().lower()
     for rl, s in ls.subjects():
@@ -67,13 +67,13 @@ def explain(subject: str, profile: str, list_paths: tuple[str, ...], no_bundled:
         _print(rl, subj, verdict)
 
 
-def _assertion_dict(a: "Assertion") -> dict[str, Any]:
+def _assertion_dict(a: Assertion) -> dict[str, Any]:
     return {k: getattr(a, k) for k in ("authority", "authority_id", "jurisdiction", "kind",
                                         "instrument", "citation", "date", "reference_url",
                                         "source", "verified")}
 
 
-def verdict_to_dict(rl: "RiskList", s: "Subject", v: "Verdict") -> dict[str, Any]:
+def verdict_to_dict(rl: RiskList, s: Subject, v: Verdict) -> dict[str, Any]:
     """A verdict as JSON-ready data (for ``--format json`` and other tools)."""
     return {
         "subject": {"id": s.id, "name": s.name, "list": rl.name},
@@ -90,7 +90,7 @@ def verdict_to_dict(rl: "RiskList", s: "Subject", v: "Verdict") -> dict[str, Any
     }
 
 
-def _print(rl: "RiskList", s: "Subject", v: "Verdict") -> None:
+def _print(rl: RiskList, s: Subject, v: Verdict) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text as _Text
@@ -98,7 +98,7 @@ def _print(rl: "RiskList", s: "Subject", v: "Verdict") -> None:
     from kitvet.lists.format import printable
     from kitvet.policy import describe_assertion
 
-    def Text(text: str, style: str = "") -> _Text:  # noqa: N802 - untrusted text, escaped
+    def Text(text: str, style: str = "") -> _Text:
         return _Text(printable(text), style=style)
 
     colours = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}

@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -75,7 +76,7 @@ def parse_text(text: str | bytes, *, file: str) -> dict[str, Any]:
     if len(text) > MAX_LIST_BYTES:
         raise ListError(f"list is larger than {MAX_LIST_BYTES} bytes", file=file)
     try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

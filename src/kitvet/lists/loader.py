@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 from kitvet.errors import ListError
 from kitvet.lists import signing

@@ -188,4 +188,4 @@ def import_misp(text: str | bytes, *, file: str = "event.json") -> dict[str, Any
     return event_to_document(text, file=file)
 
 
-__all__ = ["export_misp", "import_misp", "to_misp_event", "ListError"]
+__all__ = ["ListError", "export_misp", "import_misp", "to_misp_event"]

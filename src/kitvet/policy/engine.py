@@ -175,8 +175,8 @@ def _read(path: Path) -> Any:
             return tomllib.loads(data.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise PolicyError(f"not valid TOML: {e}", file=path.name) from e
-    from kitvet.lists.format import parse_text
     from kitvet.errors import ListError
+    from kitvet.lists.format import parse_text
 
     try:
         return parse_text(data, file=path.name)

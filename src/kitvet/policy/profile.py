@@ -19,11 +19,12 @@ always returned beside the accusations in :attr:`Verdict.exculpatory`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from kitvet.errors import PolicyError
-from kitvet.model.risk import ASSERTION_KINDS, EXCULPATORY_KINDS, STATUSES, status_rank
+from kitvet.model.risk import ASSERTION_KINDS, EXCULPATORY_KINDS, STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _match(d: Any, file: str, place: str) -> Match:
         raise _err("must be a mapping (kinds, jurisdictions, authorities, verified)", file, place)
     unknown = set(d) - _MATCH_KEYS
     if unknown:
-        raise _err(f"unknown field {sorted(unknown)[0]!r}", file, place)
+        raise _err(f"unknown field {min(unknown)!r}", file, place)
     kinds = _strs(d.get("kinds", []), file, f"{place}.kinds")
     for i, k in enumerate(kinds):
         if k != "*" and k not in ASSERTION_KINDS:
@@ -167,7 +168,7 @@ def _rule(d: Any, i: int, file: str) -> Rule:
         raise _err("must be a mapping", file, place)
     unknown = set(d) - _RULE_KEYS
     if unknown:
-        raise _err(f"unknown field {sorted(unknown)[0]!r}", file, place)
+        raise _err(f"unknown field {min(unknown)!r}", file, place)
     if "status" not in d and "at_most" not in d:
         raise _err("a rule needs 'status' or 'at_most'", file, place)
     return Rule(
@@ -187,8 +188,8 @@ def parse_profile(doc: Any, *, file: str) -> ProfileSpec:
         raise _err("a profile must be a mapping", file, "(top)")
     unknown = set(doc) - _TOP_KEYS
     if unknown:
-        raise _err(f"unknown field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_TOP_KEYS))})",
-                   file, sorted(unknown)[0])
+        raise _err(f"unknown field {min(unknown)!r} (allowed: {', '.join(sorted(_TOP_KEYS))})",
+                   file, min(unknown))
     if not isinstance(doc.get("name"), str) or not doc["name"]:
         raise _err("a profile needs a name", file, "name")
     raw = doc.get("statuses") or {}
