@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kitvet.model import Snapshot, Host
+from kitvet.model import Host, Snapshot
 from kitvet.sources import dpkg
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dpkg"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -81,7 +81,7 @@ def test_mac_normalisation(raw: str, mac: str | None) -> None:
 def test_falls_back_to_ip_neigh_without_proc(tmp_path: Path) -> None:
     import subprocess
 
-    out = subprocess.run(["ip", "-j", "neigh"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ip", "-j", "neigh"], capture_output=True, text=True, check=False).stdout
     expected = {neighbours.normalize_mac(e.get("lladdr")) for e in json.loads(out or "[]")
                 if e.get("lladdr") and not set(e.get("state") or []) & {"FAILED", "INCOMPLETE"}}
     snap = Snapshot(host=Host(host_id="h"))

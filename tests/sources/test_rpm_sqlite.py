@@ -56,9 +56,11 @@ def package(name: str, version: str, release: str, *, epoch: int | None = None,
 
 
 #: The index tables rpm 4.16+ keeps beside Packages (rpm refuses a database without them).
-INDEXES = ("Name Basenames Group Requirename Providename Conflictname Obsoletename Triggername "
-           "Dirnames Installtid Sigmd5 Sha1header Filetriggername Transfiletriggername "
-           "Recommendname Suggestname Supplementname Enhancename").split()
+INDEXES = (
+    "Name", "Basenames", "Group", "Requirename", "Providename", "Conflictname", "Obsoletename",
+    "Triggername", "Dirnames", "Installtid", "Sigmd5", "Sha1header", "Filetriggername",
+    "Transfiletriggername", "Recommendname", "Suggestname", "Supplementname", "Enhancename",
+)
 
 
 def make_rpmdb(path: Path, blobs: list[bytes]) -> Path:
@@ -182,5 +184,5 @@ def test_real_rpm_reads_the_same_packages(tmp_path: Path) -> None:
         pytest.skip(f"this rpm cannot read sqlite databases: {e}")
     theirs, bad = rpm_cmd.parse(output)
     assert bad == []
-    key = lambda r: (r["name"], r["version"], r["arch"] or "", r["publisher"] or "")  # noqa: E731
+    key = lambda r: (r["name"], r["version"], r["arch"] or "", r["publisher"] or "")
     assert sorted(map(key, theirs)) == sorted(map(key, ours))

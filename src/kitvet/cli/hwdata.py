@@ -32,7 +32,7 @@ DEFAULT_URLS: dict[str, str] = {
 }
 MAX_BYTES = 64 * 1024 * 1024
 _CSV_HEADER = b"Registry,Assignment,Organization Name"
-_IDS_VENDOR = re.compile(rb"^[0-9a-f]{4}  \S", re.M)
+_IDS_VENDOR = re.compile(rb"^[0-9a-f]{4}  \S", re.MULTILINE)
 #: Vendors whose product names the bundled subset keeps (those kitvet's risk lists name).
 SUBSET_PRODUCTS = {"usb.ids": ("12d1", "19d2", "1472", "238b"), "pci.ids": ("19e5",)}
 
@@ -64,18 +64,18 @@ def fetch_one(client: object, url: str, name: str, target_dir: Path,
     digest = hashlib.sha256()
     size = 0
     try:
-        with os.fdopen(fd, "wb") as out:
-            with client.stream("GET", url) as resp:  # type: ignore[attr-defined]
-                if resp.status_code != 200:
-                    raise DataFetchError(f"HTTP {resp.status_code} from {url}", file=name)
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise DataFetchError(f"larger than {MAX_BYTES} bytes", file=name)
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if advance is not None:
-                        advance(len(chunk))  # type: ignore[operator]
+        stream = client.stream("GET", url)  # type: ignore[attr-defined]
+        with os.fdopen(fd, "wb") as out, stream as resp:
+            if resp.status_code != 200:
+                raise DataFetchError(f"HTTP {resp.status_code} from {url}", file=name)
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise DataFetchError(f"larger than {MAX_BYTES} bytes", file=name)
+                digest.update(chunk)
+                out.write(chunk)
+                if advance is not None:
+                    advance(len(chunk))  # type: ignore[operator]
         with open(tmp, "rb") as fh:
             check_content(name, fh.read())
         os.replace(tmp, target_dir / name)

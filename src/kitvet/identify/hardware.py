@@ -15,8 +15,8 @@ Where the data comes from, first found wins (see docs/collect.md):
   bundled subset. The older 36-bit IAB blocks come from ieee-data's ``iab.csv`` or netaddr's
   ``iab.txt``. :func:`oui_org` returns the longest match: MA-S/IAB, then MA-M, then MA-L.
 
-Files are read only when first needed and searched in place (a few ``bytes.find`` per
-lookup); a registry that is asked many times builds a full index once. Results are cached.
+Files are read only when first needed and searched in place (see
+:mod:`kitvet.identify.hwfiles`); results are cached per process.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from kitvet.identify.hwfiles import IdsFile, IeeeCsv, NetaddrIab, NetaddrOui
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,6 @@ SYSTEM_IEEE_DIR = "/usr/share/ieee-data"
 #: (registry label, hex digits of the assignment, CSV file name), longest first.
 IEEE_REGISTRIES = (("MA-S", 9, "oui36.csv"), ("IAB", 9, "iab.csv"), ("MA-M", 7, "mam.csv"),
                    ("MA-L", 6, "oui.csv"))
-MAX_DATA_BYTES = 128 * 1024 * 1024
-_INDEX_AFTER = 64  # lookups in one file before it builds a full index
 _HEX4 = re.compile(r"^[0-9a-fA-F]{1,4}$")
 _MAC_HEX = re.compile(r"[^0-9a-fA-F]")
 
@@ -53,183 +52,6 @@ def data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "kitvet" / "data"
-
-
-def _load(path: Path) -> bytes:
-    if path.suffix == ".gz":
-        import gzip
-
-        with gzip.open(path, "rb") as fh:
-            return fh.read(MAX_DATA_BYTES)
-    with path.open("rb") as fh:
-        return fh.read(MAX_DATA_BYTES)
-
-
-@dataclass
-class _File:
-    """One data file, read on first use, searched in place, indexed after many lookups."""
-
-    path: Path
-    label: str
-    _data: bytes | None = None
-    _lookups: int = 0
-    _index: dict[str, str] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def data(self) -> bytes:
-        if self._data is None:
-            with self._lock:
-                if self._data is None:
-                    try:
-                        self._data = b"\n" + _load(self.path)
-                    except OSError as e:
-                        logger.warning("cannot read %s: %s", self.path, e)
-                        self._data = b"\n"
-        return self._data
-
-
-class IdsFile(_File):
-    """usb.ids / pci.ids: ``vvvv  Vendor`` lines, then ``\\tpppp  Product`` lines."""
-
-    def vendor(self, vid: str) -> str | None:
-        pos = self._vendor_pos(vid)
-        if pos < 0:
-            return None
-        return _line_rest(self.data, pos + 1 + 4)
-
-    def product(self, vid: str, pid: str) -> str | None:
-        data = self.data
-        pos = self._vendor_pos(vid)
-        if pos < 0:
-            return None
-        end = _NEXT_TOP.search(data, pos + 5)
-        stop = end.start() if end else len(data)
-        at = data.find(b"\n\t" + pid.encode() + b"  ", pos, stop)
-        if at < 0:
-            return None
-        return _line_rest(data, at + 2 + 4)
-
-    def _vendor_pos(self, vid: str) -> int:
-        data = self.data
-        key = b"\n" + vid.encode() + b"  "
-        return data.find(key)
-
-
-_NEXT_TOP = re.compile(rb"\n[^\t#\n]")
-
-
-def _line_rest(data: bytes, pos: int) -> str:
-    end = data.find(b"\n", pos)
-    text = data[pos : end if end >= 0 else len(data)]
-    return text.decode("utf-8", errors="replace").strip()
-
-
-class IeeeCsv(_File):
-    """An IEEE registry CSV: ``Registry,Assignment,Organization Name,Organization Address``."""
-
-    registry: str = ""
-    digits: int = 6
-
-    def org(self, hexmac: str) -> str | None:
-        key = hexmac[: self.digits]
-        if self._index is not None:
-            return self._index.get(key)
-        self._lookups += 1
-        if self._lookups > _INDEX_AFTER:
-            self._index = self._build()
-            return self._index.get(key)
-        data = self.data
-        at = data.find(f"\n{self.registry},{key},".encode())
-        if at < 0:
-            return None
-        end = data.find(b"\n", at + 1)
-        return _csv_org(data[at + 1 : end if end >= 0 else len(data)])
-
-    def _build(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        prefix = f"{self.registry},".encode()
-        for line in self.data.split(b"\n"):
-            if line.startswith(prefix):
-                key = line[len(prefix) : len(prefix) + self.digits].decode("ascii", "replace")
-                org = _csv_org(line)
-                if org:
-                    index[key] = org
-        return index
-
-
-def _csv_org(line: bytes) -> str | None:
-    import csv
-
-    text = line.decode("utf-8", errors="replace").rstrip("\r")
-    try:
-        fields = next(csv.reader([text]))
-    except (csv.Error, StopIteration):
-        return None
-    return fields[2].strip() if len(fields) > 2 and fields[2].strip() else None
-
-
-class NetaddrOui(_File):
-    """netaddr's ``oui.txt`` (IEEE MA-L in the registry's text layout).
-
-    netaddr ships ``oui.idx`` beside it (decimal prefix, byte offset, length per entry): when
-    present only the index (~0.7 MB) is searched and the one record read, not all 5.7 MB.
-    """
-
-    def org(self, hexmac: str) -> str | None:
-        key = hexmac[:6]
-        idx = self.path.with_suffix(".idx")
-        if idx.is_file():
-            return self._via_index(idx, key)
-        at = self.data.find(f"\n{key}     (base 16)".encode())
-        if at < 0:
-            return None
-        return _line_rest(self.data, at + 1 + 6 + len("     (base 16)")) or None
-
-    def _via_index(self, idx: Path, key: str) -> str | None:
-        if self._index is None:
-            self._index = {}
-            try:
-                self._idx_data = b"\n" + idx.read_bytes()
-            except OSError:
-                self._idx_data = b"\n"
-        at = self._idx_data.find(f"\n{int(key, 16)},".encode())
-        if at < 0:
-            return None
-        end = self._idx_data.find(b"\n", at + 1)
-        fields = self._idx_data[at + 1 : end if end > 0 else None].split(b",")
-        try:
-            offset, size = int(fields[1]), min(int(fields[2]), 65536)
-            with self.path.open("rb") as fh:
-                fh.seek(offset)
-                record = fh.read(size)
-        except (OSError, ValueError, IndexError):
-            return None
-        marker = record.find(b"(base 16)")
-        if marker < 0:
-            return None
-        return _line_rest(record, marker + len("(base 16)")) or None
-
-
-_IAB = re.compile(
-    rb"^([0-9A-F]{2})-([0-9A-F]{2})-([0-9A-F]{2})\s+\(hex\)[^\n]*\n([0-9A-F]{3})[0-9A-F]{3}-"
-    rb"[0-9A-F]{6}\s+\(base 16\)\s*([^\n]*)", re.M)
-
-
-class NetaddrIab(_File):
-    """netaddr's ``iab.txt`` (IEEE IAB: 36-bit blocks, the predecessor of MA-S)."""
-
-    def org(self, hexmac: str) -> str | None:
-        if self._index is None:
-            dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
-            if self.data.find(f"\n{dashed} ".encode()) < 0:
-                return None  # no IAB block under this MA-L: skip parsing the whole file
-            self._index = {
-                (m.group(1) + m.group(2) + m.group(3) + m.group(4)).decode(): m.group(5)
-                .decode("utf-8", "replace").strip()
-                for m in _IAB.finditer(self.data)
-            }
-        return self._index.get(hexmac[:9])
 
 
 def _first(candidates: list[Path]) -> Path | None:
@@ -342,8 +164,7 @@ def _ask(f: IdsFile | None, fn: object) -> Answer | None:
 
 def _hex4(value: str) -> str:
     value = (value or "").strip().lower()
-    if value.startswith("0x"):
-        value = value[2:]
+    value = value.removeprefix("0x")
     return value.zfill(4) if _HEX4.match(value) else ""
 
 
@@ -353,7 +174,7 @@ def _netaddr_file(name: str) -> Path | None:
     spec = importlib.util.find_spec("netaddr")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "eui" / name
+    path = Path(next(iter(spec.submodule_search_locations))) / "eui" / name
     return path if path.is_file() else None
 
 
@@ -389,7 +210,7 @@ def reset() -> None:
 
 @lru_cache(maxsize=8192)
 def usb_vendor_name(vid: str) -> Answer | None:
-    """(name, database) of a USB vendor id, e.g. ("Huawei Technologies Co., Ltd.", "usb.ids (...)")."""
+    """(name, database) of a USB vendor id: ("Huawei Technologies Co., Ltd.", "usb.ids (…)")."""
     return default_db().usb_vendor_name(vid)
 
 
@@ -413,5 +234,5 @@ def pci_device_name(vid: str, did: str) -> Answer | None:
 
 @lru_cache(maxsize=65536)
 def oui_org(mac: str) -> Answer | None:
-    """(organisation, registry) of a MAC address, e.g. ("Hangzhou Hikvision ...", "IEEE MA-L (...)")."""
+    """(organisation, registry) of a MAC address: ("Hangzhou Hikvision …", "IEEE MA-L (…)")."""
     return default_db().oui_org(mac)

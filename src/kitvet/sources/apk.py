@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kitvet.model import Snapshot
 from kitvet.errors import SourceError
+from kitvet.model import Snapshot
 from kitvet.sources.hostfacts import file_host, make_purl, under
 from kitvet.sources.interface import Importer
 
@@ -29,7 +29,9 @@ _WANTED = {b"P", b"V", b"A", b"m", b"o", b"U", b"L"}
 _NAME = re.compile(r"^[\x21-\x7e]+$")
 
 
-def parse_installed(data: bytes, *, file: str) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+def parse_installed(
+    data: bytes, *, file: str
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
     """Parse the installed database: (records with their line, [(line, reason)] skipped)."""
     records: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from kitvet.errors import KitvetError
 from kitvet.model import Host, Snapshot
@@ -66,7 +66,8 @@ def collect(root: Path = Path("/"), *, institution: str | None = None,
     if not {"dpkg", "rpm", "apk"} & set(used):
         snap.skip("packages", "no dpkg, rpm or apk database found", location=str(root))
     if is_live(root):
-        from kitvet.sources import neighbours, sysfs as sysfs_mod
+        from kitvet.sources import neighbours
+        from kitvet.sources import sysfs as sysfs_mod
 
         run("sysfs", lambda: sysfs_mod.collect(snap, sysfs))
         run("neighbours", lambda: neighbours.collect(snap, proc))

@@ -52,7 +52,9 @@ def query(dbpath: str | None = None) -> str:
     return proc.stdout.decode("utf-8", errors="replace")
 
 
-def parse(output: str, *, vendor_namespace: str | None = None) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+def parse(
+    output: str, *, vendor_namespace: str | None = None
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
     """Software rows from :func:`query` output, and (record number, reason) of bad records."""
     rows: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []

@@ -9,8 +9,9 @@ without its ``-shm`` file is retried as ``immutable``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from kitvet.errors import SourceError

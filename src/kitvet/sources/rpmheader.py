@@ -56,7 +56,9 @@ TAGS: dict[int, str] = {
     273: "sha256header",  # RPMTAG_SHA256HEADER (hex string)
 }
 
-_INT_FORMATS = {_CHAR: ("B", 1), _INT8: ("B", 1), _INT16: ("H", 2), _INT32: ("I", 4), _INT64: ("Q", 8)}
+_INT_FORMATS = {
+    _CHAR: ("B", 1), _INT8: ("B", 1), _INT16: ("H", 2), _INT32: ("I", 4), _INT64: ("Q", 8),
+}
 
 
 class RpmHeaderError(SourceError):
