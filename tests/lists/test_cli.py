@@ -67,3 +67,13 @@ def test_sign_refuses_an_invalid_list(tmp_path: Path) -> None:
 def test_unsigned_list_refused_by_show() -> None:
     r = _run("lists", "show", "--list", str(FIXTURES / "small.yaml"))
     assert r.exit_code == 2 and "unsigned" in r.output
+
+
+def test_keys_lists_shipped_and_user_keys(tmp_path: Path) -> None:
+    priv, pubdir = tmp_path / "k.pem", tmp_path / "keys"
+    _run("lists", "keygen", "--private-key", str(priv), "--public-dir", str(pubdir))
+    r = CliRunner().invoke(main, ["lists", "keys"], env={"KITVET_TRUSTED_KEYS": str(pubdir),
+                                                         "XDG_CONFIG_HOME": str(tmp_path)})
+    assert r.exit_code == 0
+    ids = [line.split()[0] for line in r.stdout.splitlines()]
+    assert len(ids) == 2 and next(pubdir.glob("*.pub")).stem in ids

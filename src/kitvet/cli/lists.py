@@ -153,6 +153,19 @@ def sign(list_file: Path, private_key: Path) -> None:
     click.echo(f"signed {list_file} with key {sig['key_id']} -> {out}")
 
 
+@lists.command("keys")
+def keys_() -> None:
+    """The trusted public keys and where each was found."""
+    from kitvet.lists.signing import default_key_locations, trusted_key_files
+
+    found = trusted_key_files()
+    for kid, path, _ in found:
+        click.echo(f"{kid}  {path}")
+    if not found:
+        click.echo("no trusted keys")
+    click.echo("searched: " + ", ".join(str(p) for p in default_key_locations()), err=True)
+
+
 @lists.command("verify")
 @click.argument("list_files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -131,11 +131,11 @@ def default_key_locations() -> list[Path]:
     return [bundled, config, *extra]
 
 
-def trusted_keys(
+def trusted_key_files(
     locations: Iterable[str | os.PathLike[str]] | None = None,
-) -> dict[str, Ed25519PublicKey]:
-    """Trusted public keys by key id, from ``locations`` (files or dirs) or the defaults."""
-    keys: dict[str, Ed25519PublicKey] = {}
+) -> list[tuple[str, Path, Ed25519PublicKey]]:
+    """(key id, file, key) of every readable trusted key, in search order."""
+    out = []
     entries = default_key_locations() if locations is None else [Path(p) for p in locations]
     for entry in entries:
         for f in _key_files(entry):
@@ -144,8 +144,15 @@ def trusted_keys(
             except SignatureError as e:
                 logger.warning("ignoring unreadable trusted key: %s", e)
                 continue
-            keys[key_id(k)] = k
-    return keys
+            out.append((key_id(k), f, k))
+    return out
+
+
+def trusted_keys(
+    locations: Iterable[str | os.PathLike[str]] | None = None,
+) -> dict[str, Ed25519PublicKey]:
+    """Trusted public keys by key id, from ``locations`` (files or dirs) or the defaults."""
+    return {kid: k for kid, _, k in trusted_key_files(locations)}
 
 
 def sign_document(doc: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
