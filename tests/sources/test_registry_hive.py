@@ -192,3 +192,22 @@ def test_invalid_utf16_names_and_values_become_replacement_characters(tmp_path):
     (row,) = read_hive(regf.write_hive(tmp_path / "SOFTWARE", tree)).software
     assert row["name"] == "\ufffdAB"
     json.dumps(row, ensure_ascii=False).encode("utf-8")  # no lone surrogates left
+
+
+def test_software_hive_gives_machine_guid_and_windows_edition(tmp_path):
+    tree = regf.uninstall_tree({"7-Zip": {"DisplayName": "7-Zip"}}, prefix=UNINSTALL)
+    tree["Microsoft"]["Cryptography"] = {"@values": {
+        "MachineGuid": "{5C4C3332-8A4B-4E0F-9C6E-0F0C2D8C9E11}"}}
+    tree["Microsoft"]["Windows NT"] = {"CurrentVersion": {"@values": {
+        "ProductName": "Windows 10 Pro", "DisplayVersion": "22H2", "CurrentBuild": "19045"}}}
+    snap = read_hive(regf.write_hive(tmp_path / "SOFTWARE", tree))
+    assert snap.host.host_id == "windows-5c4c3332-8a4b-4e0f-9c6e-0f0c2d8c9e11"
+    assert snap.host.machine_id == "5c4c3332-8a4b-4e0f-9c6e-0f0c2d8c9e11"
+    assert (snap.host.os_name, snap.host.os_version) == ("Windows 10 Pro", "22H2 19045")
+    assert [r["name"] for r in snap.software] == ["7-Zip"]
+
+
+def test_hive_without_machine_guid_gets_a_stable_id_from_its_header(tmp_path):
+    p = software_hive(tmp_path)
+    assert read_hive(p).host.host_id == read_hive(p).host.host_id
+    assert read_hive(p).host.host_id.startswith("hive-")

@@ -68,6 +68,15 @@ AMCACHE_VALUES = {
 }
 
 
+#: (key path, {value name: host fact}) read from a SOFTWARE hive.
+_HOST_FACTS: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
+    (("Microsoft", "Cryptography"), {"machineguid": "machine_id"}),
+    (("Microsoft", "Windows NT", "CurrentVersion"),
+     {"productname": "os_name", "displayversion": "display_version",
+      "releaseid": "display_version", "currentbuild": "build"}),
+)
+
+
 def clip(value: Any) -> str | None:
     """Hive text bounded in size and stripped of control characters (None if empty)."""
     if value is None:
@@ -117,10 +126,7 @@ def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
     """The programs a hive lists, as one Windows snapshot."""
     path = Path(path)
     hive, head = _open(path)
-    digest = hashlib.sha256(head[:512] + path.name.encode()).hexdigest()[:16]
-    snap = Snapshot(host=Host(host_id=f"hive-{digest}", institution=institution,
-                              platform="windows", os_name="Windows",
-                              sources=("registry",)))
+    snap = Snapshot(host=_host(hive, head, path, institution))
     found = 0
     for keypath, source, arch in LOCATIONS:
         key = _find(hive.root, keypath, snap, path.name)
@@ -135,6 +141,33 @@ def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
                   f"{path.name}:/")
     logger.info("%s: %d programs, %d skipped", path, len(snap.software), len(snap.skipped))
     return snap
+
+
+def _host(hive: Any, head: bytes, path: Path, institution: str | None) -> Host:
+    """Host facts a SOFTWARE hive holds (MachineGuid, Windows edition and build), if any."""
+    facts: dict[str, Any] = {}
+    scratch = Snapshot(host=Host(host_id="?"))
+    for keypath, names in _HOST_FACTS:
+        key = _find(hive.root, keypath, scratch, path.name)
+        if key is None:
+            continue
+        try:
+            values = {str(v.name).casefold(): v.value
+                      for v in itertools.islice(key.iter_values(trim_values=False), MAX_VALUES)}
+        except Exception:  # noqa: BLE001 - facts are optional; the programs still count
+            continue
+        for vname, field in names.items():
+            if clip(values.get(vname)) and field not in facts:
+                facts[field] = clip(values[vname])
+    guid = (facts.pop("machine_id", None) or "").strip("{}").lower() or None
+    if guid:
+        host_id = f"windows-{guid}"
+    else:
+        host_id = "hive-" + hashlib.sha256(head[:512] + path.name.encode()).hexdigest()[:16]
+    version = " ".join(x for x in (facts.get("display_version"), facts.get("build")) if x)
+    return Host(host_id=host_id, institution=institution, platform="windows",
+                os_name=facts.get("os_name") or "Windows", os_version=version or None,
+                machine_id=guid, sources=("registry",))
 
 
 def _find(root: Any, keypath: tuple[str, ...], snap: Snapshot, fname: str) -> Any:
