@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kitvet.model import Host, Snapshot
 from kitvet.sources import apk
 
@@ -63,3 +66,12 @@ def test_a_copied_installed_file_imports_through_the_registry(tmp_path: Path) ->
     (snap,) = read_paths([copy])
     assert [r["name"] for r in snap.software] == ["musl", "busybox", "xz-libs"]
     assert snap.software[2]["purl"] == "pkg:apk/alpine/xz-libs@5.6.1-r0?arch=x86_64"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"P:x\n", b"V:1.0-r0\n", b"A:x86_64\n", b"m:\xff\n", b"\n",
+                                 b"\n\n", b"junk\n", b"P:\xfe\n", b"\x00"]), max_size=40))
+def test_any_installed_bytes_parse_without_raising(pieces: list[bytes]) -> None:
+    records, bad = apk.parse_installed(b"".join(pieces), file="installed")
+    assert all(r["name"] and r["version"] for r in records)
+    assert all(line >= 1 and reason for line, reason in bad)

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kitvet.model import Host, Snapshot
 from kitvet.sources import dpkg
@@ -166,3 +168,25 @@ def test_a_copied_status_file_imports_through_the_registry(tmp_path: Path) -> No
         "libfoo-i386only", "xz-utils"]
     assert {r["host_id"] for r in snap.software} == {snap.host.host_id}
     assert snap.software[0]["purl"].startswith("pkg:deb/adduser@")
+
+
+# --- property test: any bytes give records and skipped stanzas, never an exception ---------
+
+
+_PIECES = st.sampled_from([
+    b"Package: a\n", b"Package: b-c+d.e\n", b"Status: install ok installed\n",
+    b"Status: deinstall ok config-files\n", b"Status: purge ok not-installed\n",
+    b"Version: 1:2.3-4\n", b"Architecture: amd64\n", b"Multi-Arch: same\n",
+    b"Maintainer: \xe9\xff\n", b" continuation\n", b"\n", b"\n\n", b"junk\n", b"\x00\xff",
+    b"Package: \xff\n",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.binary(max_size=64))
+def test_any_status_bytes_parse_without_raising(pieces: list[bytes], tail: bytes) -> None:
+    data = b"".join(pieces) + tail
+    packages, bad = dpkg.parse_status(data, file="status")
+    assert all(p.name and p.status for p in packages)
+    assert all(b.reason and b.line >= 1 for b in bad)
+    dpkg.query_lines(packages)  # never raises either

@@ -8,6 +8,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kitvet.errors import SourceError
 from kitvet.sources import rpm_cmd, rpmdb_sqlite
@@ -186,3 +188,30 @@ def test_real_rpm_reads_the_same_packages(tmp_path: Path) -> None:
     assert bad == []
     key = lambda r: (r["name"], r["version"], r["arch"] or "", r["publisher"] or "")
     assert sorted(map(key, theirs)) == sorted(map(key, ours))
+
+
+# --- property tests: any bytes give a header or one RpmHeaderError, never anything else ------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_any_bytes_parse_or_raise_rpm_header_error(blob: bytes) -> None:
+    try:
+        hdr = parse_header(blob)
+    except RpmHeaderError:
+        return
+    assert isinstance(hdr["name"], str) and hdr["name"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_corrupting_a_real_header_never_escapes_as_another_error(data: st.DataObject) -> None:
+    blob = bytearray(GOOD[2])
+    for _ in range(data.draw(st.integers(1, 8))):
+        pos = data.draw(st.integers(0, len(blob) - 1))
+        blob[pos] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(blob)))
+    try:
+        parse_header(bytes(blob[:cut]))
+    except RpmHeaderError:
+        pass
