@@ -1,0 +1,225 @@
+"""``kitvet serve``: the estate server (ingest API and dashboard), its accounts and tokens.
+
+    kitvet serve [--estate DIR] [--db URL] [--host 127.0.0.1] [--port 8080] [--demo]
+    kitvet serve user add NAME --role admin|reviewer|auditor [--institution I ...]
+    kitvet serve user list | user disable NAME
+    kitvet serve token add --institution I --name N   (an institution's ingest token)
+    kitvet serve token add --user NAME --name N       (a user's API token)
+    kitvet serve token list | token revoke ID
+"""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEMO_ADMIN = "admin"
+
+
+def _settings(**overrides: Any):  # type: ignore[no-untyped-def]
+    from kitvet.server.settings import ServerSettings
+
+    return ServerSettings(**{k: v for k, v in overrides.items() if v not in (None, ())})
+
+
+def _open(estate: Path | None, db: str | None, *, create: bool = False):  # type: ignore[no-untyped-def]
+    from kitvet.store import estate_dir, init_estate, open_estate
+
+    root = estate_dir(estate)
+    if db or create:
+        return init_estate(root, db_url=db, actor="cli:serve")
+    return open_estate(root)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "cli"
+
+
+@click.group(invoke_without_command=True)
+@click.option("--estate", type=click.Path(file_okay=False, path_type=Path),
+              help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
+@click.option("--db", help="Review database URL for a new estate (postgresql://... or sqlite:///...).")
+@click.option("--host", help="Address to listen on [127.0.0.1].")
+@click.option("--port", type=int, help="Port [8080].")
+@click.option("--demo", is_flag=True,
+              help="Serve the bundled demo estate, with a demo admin whose password is printed once.")
+@click.option("--profile", help="Policy profile of the server's reviews [default].")
+@click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="An additional risk list (repeatable).")
+@click.option("--allow-unsigned", is_flag=True, default=None,
+              help="Accept unsigned risk lists.")
+@click.option("--max-body-mib", type=click.IntRange(1, 4096),
+              help="Largest ingest request, compressed [64].")
+@click.option("--review", "review_mode", type=click.Choice(["background", "off"]),
+              help="Review after each ingest in a worker thread [background].")
+@click.pass_context
+def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | None,
+          port: int | None, demo: bool, profile: str | None, list_paths: tuple[str, ...],
+          allow_unsigned: bool | None, max_body_mib: int | None, review_mode: str | None
+          ) -> None:
+    """Run the estate server: ingest API under /api/v1 and the review dashboard."""
+    ctx.obj = {"estate": estate, "db": db}
+    if ctx.invoked_subcommand:
+        return
+    settings = _settings(estate=estate, host=host, port=port, profile=profile,
+                         lists=tuple(list_paths), allow_unsigned=allow_unsigned,
+                         max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
+                         review_mode=review_mode)
+    if demo:
+        est = _demo_estate(estate, db, settings)
+    else:
+        est = _open(estate, db)
+    _run(est, settings)
+
+
+def _demo_estate(estate: Path | None, db: str | None, settings: Any):  # type: ignore[no-untyped-def]
+    """Create or re-open the demo estate, import the demo inventory, review, add the admin."""
+    from kitvet.data import demo_estate
+    from kitvet.server import accounts
+    from kitvet.server.app import load_lists_and_policy
+    from kitvet.store import estate_dir, init_estate
+
+    root = estate or (estate_dir().parent / "demo-estate")
+    est = init_estate(root, db_url=db, actor="cli:serve-demo")
+    result = est.import_snapshots(demo_estate(), actor="cli:serve-demo")
+    if result.batch_id or est.status().last_review is None:
+        lists, policy = load_lists_and_policy(settings)
+        est.review(actor="cli:serve-demo", lists=lists, policy=policy, profile=settings.profile)
+    click.echo(f"demo estate: {est.root} ({est.host_count()} hosts)")
+    if accounts.get_user(est.engine, DEMO_ADMIN) is None:
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(est.engine, DEMO_ADMIN, password, role="admin",
+                             actor="cli:serve-demo")
+        click.echo(f"demo admin account: user {DEMO_ADMIN!r}, password {password!r} "
+                   "(shown only this once)")
+    else:
+        click.echo(f"log in as {DEMO_ADMIN!r} with the password printed when the demo estate "
+                   "was created (or add a user: kitvet serve --estate DIR user add ...)")
+    return est
+
+
+def _run(est: Any, settings: Any) -> None:
+    import logging
+
+    import uvicorn
+
+    from kitvet.server.app import create_app
+
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.secure_cookies:
+        logging.getLogger("kitvet.server").warning(
+            "listening on %s without Secure cookies: put the server behind HTTPS and set "
+            "KITVET_SERVER_SECURE_COOKIES=1", settings.host)
+    app = create_app(est, settings)
+    click.echo(f"kitvet server on http://{settings.host}:{settings.port}/ "
+               f"(estate {est.root}; Ctrl-C stops)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                server_header=False, proxy_headers=False)
+
+
+@serve.group()
+def user() -> None:
+    """Manage dashboard accounts."""
+
+
+def _read_password(password_stdin: bool) -> tuple[str, bool]:
+    """(password, generated?): from stdin, a hidden prompt, or generated when not a terminal."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+    return secrets.token_urlsafe(15), True
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "reviewer", "auditor"]), required=True)
+@click.option("--institution", "institutions", multiple=True,
+              help="Institution a reviewer (or a scoped auditor) may see (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@click.pass_obj
+def user_add(obj: dict[str, Any], name: str, role: str, institutions: tuple[str, ...],
+             password_stdin: bool) -> None:
+    """Create an account (the password is prompted, read from stdin, or generated and shown)."""
+    from kitvet.server import accounts
+
+    est = _open(obj["estate"], obj["db"])
+    password, generated = _read_password(password_stdin)
+    u = accounts.create_user(est.engine, name, password, role=role, institutions=institutions,
+                             actor=_actor())
+    scope = ", ".join(u.institutions) or "every institution"
+    click.echo(f"user {u.username!r} ({u.role}; {scope}) created")
+    if generated:
+        click.echo(f"password: {password}  (shown only this once)")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(obj: dict[str, Any]) -> None:
+    """List accounts."""
+    from kitvet.server import accounts
+
+    for u in accounts.list_users(_open(obj["estate"], obj["db"]).engine):
+        click.echo(f"{u.username}\t{u.role}\t{', '.join(u.institutions) or '*'}")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_obj
+def user_disable(obj: dict[str, Any], name: str) -> None:
+    """Disable an account and end its sessions."""
+    from kitvet.server import accounts
+
+    accounts.disable_user(_open(obj["estate"], obj["db"]).engine, name, actor=_actor())
+    click.echo(f"user {name!r} disabled")
+
+
+@serve.group()
+def token() -> None:
+    """Manage API tokens (only their SHA-256 is stored)."""
+
+
+@token.command("add")
+@click.option("--institution", help="Issue an ingest token for this institution.")
+@click.option("--user", "username", help="Issue an API token acting as this user.")
+@click.option("--name", required=True, help="What or who uses the token.")
+@click.pass_obj
+def token_add(obj: dict[str, Any], institution: str | None, username: str | None,
+              name: str) -> None:
+    """Issue a token; it is printed once."""
+    from kitvet.server import tokens
+
+    est = _open(obj["estate"], obj["db"])
+    value, info = tokens.issue_token(est.engine, name=name, institution=institution,
+                                     username=username, actor=_actor())
+    click.echo(f"token {info.token_id} ({info.kind}: {institution or username}): {value}")
+    click.echo("store it now: it is shown only this once", err=True)
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(obj: dict[str, Any]) -> None:
+    """List live tokens (never their values)."""
+    from kitvet.server import tokens
+
+    for t in tokens.list_tokens(_open(obj["estate"], obj["db"]).engine):
+        click.echo(f"{t.token_id}\t{t.kind}\t{t.institution or t.username}\t{t.name}\t"
+                   f"created {t.created_at[:16]}\tlast used {(t.last_used_at or '-')[:16]}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def token_revoke(obj: dict[str, Any], token_id: int) -> None:
+    """Revoke a token."""
+    from kitvet.server import tokens
+
+    tokens.revoke_token(_open(obj["estate"], obj["db"]).engine, token_id, actor=_actor())
+    click.echo(f"token {token_id} revoked")
