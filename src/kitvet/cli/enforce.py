@@ -199,8 +199,10 @@ def _print_table(result: Any, bans: "BanSet") -> None:
         return
     table = Table(title=f"Banned items remaining — {len(result.hosts_with_remaining())} of "
                         f"{result.hosts_checked} host(s)")
-    for col in ("Institution", "Host", "Subject", "Item", "First seen", "Last seen"):
-        table.add_column(col)
+    for col in ("Institution", "Host", "Subject", "Item"):
+        table.add_column(col, overflow="fold")
+    for col in ("First seen", "Last seen"):
+        table.add_column(col, no_wrap=True)
     for r in result.remaining:
         table.add_row(*(escape(x or "") for x in (r.institution, r.hostname, r.subject_name,
                                                    r.item, r.first_seen, r.last_seen)))
