@@ -71,6 +71,7 @@ def count_check(out: Path) -> tuple[bool, str]:
 
 
 def main() -> int:
+    """Run the benchmark; 0 when the target is met and the package lists agree."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)

@@ -42,6 +42,7 @@ class _File:
 
     @property
     def data(self) -> bytes:
+        """The file's bytes (read once, with a leading newline so every line starts after one)."""
         if self._data is None:
             with self._lock:
                 if self._data is None:
@@ -57,12 +58,14 @@ class IdsFile(_File):
     """usb.ids / pci.ids: ``vvvv  Vendor`` lines, then ``\\tpppp  Product`` lines."""
 
     def vendor(self, vid: str) -> str | None:
+        """The name on the vendor line ``vid`` (4 lower-case hex digits), if any."""
         pos = self._vendor_pos(vid)
         if pos < 0:
             return None
         return _line_rest(self.data, pos + 1 + 4)
 
     def product(self, vid: str, pid: str) -> str | None:
+        """The name of product ``pid`` within vendor ``vid``'s block only."""
         data = self.data
         pos = self._vendor_pos(vid)
         if pos < 0:
@@ -96,6 +99,7 @@ class IeeeCsv(_File):
     digits: int = 6
 
     def org(self, hexmac: str) -> str | None:
+        """The organisation of the block containing ``hexmac`` (12 upper-case hex digits)."""
         key = hexmac[: self.digits]
         if self._index is not None:
             return self._index.get(key)
@@ -141,6 +145,7 @@ class NetaddrOui(_File):
     """
 
     def org(self, hexmac: str) -> str | None:
+        """The organisation of the block containing ``hexmac`` (12 upper-case hex digits)."""
         key = hexmac[:6]
         idx = self.path.with_suffix(".idx")
         if idx.is_file():
@@ -184,6 +189,7 @@ class NetaddrIab(_File):
     """netaddr's ``iab.txt`` (IEEE IAB: 36-bit blocks, the predecessor of MA-S)."""
 
     def org(self, hexmac: str) -> str | None:
+        """The organisation of the block containing ``hexmac`` (12 upper-case hex digits)."""
         if self._index is None:
             dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
             if self.data.find(f"\n{dashed} ".encode()) < 0:

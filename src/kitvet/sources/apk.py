@@ -53,28 +53,29 @@ def parse_installed(
 
 
 def _stanza(chunk: bytes, first_line: int) -> dict[str, Any] | tuple[int, str]:
-    rec: dict[str, Any] = {"line": first_line}
+    fields: dict[bytes, bytes] = {}
+    line = first_line
     for i, raw in enumerate(chunk.split(b"\n")):
         if not raw:
             continue
         if len(raw) < 2 or raw[1:2] != b":" or not raw[:1].isalpha():
             return (first_line + i, "malformed line (expected 'X:value')")
         key = raw[:1]
-        if key in _WANTED and key not in rec:
+        if key in _WANTED and key not in fields:
             if key == b"P":
-                rec["line"] = first_line + i
-            rec[key] = raw[2:]
-    name = _decode(rec.get(b"P"))
-    version = _decode(rec.get(b"V"))
+                line = first_line + i
+            fields[key] = raw[2:]
+    name = _decode(fields.get(b"P"))
+    version = _decode(fields.get(b"V"))
     if not name or not _NAME.match(name):
-        return (rec["line"], "no valid package name (P:)")
+        return (line, "no valid package name (P:)")
     if not version or not _NAME.match(version):
-        return (rec["line"], f"package {name}: no valid version (V:)")
-    out = {"line": rec["line"], "name": name, "version": version}
+        return (line, f"package {name}: no valid version (V:)")
+    out: dict[str, Any] = {"line": line, "name": name, "version": version}
     for key, field in ((b"A", "arch"), (b"m", "maintainer"), (b"o", "origin"),
                        (b"U", "url"), (b"L", "license")):
-        if key in rec:
-            out[field] = rec[key].decode("utf-8", errors="replace").strip() or None
+        if key in fields:
+            out[field] = fields[key].decode("utf-8", errors="replace").strip() or None
     return out
 
 
