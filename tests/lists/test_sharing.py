@@ -177,3 +177,11 @@ def test_import_refuses_tampered_kitvet_record(tmp_path: Path, stix_json: str) -
     assert r.exit_code == 2
     assert "subjects[0].identifiers[0].kind: 'registry_key' is not one of" in r.output
     assert not (tmp_path / "t.yaml").exists()
+
+
+def test_malformed_kitvet_records_are_clear_errors(stix_json: str) -> None:
+    doc = json.loads(stix_json)
+    ind = next(o for o in doc["objects"] if o["type"] == "indicator")
+    ind["x_kitvet_identifiers"] = ["not a mapping"]
+    with pytest.raises(ListError, match="b.json: malformed STIX content"):
+        import_stix(json.dumps(doc), file="b.json")

@@ -185,7 +185,10 @@ def import_misp(text: str | bytes, *, file: str = "event.json") -> dict[str, Any
     """A MISP event (JSON) as a kitvet list document (validate before use)."""
     from kitvet.lists.misp_import import event_to_document
 
-    return event_to_document(text, file=file)
+    try:
+        return event_to_document(text, file=file)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ListError(f"malformed MISP content: {type(e).__name__}: {e}", file=file) from e
 
 
 __all__ = ["ListError", "export_misp", "import_misp", "to_misp_event"]

@@ -198,6 +198,10 @@ def export_stix(rl: RiskList) -> str:
 
 def import_stix(text: str | bytes, *, file: str = "bundle.json") -> dict[str, Any]:
     """A STIX 2.1 bundle (JSON) as a kitvet list document (validate before use)."""
+    from kitvet.errors import ListError
     from kitvet.lists.stix_import import bundle_to_document
 
-    return bundle_to_document(text, file=file)
+    try:
+        return bundle_to_document(text, file=file)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ListError(f"malformed STIX content: {type(e).__name__}: {e}", file=file) from e

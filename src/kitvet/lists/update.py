@@ -180,6 +180,9 @@ def update_one(
     sig_bytes = _fetch_signature(client, src, allow_unsigned)
     digest = hashlib.sha256(body).hexdigest()
     final = store / f"{_stem(src.url)}-{digest[:12]}.yaml"
+    if have and final == current and sig_bytes == _read_or_none(sig_path(final)):
+        entry["checked_at"] = now
+        return UpdateResult(src.url, "unchanged", "same content as the last good copy", current)
     tmpdir = Path(tempfile.mkdtemp(dir=store, prefix=".fetch-"))
     try:
         tmp = tmpdir / final.name
@@ -202,6 +205,13 @@ def update_one(
     signed = f"signed by key {rl.signed_by}" if rl.signed_by else "UNSIGNED"
     return UpdateResult(src.url, "updated", f"{rl.name} {rl.version}, {len(rl.subjects)} "
                         f"subjects, {signed}", final)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _fetch_signature(client: Any, src: ListSource, allow_unsigned: bool) -> bytes | None:
