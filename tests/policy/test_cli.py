@@ -52,3 +52,13 @@ def test_profiles_lists_bundled_profiles() -> None:
     assert r.exit_code == 0
     assert {line.split(":")[0] for line in r.output.splitlines()} >= {
         "default", "us-federal", "eu-institutions"}
+
+
+def test_show_prints_a_profile_that_loads_again(tmp_path) -> None:
+    from kitvet.policy import load_profile
+
+    r = CliRunner().invoke(main, ["policy", "show", "eu-institutions"])
+    assert r.exit_code == 0 and "name: eu-institutions" in r.output
+    p = tmp_path / "ours.yaml"
+    p.write_text(r.output.replace("name: eu-institutions", "name: ours"))
+    assert load_profile(str(p)).name == "ours"

@@ -29,6 +29,17 @@ def profiles() -> None:
         click.echo(f"{name}: {spec.description or ''}")
 
 
+@policy.command("show")
+@click.argument("profile", default="default")
+def show(profile: str) -> None:
+    """Print a profile file (a bundled name or a path), to read it or start your own."""
+    from kitvet.policy import load_profile
+
+    pol = load_profile(profile)  # validates; errors name file and place
+    origin = pol.spec.origin_path
+    click.echo(origin.read_text("utf-8") if origin else "", nl=False)
+
+
 def find_subject(ls: ListSet, query: str) -> tuple[RiskList, Subject]:
     """The subject whose id, name or alias is ``query`` (case-insensitive)."""
     q = query.strip().lower()

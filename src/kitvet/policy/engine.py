@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -200,4 +201,4 @@ def load_profile(name_or_path: str | os.PathLike[str] | None = None) -> Policy:
                 "or give the path of a .yaml/.toml profile)"
             )
     spec = parse_profile(_read(path), file=path.name)
-    return Policy(spec)
+    return Policy(dataclasses.replace(spec, origin_path=path))

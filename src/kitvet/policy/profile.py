@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kitvet.errors import PolicyError
@@ -110,6 +111,7 @@ class ProfileSpec:
     rules: tuple[Rule, ...]
     deadlines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     origin: str | None = None
+    origin_path: Path | None = None
 
 
 def _err(msg: str, file: str, place: str) -> PolicyError:
