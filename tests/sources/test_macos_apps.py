@@ -153,3 +153,83 @@ def test_info_plists_of_nested_bundles_and_frameworks_are_not_detected(applicati
     other.parent.mkdir()
     other.write_bytes(plistlib.dumps({"x": 1}))
     assert not imp.detect(other, b"")
+
+
+def _cms(common_name: str) -> bytes:
+    """A CMS SignedData with a self-signed certificate of this common name."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "2Y8XE5CQ94")])
+    now = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(7).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    return (pkcs7.PKCS7SignatureBuilder().set_data(b"code directory hash")
+            .add_signer(cert, key, hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature]))
+
+
+def _macho(cms: bytes | None) -> bytes:
+    """A 64-bit little-endian Mach-O executable with an embedded code signature SuperBlob."""
+    import struct
+
+    sig = b""
+    if cms is not None:
+        wrapper = struct.pack(">II", 0xFADE0B01, 8 + len(cms)) + cms
+        sig = struct.pack(">IIIII", 0xFADE0CC0, 20 + len(wrapper), 1, 0x10000, 20) + wrapper
+    header = struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 1, 16, 0, 0)
+    dataoff = 4096
+    lc = struct.pack("<IIII", 0x1D, 16, dataoff, len(sig)) if cms is not None else \
+        struct.pack("<IIII", 0x19, 16, 0, 0)
+    return (header + lc).ljust(dataoff, b"\0") + sig
+
+
+def _fat(slice_: bytes) -> bytes:
+    import struct
+
+    return (struct.pack(">II", 0xCAFEBABE, 1) + struct.pack(">iiIII", 0x01000007, 3, 4096,
+                                                            len(slice_), 12)).ljust(4096, b"\0") \
+        + slice_
+
+
+@pytest.mark.parametrize("wrap", [lambda b: b, _fat], ids=["thin", "fat"])
+def test_signer_is_read_from_the_executables_code_signature(applications, wrap):
+    identity = "Developer ID Application: AO Kaspersky Lab (2Y8XE5CQ94)"
+    app = make_app(applications, "KAV", {"CFBundleName": "KAV", "CFBundleExecutable": "kav",
+                                         "CFBundleIdentifier": "com.kaspersky.kav"})
+    (app / "Contents" / "MacOS").mkdir()
+    (app / "Contents" / "MacOS" / "kav").write_bytes(wrap(_macho(_cms(identity))))
+    (row,) = [r for r in read_apps(applications).software if r["name"] == "KAV"]
+    assert row["signer"] == identity
+
+    from kitvet.identify.software import identify_software
+
+    kinds = {a.kind: a.org_id for a in identify_software(row)}
+    assert kinds["signer"] == "kaspersky-lab" and kinds["bundle_id_prefix"] == "kaspersky-lab"
+
+
+@pytest.mark.parametrize("content", [_macho(None), b"#!/bin/sh\necho hi\n", b"",
+                                     b"\xcf\xfa\xed\xfe" + b"\xff" * 60,
+                                     b"\xca\xfe\xba\xbe\x00\x00\x00\x01" + b"\xff" * 30])
+def test_unsigned_scripts_or_broken_executables_have_no_signer(applications, content):
+    app = make_app(applications, "Plain", {"CFBundleName": "Plain", "CFBundleExecutable": "p"})
+    (app / "Contents" / "MacOS").mkdir()
+    (app / "Contents" / "MacOS" / "p").write_bytes(content)
+    (row,) = [r for r in read_apps(applications).software if r["name"] == "Plain"]
+    assert row.get("signer") is None
+
+
+def test_executable_name_cannot_escape_the_bundle(applications, tmp_path):
+    (tmp_path / "outside").write_bytes(_macho(_cms("Developer ID Application: X (ABCDE12345)")))
+    make_app(applications, "Sneaky", {"CFBundleName": "Sneaky",
+                                      "CFBundleExecutable": "../../../../outside"})
+    (row,) = [r for r in read_apps(applications).software if r["name"] == "Sneaky"]
+    assert row.get("signer") is None
