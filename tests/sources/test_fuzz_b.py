@@ -203,3 +203,18 @@ def test_identify_items_parse_or_fail_clearly(text):
             explain_item(text)
     except IdentifyError as e:
         assert isinstance(e, KitvetError) and str(e)
+
+
+@SETTINGS
+@given(st.one_of(st.binary(max_size=512),
+                 st.binary(max_size=256).map(lambda b: b"\xcf\xfa\xed\xfe" + b),
+                 st.binary(max_size=256).map(lambda b: b"\xca\xfe\xba\xbe" + b)))
+def test_macos_executable_signature_on_any_bytes(data):
+    folder = _TMP / "Signed"
+    macos = folder / "S.app" / "Contents" / "MacOS"
+    macos.mkdir(parents=True, exist_ok=True)
+    (macos.parent / "Info.plist").write_bytes(
+        plistlib.dumps({"CFBundleName": "S", "CFBundleExecutable": "s"}))
+    (macos / "s").write_bytes(data)
+    (row,) = read_apps(folder).software
+    assert row.get("signer") is None or isinstance(row["signer"], str)
