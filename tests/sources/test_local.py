@@ -75,6 +75,9 @@ def test_explicit_host_id_wins(tmp_path: Path) -> None:
 
 def test_empty_root_says_what_was_missing(tmp_path: Path) -> None:
     snap = local.collect(tmp_path)
+    (tmp_path / "other").mkdir()
+    assert local.collect(tmp_path / "other").host.host_id != snap.host.host_id  # no collision
+    assert local.collect(tmp_path).host.host_id == snap.host.host_id  # but stable
     assert snap.software == []
     assert ("packages", "no dpkg, rpm or apk database found") in {
         (s.source, s.reason) for s in snap.skipped}

@@ -44,6 +44,11 @@ def collect(root: Path = Path("/"), *, institution: str | None = None,
     """
     root = Path(root)
     facts = host_facts(root)
+    if not host_id and not facts.machine_id and not facts.hostname:
+        # Nothing names this system: the mount point at least keeps two images apart.
+        from kitvet.sources.hostfacts import host_id_from_name
+
+        host_id = host_id_from_name(f"root:{root.resolve()}")
     snap = Snapshot(host=Host(host_id=host_id or facts.host_id))
     vendor = facts.os_id
     used: list[str] = []
