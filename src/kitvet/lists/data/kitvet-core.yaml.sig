@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "155229194309568e",
   "kitvet_signature": "1",
-  "sha256": "bca6de828d5e80ee20fbff6eb300a199c1e4cc9f5b695a22b3c4b204a413b955",
-  "signature": "yLSHMAsOYjlykIGnmGrD1N+p0UzbPWOTZA6E48Y7htak2F47ZLN7JCyND84Asxgjyorq+9o7yC5qWfo5OHplAA=="
+  "sha256": "1a358553c123d8aea0a09e5e0934a23f86b716f7ad71ec2da041d7b0678212ea",
+  "signature": "hhfqkWYFAvUvYy+byj4XuSQ2erfTvA+bVr2XV2zJX8Ax0W79/amgu4u9sJ1YtirW+9wA6AFJzkryJw4VyMavAw=="
 }
