@@ -22,17 +22,18 @@ def lists() -> None:
     """Risk lists: what authorities said of which vendors, products and devices."""
 
 
-def _load(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool) -> Any:
+def _load(list_paths: tuple[str, ...], only_given: bool, allow_unsigned: bool) -> Any:
     from kitvet.lists import load_lists
 
     return load_lists(list(list_paths), allow_unsigned=allow_unsigned,
-                      include_bundled=not no_bundled)
+                      include_bundled=not only_given, include_updated=not only_given)
 
 
 @lists.command("show")
 @click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
               help="A risk list file to show (repeatable; default: the bundled lists).")
-@click.option("--no-bundled", is_flag=True, help="Do not show kitvet's bundled lists.")
+@click.option("--no-bundled", is_flag=True,
+              help="Do not show kitvet's bundled lists nor the fetched ones.")
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
 @click.option("--subject", "subject_ids", multiple=True, help="Show only this subject id.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",

@@ -105,6 +105,7 @@ def load_lists(
     A fetched list replaces a bundled list of the same name (a newer kitvet-core, say);
     otherwise two lists with the same name are refused (a user list carries its own name).
     """
+    trusted_keys = list(trusted_keys) if trusted_keys is not None else None
     lists: list[RiskList] = list(bundled().lists) if include_bundled else []
     if include_updated:
         from kitvet.lists.update import cached_lists
