@@ -61,7 +61,7 @@ def test_mounted_root_reads_every_database_and_skips_live_only_parts(tmp_path: P
     for row in snap.software:
         by_type[row["package_type"]] = by_type.get(row["package_type"], 0) + 1
         assert row["host_id"] == MACHINE_ID
-    assert by_type == {"deb": 9, "rpm": 4, "apk": 3}
+    assert by_type == {"deb": 9, "rpm": 3, "apk": 3}
     assert snap.devices == []
     assert {(s.source, s.reason) for s in snap.skipped} == {
         ("sysfs", "not a live system"), ("neighbours", "not a live system")}
@@ -124,3 +124,38 @@ def test_live_system_reads_sysfs_and_neighbours(tmp_path: Path) -> None:
     net = next(d for d in snap.devices if d["bus"] == "network")
     assert net["oui_org"] and "HUAWEI" in net["oui_org"].upper()  # from whichever registry
     assert not [s for s in snap.skipped if s.reason == local.NOT_LIVE]
+
+
+def _writers() -> ModuleType:
+    """The rpm ndb/bdb file writers of the rpmdb importer's tests (fixtures/rpmdb_writers.py)."""
+    spec = importlib.util.spec_from_file_location("kitvet_tests_rpmdb_writers",
+                                                  FIX / "rpmdb_writers.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("rel, kind", [("usr/lib/sysimage/rpm/Packages.db", "ndb"),
+                                       ("var/lib/rpm/Packages", "bdb")])
+def test_older_rpm_databases_are_read_without_rpm(tmp_path: Path, rel: str, kind: str) -> None:
+    if not (FIX / "rpmdb_writers.py").exists():
+        pytest.skip("rpm ndb/bdb writers not present")
+    w = _writers()
+    blobs = [w.header_blob(name="kesl", version="11.2.0", release="4528", arch="x86_64",
+                           vendor="AO Kaspersky Lab"),
+             w.header_blob(name="bash", version="4.4", release="150400.27.3.2", arch="x86_64",
+                           vendor="SUSE LLC <https://www.suse.com/>")]
+    root = tmp_path / "suse"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_bytes(w.ndb_bytes(blobs) if kind == "ndb" else w.bdb_bytes(blobs))
+    (root / "etc").mkdir()
+    (root / "etc/os-release").write_text('ID="sles"\nVERSION_ID="15.4"\n')
+    snap = local.collect(root)
+    assert snap.host.sources == ("rpm",)
+    rows = {r["name"]: r for r in snap.software}
+    assert set(rows) == {"kesl", "bash"}
+    assert rows["kesl"]["publisher"] == "AO Kaspersky Lab"
+    assert rows["kesl"]["version"] == "11.2.0-4528"
+    assert rows["kesl"]["purl"] == "pkg:rpm/sles/kesl@11.2.0-4528?arch=x86_64"
+    assert {r["host_id"] for r in snap.software} == {snap.host.host_id}

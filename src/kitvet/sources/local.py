@@ -135,7 +135,13 @@ def _other_rpmdb(snap: Snapshot, path: Path, vendor: str | None) -> bool:
     except KitvetError as e:
         snap.skip("rpm", e.message, location=str(path))
         return True
+    from urllib.parse import quote
+
     for s in snaps:
-        snap.software.extend(s.software)
+        for row in s.software:
+            purl = row.get("purl") or ""
+            if vendor and purl.startswith("pkg:rpm/") and purl.count("/") == 1:
+                row["purl"] = f"pkg:rpm/{quote(vendor.lower(), safe='')}/{purl[8:]}"
+            snap.software.append(row)
         snap.skipped.extend(s.skipped)
     return True

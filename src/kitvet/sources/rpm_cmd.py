@@ -67,6 +67,8 @@ def parse(
         if not hdr["name"]:
             bad.append((i + 1, "record without a name"))
             continue
+        if hdr["name"] == "gpg-pubkey":
+            continue  # an imported signing key, not installed software
         rows.append(header_to_row(hdr, source=SOURCE, location=f"rpm -qa:{i + 1}",
                                   vendor_namespace=vendor_namespace))
     return rows, bad

@@ -24,6 +24,8 @@ SOURCE = "rpm"
 #: Where rpm keeps its sqlite database, newest layout first.
 DB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: rpm keeps imported signing keys as pseudo-packages of this name; they are not software.
+SIGNING_KEY = "gpg-pubkey"
 
 
 def _connect(path: Path) -> Any:
@@ -84,6 +86,8 @@ def read_rpmdb_sqlite(
             skipped.append(Skipped(source=source, reason=f"bad rpm header: {e.message}",
                                    location=location))
             continue
+        if hdr.get("name") == SIGNING_KEY:
+            continue  # an imported signing key, not installed software (as the ndb/bdb readers)
         rows.append(header_to_row(hdr, source=source, location=location,
                                   vendor_namespace=vendor_namespace))
     logger.info("rpm sqlite %s: %d packages, %d skipped", path, len(rows), len(skipped))
