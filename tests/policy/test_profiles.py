@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,12 @@ def test_bad_profile_names_file_and_place(tmp_path: Path, edit, match: str) -> N
 def test_unknown_profile_name() -> None:
     with pytest.raises(PolicyError, match="unknown profile 'nope'.*default"):
         load_profile("nope")
+
+
+def test_expired_assertions_are_ignored() -> None:
+    a = replace(_a("removal-order"), valid_until="2024-06-30")
+    p = load_profile("default")
+    before = p.evaluate(_subject(a), today="2024-06-01")
+    after = p.evaluate(_subject(a), today="2024-07-01")
+    assert before.status == "review"
+    assert after.status == "allow" and after.ignored[0][1] == "expired on 2024-06-30"

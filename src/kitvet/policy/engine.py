@@ -64,8 +64,10 @@ class Policy:
     def __repr__(self) -> str:
         return f"Policy({self.name!r})"
 
-    def _why_ignored(self, a: Assertion) -> str | None:
+    def _why_ignored(self, a: Assertion, today: str) -> str | None:
         s = self.spec
+        if a.valid_until and a.valid_until < today:
+            return f"expired on {a.valid_until}"
         for ig in s.ignore:
             if ig.match.applies(a):
                 return ig.reason
@@ -78,11 +80,11 @@ class Policy:
     def _rule_for(self, a: Assertion) -> Rule | None:
         return next((r for r in self.spec.rules if r.match.applies(a)), None)
 
-    def assess(self, a: Assertion) -> Outcome:
-        """The outcome of one assertion under this profile."""
+    def assess(self, a: Assertion, today: str | None = None) -> Outcome:
+        """The outcome of one assertion under this profile (``today``: ISO date, default UTC)."""
         if a.exculpatory:
             return Outcome(a, None, "exculpatory: shown beside, never lowers a status")
-        why = self._why_ignored(a)
+        why = self._why_ignored(a, today or _today())
         if why:
             return Outcome(a, None, f"ignored: {why}")
         rule = self._rule_for(a)
@@ -105,9 +107,14 @@ class Policy:
         deadlines = (rule.deadlines if rule and rule.deadlines is not None else None)
         return Outcome(a, status, reason, rule.name if rule else None, deadlines)
 
-    def evaluate(self, subject: Subject) -> Verdict:
-        """The verdict of this profile on ``subject`` (pure; no I/O)."""
-        outcomes = tuple(self.assess(a) for a in subject.assertions)
+    def evaluate(self, subject: Subject, *, today: str | None = None) -> Verdict:
+        """The verdict of this profile on ``subject`` (no I/O).
+
+        Assertions whose ``valid_until`` is before ``today`` (ISO date; default: today, UTC)
+        are ignored as expired.
+        """
+        day = today or _today()
+        outcomes = tuple(self.assess(a, day) for a in subject.assertions)
         counted = [o for o in outcomes if o.status is not None]
         ignored = tuple((o.assertion, o.reason.removeprefix("ignored: "))
                         for o in outcomes if o.status is None and not o.assertion.exculpatory)
@@ -139,6 +146,12 @@ class Policy:
             ignored=ignored, exculpatory=exculpatory, deadlines=deadlines,
             outcomes=outcomes, profile=self.name,
         )
+
+
+def _today() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 def _weight(o: Outcome) -> tuple[int, int, str]:
