@@ -8,7 +8,7 @@ import shlex
 from kitvet.enforce.removal import RemovalPlanExporter, removal_command
 
 from .conftest import check_golden
-from .inventory import HOSTILE_HOST, MSI, estate
+from .inventory import MSI, estate
 
 
 def plan(bans, fmt="json"):

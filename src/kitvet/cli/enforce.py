@@ -43,7 +43,7 @@ def selection_options(f):  # type: ignore[no-untyped-def]
 
 def _bans(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool, profile: str,
           status: str, subjects: tuple[str, ...], date: str | None,
-          include_unverified: bool) -> "BanSet":
+          include_unverified: bool) -> BanSet:
     from kitvet.enforce.select import select_bans
 
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
@@ -51,7 +51,7 @@ def _bans(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool, p
                        include_unverified=include_unverified)
 
 
-def read_inventory(paths: list[Path], institution: str | None = None) -> list["Snapshot"]:
+def read_inventory(paths: list[Path], institution: str | None = None) -> list[Snapshot]:
     """Read inventory files, with a progress bar when there are several."""
     from rich.progress import Progress
 
@@ -187,7 +187,7 @@ def _print_campaigns(camps: list[Any]) -> None:
                           f"{i.remaining} remaining, {i.overdue} overdue")
 
 
-def _print_table(result: Any, bans: "BanSet") -> None:
+def _print_table(result: Any, bans: BanSet) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

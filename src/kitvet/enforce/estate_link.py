@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 PAGE = 500
 
 
-def verify_in_estate(estate_path: Any, snapshots: list["Snapshot"], bans: BanSet, *,
+def verify_in_estate(estate_path: Any, snapshots: list[Snapshot], bans: BanSet, *,
                      lists: Any, policy: Any, profile: str | None, actor: str
                      ) -> tuple[Verification, list[Any]]:
     """The verification from the estate store, and the campaigns of the BanSet's subjects."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kitvet.enforce.interface import BanSet
 from kitvet.model.risk import ListSet, Subject
@@ -44,14 +44,15 @@ class SelectionPolicy:
         return _Verdict("allow", None)
 
 
-def banned_findings(snapshots: list["Snapshot"], bans: BanSet) -> "pa.Table":
+def banned_findings(snapshots: list[Snapshot], bans: BanSet) -> pa.Table:
     """Findings (FINDING_FIELDS) of the BanSet's subjects in these snapshots."""
     import pyarrow.compute as pc
 
     from kitvet.match import review_snapshots
 
     lists = ListSet(tuple(_only_selected(bans)))
-    result = review_snapshots(snapshots, lists, SelectionPolicy(bans))
+    policy: Any = SelectionPolicy(bans)  # duck-typed: evaluate(subject) -> status, rule
+    result = review_snapshots(snapshots, lists, policy)
     table = result.findings
     if table.num_rows == 0:
         return table
@@ -59,7 +60,7 @@ def banned_findings(snapshots: list["Snapshot"], bans: BanSet) -> "pa.Table":
     return table.filter(keep)
 
 
-def findings_per_snapshot(snapshots: list["Snapshot"], bans: BanSet) -> tuple["pa.Table", list]:
+def findings_per_snapshot(snapshots: list[Snapshot], bans: BanSet) -> tuple[pa.Table, list]:
     """Findings of every snapshot separately (in one engine run), with a ``snapshot`` column
     (index into ``snapshots``) and ``host_id`` restored; and the snapshots' collected_at list."""
     import pyarrow as pa
@@ -91,7 +92,7 @@ def _only_selected(bans: BanSet) -> list:
     return out
 
 
-def _pa_strings(values: set[str]) -> "pa.Array":
+def _pa_strings(values: set[str]) -> pa.Array:
     import pyarrow as pa
 
     return pa.array(sorted(values), pa.string())

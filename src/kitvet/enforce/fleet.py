@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
 from kitvet.enforce.header import commented, header_dict, header_lines, one_line, subject_sources
-from kitvet.enforce.interface import BannedSubject, BanSet, Exporter, Export, Gap
+from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
 from kitvet.enforce.osquery_sql import Check, compliance_query, subject_checks
 
 
@@ -97,8 +98,8 @@ class OsqueryPackExporter(Exporter):
                 "snapshot": True,
                 "description": _description(b, p["checks"]),
             }
-        notes = ["Each query returns a row when the host is compliant; no row means something "
-                 "banned is present."]
+        notes = [("Each query returns a row when the host is compliant; no row means "
+                  "something banned is present.")]
         doc = {"kitvet": header_dict(bans, self.name, len(queries), gaps, notes),
                "queries": queries}
         text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

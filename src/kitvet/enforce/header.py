@@ -8,7 +8,7 @@ beside what speaks for the subject), and what could not be expressed for the tar
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.model.risk import Assertion

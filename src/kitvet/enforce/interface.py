@@ -10,8 +10,9 @@ options give the same bytes (no clocks, no random ids, sorted input).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from kitvet.model.risk import Identifier, RiskList, Subject
 
@@ -53,7 +54,7 @@ class BanSet:
     policy: str  # profile name, or "explicit selection"
     date: str  # ISO date written into the export (the lists' date or --date; never "now")
     status: str | None = "ban"  # the status selected, None for an explicit selection
-    withheld: tuple["Gap", ...] = ()  # identifiers left out at selection (e.g. unverified)
+    withheld: tuple[Gap, ...] = ()  # identifiers left out at selection (e.g. unverified)
 
     def subject_ids(self) -> set[str]:
         """Ids of the selected subjects."""
@@ -99,6 +100,6 @@ class Exporter(ABC):
         *,
         fmt: str | None = None,
         options: Mapping[str, Any] | None = None,
-        inventory: list["Snapshot"] | None = None,
+        inventory: list[Snapshot] | None = None,
     ) -> Export:
         """The export of ``bans`` for this target (``fmt`` one of :attr:`formats`)."""

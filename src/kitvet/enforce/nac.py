@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from kitvet.enforce.header import commented, header_lines, identifier_source, one_line
-from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.enforce.ouis import MacPrefix, parse_mac_prefix, prefixes_for_org
 
 CSV_COLUMNS = ("prefix", "bits", "first_mac", "last_mac", "subject_id", "subject_name",
@@ -41,6 +42,7 @@ def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
     for b in bans.subjects:
         n = 0
         for ident in b.identifiers("mac_prefix", "oui_org_name"):
+            found: tuple[MacPrefix, ...]
             if ident.kind == "mac_prefix":
                 p = parse_mac_prefix(ident.value)
                 found = (p,) if p else ()
@@ -116,8 +118,8 @@ class NacExporter(Exporter):
 
     def _nft(self, bans: BanSet, rows: list[PrefixRow], gaps: list[Gap]) -> Export:
         uniq = _collapse([r.prefix for r in rows])
-        notes = ["Load with `nft -f FILE`; use the set from your own chains, e.g. "
-                 "`ether saddr @banned_ouis drop` in table inet kitvet."]
+        notes = [("Load with `nft -f FILE`; use the set from your own chains, e.g. "
+                  "`ether saddr @banned_ouis drop` in table inet kitvet.")]
         out = [commented(header_lines(bans, f"{self.name} (nftables)", len(uniq), gaps, notes))]
         out.append("table inet kitvet {\n\tset banned_ouis {\n\t\ttype ether_addr\n"
                    "\t\tflags interval\n")

@@ -12,6 +12,7 @@ version, publisher), ``deb_packages`` (name, version = the full Debian version, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kitvet.enforce.interface import BannedSubject, Gap
@@ -77,14 +78,14 @@ def deb_upstream_is(version: str) -> str:
 
     ``[epoch:]upstream[-revision]``: the revision follows the *last* hyphen, so ``5.6.1-1`` and
     ``1:5.6.1-1`` have upstream 5.6.1 while ``5.6.1+really5.4.5-1`` does not."""
-    e = "(CASE WHEN instr(version, ':') > 0 THEN substr(version, instr(version, ':') + 1) " \
-        "ELSE version END)"
+    e = ("(CASE WHEN instr(version, ':') > 0 THEN substr(version, instr(version, ':') + 1) "
+         "ELSE version END)")
     n = len(version)
     return (f"({e} = {lit(version)} OR (substr({e}, 1, {n + 1}) = {lit(version + '-')} "
             f"AND instr(substr({e}, {n + 2}), '-') = 0))")
 
 
-def _versions(col_cond, versions: tuple[str, ...]) -> str:
+def _versions(col_cond: Callable[[str], str], versions: tuple[str, ...]) -> str:
     return "(" + " OR ".join(col_cond(v) for v in sorted(versions)) + ")"
 
 
@@ -98,6 +99,38 @@ def _platforms(ident: Identifier, table: str) -> tuple[str, ...]:
     return plats
 
 
+def _package_checks(ident: Identifier, v: str, vs: tuple[str, ...]
+                    ) -> tuple[list[Check], str | None]:
+    types = {t.lower() for t in ident.package_types} or {"deb", "rpm"}
+    out = []
+    if "deb" in types:
+        cond = f"lower(name) = {lit(v.lower())}"
+        if vs:
+            cond += " AND " + _versions(deb_upstream_is, vs)
+        out.append(Check("deb_packages", cond, _what("deb package", v, vs)))
+    if "rpm" in types:
+        cond = f"lower(name) = {lit(v.lower())}"
+        if vs:
+            cond += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
+        out.append(Check("rpm_packages", cond, _what("rpm package", v, vs)))
+    if not out:
+        return [], (f"package {v} ({', '.join(sorted(types))}): no osquery table of these "
+                    "package types")
+    return out, None
+
+
+def _product_checks(v: str, vs: tuple[str, ...]) -> list[Check]:
+    pat = lit(glob_escape(v.lower(), keep_star=True))
+    pat_app = lit(glob_escape(v.lower(), keep_star=True) + ".app")
+    prog = f"lower(name) GLOB {pat}"
+    app = f"(lower(name) GLOB {pat_app} OR lower(coalesce(bundle_name, '')) GLOB {pat})"
+    if vs:
+        prog += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
+        app += " AND " + _versions(lambda x: f"bundle_short_version = {lit(x)}", vs)
+    return [Check("programs", prog, _what("program", v, vs)),
+            Check("apps", app, _what("application", v, vs))]
+
+
 def identifier_checks(b: BannedSubject, ident: Identifier) -> tuple[list[Check], str | None]:
     """The checks for one identifier, or ([], reason) when osquery SQL cannot express it."""
     if ident.version_range and not ident.versions:
@@ -107,32 +140,9 @@ def identifier_checks(b: BannedSubject, ident: Identifier) -> tuple[list[Check],
     vs = tuple(ident.versions)
     k = ident.kind
     if k == "package_name":
-        types = {t.lower() for t in ident.package_types} or {"deb", "rpm"}
-        out = []
-        if "deb" in types:
-            cond = f"lower(name) = {lit(v.lower())}"
-            if vs:
-                cond += " AND " + _versions(deb_upstream_is, vs)
-            out.append(Check("deb_packages", cond, _what("deb package", v, vs)))
-        if "rpm" in types:
-            cond = f"lower(name) = {lit(v.lower())}"
-            if vs:
-                cond += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
-            out.append(Check("rpm_packages", cond, _what("rpm package", v, vs)))
-        if not out:
-            return [], (f"package {v} ({', '.join(sorted(types))}): no osquery table of these "
-                        "package types")
-        return out, None
+        return _package_checks(ident, v, vs)
     if k == "product_name":
-        pat = lit(glob_escape(v.lower(), keep_star=True))
-        pat_app = lit(glob_escape(v.lower(), keep_star=True) + ".app")
-        prog = f"lower(name) GLOB {pat}"
-        app = f"(lower(name) GLOB {pat_app} OR lower(coalesce(bundle_name, '')) GLOB {pat})"
-        if vs:
-            prog += " AND " + _versions(lambda x: f"version = {lit(x)}", vs)
-            app += " AND " + _versions(lambda x: f"bundle_short_version = {lit(x)}", vs)
-        return [Check("programs", prog, _what("program", v, vs)),
-                Check("apps", app, _what("application", v, vs))], None
+        return _product_checks(v, vs), None
     if k == "publisher":
         key = normalize_org(v)
         if len(key) < 4:

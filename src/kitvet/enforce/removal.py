@@ -13,11 +13,12 @@ import json
 import re
 import shlex
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from kitvet.enforce.header import header_dict, header_lines, one_line, xml_comment_text
-from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,10 +30,10 @@ _PKG = {
     "rpm": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "dnf remove --assumeyes {}"),
     "apk": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "apk del {}"),
 }
-_MSI = re.compile(r"^\s*msiexec(?:\.exe)?\s+/[xi]\s*(\{[0-9A-Fa-f-]{36}\})\s*$", re.I)
+_MSI = re.compile(r"^\s*msiexec(?:\.exe)?\s+/[xi]\s*(\{[0-9A-Fa-f-]{36}\})\s*$", re.IGNORECASE)
 _EXE = re.compile(r'^\s*(?:"([A-Za-z]:\\[^"<>|&^%`$;\r\n]{1,400}\.exe)"|'
                   r"([A-Za-z]:\\[^\s\"<>|&^%`$;]{1,400}\.exe))((?:\s+[/-][\w:=./-]{1,60})*)\s*$",
-                  re.I)
+                  re.IGNORECASE)
 _APP = re.compile(r"^(/Applications|/Users/[^/]+/Applications)/[^/\x00]{1,255}\.app/?$")
 
 
@@ -68,8 +69,8 @@ def removal_command(item_type: str, package_type: str, name: str, path: str | No
         if m:
             exe = m.group(1) or m.group(2)
             return f'"{exe}"{m.group(3) or ""}', None
-        return None, "uninstall string has shell metacharacters or an unusual form — review " \
-                     "it in the inventory and run the vendor uninstaller by hand"
+        return None, ("uninstall string has shell metacharacters or an unusual form — review "
+                      "it in the inventory and run the vendor uninstaller by hand")
     if path and _APP.match(path):
         return f"rm -rf -- {shlex.quote(path.rstrip('/'))}", None
     if pt in ("macos", "app") and path:
@@ -77,7 +78,7 @@ def removal_command(item_type: str, package_type: str, name: str, path: str | No
     return None, f"no removal command known for {pt or 'this item'} — remove by hand"
 
 
-def plan_steps(findings: "pa.Table", snapshots: list["Snapshot"]) -> list[tuple[Step, list[str]]]:
+def plan_steps(findings: pa.Table, snapshots: list[Snapshot]) -> list[tuple[Step, list[str]]]:
     """Steps with their hosts (sorted), from findings of banned subjects and the inventory."""
     uninstall: dict[tuple[str, str], str] = {}
     for s in snapshots:
@@ -132,7 +133,7 @@ class RemovalPlanExporter(Exporter):
 
     def export(self, bans: BanSet, *, fmt: str | None = None,
                options: Mapping[str, Any] | None = None,
-               inventory: list["Snapshot"] | None = None) -> Export:
+               inventory: list[Snapshot] | None = None) -> Export:
         from kitvet.enforce.findings import banned_findings
 
         snaps = inventory or []

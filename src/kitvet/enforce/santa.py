@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kitvet.enforce.header import header_dict, one_line, subject_sources
-from kitvet.enforce.interface import BannedSubject, BanSet, Exporter, Export, Gap
+from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
 
 _TEAM = re.compile(r"^[A-Z0-9]{10}$")
 _SIGNING = re.compile(r"^(?:[A-Z0-9]{10}|platform):[A-Za-z0-9._-]+$")
@@ -65,8 +66,8 @@ class SantaExporter(Exporter):
                 gaps.append(Gap(b.name, "no Team ID, signing ID, certificate or file hash — "
                                         "not expressible as a Santa rule"))
         ordered = [rules[k] for k in sorted(rules)]
-        notes = ["Import with `santactl rule --import FILE` or serve the rules from a sync "
-                 "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes."]
+        notes = [("Import with `santactl rule --import FILE` or serve the rules from a sync "
+                  "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes.")]
         doc = {"kitvet": header_dict(bans, self.name, len(ordered), gaps, notes),
                "rules": ordered}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

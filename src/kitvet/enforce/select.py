@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.errors import EnforceError
@@ -42,25 +43,16 @@ def select_bans(
         v_rule = getattr(verdict, "rule", None) if verdict is not None else None
         if wanted:
             if subject.id in wanted or subject.name in wanted:
-                chosen[subject.id] = BannedSubject(subject, rl, v_status or "selected", v_rule)
+                chosen[subject.id] = BannedSubject(subject, rl, str(v_status or "selected"),
+                                                   v_rule)
         elif v_status == status:
-            chosen[subject.id] = BannedSubject(subject, rl, v_status, v_rule)
+            chosen[subject.id] = BannedSubject(subject, rl, str(v_status), v_rule)
     if wanted:
         known = set(chosen) | {b.name for b in chosen.values()}
         missing = [w for w in wanted if w not in known]
         if missing:
             raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))}")
-    withheld: list[Gap] = []
-    if not include_unverified:
-        for sid, b in list(chosen.items()):
-            out = [i for i in b.subject.identifiers if not i.verified]
-            if out:
-                withheld.extend(
-                    Gap(b.name, f"unverified identifier {i.kind} {i.value} — left out "
-                                "(the include-unverified option uses it)") for i in out)
-                subj = dataclasses.replace(b.subject, identifiers=tuple(
-                    i for i in b.subject.identifiers if i.verified))
-                chosen[sid] = dataclasses.replace(b, subject=subj)
+    withheld = [] if include_unverified else _withhold_unverified(chosen)
     used = tuple(sorted(chosen.values(), key=lambda b: b.id))
     list_names = {b.risk_list.name for b in used}
     lists_used = tuple(sorted((rl for rl in lists.lists if rl.name in list_names or not used),
@@ -73,6 +65,21 @@ def select_bans(
         status=None if wanted else status,
         withheld=tuple(withheld),
     )
+
+
+def _withhold_unverified(chosen: dict[str, BannedSubject]) -> list[Gap]:
+    """Drop unverified identifiers from the chosen subjects (in place); what was dropped."""
+    withheld: list[Gap] = []
+    for sid, b in list(chosen.items()):
+        out = [i for i in b.subject.identifiers if not i.verified]
+        if out:
+            withheld.extend(
+                Gap(b.name, f"unverified identifier {i.kind} {i.value} — left out "
+                            "(the include-unverified option uses it)") for i in out)
+            subj = dataclasses.replace(b.subject, identifiers=tuple(
+                i for i in b.subject.identifiers if i.verified))
+            chosen[sid] = dataclasses.replace(b, subject=subj)
+    return withheld
 
 
 def _lists_date(lists: ListSet) -> str:

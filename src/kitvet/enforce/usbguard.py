@@ -8,10 +8,17 @@ a ``label`` naming the subject and a comment line naming the subject and its sou
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from kitvet.enforce.header import commented, header_lines, identifier_source, one_line, subject_sources
-from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+from kitvet.enforce.header import (
+    commented,
+    header_lines,
+    identifier_source,
+    one_line,
+    subject_sources,
+)
+from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.errors import EnforceError
 
 _HEX4 = re.compile(r"^[0-9a-f]{4}$")
@@ -66,8 +73,8 @@ class UsbguardExporter(Exporter):
                     f"{identifier_source(ident.source)}; asserted by: {subject_sources(b)}")]))
                 body.append(f'{action} id {dev} label "kitvet:{_label(b.id)}"\n')
                 rules += 1
-        notes = ["USBGuard applies the first matching rule: put these rules before the allow "
-                 "rules of your rules.conf (e.g. include them at its top)."]
+        notes = [("USBGuard applies the first matching rule: put these rules before the allow "
+                  "rules of your rules.conf (e.g. include them at its top).")]
         head = commented(header_lines(bans, self.name, rules, gaps, notes))
         return Export(self.name, head + "\n" + "".join(body), rules, tuple(gaps))
 

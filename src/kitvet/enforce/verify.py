@@ -59,7 +59,7 @@ class Verification:
                 "remaining": [r.__dict__ for r in self.remaining]}
 
 
-def _latest(snapshots: list["Snapshot"]) -> dict[str, int]:
+def _latest(snapshots: list[Snapshot]) -> dict[str, int]:
     """host_id → index of its newest snapshot (by collected_at; later argument wins ties)."""
     best: dict[str, int] = {}
     for i, s in enumerate(snapshots):
@@ -70,7 +70,7 @@ def _latest(snapshots: list["Snapshot"]) -> dict[str, int]:
     return best
 
 
-def verify(snapshots: list["Snapshot"], bans: BanSet) -> Verification:
+def verify(snapshots: list[Snapshot], bans: BanSet) -> Verification:
     """What of the BanSet remains in the latest snapshot of each host."""
     latest = _latest(snapshots)
     if not snapshots or not bans.subjects:

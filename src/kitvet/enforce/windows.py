@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
-from kitvet.enforce.interface import BanSet, Exporter, Export, Gap
+from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.model.risk import Identifier
 
 SIPOLICY_NS = "urn:schemas-microsoft-com:sipolicy"
@@ -46,6 +47,40 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return el
 
 
+def _wdac_denies(bans: BanSet) -> tuple[list[tuple[str, str, str]], list[Gap]]:
+    """(file name, subject name, friendly name) to deny, and what WDAC cannot express."""
+    gaps: list[Gap] = []
+    denies: list[tuple[str, str, str]] = []
+    for b in bans.subjects:
+        names = b.identifiers("process_name")
+        for ident in names:
+            fname = one_line(ident.value, 255)
+            denies.append((fname, b.name, one_line(
+                f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)))
+        for ident in [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]:
+            gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} — a WDAC "
+                                    "signer rule needs the issuing CA's TBS hash; build it "
+                                    "from a signed sample (New-CIPolicyRule -Level Publisher)"))
+        for ident in b.identifiers("sha256"):
+            gaps.append(Gap(b.name, f"sha256 {ident.value[:16]}… — WDAC hash rules use the "
+                                    "Authenticode hash, not the file SHA-256"))
+        if not names:
+            gaps.append(Gap(b.name, "no process (file) name — no WDAC file rule"))
+    return denies, gaps
+
+
+def _scenarios(scen: ET.Element, kernel: list[str], user: list[str]) -> None:
+    """Signing scenarios 131 (kernel) and 12 (user mode) referencing their file rules."""
+    for value, sid, friendly, refs in (
+        ("131", "ID_SIGNINGSCENARIO_DRIVERS_1", "Kernel Mode Signing Scenario", kernel),
+        ("12", "ID_SIGNINGSCENARIO_WINDOWS", "User Mode Signing Scenario", user),
+    ):
+        s = _sub(scen, "SigningScenario", Value=value, ID=sid, FriendlyName=friendly)
+        fr = _sub(_sub(s, "ProductSigners"), "FileRulesRef")
+        for r in refs:
+            _sub(fr, "FileRuleRef", RuleID=r)
+
+
 class WdacExporter(Exporter):
     """App Control for Business deny policy XML."""
 
@@ -56,23 +91,7 @@ class WdacExporter(Exporter):
     def export(self, bans: BanSet, *, fmt: str | None = None,
                options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
         enforce = bool((options or {}).get("enforce", False))
-        gaps: list[Gap] = []
-        denies: list[tuple[str, str, str]] = []  # (file name, subject name, friendly)
-        for b in bans.subjects:
-            names = b.identifiers("process_name")
-            for ident in names:
-                fname = one_line(ident.value, 255)
-                denies.append((fname, b.name, one_line(
-                    f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)))
-            for ident in [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]:
-                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} — a WDAC "
-                                        "signer rule needs the issuing CA's TBS hash; build it "
-                                        "from a signed sample (New-CIPolicyRule -Level Publisher)"))
-            for ident in b.identifiers("sha256"):
-                gaps.append(Gap(b.name, f"sha256 {ident.value[:16]}… — WDAC hash rules use the "
-                                        "Authenticode hash, not the file SHA-256"))
-            if not names:
-                gaps.append(Gap(b.name, "no process (file) name — no WDAC file rule"))
+        denies, gaps = _wdac_denies(bans)
         denies = sorted(set(denies), key=lambda d: (d[0].casefold(), d[1]))
         pid = _guid("wdac", bans.date, *(f"{d[0]}|{d[1]}" for d in denies))
         root = ET.Element("SiPolicy", {"xmlns": SIPOLICY_NS, "PolicyType": "Base Policy"})
@@ -99,15 +118,7 @@ class WdacExporter(Exporter):
                  MinimumFileVersion=ALL_VERSIONS)
             (kernel if fname.lower().endswith(".sys") else user).append(rid)
         _sub(root, "Signers")
-        scen = _sub(root, "SigningScenarios")
-        for value, sid, friendly, refs in (
-            ("131", "ID_SIGNINGSCENARIO_DRIVERS_1", "Kernel Mode Signing Scenario", kernel),
-            ("12", "ID_SIGNINGSCENARIO_WINDOWS", "User Mode Signing Scenario", user),
-        ):
-            s = _sub(scen, "SigningScenario", Value=value, ID=sid, FriendlyName=friendly)
-            fr = _sub(_sub(s, "ProductSigners"), "FileRulesRef")
-            for r in refs:
-                _sub(fr, "FileRuleRef", RuleID=r)
+        _scenarios(_sub(root, "SigningScenarios"), kernel, user)
         _sub(root, "UpdatePolicySigners")
         _sub(root, "CiSigners")
         _sub(root, "HvciOptions", "0")
@@ -116,8 +127,8 @@ class WdacExporter(Exporter):
             st = _sub(settings, "Setting", Provider="PolicyInfo", Key="Information",
                       ValueName=key)
             _sub(_sub(st, "Value"), "String", val)
-        notes = ["Standalone deny policy: the two Allow-All rules keep everything not denied "
-                 "running; remove them only when merging into an allow-list policy.",
+        notes = [("Standalone deny policy: the two Allow-All rules keep everything not denied "
+                  "running; remove them only when merging into an allow-list policy."),
                  "Audit mode" if not enforce else "Enforced (no Audit Mode option)"]
         head = header_lines(bans, self.name, len(denies), gaps, notes)
         return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml")
@@ -183,9 +194,9 @@ class ApplockerExporter(Exporter):
                             PublisherName=pub, ProductName="*", BinaryName="*")
                 _sub(cond, "BinaryVersionRange", LowSection="*", HighSection="*")
                 count += 1
-        notes = ["AppLocker compares the signing certificate's whole subject: where a list "
-                 "gives only an organisation, check PublisherName against a signed file "
-                 "(Get-AppLockerFileInformation) before enforcing.",
+        notes = [("AppLocker compares the signing certificate's whole subject: where a list "
+                  "gives only an organisation, check PublisherName against a signed file "
+                  "(Get-AppLockerFileInformation) before enforcing."),
                  f"EnforcementMode={mode}"]
         head = header_lines(bans, self.name, count, gaps, notes)
         return Export(self.name, _xml(root, head), count, tuple(gaps), "application/xml")
