@@ -159,3 +159,14 @@ def test_older_rpm_databases_are_read_without_rpm(tmp_path: Path, rel: str, kind
     assert rows["kesl"]["version"] == "11.2.0-4528"
     assert rows["kesl"]["purl"] == "pkg:rpm/sles/kesl@11.2.0-4528?arch=x86_64"
     assert {r["host_id"] for r in snap.software} == {snap.host.host_id}
+
+
+def test_unreadable_older_rpm_database_is_a_skip(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "var/lib/rpm").mkdir(parents=True)
+    (root / "var/lib/rpm/Packages").write_bytes(b"\x00" * 5000)
+    snap = local.collect(root)
+    (skip,) = [s for s in snap.skipped if s.source == "rpm"]
+    assert skip.location == str(root / "var/lib/rpm/Packages")
+    assert skip.reason
+    assert "rpm" not in snap.host.sources

@@ -93,7 +93,7 @@ def collect(root: Path = Path("/"), *, institution: str | None = None,
 
 def _rpm(snap: Snapshot, root: Path, vendor: str | None) -> bool:
     """rpm packages: sqlite rpmdb, else ndb/bdb readers, else the rpm program (live only)."""
-    from kitvet.sources import rpmdb_sqlite
+    from kitvet.sources import rpm_cmd, rpmdb_sqlite
 
     db = rpmdb_sqlite.find_database(root)
     if db is not None:
@@ -101,42 +101,40 @@ def _rpm(snap: Snapshot, root: Path, vendor: str | None) -> bool:
         snap.software.extend(rows)
         snap.skipped.extend(skipped)
         return True
-    other = [root / p for p in ("usr/lib/sysimage/rpm/Packages.db", "var/lib/rpm/Packages.db",
-                                "usr/lib/sysimage/rpm/Packages", "var/lib/rpm/Packages")]
-    found = next((p for p in other if p.is_file()), None)
-    if found is not None and _other_rpmdb(snap, found, vendor):
+    found = next((root / p for p in OTHER_RPMDBS if (root / p).is_file()), None)
+    if found is None:
+        return False
+    problem = _other_rpmdb(snap, found, vendor)
+    if problem is None:
         return True
-    from kitvet.sources import rpm_cmd
-
-    if is_live(root) and rpm_cmd.available() and found is not None:
+    if is_live(root) and rpm_cmd.available():
+        logger.info("reading %s failed (%s); asking the rpm program", found, problem)
         rows, bad = rpm_cmd.parse(rpm_cmd.query(), vendor_namespace=vendor)
         snap.software.extend(rows)
         for n, reason in bad:
             snap.skip("rpm", reason, location=f"rpm -qa:{n}")
         return True
-    if found is not None:
-        snap.skip("rpm", "rpm database format not readable without the rpm program",
-                  location=str(found))
-        return True
+    snap.skip("rpm", problem, location=str(found))
     return False
 
 
-def _other_rpmdb(snap: Snapshot, path: Path, vendor: str | None) -> bool:
-    """Read an ndb/bdb rpmdb with the importer's reader when it is installed."""
+#: rpm databases kitvet reads through the rpmdb importer (ndb, then Berkeley DB).
+OTHER_RPMDBS = ("usr/lib/sysimage/rpm/Packages.db", "var/lib/rpm/Packages.db",
+                "usr/lib/sysimage/rpm/Packages", "var/lib/rpm/Packages")
+
+
+def _other_rpmdb(snap: Snapshot, path: Path, vendor: str | None) -> str | None:
+    """Read an ndb/bdb rpmdb with the rpmdb importer; the problem when it cannot."""
     import importlib
+    from urllib.parse import quote
 
     try:
         reg = importlib.import_module("kitvet.sources.registry")
-        imp = reg.importer("rpmdb")
-    except (ImportError, KitvetError, AttributeError):
-        return False
-    try:
-        snaps = imp.read(path)
+        snaps = reg.importer("rpmdb").read(path)
     except KitvetError as e:
-        snap.skip("rpm", e.message, location=str(path))
-        return True
-    from urllib.parse import quote
-
+        return e.message
+    except (ImportError, AttributeError):
+        return "rpm database format not readable without the rpm program"
     for s in snaps:
         for row in s.software:
             purl = row.get("purl") or ""
@@ -144,4 +142,4 @@ def _other_rpmdb(snap: Snapshot, path: Path, vendor: str | None) -> bool:
                 row["purl"] = f"pkg:rpm/{quote(vendor.lower(), safe='')}/{purl[8:]}"
             snap.software.append(row)
         snap.skipped.extend(s.skipped)
-    return True
+    return None
