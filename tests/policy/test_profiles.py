@@ -128,3 +128,18 @@ def test_expired_assertions_are_ignored() -> None:
     after = p.evaluate(_subject(a), today="2024-07-01")
     assert before.status == "review"
     assert after.status == "allow" and after.ignored[0][1] == "expired on 2024-06-30"
+
+
+@pytest.mark.parametrize(("subject_id", "expected"), [
+    ("huawei", {"default": "review", "us-federal": "ban", "eu-institutions": "review"}),
+    ("hikvision", {"default": "review", "us-federal": "ban", "eu-institutions": "monitor"}),
+    ("xz-utils-backdoor-2024", {"default": "ban", "us-federal": "ban", "eu-institutions": "ban"}),
+    ("eicar-test-file", {"default": "monitor", "us-federal": "monitor",
+                         "eu-institutions": "monitor"}),
+    ("china-telecom-americas", {"default": "review", "us-federal": "ban",
+                                "eu-institutions": "monitor"}),
+])
+def test_bundled_subjects_under_each_profile(subject_id: str, expected: dict) -> None:
+    s = bundled().lists[0].subject(subject_id)
+    got = {name: load_profile(name).evaluate(s, today="2026-11-29").status for name in expected}
+    assert got == expected
