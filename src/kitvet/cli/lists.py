@@ -235,7 +235,8 @@ def _print_diff(d: Any) -> None:
               help="List configuration [default: ~/.config/kitvet/lists.toml].")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path),
               help="Where good copies are kept [default: $KITVET_LISTS_DIR or "
-                   "~/.local/share/kitvet/data/lists].")
+                   "~/.local/share/kitvet/data/lists]; other commands read the default "
+                   "place, so set KITVET_LISTS_DIR rather than this to use the copies.")
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
 def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow_unsigned: bool,
