@@ -1,0 +1,131 @@
+"""Helpers of the server tests: a seeded estate (SQLite, and the real PostgreSQL when
+reachable), accounts of every role, tokens, and a TestClient with the review worker running.
+
+PostgreSQL: ``KITVET_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test); each
+server gets its own throwaway database, dropped afterwards. Unreachable → skipped, unless
+``KITVET_REQUIRE_PG=1`` (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("KITVET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery staple"
+USERS = {  # name: (role, institutions)
+    "admin": ("admin", ()),
+    "alice": ("reviewer", ("Alpha Agency",)),
+    "bob": ("reviewer", ("Beta Bureau",)),
+    "audrey": ("auditor", ()),
+}
+
+
+def risk_lists() -> Any:
+    """Two subjects: evil-build (ban under the default profile) and acme (review), acme with
+    an exculpatory "no evidence found" assertion beside the removal order."""
+    from kitvet.model import Assertion, Identifier, RiskList, Subject
+    from kitvet.model.risk import ListSet
+
+    def a(kind: str, authority: str, url: str) -> Assertion:
+        return Assertion(authority=authority, kind=kind, instrument=f"{authority} notice 1",
+                         date="2026-01-01", reference_url=url, jurisdiction="EU")
+
+    subjects = (
+        Subject(id="evil-build", name="Evil Build", kind="vendor",
+                identifiers=(Identifier(kind="publisher", value="Evil Build Corp"),),
+                assertions=(a("confirmed-malicious-version", "Test CERT",
+                              "https://cert.example/advisory"),)),
+        Subject(id="acme", name="Acme Networks", kind="vendor",
+                identifiers=(Identifier(kind="publisher", value="Acme Networks Co"),),
+                assertions=(a("removal-order", "Test Ministry", "https://gov.example/order"),
+                            a("no-evidence-found", "Test Commission",
+                              "javascript:alert(1)"))),
+    )
+    return ListSet((RiskList(name="server-test", publisher="tests", version="1",
+                             date="2026-01-01", subjects=subjects),))
+
+
+@dataclass
+class Srv:
+    """A running test server: app, estate, client, tokens."""
+
+    app: Any
+    estate: Any
+    client: Any
+    user_tokens: dict[str, str] = field(default_factory=dict)
+    ingest_tokens: dict[str, str] = field(default_factory=dict)
+
+    def as_(self, user: str) -> dict[str, str]:
+        """API headers acting as ``user``."""
+        return {"Authorization": f"Bearer {self.user_tokens[user]}"}
+
+    def ingest(self, institution: str) -> dict[str, str]:
+        """API headers of an institution's ingest token."""
+        return {"Authorization": f"Bearer {self.ingest_tokens[institution]}"}
+
+    def wait_review(self) -> None:
+        """Block until the background review has run."""
+        assert self.app.state.kv.worker.wait_idle(60), "the background review did not finish"
+
+    def findings(self, user: str = "admin", **params: Any) -> list[dict[str, Any]]:
+        """Live findings through the API."""
+        r = self.client.get("/api/v1/findings", params={"limit": 500, **params},
+                            headers=self.as_(user))
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    def finding_of(self, host: str) -> dict[str, Any]:
+        """The first finding of a host (as admin)."""
+        return next(f for f in self.findings() if f["host_id"] == host)
+
+
+def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings: Any
+                ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
+    """An app over a new estate with the users, tokens and (optionally) the two fixtures."""
+    from kitvet.policy import load_profile
+    from kitvet.server import accounts, tokens
+    from kitvet.server.app import create_app
+    from kitvet.server.settings import ServerSettings
+    from kitvet.store import init_estate
+
+    est = init_estate(root, db_url=db_url, actor="tests")
+    user_tokens, ingest_tokens = {}, {}
+    for name, (role, insts) in USERS.items():
+        accounts.create_user(est.engine, name, PASSWORD, role=role, institutions=insts,
+                             actor="tests")
+        user_tokens[name] = tokens.issue_token(est.engine, name=f"{name}-script",
+                                               username=name, actor="tests")[0]
+    for inst in ("Alpha Agency", "Beta Bureau"):
+        ingest_tokens[inst] = tokens.issue_token(est.engine, name=f"{inst} agents",
+                                                 institution=inst, actor="tests")[0]
+    lists, policy = risk_lists(), load_profile("default")
+    if seed:
+        est.import_paths([FIXTURES / "alpha.kitvet.json"], actor="tests")
+        est.import_paths([FIXTURES / "beta.kitvet.json"], actor="tests")
+        est.review(actor="tests", lists=lists, policy=policy, profile="default")
+    cfg = dict(estate=root, max_body_bytes=256 * 1024, max_inventory_bytes=1024 * 1024)
+    cfg.update(settings)
+    app = create_app(est, ServerSettings(**cfg), lists=lists, policy=policy)
+    return app, est, user_tokens, ingest_tokens
+
+
+def login(client: Any, user: str, password: str = PASSWORD, *, next_url: str = "/") -> Any:
+    """Post the login form as a browser would (token from the form and its cookie)."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": user, "password": password,
+                                       "csrf_token": token, "next": next_url},
+                       follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
