@@ -307,11 +307,15 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The kitvet list (YAML) to write, atomically.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "misp", "stix"]), default="auto",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["auto", "misp", "stix", "kev"]),
+              default="auto", show_default=True, help="misp event, stix bundle or CISA kev "
+              "catalogue (known_exploited_vulnerabilities.json).")
 @click.option("--name", help="Name of the new list [default: the name the source carries].")
 def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
-    """Turn a MISP event or STIX 2.1 bundle into a kitvet list (unsigned: review, then sign)."""
+    """Turn a MISP event, STIX 2.1 bundle or CISA KEV catalogue into a kitvet list.
+
+    The new list is unsigned: review it, then sign it with your key.
+    """
     from kitvet.errors import ListError
     from kitvet.lists.format import MAX_LIST_BYTES, write_list
 
@@ -324,6 +328,12 @@ def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
         from kitvet.lists.misp import import_misp
 
         doc = import_misp(data, file=source.name)
+    elif fmt == "kev":
+        from kitvet.lists.kev import kev_to_document
+
+        doc, skipped = kev_to_document(data, file=source.name)
+        for sk in skipped:
+            click.echo(f"skipped vulnerabilities[{sk.index}]: {sk.reason}", err=True)
     else:
         from kitvet.lists.stix import import_stix
 
@@ -346,4 +356,7 @@ def _sniff(data: bytes, file: str) -> str:
         return "stix"
     if isinstance(obj, dict) and ("Event" in obj or "info" in obj):
         return "misp"
-    raise ListError("neither a MISP event nor a STIX bundle (use --format)", file=file)
+    if isinstance(obj, dict) and "vulnerabilities" in obj and "catalogVersion" in obj:
+        return "kev"
+    raise ListError("neither a MISP event, a STIX bundle nor a KEV catalogue (use --format)",
+                    file=file)
