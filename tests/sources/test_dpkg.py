@@ -190,3 +190,23 @@ def test_any_status_bytes_parse_without_raising(pieces: list[bytes], tail: bytes
     assert all(p.name and p.status for p in packages)
     assert all(b.reason and b.line >= 1 for b in bad)
     dpkg.query_lines(packages)  # never raises either
+
+
+def test_image_symlinks_and_fifos_are_handled_inside_the_image(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "img"
+    real = root / "srv/dpkg-real"
+    real.mkdir(parents=True)
+    (real / "status").write_bytes(GOOD)
+    (root / "var/lib").mkdir(parents=True)
+    (root / "var/lib/dpkg").symlink_to("/srv/dpkg-real")  # absolute: the image's /srv
+    snap = Snapshot(host=Host(host_id="h"))
+    assert dpkg.collect(snap, root, vendor=None) is True
+    assert [r["name"] for r in snap.software] == ["good-one"]
+    os.remove(real / "status")
+    os.mkfifo(real / "status")  # a hostile image: reading would block forever
+    snap = Snapshot(host=Host(host_id="h"))
+    dpkg.collect(snap, root, vendor=None)
+    assert snap.software == []
+    assert snap.skipped[0].reason == "cannot read: not a regular file"

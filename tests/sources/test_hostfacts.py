@@ -71,3 +71,25 @@ def test_huge_or_binary_fact_files_are_bounded(tmp_path: Path) -> None:
     facts = hostfacts.host_facts(root)
     assert facts.os_id == "evil"
     assert len(facts.hostname or "") == 255
+
+
+def test_symlinks_of_an_image_stay_inside_the_image(tmp_path: Path) -> None:
+    root = _root(tmp_path / "img", **{"usr/lib/os-release": "ID=imageos\n",
+                                      "etc/hostname": "inside\n"})
+    (root / "etc/os-release").symlink_to("/usr/lib/os-release")  # absolute, as images have
+    (root / "etc/machine-id").symlink_to("../../../../../../../etc/machine-id")  # climbs out
+    facts = hostfacts.host_facts(root)
+    assert facts.os_id == "imageos"  # the image's file, not this machine's /usr/lib/os-release
+    assert facts.machine_id is None  # ".." stops at the image root: no such file there
+    assert hostfacts.under(root, "/etc/os-release") == root / "usr/lib/os-release"
+
+
+def test_symlink_loops_and_special_files_do_not_hang(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "img"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").symlink_to("/etc/os-release")  # points at itself
+    os.mkfifo(root / "etc/hostname")  # reading a FIFO would block forever
+    facts = hostfacts.host_facts(root)
+    assert facts.os_id is None and facts.hostname is None

@@ -16,7 +16,7 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import file_host, make_purl, under
+from kitvet.sources.hostfacts import file_host, make_purl, read_regular, under
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -109,8 +109,7 @@ def collect(snap: Snapshot, root: Path, *, vendor: str | None) -> bool:
     if not path.exists():
         return False
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        data = read_regular(path, MAX_BYTES)
     except OSError as e:
         snap.skip(SOURCE, f"cannot read: {e.strerror or e}", location=str(path))
         return True
@@ -143,8 +142,7 @@ class ApkInstalledImporter(Importer):
         """The packages of the file as one snapshot."""
         path = Path(path)
         try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
+            data = read_regular(path, MAX_BYTES)
         except OSError as e:
             raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
         if len(data) > MAX_BYTES:

@@ -23,7 +23,7 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import file_host, make_purl, under
+from kitvet.sources.hostfacts import file_host, make_purl, read_regular, under
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -203,8 +203,7 @@ def read_database(root: Path) -> tuple[list[DebPackage], list[BadStanza]]:
 
 
 def _read(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        data = fh.read(MAX_STATUS_BYTES + 1)
+    data = read_regular(path, MAX_STATUS_BYTES)
     if len(data) > MAX_STATUS_BYTES:
         raise OSError(27, f"larger than {MAX_STATUS_BYTES} bytes", str(path))
     return data

@@ -7,10 +7,13 @@ is ``None``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
 import socket
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_FACT_BYTES = 64 * 1024
 _MACHINE_ID = re.compile(r"^[0-9a-f]{32}$")
 _OS_RELEASE_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+_MAX_SYMLINKS = 40
 
 
 @dataclass(frozen=True)
@@ -57,15 +61,66 @@ def file_host(kind: str, path: Path, institution: str | None) -> Host:
 
 
 def under(root: Path, path: str) -> Path:
-    """``path`` (absolute, as on the host) inside ``root``."""
-    return root / path.lstrip("/")
+    """``path`` (absolute, as on the host) inside ``root``, resolved as if ``root`` were "/".
+
+    A mounted image's symlinks are the image's: ``etc/os-release -> /usr/lib/os-release``
+    means the image's /usr/lib, never the machine running kitvet. Absolute targets restart at
+    ``root``, ``..`` never climbs above it, and a symlink loop stops after 40 hops (the path
+    returned then does not exist). On the live root the path is returned as is.
+    """
+    if _is_root(root):
+        return Path("/") / path.lstrip("/")
+    current, pending, hops = root, [p for p in path.split("/") if p], 0
+    while pending:
+        part = pending.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            current = current.parent if current != root else root
+            continue
+        candidate = current / part
+        if candidate.is_symlink():
+            hops += 1
+            try:
+                if hops > _MAX_SYMLINKS:
+                    raise OSError(errno.ELOOP, "too many symlinks")
+                target = os.readlink(candidate)
+            except OSError:
+                # Never hand the OS a symlink to follow: a name that cannot exist in the root.
+                return root / ".kitvet-unresolvable-symlink" / path.lstrip("/")
+            if target.startswith("/"):
+                current = root
+            pending[:0] = [p for p in target.split("/") if p]
+            continue
+        current = candidate
+    return current
+
+
+def _is_root(root: Path) -> bool:
+    try:
+        return root.resolve() == Path("/").resolve()
+    except OSError:
+        return False
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` + 1 bytes of a *regular* file (a FIFO or device from a hostile image
+    would block or never end: OSError instead)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def read_small(path: Path) -> str | None:
     """A small text file's content (bounded, undecodable bytes replaced), or None."""
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FACT_BYTES)
+        raw = read_regular(path, MAX_FACT_BYTES)[:MAX_FACT_BYTES]
     except OSError as e:
         logger.debug("cannot read %s: %s", path, e)
         return None
@@ -111,7 +166,7 @@ def machine_id(root: Path) -> str | None:
 
 def hostname(root: Path) -> str | None:
     """The live hostname for "/", else the root's /etc/hostname."""
-    if root.resolve() == Path("/"):
+    if _is_root(root):
         name = socket.gethostname()
         if name:
             return name

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kitvet.errors import KitvetError
 from kitvet.model import Host, Snapshot
-from kitvet.sources.hostfacts import host_facts
+from kitvet.sources.hostfacts import host_facts, under
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _rpm(snap: Snapshot, root: Path, vendor: str | None) -> bool:
         snap.software.extend(rows)
         snap.skipped.extend(skipped)
         return True
-    found = next((root / p for p in OTHER_RPMDBS if (root / p).is_file()), None)
+    found = next((under(root, p) for p in OTHER_RPMDBS if under(root, p).is_file()), None)
     if found is None:
         return False
     problem = _other_rpmdb(snap, found, vendor)

@@ -96,8 +96,10 @@ def read_rpmdb_sqlite(
 
 def find_database(root: Path) -> Path | None:
     """The rpmdb.sqlite under ``root``, if any."""
+    from kitvet.sources.hostfacts import under
+
     for rel in DB_PATHS:
-        p = root / rel.lstrip("/")
+        p = under(root, rel)
         if p.is_file():
             return p
     return None
