@@ -112,6 +112,8 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
         raise EnforceError(f"target {target} needs --inventory FILE")
     bans = _bans(list_paths, no_bundled, allow_unsigned, profile, status, subjects, date,
                  include_unverified)
+    if inventory and not ex.needs_inventory:
+        click.echo(f"kitvet: warning: target {target} does not use --inventory", err=True)
     snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
     options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode}
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)

@@ -68,10 +68,8 @@ def findings_per_snapshot(snapshots: list[Snapshot], bans: BanSet) -> tuple[pa.T
     tagged = []
     for i, s in enumerate(snapshots):
         hid = f"{s.host.host_id}{_SEP}{i}"
-        tagged.append(dataclasses.replace(
-            s, host=dataclasses.replace(s.host, host_id=hid),
-            software=[{**r, "host_id": hid} for r in s.software],
-            devices=[{**r, "host_id": hid} for r in s.devices]))
+        # rows take their host_id from the snapshot's host (kitvet.match.review_snapshots)
+        tagged.append(dataclasses.replace(s, host=dataclasses.replace(s.host, host_id=hid)))
     table = banned_findings(tagged, bans)
     ids = table.column("host_id").to_pylist()
     snap_idx = [int(h.rsplit(_SEP, 1)[1]) for h in ids]
