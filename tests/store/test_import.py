@@ -118,3 +118,25 @@ def test_not_an_estate_and_bad_db_url(tmp_path):
         open_estate(tmp_path / "nothing")
     with pytest.raises(StoreError, match="unsupported database URL"):
         init_estate(tmp_path / "x", db_url="mysql://u@h/db", actor="a")
+
+
+def test_hostile_sizes_are_bounded_not_fatal(estate):
+    long_id = "h" * 5000
+    res = estate.import_snapshots([
+        snap(long_id, "P", T1),
+        snap("ok-1", "P", T1, hostname="n" * 4000, machine_id="m" * 4000),
+    ], actor="a")
+    assert [r.reason for r in res.rejected] == [
+        "host id or institution longer than 300 characters"]
+    assert res.became_current == ("ok-1",)
+    con = duckdb.connect()
+    estate.current_views(con)
+    assert con.execute("SELECT length(hostname) FROM hosts").fetchone() == (300,)
+
+
+def test_review_of_an_empty_estate(estate):
+    from store.helpers import review
+
+    res = review(estate)
+    assert (res.findings, res.new) == (0, 0)
+    assert estate.status().last_review is not None

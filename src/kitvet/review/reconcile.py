@@ -80,10 +80,11 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
         fid, host = row["finding_id"], row["host_id"]
         sid, collected = current.get(host, (None, now))
         decision, status = decided.get(row["subject_id"], (None, row["status"]))
-        common = dict(hostname=row.get("hostname"), institution=row.get("institution"),
+        common = dict(hostname=_name(row.get("hostname")),
+                      institution=_name(row.get("institution")),
                       name=row.get("name"), version=row.get("version"),
-                      publisher=row.get("publisher"), subject_name=row.get("subject_name"),
-                      list_name=row.get("list_name"), policy_status=row["status"],
+                      publisher=row.get("publisher"), subject_name=_name(row.get("subject_name")),
+                      list_name=_name(row.get("list_name")), policy_status=row["status"],
                       status=status, decision=decision, rule=row.get("rule"), live=True,
                       snapshot_id=sid, evidence=_evidence(row), updated_at=now)
         old = existing.get(fid)
@@ -122,6 +123,11 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
     _write(conn, inserts, updates, gone, unmatched, events)
     return Counts(len(inserts), len(updates) - len(reappeared_ids), len(gone),
                   len(reappeared_ids), len(unmatched), tuple(reappeared_ids))
+
+
+def _name(value: Any) -> Any:
+    """Bound a name to the database's column width (300)."""
+    return value[:300] if isinstance(value, str) else value
 
 
 def _event(fid: str, at: str, actor: str, kind: str, frm: str | None, to: str | None,

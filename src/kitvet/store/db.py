@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from kitvet.errors import StoreError
 
@@ -67,7 +67,7 @@ def write(engine: Engine) -> Iterator[Connection]:
                 if engine.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
                 yield conn
-    except OperationalError as e:
+    except SQLAlchemyError as e:
         raise StoreError(f"database error: {_short(e)}") from e
 
 
@@ -78,7 +78,7 @@ def read(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as conn:
             with conn.begin():
                 yield conn
-    except OperationalError as e:
+    except SQLAlchemyError as e:
         raise StoreError(f"database error: {_short(e)}") from e
 
 

@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
 from kitvet.review import audit
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 #: (``after-lake``: batch files written, nothing committed; ``in-transaction``: database rows
 #: written but not committed). The kill test uses it to SIGKILL an import mid-way.
 PAUSE_ENV = "KITVET_PAUSE_AT"
+#: Longest host id, institution, hostname or machine id the database keeps.
+MAX_NAME = 300
 
 
 def _pause(point: str) -> None:
@@ -88,8 +90,16 @@ def prepare(snapshots: Iterable[Snapshot], institution: str | None, now: str
             host = dataclasses.replace(host, institution=institution)
         if not host.institution:
             rejected.append(Skipped("estate", "snapshot has no institution (give --institution)",
-                                    where))
+                                    where[:MAX_NAME]))
             continue
+        if len(host.host_id) > MAX_NAME or len(host.institution) > MAX_NAME:
+            rejected.append(Skipped("estate", f"host id or institution longer than {MAX_NAME} "
+                                    "characters", where[:MAX_NAME]))
+            continue
+        host = dataclasses.replace(
+            host, hostname=(host.hostname or None) and host.hostname[:MAX_NAME],
+            machine_id=(host.machine_id or None) and host.machine_id[:MAX_NAME],
+            platform=(host.platform or "unknown")[:40])
         collected = parse_time(host.collected_at)
         if host.collected_at and collected is None:
             rejected.append(Skipped("estate", f"collected_at {host.collected_at[:40]!r} is not "
@@ -143,16 +153,36 @@ def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
     return found
 
 
+@dataclasses.dataclass
+class _HostState:
+    institution: str
+    machine_id: str | None
+    current_collected_at: str
+    new: bool = False
+    changed: bool = False
+    row: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _known_hosts(conn: Connection, ids: list[str]) -> dict[str, _HostState]:
+    out: dict[str, _HostState] = {}
+    h = t.hosts
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(select(h.c.host_id, h.c.institution, h.c.machine_id,
+                                     h.c.current_collected_at)
+                              .where(h.c.host_id.in_(ids[i:i + 500]))):
+            out[r.host_id] = _HostState(r.institution, r.machine_id, r.current_collected_at)
+    return out
+
+
 def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: str, now: str,
             create_institutions: bool) -> ImportResult:
-    """The database half of an import, inside the write transaction."""
+    """The database half of an import, inside the write transaction (bulk statements)."""
     known = _existing_ids(conn, [p.sid for p in todo])  # a concurrent import may have won
     insts = set(conn.execute(select(t.institutions.c.name)).scalars())
-    hosts = {r.host_id: r for r in conn.execute(select(t.hosts).where(
-        t.hosts.c.host_id.in_({p.snap.host.host_id for p in todo})))}
+    hosts = _known_hosts(conn, sorted({p.snap.host.host_id for p in todo}))
     added, current, historical, dups, created, rejected = [], [], [], [], [], []
     snap_rows = []
-    for p in todo:
+    for p in todo:  # sorted by collected_at
         h = p.snap.host
         if p.sid in known:
             dups.append(p.sid)
@@ -162,8 +192,6 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
                 rejected.append(Skipped("estate", f"unknown institution {h.institution!r}",
                                         f"host {h.host_id}"))
                 continue
-            conn.execute(t.institutions.insert().values(name=h.institution, created_at=now,
-                                                        created_by=actor))
             insts.add(h.institution)
             created.append(h.institution)
         old = hosts.get(h.host_id)
@@ -171,22 +199,20 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
         if why:
             rejected.append(Skipped("estate", why, f"host {h.host_id}"))
             continue
+        fields = dict(hostname=h.hostname, platform=h.platform, current_snapshot_id=p.sid,
+                      current_collected_at=p.collected_at, updated_at=now)
         if old is None:
-            conn.execute(t.hosts.insert().values(
-                host_id=h.host_id, institution=h.institution, hostname=h.hostname,
-                platform=h.platform, machine_id=h.machine_id, current_snapshot_id=p.sid,
-                current_collected_at=p.collected_at, first_seen=now, updated_at=now))
+            hosts[h.host_id] = _HostState(h.institution, h.machine_id, p.collected_at, new=True,
+                                          row=dict(fields, machine_id=h.machine_id))
             current.append(h.host_id)
         elif p.collected_at >= old.current_collected_at:
-            conn.execute(t.hosts.update().where(t.hosts.c.host_id == h.host_id).values(
-                hostname=h.hostname, platform=h.platform,
-                machine_id=h.machine_id or old.machine_id, current_snapshot_id=p.sid,
-                current_collected_at=p.collected_at, updated_at=now))
+            old.machine_id = h.machine_id or old.machine_id
+            old.current_collected_at = p.collected_at
+            old.changed = True
+            old.row = dict(fields, machine_id=old.machine_id)
             current.append(h.host_id)
         else:
             historical.append(p.sid)
-        hosts[h.host_id] = conn.execute(select(t.hosts).where(
-            t.hosts.c.host_id == h.host_id)).one()
         added.append(p.sid)
         snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=h.institution,
                               collected_at=p.collected_at, imported_at=now, batch_id=batch_id,
@@ -195,15 +221,30 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
                               skipped_count=len(p.snap.skipped)))
     if not added:
         return ImportResult(None, duplicates=tuple(dups), rejected=tuple(rejected))
-    conn.execute(t.batches.insert().values(batch_id=batch_id, imported_at=now, actor=actor,
-                                           snapshot_count=len(added)))
-    conn.execute(t.snapshots.insert(), snap_rows)
+    _write_rows(conn, batch_id, actor, now, created, hosts, snap_rows)
     audit.append(conn, actor=actor, action="estate.import", obj=f"batch:{batch_id}", at=now,
                  details={"snapshots": len(added), "hosts_current": len(set(current)),
                           "historical": len(historical), "institutions_created": created,
                           "rejected": len(rejected)})
     return ImportResult(batch_id, tuple(added), tuple(dict.fromkeys(current)),
                         tuple(historical), tuple(dups), tuple(created), tuple(rejected))
+
+
+def _write_rows(conn: Connection, batch_id: str, actor: str, now: str, created: list[str],
+                hosts: dict[str, _HostState], snap_rows: list[dict[str, Any]]) -> None:
+    if created:
+        conn.execute(t.institutions.insert(),
+                     [dict(name=n, created_at=now, created_by=actor) for n in created])
+    conn.execute(t.batches.insert().values(batch_id=batch_id, imported_at=now, actor=actor,
+                                           snapshot_count=len(snap_rows)))
+    new = [dict(st.row, host_id=hid, institution=st.institution, first_seen=now)
+           for hid, st in hosts.items() if st.new]
+    if new:
+        conn.execute(t.hosts.insert(), new)
+    changed = [dict(st.row, b_host=hid) for hid, st in hosts.items() if st.changed and not st.new]
+    if changed:
+        conn.execute(t.hosts.update().where(t.hosts.c.host_id == bindparam("b_host")), changed)
+    conn.execute(t.snapshots.insert(), snap_rows)
 
 
 def _collision(old: Any, h: Any) -> str | None:
