@@ -210,3 +210,14 @@ def test_image_symlinks_and_fifos_are_handled_inside_the_image(tmp_path: Path) -
     dpkg.collect(snap, root, vendor=None)
     assert snap.software == []
     assert snap.skipped[0].reason == "cannot read: not a regular file"
+
+
+def test_field_names_and_package_names_are_case_folded_like_dpkg() -> None:
+    data = (b"package: lowerfield\nstatus: install ok installed\narchitecture: amd64\n"
+            b"version: 4.0\n\nPackage: Upper\nStatus: install ok installed\n"
+            b"Architecture: amd64\nVersion: 3.0\n\nPackage: noarch\n"
+            b"Status: install ok installed\nVersion: 2.0\n")
+    packages, bad = dpkg.parse_status(data, file="status")
+    assert bad == []
+    # What dpkg-query -W prints for this file (checked with dpkg 1.21).
+    assert dpkg.query_lines(packages) == ["lowerfield\t4.0", "noarch\t2.0", "upper\t3.0"]

@@ -152,6 +152,7 @@ def _record(fields: dict[bytes, bytes], file: str, line: int) -> DebPackage:
     name = _text(fields, b"package", strict=True)
     if not name:
         raise ValueError("no Package field")
+    name = name.lower()  # dpkg folds package names to lower case
     if not _NAME.match(name) or len(name) > 256:
         raise ValueError(f"invalid package name {name[:60]!r}")
     status = _text(fields, b"status", strict=True)
