@@ -77,20 +77,29 @@ def _write_batch(dirs: dict[str, Path], batch_id: str, plan: HostPlan, sl: slice
     snaps = pa.array(list(plan.snapshot_id[sl]), pa.string())
     pos, rows = software_rows(pool, cats, listed, rng)
     sw = pool.table.take(pa.array(rows))
-    sw = _with_ids(sw, pos, ids, snaps, SOFTWARE_FIELDS)
+    sw = _with_ids(sw, pos, ids, snaps, batch_id, SOFTWARE_FIELDS)
     write_parquet(sw, dirs["software"] / f"{batch_id}.parquet")
     dpos, dev = device_table(cats, listed, models, rng)
-    dev = _with_ids(dev, dpos, ids, snaps, DEVICE_FIELDS)
+    dev = _with_ids(dev, dpos, ids, snaps, batch_id, DEVICE_FIELDS)
     write_parquet(dev, dirs["devices"] / f"{batch_id}.parquet")
-    write_parquet(host_table(plan, sl, collected_at), dirs["hosts"] / f"{batch_id}.parquet")
+    hosts = host_table(plan, sl, collected_at)
+    hosts = hosts.add_column(1, "batch_id", _constant(batch_id, hosts.num_rows))
+    write_parquet(hosts, dirs["hosts"] / f"{batch_id}.parquet")
     return sw.num_rows, dev.num_rows
 
 
-def _with_ids(t: pa.Table, pos: np.ndarray, ids: pa.Array, snaps: pa.Array,
+def _constant(value: str, n: int) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                          pa.array([value])).cast(pa.string())
+
+
+def _with_ids(t: pa.Table, pos: np.ndarray, ids: pa.Array, snaps: pa.Array, batch_id: str,
               fields: tuple[str, ...]) -> pa.Table:
+    """The lake layout: snapshot_id, batch_id, then the table's fields."""
     p = pa.array(pos)
     cols = {"snapshot_id": snaps.take(p), "host_id": ids.take(p)}
     return pa.table({"snapshot_id": cols["snapshot_id"],
+                     "batch_id": _constant(batch_id, t.num_rows),
                      **{f: cols[f] if f in cols else t.column(f) for f in fields}})
 
 

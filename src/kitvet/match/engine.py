@@ -18,16 +18,20 @@ How (DESIGN.md, "Engines and stores"):
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, normalise_identifier
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_FIELDS
+from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
 from kitvet.model.risk import ListSet, status_rank
 
 if TYPE_CHECKING:
@@ -78,13 +82,23 @@ def match(
     software: str = "software",
     devices: str = "devices",
     hosts: str = "hosts",
+    snapshot_ids: Iterable[str] | None = None,
 ) -> pa.Table:
-    """Match the inventory relations in ``con`` against ``lists``; findings as an Arrow table."""
+    """Match the inventory relations in ``con`` against ``lists``; findings as an Arrow table.
+
+    With ``snapshot_ids`` only those snapshots are matched (incremental review after some hosts
+    changed; the relations must then have a ``snapshot_id`` column). The lake is read twice —
+    once for the distinct keys of every probe, once for the few rows whose keys matched — and
+    never held in memory.
+    """
     idents = compile_identifiers(lists)
     if not idents:
         return FINDING_SCHEMA.empty_table()
-    tables = {"software": software, "devices": devices}
+    tables = {"software": software, "devices": devices, "hosts": hosts}
+    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices"]
     try:
+        if snapshot_ids is not None:
+            tables = _restrict(con, tables, snapshot_ids)
         keys = _distinct_key_matches(con, idents, tables)
         _register(con, "_kv_keys", keys, ["probe", "k", "ident_id", "explanation"],
                   [pa.string(), pa.string(), pa.int32(), pa.string()])
@@ -92,38 +106,87 @@ def match(
         _register_subjects(con, lists, policy)
         parts = []
         for table in ("software", "devices"):
-            probes = [p for p in PROBES if p.table == table and any(r[0] == p.name for r in keys)]
+            matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
+                       if p.table == table}
+            probes = [p for p in PROBES if matched.get(p.name)]
             if probes:
-                parts.append(_candidates_sql(table, tables[table], probes))
+                _select_rows(con, table, tables[table], probes, matched)
+                parts.append(_candidates_sql(table, f"_kv_rows_{table}", probes))
         if not parts:
             return FINDING_SCHEMA.empty_table()
         con.execute("CREATE OR REPLACE TEMP TABLE _kv_cand AS " + " UNION ALL ".join(parts))
         _register_version_checks(con, idents)
-        result = query_arrow(con, _findings_sql(hosts))
+        result = query_arrow(con, _findings_sql(tables["hosts"]))
     except duckdb.Error as e:
         raise MatchError(f"matching failed: {e}") from e
     finally:
-        for name in ("_kv_cand",):
+        for name in temps:
             con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in ("_kv_software", "_kv_devices", "_kv_hosts"):
+            con.execute(f"DROP VIEW IF EXISTS {name}")
     return result.select(list(FINDING_FIELDS)).cast(FINDING_SCHEMA)
+
+
+def _restrict(con: duckdb.DuckDBPyConnection, tables: dict[str, str],
+              snapshot_ids: Iterable[str]) -> dict[str, str]:
+    """Temporary views of the relations limited to these snapshots."""
+    ids = pa.table({"snapshot_id": pa.array(sorted(set(snapshot_ids)), pa.string())})
+    con.execute("CREATE OR REPLACE TEMP TABLE _kv_snaps AS SELECT * FROM ids")
+    out = {}
+    for kind, rel in tables.items():
+        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+        if "snapshot_id" not in cols:
+            raise MatchError(f"cannot review by snapshot: relation {rel!r} has no snapshot_id")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _kv_{kind} AS SELECT * FROM {rel} "
+                    "WHERE snapshot_id IN (SELECT snapshot_id FROM _kv_snaps)")
+        out[kind] = f"_kv_{kind}"
+    return out
+
+
+#: Columns the candidate rows keep (what findings show and what probes read).
+_SOFTWARE_COLS = tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstall"))
+_DEVICE_COLS = tuple(f for f in DEVICE_FIELDS if f not in ("ip",))
+
+
+def _sql_map(values: list[str]) -> str:
+    """Entries of a literal SQL MAP with these (distinct) keys."""
+    return ", ".join("'" + v.replace("'", "''") + "': true" for v in values)
+
+
+def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
+                 matched: dict[str, list[str]]) -> None:
+    """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
+    # map_contains over a literal MAP is cheaper per row than an IN list (DuckDB 1.x/2.x)
+    conds = " OR ".join(
+        f"(({p.where_sql}) AND map_contains(MAP {{{_sql_map(matched[p.name])}}}, {p.key_sql}))"
+        for p in probes
+    )
+    fields = _SOFTWARE_COLS if table == "software" else _DEVICE_COLS
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
+                f"SELECT {', '.join(fields)} FROM {rel} WHERE {conds}")
 
 
 def _distinct_key_matches(
     con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier], tables: dict[str, str]
 ) -> list[tuple[str, str, int, str]]:
+    """Distinct keys of every probe, one scan per table; matched in Python once per key."""
     rows: list[tuple[str, str, int, str]] = []
-    for probe in PROBES:
-        mine = [i for i in idents if i.kind in probe.kinds]
-        if not mine:
+    for table in ("software", "devices"):
+        probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
+                  if p.table == table]
+        probes = [(p, mine) for p, mine in probes if mine]
+        if not probes:
             continue
-        rel = tables[probe.table]
-        sql = (f"SELECT DISTINCT {probe.key_sql} AS k FROM {rel} "
-               f"WHERE {probe.where_sql} AND {probe.key_sql} IS NOT NULL")
-        for (k,) in con.execute(sql).fetchall():
-            if not k:
-                continue
-            for ident, why in probe.matcher(k, mine):
-                rows.append((probe.name, k, ident.ident_id, why))
+        aggs = ", ".join(
+            f"list(DISTINCT {p.key_sql}) FILTER (WHERE ({p.where_sql}) "
+            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> '')"
+            for p, _ in probes
+        )
+        keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
+        for (probe, mine), found in zip(probes, keys):
+            for k in found or ():
+                for ident, why in probe.matcher(k, mine):
+                    rows.append((probe.name, k, ident.ident_id, why))
     logger.debug("%d distinct-key matches", len(rows))
     return rows
 
@@ -161,11 +224,7 @@ def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: "
 
 
 def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
-    """Rows of ``rel`` whose probe keys matched, one row per (row, identifier)."""
-    conds = " OR ".join(
-        f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = '{p.name}'))"
-        for p in probes
-    )
+    """Rows of ``rel`` (already only matched rows) joined to their identifiers."""
     if table == "software":
         cols = ("host_id, 'software' AS item_type, {key} AS item_key, name, version, publisher, "
                 "package_type, path, NULL AS vendor_id, NULL AS product_id, NULL AS mac, "
@@ -178,11 +237,11 @@ def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
                 "source, location").format(key=DEVICE_ITEM_KEY)
     joins = " UNION ALL ".join(
         f"SELECT {cols}, m.ident_id, '{p.field}' AS field, m.k AS observed, m.explanation "
-        f"FROM _kv_rows JOIN _kv_keys m ON m.probe = '{p.name}' AND ({p.where_sql}) "
+        f"FROM {rel} JOIN _kv_keys m ON m.probe = '{p.name}' AND ({p.where_sql}) "
         f"AND {p.key_sql} = m.k"
         for p in probes
     )
-    return f"(WITH _kv_rows AS (SELECT * FROM {rel} WHERE {conds}) {joins})"
+    return f"({joins})"
 
 
 def _register_version_checks(
@@ -263,3 +322,83 @@ def empty_findings() -> pa.Table:
 def as_records(table: pa.Table) -> list[dict[str, Any]]:
     """Findings rows as dicts (small tables: reports, tests)."""
     return table.to_pylist()
+
+
+def lake_views(
+    con: duckdb.DuckDBPyConnection,
+    lake: "str | os.PathLike[str]",
+    *,
+    snapshot_ids: Iterable[str] | None = None,
+    prefix: str = "",
+) -> dict[str, str]:
+    """Views ``software``, ``devices``, ``hosts`` over the current snapshots of a Parquet lake.
+
+    ``lake`` is the folder holding ``current.parquet`` and ``software/``, ``devices/``,
+    ``hosts/`` batch files. Batch files whose snapshots are all wanted are read directly;
+    only partly-current batches are semi-joined with the wanted (snapshot_id, batch_id) pairs,
+    and batches nothing points at are never opened. With ``snapshot_ids`` the views hold only
+    those snapshots, reading only their batches (incremental review). Returns the view names
+    for :func:`match`'s keywords.
+    """
+    import pyarrow.parquet as pq
+
+    root = Path(lake)
+    kinds = ("software", "devices", "hosts")
+    names = {k: f"{prefix}{k}" for k in kinds}
+    try:
+        cur = pq.read_table(root / "current.parquet", columns=["snapshot_id", "batch_id"])
+    except FileNotFoundError:
+        cur = pa.table({"snapshot_id": pa.array([], pa.string()),
+                        "batch_id": pa.array([], pa.string())})
+    except (OSError, pa.ArrowInvalid) as e:
+        raise MatchError(f"cannot read the lake's current snapshots: {e}",
+                         file=str(root / "current.parquet")) from e
+    if snapshot_ids is not None:
+        wanted_ids = pa.array(sorted(set(snapshot_ids)), pa.string())
+        cur = cur.filter(pc.is_in(cur.column("snapshot_id"), value_set=wanted_ids))
+    full, partial = _classify_batches(root, cur)
+    pairs = f"_kv_current_{prefix}" if prefix else "_kv_current"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {pairs} AS SELECT * FROM cur")
+    for kind in kinds:
+        parts = []
+        fl = [str(root / kind / f"{b}.parquet") for b in full]
+        pl = [str(root / kind / f"{b}.parquet") for b in partial]
+        fl, pl = [f for f in fl if Path(f).exists()], [f for f in pl if Path(f).exists()]
+        if fl:
+            parts.append(f"SELECT * FROM read_parquet({_sql_files(fl)}, union_by_name=true)")
+        if pl:
+            parts.append(f"SELECT t.* FROM read_parquet({_sql_files(pl)}, union_by_name=true) t "
+                         f"SEMI JOIN {pairs} c ON t.snapshot_id = c.snapshot_id "
+                         "AND t.batch_id = c.batch_id")
+        if not parts:
+            fields = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS,
+                      "hosts": HOST_FIELDS}[kind]
+            cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}"
+                             for c in ("snapshot_id", "batch_id") + fields)
+            parts.append(f"SELECT {cols} WHERE false")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {names[kind]} AS "
+                    + " UNION ALL BY NAME ".join(parts))
+    return names
+
+
+def _classify_batches(root: Path, cur: pa.Table) -> tuple[list[str], list[str]]:
+    """Batches whose snapshots are all wanted (read whole) and those only partly wanted."""
+    import pyarrow.parquet as pq
+
+    by_batch: dict[str, set[str]] = {}
+    for sid, bid in zip(cur.column("snapshot_id").to_pylist(), cur.column("batch_id").to_pylist()):
+        by_batch.setdefault(bid, set()).add(sid)
+    full, partial = [], []
+    for bid in sorted(by_batch):
+        hosts_file = root / "hosts" / f"{bid}.parquet"
+        try:
+            have = set(pq.read_table(hosts_file, columns=["snapshot_id"]).column(0).to_pylist())
+        except (OSError, pa.ArrowInvalid):
+            partial.append(bid)  # cannot tell: keep the exact (joined) path
+            continue
+        (full if have <= by_batch[bid] else partial).append(bid)
+    return full, partial
+
+
+def _sql_files(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
