@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -62,7 +63,7 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
     path = Path(path)
     fname = path.name
     snaps: list[Snapshot] = []
-    depth, host_index, scan_start = 0, 0, None
+    depth, host_index, scan_start, root = 0, 0, None, None
     try:
         for event, elem in SafeET.iterparse(str(path), events=("start", "end")):
             if event == "start":
@@ -71,7 +72,7 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
                     if elem.tag != "nmaprun":
                         raise SourceError(f"not an nmap scan (root element <{clip(elem.tag)}>)",
                                           file=str(path), place="line 1")
-                    scan_start = elem.get("start")
+                    root, scan_start = elem, elem.get("start")
                 continue
             depth -= 1
             if depth == 1 and elem.tag == "host":
@@ -79,9 +80,8 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
                 snap = _host(elem, host_index, fname, scan_start, institution)
                 if snap is not None:
                     snaps.append(snap)
-                elem.clear()
-            elif depth == 1:
-                elem.clear()
+            if depth == 1 and root is not None:
+                root.clear()  # drop what was read: memory stays bounded on big scans
     except DefusedXmlException as e:
         raise SourceError(f"refused XML: {type(e).__name__} ({e})", file=str(path),
                           place="document type declaration") from e
@@ -200,15 +200,28 @@ def _device(snap: Snapshot, addr: dict[str, str | None], ip: str | None,
 
 
 def oui_org(mac: str) -> tuple[str, str] | None:
-    """The IEEE organisation of a MAC (kitvet.identify.hardware when available)."""
+    """The IEEE organisation of a MAC (kitvet.identify.hardware when available).
+
+    The answer depends only on the first 36 bits (MA-S is the longest assignment), so lookups
+    are cached per 36-bit prefix: a scan of a LAN asks the registry once per block, not per host.
+    """
+    hexmac = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
+    if len(hexmac) != 12:
+        return None
+    return _oui_block(hexmac[:9])
+
+
+@lru_cache(maxsize=65536)
+def _oui_block(prefix36: str) -> tuple[str, str] | None:
     try:
         from kitvet.identify.hardware import oui_org as lookup
     except ImportError:  # hardware databases not installed in this build
         return None
+    probe = prefix36 + "000"
     try:
-        return lookup(mac)
+        return lookup(":".join(probe[i:i + 2] for i in range(0, 12, 2)))
     except Exception as e:  # noqa: BLE001 - a lookup failure must not lose the host
-        logger.debug("OUI lookup failed for %s: %s", mac, e)
+        logger.debug("OUI lookup failed for %s: %s", prefix36, e)
         return None
 
 
