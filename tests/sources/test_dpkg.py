@@ -221,3 +221,44 @@ def test_field_names_and_package_names_are_case_folded_like_dpkg() -> None:
     assert bad == []
     # What dpkg-query -W prints for this file (checked with dpkg 1.21).
     assert dpkg.query_lines(packages) == ["lowerfield\t4.0", "noarch\t2.0", "upper\t3.0"]
+
+
+_STATES = ["install ok installed", "deinstall ok config-files", "purge ok not-installed",
+           "install reinstreq half-installed", "install ok unpacked", "hold ok installed",
+           "install ok half-configured", "install ok triggers-awaited",
+           "install ok triggers-pending", "deinstall ok not-installed"]
+_STANZA = st.fixed_dictionaries({
+    "name": st.sampled_from(["a", "libx", "liby2.0", "z+z"]),
+    "arch": st.sampled_from([None, "amd64", "i386", "all", "arm64"]),
+    "ma": st.sampled_from([None, "same", "foreign", "allowed"]),
+    "status": st.sampled_from(_STATES),
+    "version": st.sampled_from(["1.0", "1:2.3-4", "0~rc1", "2.0+really1.9-1"]),
+})
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="dpkg-query not installed")
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_STANZA, min_size=1, max_size=8))
+def test_differential_against_the_real_dpkg_query(tmp_path_factory: pytest.TempPathFactory,
+                                                  stanzas: list[dict]) -> None:
+    lines = []
+    for s in stanzas:
+        text = f"Package: {s['name']}\nStatus: {s['status']}\nMaintainer: M <m@example.org>\n"
+        if s["arch"]:
+            text += f"Architecture: {s['arch']}\n"
+        if s["ma"]:
+            text += f"Multi-Arch: {s['ma']}\n"
+        text += f"Version: {s['version']}\nDescription: d\n"
+        lines.append(text)
+    admin = tmp_path_factory.mktemp("admin")
+    (admin / "updates").mkdir()
+    (admin / "status").write_text("\n".join(lines))
+    real = subprocess.run(["dpkg-query", f"--admindir={admin}", "-W"], capture_output=True,
+                          text=True, check=False)
+    if real.returncode != 0 or "error" in real.stderr:
+        return  # a database dpkg itself refuses (e.g. Multi-Arch: same with arch all)
+    packages, _ = dpkg.parse_status((admin / "status").read_bytes(), file="status")
+    last = {(p.name, p.arch or ""): p for p in dpkg.merge(packages)}
+    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert dpkg.query_lines(list(last.values()), native) == real.stdout.splitlines()

@@ -188,19 +188,21 @@ def read_database(root: Path) -> tuple[list[DebPackage], list[BadStanza]]:
         journal = sorted((p for p in updates.iterdir() if p.name.isdigit()), key=lambda p: p.name)
     except OSError:
         journal = []
-    if journal:
-        by_key = {(p.name, p.arch): p for p in packages}
-        for path in journal:
-            try:
-                upd, upd_bad = parse_status(_read(path), file=str(path))
-            except OSError as e:
-                bad.append(BadStanza(str(path), 0, f"cannot read: {e.strerror or e}"))
-                continue
-            bad.extend(upd_bad)
-            for p in upd:
-                by_key[(p.name, p.arch)] = p
-        packages = list(by_key.values())
-    return packages, bad
+    for path in journal:
+        try:
+            upd, upd_bad = parse_status(_read(path), file=str(path))
+        except OSError as e:
+            bad.append(BadStanza(str(path), 0, f"cannot read: {e.strerror or e}"))
+            continue
+        bad.extend(upd_bad)
+        packages.extend(upd)
+    return merge(packages), bad
+
+
+def merge(packages: list[DebPackage]) -> list[DebPackage]:
+    """One record per package name and architecture, the last one read winning (as in dpkg)."""
+    by_key = {(p.name, p.arch or ""): p for p in packages}
+    return list(by_key.values())
 
 
 def _read(path: Path) -> bytes:
@@ -222,9 +224,12 @@ def native_arch(packages: list[DebPackage]) -> str | None:
     return max(counts, key=counts.__getitem__) if counts else None
 
 
-def query_lines(packages: list[DebPackage]) -> list[str]:
-    """What ``dpkg-query -W`` prints for these records (``${binary:Package}\\t${Version}``)."""
-    native = native_arch(packages)
+def query_lines(packages: list[DebPackage], native: str | None = None) -> list[str]:
+    """What ``dpkg-query -W`` prints for these records (``${binary:Package}\\t${Version}``).
+
+    ``native``: dpkg's native architecture (default: inferred by :func:`native_arch`).
+    """
+    native = native or native_arch(packages)
     rows = sorted((p.name, p.arch or "", p) for p in packages if p.listed)
     return [f"{p.binary_package(native)}\t{p.version}" for _, _, p in rows]
 
