@@ -17,6 +17,19 @@ from typing import Any
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
+
+def cheap_hashing() -> None:
+    """Real argon2id, with the smallest cost parameters: the tests log in often."""
+    from argon2 import PasswordHasher
+
+    from kitvet.server import accounts
+
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._dummy.clear()
+
+
+cheap_hashing()
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("KITVET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery staple"

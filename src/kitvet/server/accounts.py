@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("admin", "reviewer", "auditor")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 10
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 "low memory" defaults
+_dummy: list[str] = []
 
 
 class AccountError(KitvetError):
@@ -88,6 +88,13 @@ class User:
     def actor(self) -> str:
         """How this user is named in the audit log."""
         return f"user:{self.username}"
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users, so they cost as much as known ones."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(16)))
+    return _dummy[0]
 
 
 def _future(seconds: int) -> str:
@@ -166,7 +173,7 @@ def authenticate(engine: Engine, username: str, password: str, *, client: str,
                                                   st.users.c.disabled_at.is_(None))).first()
     ok = False
     try:
-        ok = _hasher.verify(row.password_hash if row else _DUMMY_HASH, password or "")
+        ok = _hasher.verify(row.password_hash if row else _dummy_hash(), password or "")
         ok = ok and row is not None
     except (VerificationError, InvalidHashError):
         ok = False
