@@ -67,7 +67,11 @@ THREECX = Subject(
     assertions=(CVE,))
 HOSTILE = Subject(
     id="evil", name="Evil -- Corp\n<b>\"quoted\"</b>; rm -rf /",
-    identifiers=(ident("usb_vendor_id", "0bad"), ident("mac_prefix", "0c:75:d2:5")),
+    identifiers=(ident("usb_vendor_id", "0bad"), ident("mac_prefix", "0c:75:d2:5"),
+                 ident("mac_prefix", "-00:11:22", source="=cmd|' /C calc'!A0"),
+                 ident("package_name", "x'); DROP TABLE deb_packages; --"),
+                 ident("product_name", "a*b'c[d]?", versions=("1' OR '1'='1",)),
+                 ident("publisher", "=HYPERLINK(\"http://x\") 100% _ Ltd")),
     assertions=(Assertion(authority="Test -- authority\r\n", kind="warning",
                           instrument="<script>alert(1)</script>", date="2020-01-01"),))
 

@@ -166,9 +166,15 @@ def test_unexpressible_identifiers_are_reported(bans):
 
 
 def test_hostile_values_are_sql_literals(hostile_bans):
-    con = osquery_db(arp_cache=[{"mac": "0c:75:d2:51:00:00"}])
-    for p in policies(hostile_bans):
-        con.execute(p["query"]).fetchall()  # parses: nothing broke out of a literal
+    con = osquery_db(deb_packages=[{"name": "x'); drop table deb_packages; --"}],
+                     programs=[{"name": "a*b'c[d]?", "version": "1' OR '1'='1",
+                                "publisher": "Acme"}])
+    verdicts = {p["platform"]: con.execute(p["query"]).fetchall() for p in policies(hostile_bans)}
+    assert verdicts["linux"] == []  # the hostile package name matched as a plain string
+    assert verdicts["windows"] == []  # wildcard kept, quotes and brackets literal
+    con.execute("SELECT count(*) FROM deb_packages").fetchall()  # table still there
+    clean = osquery_db(programs=[{"name": "abc", "version": "1", "publisher": "Acme"}])
+    assert all(clean.execute(p["query"]).fetchall() == [(1,)] for p in policies(hostile_bans))
 
 
 def test_osquery_pack_has_the_same_queries(bans):

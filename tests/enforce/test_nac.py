@@ -83,8 +83,10 @@ def test_csv_columns_and_formula_safety(bans, hostile_bans):
     assert hik and all(r[8] == "Hangzhou Hikvision Digital Technology Co.,Ltd." for r in hik)
     assert all(r[9].startswith("IEEE MA-L (") for r in hik)
     bad = NacExporter().export(hostile_bans, fmt="csv").text
-    for r in csv.reader(io.StringIO("\n".join(body(bad)))):
+    bad_rows = list(csv.reader(io.StringIO("\n".join(body(bad)))))
+    for r in bad_rows:
         assert not any(c.startswith(("=", "+", "-", "@")) for c in r), r
+    assert ["'-00:11:22", "'=cmd|' /C calc'!A0"] in [[r[7], r[9]] for r in bad_rows]
 
 
 def test_ma_m_and_ma_s_prefix_bounds():
