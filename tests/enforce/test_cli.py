@@ -129,3 +129,9 @@ def test_targets_listing():
     for t in ("usbguard", "fleet", "osquery", "santa", "wdac", "applocker", "nac",
               "removal-plan"):
         assert t in r.stdout
+
+
+def test_date_must_be_iso():
+    r = run("export", "-t", "usbguard", "--subject", "examplecom", "--date", "2026-06-30\nblock",
+            *LIST)
+    assert r.exit_code == 2 and "--date must be an ISO date" in r.stderr

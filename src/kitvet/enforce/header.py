@@ -58,7 +58,7 @@ def header_lines(bans: BanSet, target: str, rules: int, gaps: Iterable[Gap],
                               + (f", signed by {rl.signed_by}" if rl.signed_by else ", unsigned")))
     selected = f"status {bans.status}" if bans.status else "subjects chosen by id"
     lines.append(one_line(f"Policy: {bans.policy} ({selected})"))
-    lines.append(f"Date: {bans.date}")
+    lines.append(one_line(f"Date: {bans.date}"))
     lines.append(f"Rules: {rules}")
     lines.append(f"Subjects included ({len(bans.subjects)}):")
     for b in bans.subjects:

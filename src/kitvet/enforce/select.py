@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +30,8 @@ def select_bans(
     Identifiers marked unverified are left out (and named in every export's header) unless
     ``include_unverified``: a block rule should stand on a verified identifier."""
     wanted = [s for s in subject_ids if s]
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise EnforceError(f"--date must be an ISO date (YYYY-MM-DD), not {date!r}")
     if status is not None and status not in STATUSES:
         raise EnforceError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
     if not wanted and policy is None:
