@@ -126,3 +126,25 @@ def test_format_detection_for_all_three_rpm_databases(tmp_path):
     for p in (ndb, bdb, sq):
         (snap,) = RpmdbImporter().read(p)
         assert [r["name"] for r in snap.software] == ["kesl"], p.name
+
+
+def test_database_inside_a_system_tree_takes_that_systems_identity(tmp_path):
+    root = tmp_path / "sles15"
+    db = root / "usr" / "lib" / "sysimage" / "rpm"
+    db.mkdir(parents=True)
+    (db / "Packages.db").write_bytes(w.ndb_bytes([BASH]))
+    (root / "etc").mkdir()
+    (root / "etc" / "os-release").write_text('NAME="SLES"\nVERSION_ID="15.4"\nID="sles"\n'
+                                             'PRETTY_NAME="SUSE Linux Enterprise Server 15 SP4"\n')
+    (root / "etc" / "machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (root / "etc" / "hostname").write_text("build-07\n")
+    (snap,) = RpmdbImporter().read(db / "Packages.db")
+    assert snap.host.host_id == "0123456789abcdef0123456789abcdef"
+    assert (snap.host.hostname, snap.host.os_version) == ("build-07", "15.4")
+    assert snap.software[0]["purl"].startswith("pkg:rpm/sles/bash@")
+
+
+def test_loose_database_file_gets_a_path_derived_host(tmp_path):
+    (snap,) = RpmdbImporter().read(write(tmp_path, w.ndb_bytes([BASH])))
+    assert snap.host.host_id.startswith("rpmdb-")
+    assert snap.software[0]["purl"].startswith("pkg:rpm/bash@")

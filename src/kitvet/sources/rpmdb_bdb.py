@@ -151,10 +151,13 @@ def _overflow(pages: _Pages, pgno: int, tlen: int) -> tuple[bytes | None, str | 
     return b"".join(parts), None
 
 
-def read_rpmdb_bdb(path: Path) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    """Software rows of every package in a BDB ``Packages`` file, and the packages skipped."""
+def read_rpmdb_bdb(path: Path, *, vendor_namespace: str | None = None
+                   ) -> tuple[list[dict[str, Any]], list[Skipped]]:
+    """Software rows of every package in a BDB ``Packages`` file, and the packages skipped.
+
+    ``vendor_namespace`` is the purl namespace (the distribution's os-release ID)."""
     from kitvet.sources.rpmdb_ndb import rows_from_blobs
 
     path = Path(path)
     values = ((p, v, r) for p, v, r in iter_bdb_values(path) if v is not None or r is not None)
-    return rows_from_blobs(values, path=path, source="rpm:bdb")
+    return rows_from_blobs(values, path=path, source="rpm:bdb", vendor_namespace=vendor_namespace)

@@ -107,7 +107,8 @@ def _read_blob(fh: Any, size: int, pkgidx: int, blkoff: int, blkcnt: int,
 
 
 def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, path: Path,
-                    source: str) -> tuple[list[dict[str, Any]], list[Skipped]]:
+                    source: str, vendor_namespace: str | None = None
+                    ) -> tuple[list[dict[str, Any]], list[Skipped]]:
     """Software rows for (place, blob, reason) triples; bad ones become Skipped records."""
     from kitvet.sources.rpmheader import RpmHeaderError, header_to_row, parse_header
 
@@ -126,14 +127,19 @@ def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, pa
             continue
         if hdr.get("name") == "gpg-pubkey":
             continue  # imported signing keys, not installed software (rpm -qa lists them too)
-        rows.append(header_to_row(hdr, source=source, location=location))
+        rows.append(header_to_row(hdr, source=source, location=location,
+                                  vendor_namespace=vendor_namespace))
     return rows, skipped
 
 
-def read_rpmdb_ndb(path: Path) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    """Software rows of every package in a Packages.db, and the packages skipped."""
+def read_rpmdb_ndb(path: Path, *, vendor_namespace: str | None = None
+                   ) -> tuple[list[dict[str, Any]], list[Skipped]]:
+    """Software rows of every package in a Packages.db, and the packages skipped.
+
+    ``vendor_namespace`` is the purl namespace (the distribution's os-release ID)."""
     path = Path(path)
-    return rows_from_blobs(iter_ndb_blobs(path), path=path, source="rpm:ndb")
+    return rows_from_blobs(iter_ndb_blobs(path), path=path, source="rpm:ndb",
+                           vendor_namespace=vendor_namespace)
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -166,26 +172,57 @@ class RpmdbImporter(Importer):
         with path.open("rb") as fh:
             head = fh.read(65536)
         fmt = rpmdb_format(path, head)
+        host, namespace = _host(path, institution)
         if fmt == "ndb":
-            rows, skipped = read_rpmdb_ndb(path)
+            rows, skipped = read_rpmdb_ndb(path, vendor_namespace=namespace)
         elif fmt == "bdb":
             from kitvet.sources.rpmdb_bdb import read_rpmdb_bdb
 
-            rows, skipped = read_rpmdb_bdb(path)
+            rows, skipped = read_rpmdb_bdb(path, vendor_namespace=namespace)
         elif head[:16] == SQLITE_MAGIC:
             from kitvet.sources.rpmdb_sqlite import read_rpmdb_sqlite
 
-            rows, skipped = read_rpmdb_sqlite(path, source="rpm:sqlite")
+            rows, skipped = read_rpmdb_sqlite(path, source="rpm:sqlite",
+                                              vendor_namespace=namespace)
         else:
             raise SourceError("not an rpm database (sqlite, ndb or Berkeley DB hash)",
                               file=str(path), place="offset 0")
-        import hashlib
-
-        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-        snap = Snapshot(host=Host(host_id=f"rpmdb-{digest}", institution=institution,
-                                  platform="linux", sources=("rpm",)))
+        snap = Snapshot(host=host)
         snap.software.extend(rows)
         snap.skipped.extend(skipped)
         logger.info("%s (%s): %d packages, %d skipped", path, fmt or "sqlite", len(rows),
                     len(skipped))
         return [snap]
+
+
+#: Where rpm keeps its database, relative to the root of the system it belongs to.
+DB_DIRS = (("var", "lib", "rpm"), ("usr", "lib", "sysimage", "rpm"))
+
+
+def system_root(path: Path) -> Path | None:
+    """The root of the system an rpm database belongs to, when it sits where rpm keeps it."""
+    parent = path.resolve().parent
+    for rel in DB_DIRS:
+        if parent.parts[-len(rel):] == rel and len(parent.parts) > len(rel):
+            return parent.parents[len(rel) - 1]
+    return None
+
+
+def _host(path: Path, institution: str | None) -> tuple[Host, str | None]:
+    """The host of a database (its system's machine id, hostname, os-release when found
+    beside it) and the purl namespace (os-release ID)."""
+    import hashlib
+
+    root = system_root(path)
+    if root is not None:
+        from kitvet.sources.hostfacts import host_facts
+
+        facts = host_facts(root)
+        if facts.machine_id or facts.hostname or facts.os_name:
+            return Host(host_id=facts.host_id, hostname=facts.hostname, institution=institution,
+                        platform="linux", os_name=facts.os_pretty or facts.os_name,
+                        os_version=facts.os_version, machine_id=facts.machine_id,
+                        sources=("rpm",)), facts.os_id
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return Host(host_id=f"rpmdb-{digest}", institution=institution, platform="linux",
+                sources=("rpm",)), None
