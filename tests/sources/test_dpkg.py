@@ -262,3 +262,13 @@ def test_differential_against_the_real_dpkg_query(tmp_path_factory: pytest.TempP
     native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
                             check=True).stdout.strip()
     assert dpkg.query_lines(list(last.values()), native) == real.stdout.splitlines()
+
+
+def test_whitespace_only_lines_do_not_split_a_stanza() -> None:
+    # dpkg-query warns "blank line in value of field 'Description'" and keeps the record whole.
+    data = (b"Package: a\nStatus: install ok installed\nArchitecture: amd64\nDescription: x\n"
+            b" more\n   \nVersion: 1.0\n\nPackage: b\nStatus: install ok installed\n"
+            b"Architecture: amd64\nVersion: 2.0\n")
+    packages, bad = dpkg.parse_status(data, file="status")
+    assert bad == []
+    assert dpkg.query_lines(packages) == ["a\t1.0", "b\t2.0"]

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 SOURCE = "apk"
 INSTALLED_PATH = "/lib/apk/db/installed"
 MAX_BYTES = 512 * 1024 * 1024
-_BLANK = re.compile(rb"\n(?:[ \t]*\n)+")
+_BLANK = re.compile(rb"\n\n+")  # only empty lines separate stanzas (as in dpkg and apk)
 _WANTED = {b"P", b"V", b"A", b"m", b"o", b"U", b"L"}
 _NAME = re.compile(r"^[\x21-\x7e]+$")
 

@@ -42,7 +42,7 @@ STATES = frozenset({
 })
 _FIELDS = {b"package", b"status", b"version", b"architecture", b"maintainer", b"multi-arch",
            b"source"}
-_BLANK = re.compile(rb"\n(?:[ \t]*\n)+")
+_BLANK = re.compile(rb"\n\n+")  # only empty lines separate stanzas (as in dpkg and apk)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9+.\-]*$")
 _VERSION = re.compile(r"^[\x21-\x7e]+$")
 
