@@ -1,0 +1,177 @@
+"""Dashboard pages: login, sessions, CSRF, rate limit, headers, escaping, scope (404)."""
+
+from __future__ import annotations
+
+import re
+
+from srvkit import PASSWORD, csrf_of, login
+
+PAGES = ["/", "/findings", "/subjects", "/subjects/acme", "/decisions", "/exceptions",
+         "/campaigns", "/hosts", "/hosts/alpha-ws-1", "/audit"]
+
+
+def test_pages_need_a_session(sqlite_srv):
+    r = sqlite_srv.client.get("/findings?status=ban", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/findings%3Fstatus%3Dban"
+
+
+def test_login_sets_a_strict_httponly_session_cookie(sqlite_srv):
+    r = login(sqlite_srv.client, "admin", next_url="/findings")
+    assert r.status_code == 303 and r.headers["location"] == "/findings"
+    cookie = [c for c in r.headers.get_list("set-cookie") if c.startswith("kitvet_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    for page in PAGES:
+        assert sqlite_srv.client.get(page).status_code == 200, page
+
+
+def test_session_id_is_stored_hashed(sqlite_srv):
+    from sqlalchemy import select
+
+    from kitvet.server import tables as st
+
+    login(sqlite_srv.client, "admin")
+    cookie = sqlite_srv.client.cookies.get("kitvet_session")
+    with sqlite_srv.estate.engine.connect() as conn:
+        stored = conn.execute(select(st.sessions.c.session_hash)).scalars().all()
+    assert cookie and cookie not in stored and len(stored) == 1
+
+
+def test_login_refuses_an_open_redirect(sqlite_srv):
+    r = login(sqlite_srv.client, "admin", next_url="//evil.example/")
+    assert r.headers["location"] == "/"
+
+
+def test_wrong_password_and_rate_limit(sqlite_srv):
+    c = sqlite_srv.client
+    for _ in range(5):
+        assert login(c, "alice", "wrong password!").status_code == 401
+    r = login(c, "alice")  # right password, but locked out for 15 minutes
+    assert r.status_code == 429
+    assert "too many failed logins" in r.text
+    assert login(c, "bob").status_code == 303  # another user is not affected
+
+
+def test_login_form_needs_its_csrf_token(sqlite_srv):
+    c = sqlite_srv.client
+    c.get("/login")
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD,
+                               "csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_every_post_checks_the_session_csrf_token(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "alice")
+    fid = sqlite_srv.finding_of("alpha-ws-1")["finding_id"]
+    page = c.get(f"/findings/{fid}")
+    token = csrf_of(page.text)
+    data = {"state": "in_review", "reason": "looking"}
+    assert c.post(f"/findings/{fid}/state", data=data).status_code == 403
+    assert c.post(f"/findings/{fid}/state", data={**data, "csrf_token": "x" * 43}
+                  ).status_code == 403
+    r = c.post(f"/findings/{fid}/state", data={**data, "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303
+    assert "in_review" in c.get(f"/findings/{fid}").text
+    assert c.post("/logout", data={}).status_code == 403
+    assert c.post("/logout", data={"csrf_token": token}, follow_redirects=False
+                  ).status_code == 303
+    assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_security_headers(sqlite_srv):
+    login(sqlite_srv.client, "admin")
+    for path in ("/", "/login", "/api/v1/summary", "/static/kitvet.css"):
+        h = sqlite_srv.client.get(path).headers
+        assert "default-src 'self'" in h["content-security-policy"], path
+        assert "frame-ancestors 'none'" in h["content-security-policy"]
+        assert h["x-content-type-options"] == "nosniff"
+
+
+def test_host_strings_are_escaped(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "admin")
+    fid = next(f["finding_id"] for f in sqlite_srv.findings() if f["name"].startswith("<"))
+    for page in ("/findings", f"/findings/{fid}", "/hosts/alpha-ws-1",
+                 "/hosts?software=script", "/findings?q=<script>"):
+        html = c.get(page).text
+        assert "<script>alert(1)</script>" not in html, page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, page
+    html = c.get("/hosts/alpha-ws-1").text
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;click&#34;)" in html
+    assert 'href="http://evil.example"' not in html
+
+
+def test_no_javascript_and_no_external_assets(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "admin")
+    for page in PAGES + ["/login", "/api/v1/docs"]:
+        html = c.get(page).text
+        assert "<script" not in html.replace("&lt;script", ""), page
+        for url in re.findall(r'<(?:link|img|script)[^>]+(?:href|src)="([^"]+)"', html):
+            assert url.startswith("/"), (page, url)
+
+
+def test_javascript_references_are_never_links(sqlite_srv):
+    login(sqlite_srv.client, "admin")
+    html = sqlite_srv.client.get("/subjects/acme").text
+    assert "Test Commission" in html and 'href="javascript:' not in html
+    assert 'href="https://gov.example/order"' in html
+
+
+def test_reviewer_pages_are_scoped(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "alice")
+    beta = sqlite_srv.finding_of("beta-ws-1")["finding_id"]
+    r = c.get(f"/findings/{beta}")
+    assert r.status_code == 404 and "Evil Tool" not in r.text
+    assert c.get("/hosts/beta-ws-1").status_code == 404
+    token = csrf_of(c.get("/").text)
+    r = c.post(f"/findings/{beta}/state", data={"state": "in_review", "reason": "x",
+                                                "csrf_token": token})
+    assert r.status_code == 404
+    for page in ("/findings", "/hosts", "/", "/hosts?software=suite", "/audit"):
+        html = c.get(page).text
+        assert "beta-ws-1" not in html and "Beta Bureau" not in html, page
+
+
+def test_auditor_sees_no_action_forms(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "audrey")
+    fid = sqlite_srv.finding_of("alpha-ws-1")["finding_id"]
+    html = c.get(f"/findings/{fid}").text
+    assert "state-form" not in html and "exception-form" not in html
+    r = c.post(f"/findings/{fid}/state", data={"state": "in_review", "reason": "x",
+                                               "csrf_token": csrf_of(html)})
+    assert r.status_code == 403
+
+
+def test_overview_chart_and_campaign_burndown(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "admin")
+    html = c.get("/").text
+    assert "<svg" in html and "Alpha Agency" in html
+    token = csrf_of(html)
+    r = c.post("/campaigns", data={"subject_id": "evil-build", "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"]).text
+    assert "Burndown" in page and "<polyline" in page and "remaining" in page
+
+
+def test_exception_from_the_finding_page(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "alice")
+    fid = sqlite_srv.finding_of("alpha-ws-2")["finding_id"]
+    html = c.get(f"/findings/{fid}").text
+    assert "estate" not in re.findall(r'<select name="scope">(.*?)</select>', html, re.S)[0]
+    r = c.post(f"/findings/{fid}/exception", data={
+        "scope": "host:alpha-ws-2", "expires": "2999-01-01", "reason": "test bench",
+        "csrf_token": csrf_of(html)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert "accepted" in c.get(f"/findings/{fid}").text
+    r = c.post(f"/findings/{fid}/exception", data={
+        "scope": "host:alpha-ws-2", "expires": "2000-01-01", "reason": "x",
+        "csrf_token": csrf_of(html)})
+    assert r.status_code == 409 and "already past" in r.text
