@@ -103,3 +103,9 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     res = runner.invoke(main, ["identify", str(junk)])
     assert res.exit_code == 2 and "junk.bin" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_cpe_can_be_typed_as_is():
+    r = explain_item("cpe:2.3:a:kaspersky:total_security:21:*:*:*:*:*:*:*")
+    assert [a.org_id for a in r.attributions] == ["kaspersky-lab"]
+    assert r.attributions[0].observed == "cpe:2.3:a:kaspersky:total_security:21:*:*:*:*:*:*:*"

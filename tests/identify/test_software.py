@@ -170,3 +170,13 @@ def test_maintainer_emails_do_not_hide_the_organisation():
     (b,) = identify_software({"publisher": "Debian Python Team <team+python@tracker.debian.org>"})
     assert b.organisation == "Debian Python Team" and b.org_id is None
     assert b.observed == "Debian Python Team <team+python@tracker.debian.org>"
+
+
+def test_cpe_vendor_prefix_attributes_software_and_firmware():
+    (a,) = identify_software({"name": "x", "cpe": "cpe:2.3:o:hikvision:ds-2cd2032-i_firmware:5.4"})
+    assert (a.kind, a.org_id) == ("cpe", "hikvision")
+    from kitvet.identify.software import by_cpe
+
+    assert by_cpe("cpe:/h:hikvision:ip_camera")[0].org_id == "hikvision"  # CPE 2.2 URI
+    assert by_cpe("cpe:2.3:a:hikvision:foo") == []  # part matters: no a: prefix listed
+    assert by_cpe("cpe:2.3:a:kasperskyfan:foo") == []

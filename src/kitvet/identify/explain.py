@@ -12,6 +12,7 @@ Items are written ``KIND:VALUE``:
 ``bundle:com.kaspersky.kav``   macOS bundle identifier
 ``package:kesl``               package-manager package name
 ``process:avp.exe``            executable name or path
+``cpe:2.3:o:hikvision:…``      a CPE 2.3 name (or ``cpe:/…`` 2.2 URI) typed as is
 =============================  ===============================================
 
 Anything else is read as an inventory file or folder in any importable format
@@ -89,6 +90,7 @@ ITEM_KINDS: dict[str, Callable[[str], list[Attribution]]] = {
     "bundle": sw.by_bundle_id,
     "package": sw.by_package_name,
     "process": sw.by_process,
+    "cpe": lambda v: sw.by_cpe(v if v.lower().startswith("cpe:") else f"cpe:{v}"),
 }
 
 

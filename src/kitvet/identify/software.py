@@ -83,7 +83,7 @@ class AliasTable:
     """The bundled organisation table, indexed by (kind, comparison key)."""
 
     index: dict[tuple[str, str], tuple[_Entry, ...]]
-    prefixes: tuple[_Entry, ...]
+    prefixes: tuple[_Entry, ...]  # bundle-id and CPE prefixes
     names: dict[str, tuple[str, str]]  # normalised org key -> (org_id, canonical name)
 
     def lookup(self, kind: str, key: str) -> tuple[_Entry, ...]:
@@ -116,7 +116,7 @@ def load_aliases(path: Path = ALIAS_TABLE) -> AliasTable:
             e = _Entry(oid, name, str(ident["kind"]), str(ident["value"]), ident.get("source"))
             if e.kind in ("publisher", "signer", "oui_org_name"):
                 names.setdefault(normalize_org(e.value), (oid, name))
-            if e.kind == "bundle_id_prefix":
+            if e.kind in ("bundle_id_prefix", "cpe"):
                 prefixes.append(e)
             index.setdefault((e.kind, _key(e.kind, e.value)), []).append(e)
     return AliasTable({k: tuple(v) for k, v in index.items()}, tuple(prefixes), names)
@@ -183,10 +183,27 @@ def by_signer(value: str) -> list[Attribution]:
 def by_bundle_id(value: str) -> list[Attribution]:
     """A macOS bundle identifier, by the longest listed prefix."""
     low = value.strip().lower()
-    hits = [e for e in load_aliases().prefixes if low.startswith(e.value.lower())]
+    hits = [e for e in load_aliases().prefixes
+            if e.kind == "bundle_id_prefix" and low.startswith(e.value.lower())]
     hits.sort(key=lambda e: -len(e.value))
     return [Attribution(e.org, "bundle_id_prefix", value, ALIAS_DB,
                         f"bundle id {value!r} starts with {e.value!r} → {e.org} (alias table)",
+                        e.org_id, e.source) for e in hits[:1]]
+
+
+@_cached
+def by_cpe(value: str) -> list[Attribution]:
+    """A CPE 2.3 name (or CPE 2.2 URI), by the longest listed part:vendor prefix."""
+    low = value.strip().lower()
+    if low.startswith("cpe:/"):
+        from kitvet.sources.nmap import cpe22_to_23
+
+        low = cpe22_to_23(low) or low
+    hits = [e for e in load_aliases().prefixes
+            if e.kind == "cpe" and low.startswith(e.value.lower())]
+    hits.sort(key=lambda e: -len(e.value))
+    return [Attribution(e.org, "cpe", value, ALIAS_DB,
+                        f"CPE {value} has vendor prefix {e.value!r} → {e.org} (alias table)",
                         e.org_id, e.source) for e in hits[:1]]
 
 
@@ -220,6 +237,8 @@ def identify_software(row: dict[str, Any]) -> list[Attribution]:
         out += by_bundle_id(str(row["bundle_id"]))
     if row.get("path"):
         out += by_process(str(row["path"]))
+    if row.get("cpe"):
+        out += by_cpe(str(row["cpe"]))
     return out
 
 
