@@ -83,3 +83,11 @@ def test_code_spans_cannot_be_broken_out_of():
 def test_golden(bans):
     check_golden("removal-plan.md", plan(bans, fmt="markdown").text)
     check_golden("removal-plan.json", plan(bans).text)
+
+
+def test_only_the_latest_snapshot_of_each_host_is_planned(bans):
+    out = RemovalPlanExporter().export(bans, fmt="json", inventory=estate() + estate(later=True))
+    got = json.loads(out.text)["steps"]
+    assert not any(s["platform"] == "windows" for s in got)  # win-1 cleaned in the later one
+    assert "apt-get purge --yes xz-utils" not in [s["command"] for s in got]  # lin-1 reverted
+    assert "dnf remove --assumeyes xz" in [s["command"] for s in got]  # lin-2 still has it

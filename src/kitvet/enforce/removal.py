@@ -135,11 +135,12 @@ class RemovalPlanExporter(Exporter):
                options: Mapping[str, Any] | None = None,
                inventory: list[Snapshot] | None = None) -> Export:
         from kitvet.enforce.findings import banned_findings
+        from kitvet.enforce.verify import latest_snapshots
 
-        snaps = inventory or []
+        snaps = latest_snapshots(inventory or [])
         steps = plan_steps(banned_findings(snaps, bans), snaps)
         gaps = [Gap(s.subject_name, f"{s.item}: {s.manual}") for s, _ in steps if s.manual]
-        notes = [f"{len(snaps)} snapshot(s) read; {len(steps)} step(s)."]
+        notes = [f"{len(snaps)} host(s), each from its latest snapshot; {len(steps)} step(s)."]
         if (fmt or "markdown") == "json":
             doc = {"kitvet": header_dict(bans, self.name, len(steps), gaps, notes),
                    "steps": [{"institution": s.institution, "platform": s.platform,

@@ -70,6 +70,12 @@ def _latest(snapshots: list[Snapshot]) -> dict[str, int]:
     return best
 
 
+def latest_snapshots(snapshots: list[Snapshot]) -> list[Snapshot]:
+    """The newest snapshot of each host, in the order given."""
+    keep = set(_latest(snapshots).values())
+    return [s for i, s in enumerate(snapshots) if i in keep]
+
+
 def verify(snapshots: list[Snapshot], bans: BanSet) -> Verification:
     """What of the BanSet remains in the latest snapshot of each host."""
     latest = _latest(snapshots)
