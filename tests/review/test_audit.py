@@ -7,8 +7,9 @@ import json
 
 import pytest
 from sqlalchemy import text
-
 from store.helpers import ACME, review, snap
+
+from kitvet.errors import StoreError
 
 
 @pytest.fixture
@@ -67,7 +68,6 @@ def test_deleted_and_renumbered_entry_is_named(logged):
 
 
 def test_reordered_entries_are_named(logged):
-    a, b = logged.audit(limit=None)[2:4]  # seq 3 and 4
     raw(logged, "UPDATE audit_log SET seq = -1 WHERE seq = 3")
     raw(logged, "UPDATE audit_log SET seq = 3 WHERE seq = 4")
     raw(logged, "UPDATE audit_log SET seq = 4 WHERE seq = -1")
@@ -105,6 +105,6 @@ def test_every_change_writes_an_entry_and_export_is_json_lines(logged):
 
 def test_failed_change_writes_no_entry(logged):
     before = logged.verify_audit().entries
-    with pytest.raises(Exception):
+    with pytest.raises(StoreError):
         logged.set_state(logged.findings().items[0].finding_id, "removed", actor="b", reason="x")
     assert logged.verify_audit().entries == before

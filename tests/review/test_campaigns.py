@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from store.helpers import ACME, EVIL, lists, review, snap
 
 import kitvet.policy
 from kitvet.errors import StoreError
-from store.helpers import ACME, EVIL, lists, review, snap
 
 D1, D2 = "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"
 

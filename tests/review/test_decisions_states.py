@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from store.helpers import ACME, EVIL, review, snap
 
 from kitvet.errors import StoreError
-from store.helpers import ACME, EVIL, review, snap
 
 D1, D2 = "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"
 

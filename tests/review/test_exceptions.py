@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from store.helpers import ACME, review, snap
 
 from kitvet.errors import StoreError
-from store.helpers import ACME, review, snap
 
 D1 = "2026-11-01T00:00:00Z"
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kitvet.model.risk import ListSet
 from store.helpers import ACME, EVIL, review, snap
+
+from kitvet.model.risk import ListSet
 
 D1, D2, D3 = "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z"
 

@@ -2,18 +2,18 @@
 
 Deadlines count from the start: identify, plan, remove (days; defaults from the policy's verdict
 for the subject, else 30/60/90 as in the US removal order for Kaspersky products). Progress is
-counted in hosts per institution: affected (had the subject when the campaign started or since: removals recorded before
-the start do not count),
-removed (every finding of the subject on the host is ``removed``), remaining, overdue (remaining
-after the remove deadline). Each review stores one point per institution: the burndown.
+counted in hosts per institution: affected (had the subject when the campaign started or since;
+removals recorded before the start do not count), removed (every finding of the subject on the
+host is ``removed``), remaining, overdue (remaining after the remove deadline). Each review stores one point per institution: the burndown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 

@@ -6,7 +6,8 @@ characters removed, length bounded): inventory is hostile input.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel

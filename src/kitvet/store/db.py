@@ -9,10 +9,10 @@ serialised the same way (the audit chain needs a single writer at a time).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +29,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def utcnow() -> str:
     """The current time as kitvet stores it: ISO 8601 UTC with microseconds and ``Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def make_engine(url: str) -> Engine:
@@ -75,9 +75,8 @@ def write(engine: Engine) -> Iterator[Connection]:
 def read(engine: Engine) -> Iterator[Connection]:
     """A read transaction (a consistent view)."""
     try:
-        with engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with engine.connect() as conn, conn.begin():
+            yield conn
     except SQLAlchemyError as e:
         raise StoreError(f"database error: {_short(e)}") from e
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Mapping, Sequence
+from typing import IO, Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
@@ -53,7 +54,7 @@ Matcher = Callable[[Any, Any, Any], pa.Table]
 
 
 def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | None = None,
-                actor: str) -> "Estate":
+                actor: str) -> Estate:
     """Create (or re-open) an estate: folder, ``estate.toml``, migrated database, lake."""
     root = estate_dir(path)
     cfg_file = root / "estate.toml"
@@ -73,7 +74,7 @@ def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | Non
     return est
 
 
-def open_estate(path: str | os.PathLike[str] | None = None) -> "Estate":
+def open_estate(path: str | os.PathLike[str] | None = None) -> Estate:
     """Open an existing estate (upgrading its database to the newest schema)."""
     root = estate_dir(path)
     return Estate(root, read_config(root))
@@ -93,10 +94,10 @@ class Estate:
         """Release database connections."""
         self.engine.dispose()
 
-    def __enter__(self) -> "Estate":
+    def __enter__(self) -> Estate:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- inventory ---------------------------------------------------------------------------

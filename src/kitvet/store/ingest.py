@@ -16,8 +16,9 @@ import json
 import logging
 import os
 import time
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
@@ -47,15 +48,22 @@ def _pause(point: str) -> None:
 
 
 def snapshot_id(snap: Snapshot) -> str:
-    """Content hash of a snapshot: the same inventory imported twice has the same id."""
-    def rows(items: list[dict[str, Any]], fields: tuple[str, ...]) -> list[str]:
-        return sorted(json.dumps({f: str(r[f]) for f in fields if r.get(f) not in (None, "")
-                                  and f != "host_id"}, sort_keys=True) for r in items)
+    """Content hash of a snapshot: the same inventory imported twice has the same id.
 
-    host = {k: v for k, v in snap.host.to_row().items() if v not in (None, "")}
-    body = json.dumps([host, rows(snap.software, SOFTWARE_FIELDS),
-                       rows(snap.devices, DEVICE_FIELDS)], sort_keys=True, ensure_ascii=False)
+    sha256 over canonical JSON of [host row, sorted software rows, sorted device rows], each row
+    the list of its field values in the order of the model's fields (null and "" alike).
+    """
+    sw_fields = [f for f in SOFTWARE_FIELDS if f != "host_id"]
+    dev_fields = [f for f in DEVICE_FIELDS if f != "host_id"]
+    software = sorted([_text(r.get(f)) for f in sw_fields] for r in snap.software)
+    devices = sorted([_text(r.get(f)) for f in dev_fields] for r in snap.devices)
+    host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
+    body = json.dumps([host, software, devices], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 def parse_time(value: str | None) -> str | None:
@@ -67,8 +75,8 @@ def parse_time(value: str | None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclasses.dataclass

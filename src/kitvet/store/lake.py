@@ -21,10 +21,11 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,7 +48,7 @@ ORPHAN_GRACE_S = 3600
 
 def new_batch_id() -> str:
     """A new batch id: sortable by time, unique across processes."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:12]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:12]
 
 
 def kind_schema(kind: str) -> pa.Schema:
@@ -71,23 +72,25 @@ class Lake:
         """The glob of one table's batch files, for ``read_parquet``."""
         return str(self.path / kind / "*.parquet")
 
-    def write_batch(self, snapshots: Iterable[tuple[str, Snapshot]], batch_id: str | None = None) -> str:
+    def write_batch(self, snapshots: Iterable[tuple[str, Snapshot]],
+                    batch_id: str | None = None) -> str:
         """Write (snapshot_id, snapshot) pairs as one batch of three Parquet files."""
         batch_id = batch_id or new_batch_id()
-        cols: dict[str, dict[str, list[Any]]] = {
-            k: {c: [] for c in kind_schema(k).names} for k in KINDS
-        }
-        for sid, snap in snapshots:
-            host_row = snap.host.to_row()
-            for kind, rows in (("software", snap.software), ("devices", snap.devices),
-                               ("hosts", [host_row])):
-                target = cols[kind]
-                for row in rows:
-                    target["snapshot_id"].append(sid)
-                    target["batch_id"].append(batch_id)
-                    for f in KINDS[kind]:
-                        v = host_row["host_id"] if f == "host_id" else row.get(f)
-                        target[f].append(None if v is None else str(v))
+        pairs = list(snapshots)
+        cols: dict[str, dict[str, list[Any]]] = {}
+        for kind in KINDS:
+            rows: list[tuple[str, str, dict[str, Any]]] = []
+            for sid, snap in pairs:
+                host_row = snap.host.to_row()
+                items = [host_row] if kind == "hosts" else (
+                    snap.software if kind == "software" else snap.devices)
+                rows.extend((sid, host_row["host_id"], r) for r in items)
+            cols[kind] = {"snapshot_id": [r[0] for r in rows],
+                          "batch_id": [batch_id] * len(rows),
+                          "host_id": [r[1] for r in rows]}
+            for f in KINDS[kind]:
+                if f != "host_id":
+                    cols[kind][f] = [_text(r[2].get(f)) for r in rows]
         for kind in KINDS:
             table = pa.table(cols[kind], schema=kind_schema(kind))
             self._write(table, self.path / kind / f"{batch_id}.parquet")
@@ -171,6 +174,10 @@ class Lake:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _sql_str(value: str) -> str:

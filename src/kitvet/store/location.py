@@ -60,7 +60,8 @@ def normalise_db_url(url: str) -> str:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if not (url.startswith("postgresql+psycopg://") or url.startswith("sqlite:///")):
         raise StoreError(
-            f"unsupported database URL {url.split(':', 1)[0]!r}: use postgresql://... or sqlite:///..."
+            f"unsupported database URL {url.split(':', 1)[0]!r}: "
+            "use postgresql://... or sqlite:///..."
         )
     return url
 
@@ -79,7 +80,7 @@ def read_config(root: Path) -> EstateConfig:
 
         data = tomllib.loads(text)
     except ModuleNotFoundError:  # Python 3.10: the file is ours, two simple keys
-        data = {m[0]: json.loads(m[1]) for m in re.findall(r'^(\w+)\s*=\s*(".*")\s*$', text, re.M)}
+        data = {m[0]: json.loads(m[1]) for m in re.findall(r'^(\w+)\s*=\s*(".*")\s*$', text, re.MULTILINE)}
     except ValueError as e:
         raise StoreError(f"invalid TOML: {e}", file=str(cfg)) from e
     url = data.get("db")
