@@ -53,7 +53,8 @@ def _table(results: list) -> None:  # type: ignore[type-arg]
     table.add_column("Organisation", overflow="fold", ratio=2)
     table.add_column("Why (identifier → organisation, database)", overflow="fold", ratio=4)
     for r in results:
-        item = r.item + (f"\n{r.location}" if r.location else "")
+        item = r.item + (f"\nhost {r.host_id}" if r.host_id else "") + (
+            f"\n{r.location}" if r.location else "")
         if not r.attributions:
             table.add_row(Text(item), Text("unknown", style="dim"), "")
         for i, a in enumerate(r.attributions):
