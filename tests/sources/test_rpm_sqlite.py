@@ -215,3 +215,28 @@ def test_corrupting_a_real_header_never_escapes_as_another_error(data: st.DataOb
         parse_header(bytes(blob[:cut]))
     except RpmHeaderError:
         pass
+
+
+_RPM_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._+~^", min_size=1,
+                    max_size=12).filter(lambda t: t[0].isalnum())
+
+
+@pytest.mark.skipif(shutil.which("rpm") is None, reason="the rpm program is not installed")
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(_RPM_TEXT, _RPM_TEXT, _RPM_TEXT, st.none() | st.integers(0, 99),
+                          st.none() | st.sampled_from(["Fedora Project", "AO Kaspersky Lab",
+                                                       "Ünïcödé Vendor GmbH"])),
+                min_size=1, max_size=5, unique_by=lambda p: p[0]))
+def test_differential_against_the_real_rpm(tmp_path_factory: pytest.TempPathFactory,
+                                           pkgs: list[tuple]) -> None:
+    folder = tmp_path_factory.mktemp("rpmdb")
+    db = make_rpmdb(folder / "rpmdb.sqlite",
+                    [package(n, v, r, epoch=e, vendor=vd) for n, v, r, e, vd in pkgs])
+    ours, skipped = rpmdb_sqlite.read_rpmdb_sqlite(db)
+    try:
+        theirs, bad = rpm_cmd.parse(rpm_cmd.query(dbpath=str(folder)))
+    except SourceError as e:
+        pytest.skip(f"this rpm cannot read sqlite databases: {e}")
+    key = lambda r: (r["name"], r["version"], r["publisher"] or "")  # noqa: E731
+    assert skipped == [] and bad == []
+    assert sorted(map(key, ours)) == sorted(map(key, theirs))
