@@ -109,6 +109,7 @@ def test_verify_json_has_first_and_last_seen():
     assert (rem["hostname"], rem["first_seen"], rem["last_seen"]) == (
         "bravo", "2026-02-01T09:00:00Z", "2026-03-01T09:00:00Z")
     assert doc["removed_since_earlier_snapshots"] == 1
+    assert doc["institutions"] == {"Office": {"hosts_with_banned_items": 1, "items": 1}}
 
 
 def test_verify_bad_inventory_is_an_error_not_a_traceback(tmp_path):

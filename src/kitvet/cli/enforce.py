@@ -209,3 +209,6 @@ def _print_table(result: Any, bans: BanSet) -> None:
         table.add_row(*(escape(x or "") for x in (r.institution, r.hostname, r.subject_name,
                                                    r.item, r.first_seen, r.last_seen)))
     console.print(table)
+    for inst, counts in result.by_institution().items():
+        console.print(f"{escape(inst)}: {counts['hosts_with_banned_items']} host(s), "
+                      f"{counts['items']} banned item(s) remaining")

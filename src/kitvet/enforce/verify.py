@@ -51,11 +51,22 @@ class Verification:
         """Hosts that still hold something banned."""
         return {r.host_id for r in self.remaining}
 
+    def by_institution(self) -> dict[str, dict[str, int]]:
+        """Per institution: hosts still holding something banned, and how many items."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in self.remaining:
+            e = out.setdefault(r.institution, {"hosts": set(), "items": 0})
+            e["hosts"].add(r.host_id)
+            e["items"] += 1
+        return {k: {"hosts_with_banned_items": len(v["hosts"]), "items": v["items"]}
+                for k, v in sorted(out.items())}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"hosts_checked": self.hosts_checked,
                 "hosts_with_banned_items": len(self.hosts_with_remaining()),
                 "removed_since_earlier_snapshots": self.removed,
+                "institutions": self.by_institution(),
                 "remaining": [r.__dict__ for r in self.remaining]}
 
 
