@@ -237,6 +237,6 @@ def test_differential_against_the_real_rpm(tmp_path_factory: pytest.TempPathFact
         theirs, bad = rpm_cmd.parse(rpm_cmd.query(dbpath=str(folder)))
     except SourceError as e:
         pytest.skip(f"this rpm cannot read sqlite databases: {e}")
-    key = lambda r: (r["name"], r["version"], r["publisher"] or "")  # noqa: E731
+    key = lambda r: (r["name"], r["version"], r["publisher"] or "")
     assert skipped == [] and bad == []
     assert sorted(map(key, ours)) == sorted(map(key, theirs))
