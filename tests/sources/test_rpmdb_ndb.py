@@ -148,3 +148,14 @@ def test_loose_database_file_gets_a_path_derived_host(tmp_path):
     (snap,) = RpmdbImporter().read(write(tmp_path, w.ndb_bytes([BASH])))
     assert snap.host.host_id.startswith("rpmdb-")
     assert snap.software[0]["purl"].startswith("pkg:rpm/bash@")
+
+
+def test_control_characters_in_headers_are_removed(tmp_path):
+    evil = w.header_blob(name="ba\x07sh\x1b[31m", version="1", release="1",
+                         vendor="=HYPERLINK(\"http://x\")\r\n" + "V" * 9000)
+    empty = w.header_blob(name="\x01\x02", version="1", release="1")
+    rows, skipped = read_rpmdb_ndb(write(tmp_path, w.ndb_bytes([evil, empty])))
+    (row,) = rows
+    assert row["name"] == "bash[31m"
+    assert "\r" not in row["publisher"] and len(row["publisher"]) <= 4096
+    assert skipped[0].reason == "package name made only of control characters"

@@ -19,6 +19,7 @@ file) skips that package with its reason; the others are kept.
 from __future__ import annotations
 
 import logging
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -106,6 +107,18 @@ def _read_blob(fh: Any, size: int, pkgidx: int, blkoff: int, blkcnt: int,
     return raw[BLOB_HEAD:BLOB_HEAD + bloblen], None
 
 
+MAX_TEXT = 4096
+_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def clean_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its text bounded and stripped of control characters (headers are hostile)."""
+    for k, v in row.items():
+        if isinstance(v, str) and (len(v) > MAX_TEXT or _CTRL.search(v)):
+            row[k] = _CTRL.sub("", v[:MAX_TEXT]) or None
+    return row
+
+
 def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, path: Path,
                     source: str, vendor_namespace: str | None = None
                     ) -> tuple[list[dict[str, Any]], list[Skipped]]:
@@ -127,8 +140,13 @@ def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, pa
             continue
         if hdr.get("name") == "gpg-pubkey":
             continue  # imported signing keys, not installed software (rpm -qa lists them too)
-        rows.append(header_to_row(hdr, source=source, location=location,
-                                  vendor_namespace=vendor_namespace))
+        row = clean_row(header_to_row(hdr, source=source, location=location,
+                                      vendor_namespace=vendor_namespace))
+        if not row.get("name"):
+            skipped.append(Skipped(source=source, location=location,
+                                   reason="package name made only of control characters"))
+            continue
+        rows.append(row)
     return rows, skipped
 
 
@@ -184,6 +202,7 @@ class RpmdbImporter(Importer):
 
             rows, skipped = read_rpmdb_sqlite(path, source="rpm:sqlite",
                                               vendor_namespace=namespace)
+            rows = [r for r in map(clean_row, rows) if r.get("name")]
         else:
             raise SourceError("not an rpm database (sqlite, ndb or Berkeley DB hash)",
                               file=str(path), place="offset 0")
