@@ -36,6 +36,8 @@ def test_found_removed_reappeared(estate):
     f = only(estate, subject="evil-build")
     assert (f.state, f.live, f.resolved_at[:10]) == ("removed", False, "2026-11-02")
     assert estate.findings(status="ban").total == 0  # live only by default
+    entry = estate.audit(action="estate.review", newest_first=True, limit=1)[0]
+    assert entry.details["removed_ids"] == [f.finding_id] and entry.details["removed"] == 1
 
     # it comes back: re-opened and flagged, history kept
     estate.import_snapshots([snap("h1", "P", D3, [("Evil App", "1", EVIL)])], actor="a")

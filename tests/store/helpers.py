@@ -84,6 +84,8 @@ def _pg_reachable() -> str | None:
 def pg_database():
     """A fresh database kitvet_test_<random> for this test run, dropped afterwards."""
     why = _pg_reachable()
+    if why and os.environ.get("KITVET_REQUIRE_PG"):
+        pytest.fail(why + " (KITVET_REQUIRE_PG is set)")
     if why:
         pytest.skip(why)
     import psycopg

@@ -37,6 +37,7 @@ class Counts:
     reappeared: int
     unmatched: int
     reappeared_ids: tuple[str, ...]
+    removed_ids: tuple[str, ...] = ()
 
 
 def dedupe(table: pa.Table) -> list[dict[str, Any]]:
@@ -122,7 +123,8 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
                                  "no longer matched by the lists and policy in force", review_id))
     _write(conn, inserts, updates, gone, unmatched, events)
     return Counts(len(inserts), len(updates) - len(reappeared_ids), len(gone),
-                  len(reappeared_ids), len(unmatched), tuple(reappeared_ids))
+                  len(reappeared_ids), len(unmatched), tuple(reappeared_ids),
+                  tuple(g["b_id"] for g in gone))
 
 
 def _name(value: Any) -> Any:

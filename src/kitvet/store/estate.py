@@ -179,7 +179,8 @@ class Estate:
                 finished_at=utcnow(), counts=json.dumps(summary)))
             audit.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
                          details=dict(summary, profile=profile, lists=lists_meta or [],
-                                      reappeared_ids=list(counts.reappeared_ids[:100])))
+                                      reappeared_ids=list(counts.reappeared_ids[:1000]),
+                                      removed_ids=list(counts.removed_ids[:1000])))
         return ReviewResult(rid, live, counts.new, counts.seen, counts.removed,
                             counts.reappeared, reopened, by_status, tuple(unused))
 
