@@ -175,3 +175,11 @@ def test_update_data_keeps_the_old_file_when_a_download_is_bad(served: tuple[str
     assert not (ddir / "mam.csv").exists()
     assert (ddir / "usb.ids").is_file()  # the good files were still saved
     assert not list(ddir.glob(".*.part"))
+
+
+def test_pci_class_names(system: HardwareDB) -> None:
+    assert system.pci_class_name("0x020000")[0] == "Ethernet controller"
+    assert system.pci_class_name("0x0680")[0] == "Bridge"  # subclass not listed: the class
+    assert system.pci_class_name("0x060000")[0] == "Host bridge"
+    assert system.pci_class_name("0x990000") is None
+    assert system.pci_class_name("<script>") is None

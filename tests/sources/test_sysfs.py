@@ -77,6 +77,7 @@ def test_devices_with_ids_names_and_locations(tmp_path: Path) -> None:
     assert pci[0]["product_name"] == "440FX - 82441FX PMC [Natoma]"
     assert pci[2]["product_name"] is None  # not in pci.ids: no invented name
     assert pci[1]["location"] == str(base / "bus/pci/devices/0000:00:03.0")
+    assert pci[1]["description"] == "PCI 0000:00:03.0: Ethernet controller (class 0x020000)"
     assert len(usb) == 2  # interfaces are not devices
     modem = next(d for d in usb if d["vendor_id"] == "12d1")
     assert modem["vendor_name"] == "Huawei Technologies Co., Ltd."

@@ -148,7 +148,8 @@ def make_subset(name: str, source: Path, out: Path) -> int:
             continue
         if in_header:
             lines_out.append(b"# kitvet bundled subset of this file: every vendor line, product "
-                             b"lines only for " + ", ".join(sorted(keep_products)).encode())
+                             b"lines only for " + ", ".join(sorted(keep_products)).encode()
+                             + (b"; the device classes" if name == "pci.ids" else b""))
             lines_out.append(b"# (licence of the original: GPL-2.0-or-later or BSD-3-Clause)")
             in_header = False
         if _IDS_VENDOR.match(line):
@@ -159,6 +160,8 @@ def make_subset(name: str, source: Path, out: Path) -> int:
         elif line and not line.startswith((b"\t", b"#")):
             current = None
             if not _IDS_VENDOR.match(line):
+                if name == "pci.ids":  # keep pci.ids' device classes (5 kB) for descriptions
+                    lines_out.extend(raw[raw.find(b"\n" + line + b"\n") + 1 :].split(b"\n"))
                 break  # class/other sections follow the vendors
     data = b"\n".join(lines_out) + b"\n"
     out.parent.mkdir(parents=True, exist_ok=True)

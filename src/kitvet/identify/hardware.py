@@ -135,6 +135,11 @@ class HardwareDB:
         return _ask(self._pci, lambda f: f.product(_hex4(vid), _hex4(did))
                     if _hex4(vid) and _hex4(did) else None)
 
+    def pci_class_name(self, code: str) -> Answer | None:
+        """Name of a PCI class code ("0x020000" -> "Ethernet controller")."""
+        ok = re.fullmatch(r"(?:0x)?[0-9a-fA-F]{2,6}", (code or "").strip())
+        return _ask(self._pci, lambda f: f.device_class(code.strip()) if ok else None)
+
     def oui_org(self, mac: str) -> Answer | None:
         """Organisation of a MAC address (longest registered prefix) and its registry."""
         hexmac = _MAC_HEX.sub("", mac or "").upper()
@@ -204,7 +209,8 @@ def reset() -> None:
     global _default
     with _default_lock:
         _default = None
-    for fn in (usb_vendor_name, usb_product_name, pci_vendor_name, pci_device_name, oui_org):
+    for fn in (usb_vendor_name, usb_product_name, pci_vendor_name, pci_device_name,
+               pci_class_name, oui_org):
         fn.cache_clear()
 
 
@@ -230,6 +236,12 @@ def pci_vendor_name(vid: str) -> Answer | None:
 def pci_device_name(vid: str, did: str) -> Answer | None:
     """(name, database) of a PCI device."""
     return default_db().pci_device_name(vid, did)
+
+
+@lru_cache(maxsize=1024)
+def pci_class_name(code: str) -> Answer | None:
+    """(name, database) of a PCI class code, e.g. ("Ethernet controller", "pci.ids (...)")."""
+    return default_db().pci_class_name(code)
 
 
 @lru_cache(maxsize=65536)

@@ -77,6 +77,21 @@ class IdsFile(_File):
             return None
         return _line_rest(data, at + 2 + 4)
 
+    def device_class(self, code: str) -> str | None:
+        """pci.ids class name of a class code ("0x020000" -> "Ethernet controller").
+
+        The subclass name when listed, else the class name (the ``C xx`` section).
+        """
+        digits = code.lower().removeprefix("0x").ljust(6, "0")  # CC, CCSS or CCSSPP
+        data = self.data
+        at = data.find(f"\nC {digits[:2]}  ".encode())
+        if at < 0:
+            return None
+        name = _line_rest(data, at + 6)
+        end = data.find(b"\nC ", at + 1)
+        sub = data.find(f"\n\t{digits[2:4]}  ".encode(), at, end if end > 0 else len(data))
+        return _line_rest(data, sub + 6) if sub >= 0 else name
+
     def _vendor_pos(self, vid: str) -> int:
         data = self.data
         key = b"\n" + vid.encode() + b"  "

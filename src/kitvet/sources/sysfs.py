@@ -97,12 +97,14 @@ def pci_devices(sysfs: Path, snap: Snapshot) -> int:
         cls = _attr(dev, "class", required=False)
         vname = hardware.pci_vendor_name(vid)
         pname = hardware.pci_device_name(vid, did)
+        cname = hardware.pci_class_name(cls) if cls else None
+        what = f"{cname[0]} (class {cls})" if cname else f"class {cls}"
         row: dict[str, Any] = {
             "source": SOURCE, "location": str(dev), "bus": "pci",
             "vendor_id": vid, "product_id": did,
             "vendor_name": vname[0] if vname else None,
             "product_name": pname[0] if pname else None,
-            "description": f"PCI {dev.name} class {cls}" if cls else f"PCI {dev.name}",
+            "description": f"PCI {dev.name}: {what}" if cls else f"PCI {dev.name}",
         }
         snap.add_device(**row)
         added += 1
