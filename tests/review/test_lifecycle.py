@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.helpers import ACME, EVIL, review, snap
+from store.helpers import ACME, EVIL, policy, review, snap
 
 from kitvet.model.risk import ListSet
 
@@ -56,7 +56,7 @@ def test_found_removed_reappeared(estate):
 def test_not_matched_any_more_with_same_snapshot_is_not_removed(estate):
     estate.import_snapshots([snap("h1", "P", D1, [("Evil App", "1", EVIL)])], actor="a")
     review(estate)
-    res = estate.review(actor="a", lists=ListSet(()), policy=None, profile="none")
+    res = estate.review(actor="a", lists=ListSet(()), policy=policy(), profile="default")
     assert res.removed == 0 and res.findings == 0
     f = only(estate)
     assert (f.state, f.live) == ("open", False)
@@ -94,3 +94,15 @@ def test_pagination_and_filters(estate):
     assert len(ids) == 7
     assert estate.findings(institution="A").total == 4
     assert estate.findings(state="in_review").total == 0
+
+
+def test_review_defaults_to_bundled_lists_and_default_profile(estate):
+    s = snap("srv", "P", D1)
+    s.add_software(host_id="srv", source="dpkg", name="xz-utils", version="5.6.1-1",
+                   package_type="deb")
+    estate.import_snapshots([s], actor="a")
+    res = estate.review(actor="a")
+    assert res.by_status.get("ban") == 1
+    f = estate.findings().items[0]
+    assert f.subject_id.startswith("xz-utils") and f.list_name == "kitvet-core"
+    assert estate.audit(action="estate.review")[0].details["profile"] == "default"

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, func, select
 
 from kitvet.errors import StoreError
 from kitvet.model import Snapshot
-from kitvet.review import audit, campaigns, exceptions, findings, reconcile
+from kitvet.review import audit as audit_log
+from kitvet.review import campaigns, exceptions, findings, reconcile
 from kitvet.store import ingest
 from kitvet.store import tables as t
 from kitvet.store.db import make_engine, migrate, read, utcnow, write
@@ -68,8 +69,8 @@ def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | Non
         write_config(root, EstateConfig(db_url=url, created_at=utcnow()))
     est = open_estate(root)
     with write(est.engine) as conn:
-        if audit.count(conn) == 0:
-            audit.append(conn, actor=actor, action="estate.init", obj="estate",
+        if audit_log.count(conn) == 0:
+            audit_log.append(conn, actor=actor, action="estate.init", obj="estate",
                          details={"database": est.config.redacted_url().split(":", 1)[0]})
     return est
 
@@ -130,10 +131,23 @@ class Estate:
     # -- review ------------------------------------------------------------------------------
     def review(self, *, actor: str, lists: Any = None, policy: Any = None,
                profile: str | None = None, matcher: Matcher | None = None) -> ReviewResult:
-        """Match current inventory against ``lists`` through ``policy`` and update findings."""
+        """Match current inventory against ``lists`` through ``policy`` and update findings.
+
+        ``lists`` defaults to the bundled lists, ``policy`` to the profile named ``profile``
+        (``default`` when None).
+        """
         import duckdb
 
         matcher = matcher or _default_matcher()
+        if lists is None:
+            from kitvet.lists import bundled
+
+            lists = bundled()
+        if policy is None:
+            from kitvet.policy import load_profile
+
+            policy = load_profile(profile)
+            profile = policy.name
         with self.lake.locked():
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
             con = duckdb.connect()
@@ -177,7 +191,7 @@ class Estate:
                            by_status=by_status, unused_exceptions=unused)
             conn.execute(t.reviews.update().where(t.reviews.c.review_id == rid).values(
                 finished_at=utcnow(), counts=json.dumps(summary)))
-            audit.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
+            audit_log.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
                          details=dict(summary, profile=profile, lists=lists_meta or [],
                                       reappeared_ids=list(counts.reappeared_ids[:1000]),
                                       removed_ids=list(counts.removed_ids[:1000])))
@@ -276,23 +290,23 @@ class Estate:
 
     # -- audit -------------------------------------------------------------------------------
     def audit(self, *, limit: int | None = 100, offset: int = 0, action: str | None = None,
-              obj: str | None = None, newest_first: bool = False) -> list[audit.AuditEntry]:
+              obj: str | None = None, newest_first: bool = False) -> list[audit_log.AuditEntry]:
         """Audit entries in order (filters: action prefix, exact object)."""
         with read(self.engine) as conn:
-            return audit.entries(conn, limit=limit, offset=offset, action=action, obj=obj,
+            return audit_log.entries(conn, limit=limit, offset=offset, action=action, obj=obj,
                                  newest_first=newest_first)
 
-    def verify_audit(self, *, expect_head: str | None = None) -> audit.AuditCheck:
+    def verify_audit(self, *, expect_head: str | None = None) -> audit_log.AuditCheck:
         """Verify the hash chain; names the first bad entry."""
         with read(self.engine) as conn:
-            return audit.verify(conn, expect_head=expect_head)
+            return audit_log.verify(conn, expect_head=expect_head)
 
     def export_audit(self, out: IO[str]) -> int:
         """Write every entry as one JSON object per line; returns the number written."""
         n = 0
         with read(self.engine) as conn:
-            for r in audit.iter_rows(conn):
-                out.write(audit.canonical(audit._row_entry(r).to_dict()) + "\n")
+            for r in audit_log.iter_rows(conn):
+                out.write(audit_log.canonical(audit_log._row_entry(r).to_dict()) + "\n")
                 n += 1
         return n
 
