@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import os
 import plistlib
 import shutil
 import tempfile
@@ -40,7 +41,8 @@ def _load(name: str, file: str):  # type: ignore[no-untyped-def]
 regf = _load("kitvet_fuzz_regf", "regf_writer.py")
 rpmw = _load("kitvet_fuzz_rpmdb", "rpmdb_writers.py")
 
-SETTINGS = settings(max_examples=150, deadline=None,
+#: KITVET_FUZZ_EXAMPLES=5000 runs a deeper search than the default quick one.
+SETTINGS = settings(max_examples=int(os.environ.get("KITVET_FUZZ_EXAMPLES", "150")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 HIVE = regf.hive_bytes(regf.uninstall_tree(
     {"A": {"DisplayName": "Alpha", "Publisher": "AO Kaspersky Lab", "DisplayVersion": "1.0"},
