@@ -36,6 +36,7 @@ def inventory(path: Path, collected_at: str, with_xz: bool = True) -> Path:
 def kv(tmp_path, monkeypatch):
     monkeypatch.setenv("KITVET_ESTATE", str(tmp_path / "estate"))
     monkeypatch.setenv("KITVET_ACTOR", "alice")
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables without wrapping
     runner = CliRunner()
 
     def run(*args: str, code: int = 0) -> str:
@@ -187,3 +188,17 @@ def test_estate_on_postgresql(kv, tmp_path):
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+def test_hostile_names_are_shown_literally(kv, tmp_path):
+    doc = {"kitvet_inventory": "1.0.0", "snapshots": [{
+        "host": {"host_id": "h-1", "hostname": "[link=http://evil.example]click[/link]",
+                 "collected_at": "2026-11-01T00:00:00Z"},
+        "software": [{"name": "xz-utils", "version": "5.6.1-1", "package_type": "deb"}]}]}
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    kv("estate", "init")
+    kv("estate", "import", str(tmp_path / "h.json"), "--institution", "[bold]P[/bold]")
+    kv("estate", "review")
+    out = kv("findings", "list")
+    assert "[link=http://evil.example]click[/link]" in out
+    assert "[bold]P[/bold]" in kv("estate", "status")

@@ -377,17 +377,9 @@ def audit_list(est: Any, limit: int, action: str | None, fmt: str) -> None:
     if fmt == "json":
         emit_json([e.to_dict() for e in entries])
         return
-    from rich.table import Table
+    from kitvet.review.display import audit_table
 
-    from kitvet.review.display import cell
-
-    tbl = Table(title="Audit log (newest first)", title_justify="left")
-    for col in ("seq", "time", "actor", "action", "object", "details"):
-        tbl.add_column(col, overflow="fold")
-    for e in entries:
-        tbl.add_row(str(e.seq), e.at[:19], cell(e.actor), e.action, cell(e.object),
-                    cell(json.dumps(e.details, ensure_ascii=False), limit=100))
-    console().print(tbl)
+    console().print(audit_table(entries))
 
 
 @audit.command("verify")

@@ -180,3 +180,16 @@ def exceptions_table(items: Iterable[ExceptionRecord]) -> Table:
                     cell(e.approver), Text(str(e.matched), style="" if e.matched or not e.active
                                            else "yellow"), state, cell(e.reason, limit=60))
     return tbl
+
+
+def audit_table(entries: Iterable[Any]) -> Table:
+    """Audit entries, newest first as given."""
+    import json
+
+    tbl = Table(title="Audit log (newest first)", title_justify="left")
+    for col in ("seq", "time", "actor", "action", "object", "details"):
+        tbl.add_column(col, overflow="fold")
+    for e in entries:
+        tbl.add_row(str(e.seq), e.at[:19], cell(e.actor), e.action, cell(e.object),
+                    cell(json.dumps(e.details, ensure_ascii=False), limit=100))
+    return tbl
