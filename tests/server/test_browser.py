@@ -1,0 +1,102 @@
+"""The dashboard in real Chromium (Debian's /usr/bin/chromium driven by Playwright), against
+uvicorn on a free loopback port: log in, overview, filter, open a finding, change its state
+with a reason, find it in the audit log; a reviewer of one institution cannot reach another's
+finding; hostile software names never run as script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from kitvet.server.testing import browser, chromium_path, login, running
+from srvkit import PASSWORD, make_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Debian chromium is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("browser") / "estate"
+    app, est, _ut, _it = make_server(root, None)
+    with running(app) as base, browser() as b:
+        yield {"base": base, "browser": b, "estate": est}
+    est.close()
+
+
+def _page(site: dict[str, Any], user: str) -> Any:
+    ctx = site["browser"].new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    login(page, site["base"], user, PASSWORD)
+    return page
+
+
+def test_review_flow_in_chromium(site):
+    page = _page(site, "admin")
+    assert page.url.rstrip("/") == site["base"]
+    assert page.inner_text("h1") == "Estate overview"
+    assert page.locator("svg.chart").count() == 1
+    assert "Alpha Agency" in page.locator("svg.chart").text_content()
+
+    page.click("nav >> text=Findings")
+    page.select_option("select[name=status]", "ban")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "status=ban" in page.url
+    badges = page.locator("table.findings td:first-child .badge").all_inner_texts()
+    assert badges and set(badges) == {"ban"}
+
+    page.locator("table.findings a.item").first.click()
+    page.wait_for_load_state("load")
+    assert "/findings/" in page.url
+    assert page.inner_text("#state").startswith("open")
+    page.select_option("#state-form select[name=state]", "in_review")
+    reason = "Asked the owner of the workstation; checking the installer"
+    page.fill("#state-form textarea[name=reason]", reason)
+    page.click("#state-form button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.inner_text("#state").startswith("in_review")
+    assert reason in page.inner_text("ol.history")
+
+    page.click("nav >> text=Audit log")
+    page.wait_for_load_state("load")
+    first_row = page.locator("table.audit tbody tr").first.inner_text()
+    assert "finding.state" in first_row and reason in first_row and "user:admin" in first_row
+    assert "Hash chain verified" in page.inner_text("main")
+    assert page.dialogs == []  # the <script> software name never ran
+    page.context.close()
+
+
+def test_reviewer_cannot_reach_another_institutions_finding(site):
+    from kitvet.store.db import read
+    from kitvet.server.accounts import Scope
+    from kitvet.server.queries import findings_page
+
+    with read(site["estate"].engine) as conn:
+        beta = findings_page(conn, Scope(None), institution="Beta Bureau").items[0]
+    page = _page(site, "alice")
+    resp = page.goto(f"{site['base']}/findings/{beta.finding_id}")
+    assert resp.status == 404
+    assert page.inner_text("h1") == "Not found"
+    assert "Evil Tool" not in page.content()
+    page.goto(f"{site['base']}/findings")
+    assert "Beta Bureau" not in page.inner_text("main")
+    assert "alpha-ws-1" in page.inner_text("main")
+    page.context.close()
+
+
+def test_hostile_names_render_as_text(site):
+    page = _page(site, "admin")
+    page.goto(f"{site['base']}/hosts/alpha-ws-1")
+    text = page.inner_text("table.inventory")
+    assert "<script>alert(1)</script>" in text  # shown literally, as text
+    assert '=HYPERLINK("http://evil.example","click")' in text
+    assert page.dialogs == []
+    page.context.close()
