@@ -211,3 +211,42 @@ def test_hive_without_machine_guid_gets_a_stable_id_from_its_header(tmp_path):
     p = software_hive(tmp_path)
     assert read_hive(p).host.host_id == read_hive(p).host.host_id
     assert read_hive(p).host.host_id.startswith("hive-")
+
+
+def _dirty_hive_with_log(tmp_path: Path, log: bytes | None) -> Path:
+    """A hive saying version 1.0 whose transaction log (HvLE) rewrites it to 2.0."""
+    def hive(version: str) -> bytes:
+        return regf.hive_bytes(regf.uninstall_tree(
+            {"App": {"DisplayName": "App", "DisplayVersion": version}}, prefix=UNINSTALL))
+
+    old, new = bytearray(hive("1.0")), hive("2.0")
+    struct.pack_into("<II", old, 4, 8, 7)  # primary 8, secondary 7: not cleanly closed
+    path = tmp_path / "NTUSER.DAT"
+    path.write_bytes(bytes(old))
+    if log is None:
+        pages = new[4096:]
+        entry = struct.pack("<4sIIIII", b"HvLE", 40 + 8 + len(pages), 0, 7, len(pages), 1)
+        entry += b"\0" * 16 + struct.pack("<II", 0, len(pages)) + pages
+        log = new[:512] + entry
+    (tmp_path / "NTUSER.DAT.LOG1").write_bytes(log)
+    return path
+
+
+def test_dirty_hive_has_its_transaction_log_applied(tmp_path):
+    snap = read_hive(_dirty_hive_with_log(tmp_path, None))
+    assert [r["version"] for r in snap.software] == ["2.0"]
+    assert snap.skipped == []
+
+
+def test_dirty_hive_with_a_broken_log_is_read_as_is_and_says_so(tmp_path):
+    snap = read_hive(_dirty_hive_with_log(tmp_path, b"regf" + b"\0" * 508 + b"JUNK" * 100))
+    assert [r["version"] for r in snap.software] == ["1.0"]
+    assert "could not be applied" in snap.skipped[0].reason
+
+
+def test_dirty_hive_without_logs_says_changes_may_be_missing(tmp_path):
+    path = _dirty_hive_with_log(tmp_path, None)
+    (tmp_path / "NTUSER.DAT.LOG1").unlink()
+    snap = read_hive(path)
+    assert [r["version"] for r in snap.software] == ["1.0"]
+    assert "no transaction logs" in snap.skipped[0].reason

@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import logging
 import re
+import struct
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -100,7 +101,9 @@ class RegistryHiveImporter(Importer):
         return [read_hive(path, institution=institution)]
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path) -> tuple[Any, bytes, str | None]:
+    """The parsed hive (transaction logs applied when it is dirty and they are beside it),
+    its base block, and a note for the user when its content may be incomplete."""
     from regipy.registry import RegistryHive
 
     try:
@@ -115,18 +118,61 @@ def _open(path: Path) -> Any:
     if size > MAX_HIVE_BYTES:
         raise SourceError(f"hive of {size} bytes is larger than the {MAX_HIVE_BYTES} read",
                           file=str(path))
+    hive, note = None, None
+    seq1, seq2 = struct.unpack_from("<II", head.ljust(12, b"\0"), 4)
+    if seq1 != seq2:
+        hive, note = _recover(path, seq1, seq2)
     try:
-        return RegistryHive(str(path), hive_type="ntuser"), head
+        return hive or RegistryHive(str(path), hive_type="ntuser"), head, note
     except Exception as e:  # regipy/construct raise many types on corrupt hives
         raise SourceError(f"corrupt hive: {type(e).__name__}: {e}", file=str(path),
                           place="base block / root key") from e
 
 
+def transaction_logs(path: Path) -> list[Path]:
+    """The hive's transaction logs beside it (NTUSER.DAT.LOG1, .LOG2; any case)."""
+    try:
+        siblings = {p.name.casefold(): p for p in path.parent.iterdir()}
+    except OSError:
+        return []
+    return [siblings[n] for n in (f"{path.name}.log1".casefold(), f"{path.name}.log2".casefold())
+            if n in siblings]
+
+
+def _recover(path: Path, seq1: int, seq2: int) -> tuple[Any, str]:
+    """Apply the transaction logs of a hive that was not cleanly closed (regipy.recovery)."""
+    import tempfile
+
+    from regipy.recovery import apply_transaction_logs
+    from regipy.registry import RegistryHive
+
+    dirty = f"hive was not cleanly closed (sequence numbers {seq1}/{seq2})"
+    logs = transaction_logs(path)
+    if not logs:
+        return None, f"{dirty} and no transaction logs (.LOG1/.LOG2) are beside it: " \
+                     "changes after its last flush may be missing"
+    with tempfile.TemporaryDirectory(prefix="kitvet-hive-") as tmp:
+        restored = Path(tmp) / "restored"
+        try:
+            _, pages = apply_transaction_logs(str(path), str(logs[0]),
+                                              str(logs[1]) if len(logs) > 1 else None,
+                                              restored_hive_path=str(restored))
+            hive = RegistryHive(str(restored), hive_type="ntuser")  # read into memory here
+        except Exception as e:  # noqa: BLE001 - a bad log leaves the hive as it is on disk
+            return None, f"{dirty}; its transaction logs could not be applied " \
+                         f"({type(e).__name__}: {clip(e) or ''}): recent changes may be missing"
+    names = " and ".join(p.name for p in logs)
+    logger.info("%s: %s; applied %d dirty pages from %s", path, dirty, pages, names)
+    return hive, None
+
+
 def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
     """The programs a hive lists, as one Windows snapshot."""
     path = Path(path)
-    hive, head = _open(path)
+    hive, head, note = _open(path)
     snap = Snapshot(host=_host(hive, head, path, institution))
+    if note:
+        snap.skip("registry", note, f"{path.name}:base block")
     found = 0
     for keypath, source, arch in LOCATIONS:
         key = _find(hive.root, keypath, snap, path.name)
