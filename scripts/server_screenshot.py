@@ -63,6 +63,7 @@ def _shot(page, dest: Path, *, full_page: bool = True) -> None:  # type: ignore[
     os.close(fd)
     try:
         page.screenshot(path=tmp, full_page=full_page)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -175,3 +175,12 @@ def test_exception_from_the_finding_page(sqlite_srv):
         "scope": "host:alpha-ws-2", "expires": "2000-01-01", "reason": "x",
         "csrf_token": csrf_of(html)})
     assert r.status_code == 409 and "already past" in r.text
+
+
+def test_one_client_guessing_many_user_names_is_limited(sqlite_srv):
+    from kitvet.server.accounts import CLIENT_FACTOR
+
+    c = sqlite_srv.client
+    for i in range(5 * CLIENT_FACTOR):
+        assert login(c, f"nobody{i}", "guess").status_code == 401
+    assert login(c, "admin").status_code == 429

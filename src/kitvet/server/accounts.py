@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("admin", "reviewer", "auditor")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 10
+#: A client address may fail this many times the per-user limit (guessing many user names).
+CLIENT_FACTOR = 10
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 "low memory" defaults
 _dummy: list[str] = []
 
@@ -155,8 +157,9 @@ def authenticate(engine: Engine, username: str, password: str, *, client: str,
                  max_failures: int, window_s: int) -> User | None:
     """The user if the password is right; None if not; :class:`RateLimited` when locked out.
 
-    Failures are counted per (user name, client address) over a sliding window; while the
-    limit is reached the password is not even checked.
+    Failures are counted per (user name, client address) over a sliding window, and per
+    client address over all user names (``CLIENT_FACTOR`` times the limit); while a limit is
+    reached the password is not even checked.
     """
     username = (username or "")[:100]
     client = (client or "unknown")[:64]
@@ -166,7 +169,9 @@ def authenticate(engine: Engine, username: str, password: str, *, client: str,
         failures = conn.execute(select(func.count()).select_from(la).where(
             la.c.username == username, la.c.client == client, la.c.ok.is_(False),
             la.c.at >= since)).scalar_one()
-    if failures >= max_failures:
+        from_client = conn.execute(select(func.count()).select_from(la).where(
+            la.c.client == client, la.c.ok.is_(False), la.c.at >= since)).scalar_one()
+    if failures >= max_failures or from_client >= max_failures * CLIENT_FACTOR:
         raise RateLimited(f"too many failed logins; try again in {window_s // 60} minutes")
     with engine.connect() as conn:
         row = conn.execute(select(st.users).where(st.users.c.username == username,

@@ -22,7 +22,7 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = 64 * MIB
     #: Largest inventory accepted after gzip decompression (bytes): refuses gzip bombs.
     max_inventory_bytes: int = 256 * MIB
-    #: Session lifetime (seconds) and idle timeout.
+    #: Session lifetime (seconds); a session ends then, or at logout.
     session_ttl_s: int = 12 * 3600
     #: Login rate limit: this many failures per (user, client address) within the window.
     login_max_failures: int = 5
