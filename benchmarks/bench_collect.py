@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/bench_collect.py [--runs 20] [--warmup 3] [--json FILE]
 
 Each command is run as a fresh process (what a user or a cron job pays), after warm-up runs;
-wall-clock times give mean ± standard deviation, min, median and max. Target (issue 2): a
+wall-clock times give mean ± standard deviation, min, median and max; "cpu" is the mean
+user+system CPU time per run (less disturbed than wall time on a shared machine). Target (issue 2): a
 collect well under 0.5 s (Debian's fusioninventory-agent needs ~1.3 s for the same packages).
 The script also checks that the dpkg packages collected are exactly those ``dpkg-query -W``
 lists. Prints "met" / "not met"; exits 1 when the target or the count check fails.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,11 +32,15 @@ def measure(cmd: list[str], runs: int, warmup: int) -> dict[str, float]:
     for _ in range(warmup):
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     times = []
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - t0)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime) / runs
     return {
+        "cpu": cpu,
         "runs": runs,
         "mean": statistics.fmean(times),
         "stdev": statistics.stdev(times) if len(times) > 1 else 0.0,
@@ -47,7 +53,7 @@ def measure(cmd: list[str], runs: int, warmup: int) -> dict[str, float]:
 def _line(name: str, s: dict[str, float]) -> str:
     return (f"{name:<28} {s['mean'] * 1000:8.1f} ms ± {s['stdev'] * 1000:5.1f}   "
             f"min {s['min'] * 1000:7.1f}   median {s['median'] * 1000:7.1f}   "
-            f"max {s['max'] * 1000:7.1f}   ({s['runs']} runs)")
+            f"max {s['max'] * 1000:7.1f}   cpu {s['cpu'] * 1000:6.1f}   ({s['runs']} runs)")
 
 
 def count_check(out: Path) -> tuple[bool, str]:
