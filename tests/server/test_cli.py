@@ -1,0 +1,65 @@
+"""``kitvet serve`` subcommands: accounts, tokens, and the demo estate's one-time password."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from kitvet.cli import main
+
+
+def _estate(tmp_path):
+    from kitvet.store import init_estate
+
+    root = tmp_path / "estate"
+    init_estate(root, actor="tests").close()
+    return str(root)
+
+
+def test_user_and_token_commands(tmp_path):
+    from kitvet.server import accounts, tokens
+    from kitvet.store import open_estate
+
+    root = _estate(tmp_path)
+    run = CliRunner().invoke
+    r = run(main, ["serve", "--estate", root, "user", "add", "carol", "--role", "reviewer",
+                   "--institution", "Alpha Agency", "--password-stdin"],
+            input="a long enough password\n")
+    assert r.exit_code == 0, r.output
+    r = run(main, ["serve", "--estate", root, "user", "add", "dave", "--role", "reviewer",
+                   "--password-stdin"], input="a long enough password\n")
+    assert r.exit_code == 2 and "needs at least one --institution" in r.output
+    r = run(main, ["serve", "--estate", root, "user", "add", "erin", "--role", "auditor",
+                   "--password-stdin"], input="short\n")
+    assert r.exit_code == 2 and "at least 10 characters" in r.output
+    r = run(main, ["serve", "--estate", root, "token", "add", "--institution", "Alpha Agency",
+                   "--name", "alpha agents"])
+    assert r.exit_code == 0, r.output
+    token = re.search(r"kvt_[A-Za-z0-9_-]{40,}", r.output).group(0)
+    with open_estate(root) as est:
+        assert accounts.get_user(est.engine, "carol").institutions == ("Alpha Agency",)
+        assert tokens.lookup(est.engine, token).institution == "Alpha Agency"
+        assert [e.action for e in est.audit(action="user.")] == ["user.create"]
+    r = run(main, ["serve", "--estate", root, "token", "list"])
+    assert "alpha agents" in r.output and token not in r.output
+    assert run(main, ["serve", "--estate", root, "token", "revoke", "1"]).exit_code == 0
+    with open_estate(root) as est:
+        assert tokens.lookup(est.engine, token) is None
+
+
+def test_demo_estate_prints_the_admin_password_once(tmp_path, capsys):
+    from kitvet.cli.serve import _demo_estate
+    from kitvet.server import accounts
+    from kitvet.server.settings import ServerSettings
+
+    est = _demo_estate(tmp_path / "demo", None, ServerSettings())
+    out = capsys.readouterr().out
+    password = re.search(r"password '([^']+)'", out).group(1)
+    assert est.host_count() >= 30 and est.findings().total > 0
+    assert accounts.authenticate(est.engine, "admin", password, client="t", max_failures=5,
+                                 window_s=60) is not None
+    est.close()
+    est = _demo_estate(tmp_path / "demo", None, ServerSettings())
+    assert password not in capsys.readouterr().out
+    est.close()
