@@ -250,3 +250,25 @@ def test_dirty_hive_without_logs_says_changes_may_be_missing(tmp_path):
     snap = read_hive(path)
     assert [r["version"] for r in snap.software] == ["1.0"]
     assert "no transaction logs" in snap.skipped[0].reason
+
+
+def test_amcache_executables_give_binary_paths_for_process_names(tmp_path):
+    tree = {"Root": {"InventoryApplicationFile": {
+        "avp.exe|4f2a": {"@values": {
+            "Name": "avp.exe", "ProductName": "Kaspersky Endpoint Security for Windows",
+            "ProductVersion": "11.11.0.452", "Publisher": "AO Kaspersky Lab",
+            "LowerCaseLongPath": "c:\\program files (x86)\\kaspersky lab\\kes.11.11.0\\avp.exe",
+            "FileId": "0000" + "ab" * 20}},
+        "tool.exe|01": {"@values": {"Name": "tool.exe",
+                                    "LowerCaseLongPath": "c:\\tools\\tool.exe"}}}}}
+    snap = read_hive(regf.write_hive(tmp_path / "Amcache.hve", tree))
+    avp, tool = snap.software
+    assert avp["source"] == "registry:amcache-file"
+    assert (avp["name"], avp["version"], avp["publisher"]) == (
+        "Kaspersky Endpoint Security for Windows", "11.11.0.452", "AO Kaspersky Lab")
+    assert avp["path"].endswith("\\avp.exe")
+    assert tool["name"] == "tool.exe"  # no product name: the file name
+
+    from kitvet.identify.software import identify_software
+
+    assert {a.kind for a in identify_software(avp)} == {"publisher", "process_name"}

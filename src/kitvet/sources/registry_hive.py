@@ -6,7 +6,8 @@ What is read, wherever it exists in the hive given (keys are matched case-insens
   ``WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall`` (32-bit view);
 - NTUSER.DAT: ``Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`` (and its
   WOW6432Node twin);
-- Amcache.hve: ``Root\\InventoryApplication``.
+- Amcache.hve: ``Root\\InventoryApplication`` (installed programs) and
+  ``Root\\InventoryApplicationFile`` (executables Windows saw: path, product, publisher).
 
 Each Uninstall entry with a DisplayName becomes a software row (name, version, publisher,
 install location, uninstall command, package type ``windows``) located as
@@ -51,6 +52,7 @@ LOCATIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("Software",) + _UNINSTALL, "registry:uninstall-user", None),
     (("Software", "WOW6432Node") + _UNINSTALL, "registry:uninstall-user", "x86"),
     (("Root", "InventoryApplication"), "registry:amcache", None),
+    (("Root", "InventoryApplicationFile"), "registry:amcache-file", None),
 )
 #: Uninstall value -> software field.
 UNINSTALL_VALUES = {
@@ -67,6 +69,18 @@ AMCACHE_VALUES = {
     "publisher": "publisher",
     "rootdirpath": "path",
 }
+#: Amcache InventoryApplicationFile value -> software field (first present wins).
+AMCACHE_FILE_VALUES = {
+    "productname": "name",
+    "name": "name",
+    "productversion": "version",
+    "binproductversion": "version",
+    "version": "version",
+    "publisher": "publisher",
+    "lowercaselongpath": "path",
+}
+FIELDS_BY_SOURCE = {"registry:amcache": AMCACHE_VALUES,
+                    "registry:amcache-file": AMCACHE_FILE_VALUES}
 
 
 #: (key path, {value name: host fact}) read from a SOFTWARE hive.
@@ -179,11 +193,11 @@ def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
         if key is None:
             continue
         found += 1
-        fields = AMCACHE_VALUES if source == "registry:amcache" else UNINSTALL_VALUES
+        fields = FIELDS_BY_SOURCE.get(source, UNINSTALL_VALUES)
         for place, sub in _subkeys(key, keypath, snap, path.name):
             _entry(snap, sub, place, source, arch, fields)
     if not found:
-        snap.skip("registry", "no Uninstall or InventoryApplication key in this hive",
+        snap.skip("registry", "no Uninstall or Amcache inventory key in this hive",
                   f"{path.name}:/")
     logger.info("%s: %d programs, %d skipped", path, len(snap.software), len(snap.skipped))
     return snap
@@ -265,7 +279,8 @@ def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
         val = values.get(vname)
         if isinstance(val, bytes):
             val = val.decode("utf-16-le", "replace").rstrip("\0")
-        row[field] = clip(val)
+        if row.get(field) is None:
+            row[field] = clip(val)
     if not row.get("uninstall") and "quietuninstallstring" in values and "uninstall" in row:
         row["uninstall"] = clip(values["quietuninstallstring"])
     if not row.get("name"):
