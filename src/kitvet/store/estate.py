@@ -148,6 +148,10 @@ class Estate:
 
             policy = load_profile(profile)
             profile = policy.name
+        meta = [{"name": rl.name, "version": rl.version, "signed_by": rl.signed_by}
+                for rl in getattr(lists, "lists", ())]
+        # Reviews hold the lake lock from reading current snapshots to recording findings, so
+        # a review never records findings older than those of the review before it.
         with self.lake.locked():
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
             con = duckdb.connect()
@@ -156,10 +160,8 @@ class Estate:
                 table = matcher(con, lists, policy)
             finally:
                 con.close()
-        meta = [dict(name=rl.name, version=rl.version, signed_by=rl.signed_by)
-                for rl in getattr(lists, "lists", ())]
-        result = self.apply_findings(table, actor=actor, current=current, profile=profile,
-                                     lists_meta=meta)
+            result = self.apply_findings(table, actor=actor, current=current, profile=profile,
+                                         lists_meta=meta)
         with read(self.engine) as conn:
             referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
         self.lake.clean(referenced)
