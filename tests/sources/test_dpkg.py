@@ -287,3 +287,13 @@ def test_whitespace_only_lines_do_not_split_a_stanza() -> None:
     packages, bad = dpkg.parse_status(data, file="status")
     assert bad == []
     assert dpkg.query_lines(packages) == ["a\t1.0", "b\t2.0"]
+
+
+def test_hostile_field_sizes_and_control_characters_are_bounded() -> None:
+    data = (b"Package: big\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n"
+            b"Maintainer: " + b"M" * 200_000 + b"\x1b[2J\n")
+    (pkg,), bad = dpkg.parse_status(data, file="status")
+    assert bad == [] and len(pkg.maintainer) == 4096
+    long_version = data.replace(b"Version: 1", b"Version: " + b"9" * 1000)
+    packages, bad = dpkg.parse_status(long_version, file="status")
+    assert packages == [] and "invalid Version" in bad[0].reason

@@ -93,3 +93,9 @@ def test_symlink_loops_and_special_files_do_not_hang(tmp_path: Path) -> None:
     os.mkfifo(root / "etc/hostname")  # reading a FIFO would block forever
     facts = hostfacts.host_facts(root)
     assert facts.os_id is None and facts.hostname is None
+
+
+def test_os_release_values_are_bounded_and_cleaned(tmp_path: Path) -> None:
+    root = _root(tmp_path, **{"etc/os-release": 'ID=x\nNAME="' + "N" * 5000 + '\x1b"\n'})
+    facts = hostfacts.host_facts(root)
+    assert facts.os_name == "N" * 256

@@ -240,3 +240,10 @@ def test_differential_against_the_real_rpm(tmp_path_factory: pytest.TempPathFact
     key = lambda r: (r["name"], r["version"], r["publisher"] or "")
     assert skipped == [] and bad == []
     assert sorted(map(key, ours)) == sorted(map(key, theirs))
+
+
+def test_hostile_header_strings_are_bounded_and_cleaned() -> None:
+    blob = package("evil\x1b[31m", "1.0", "1", vendor="V" * 100_000 + "\x00\x07")
+    row = header_to_row(parse_header(blob), source="rpm", location="x")
+    assert row["name"] == "evil [31m"
+    assert len(row["publisher"]) == 4096 and "\x07" not in row["publisher"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import file_host, make_purl, read_regular, under
+from kitvet.sources.hostfacts import bounded, file_host, make_purl, read_regular, under
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -67,15 +67,15 @@ def _stanza(chunk: bytes, first_line: int) -> dict[str, Any] | tuple[int, str]:
             fields[key] = raw[2:]
     name = _decode(fields.get(b"P"))
     version = _decode(fields.get(b"V"))
-    if not name or not _NAME.match(name):
+    if not name or not _NAME.match(name) or len(name) > 256:
         return (line, "no valid package name (P:)")
-    if not version or not _NAME.match(version):
+    if not version or not _NAME.match(version) or len(version) > 256:
         return (line, f"package {name}: no valid version (V:)")
     out: dict[str, Any] = {"line": line, "name": name, "version": version}
     for key, field in ((b"A", "arch"), (b"m", "maintainer"), (b"o", "origin"),
                        (b"U", "url"), (b"L", "license")):
         if key in fields:
-            out[field] = fields[key].decode("utf-8", errors="replace").strip() or None
+            out[field] = bounded(fields[key].decode("utf-8", errors="replace"))
     return out
 
 

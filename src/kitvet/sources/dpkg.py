@@ -23,7 +23,7 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import file_host, make_purl, read_regular, under
+from kitvet.sources.hostfacts import bounded, file_host, make_purl, read_regular, under
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -164,14 +164,14 @@ def _record(fields: dict[bytes, bytes], file: str, line: int) -> DebPackage:
         raise ValueError(f"package {name}: invalid Version {version[:60]!r}")
     if version is None and words[2] != "not-installed":
         raise ValueError(f"package {name}: no Version in state {words[2]}")
-    arch = _text(fields, b"architecture", strict=True)
+    arch = bounded(_text(fields, b"architecture", strict=True), 64)
     return DebPackage(
         name=name,
         version=version or "",
         arch=arch,
-        multiarch=_text(fields, b"multi-arch", strict=False),
-        maintainer=_text(fields, b"maintainer", strict=False),
-        source_pkg=_text(fields, b"source", strict=False),
+        multiarch=bounded(_text(fields, b"multi-arch", strict=False), 64),
+        maintainer=bounded(_text(fields, b"maintainer", strict=False)),
+        source_pkg=bounded(_text(fields, b"source", strict=False), 256),
         status=" ".join(words),
         file=file,
         line=line,

@@ -27,6 +27,9 @@ MAX_FACT_BYTES = 64 * 1024
 _MACHINE_ID = re.compile(r"^[0-9a-f]{32}$")
 _OS_RELEASE_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
 _MAX_SYMLINKS = 40
+#: Longest free-text value kept from a host (a maintainer, a vendor, an OS name).
+MAX_TEXT = 4096
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,19 @@ class HostFacts:
         if self.machine_id:
             return self.machine_id
         return host_id_from_name(self.hostname or "unknown")
+
+
+def bounded(value: str | None, limit: int = MAX_TEXT) -> str | None:
+    """Host-supplied text cut to ``limit`` characters, control characters (but tab) as spaces;
+    None when nothing is left."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        value = value[:limit]
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
+    value = value.strip()
+    return value or None
 
 
 def host_id_from_name(hostname: str) -> str:
@@ -167,13 +183,13 @@ def machine_id(root: Path) -> str | None:
 def hostname(root: Path) -> str | None:
     """The live hostname for "/", else the root's /etc/hostname."""
     if _is_root(root):
-        name = socket.gethostname()
+        name = bounded(socket.gethostname(), 255)
         if name:
             return name
     text = read_small(under(root, "/etc/hostname"))
     if text:
         first = text.strip().splitlines()[0].strip() if text.strip() else ""
-        return first[:255] or None
+        return bounded(first, 255)
     return None
 
 
@@ -183,10 +199,10 @@ def host_facts(root: Path) -> HostFacts:
     return HostFacts(
         hostname=hostname(root),
         machine_id=machine_id(root),
-        os_id=rel.get("ID") or None,
-        os_name=rel.get("NAME") or None,
-        os_version=rel.get("VERSION_ID") or rel.get("VERSION") or None,
-        os_pretty=rel.get("PRETTY_NAME") or None,
+        os_id=bounded(rel.get("ID"), 64),
+        os_name=bounded(rel.get("NAME"), 256),
+        os_version=bounded(rel.get("VERSION_ID") or rel.get("VERSION"), 256),
+        os_pretty=bounded(rel.get("PRETTY_NAME"), 256),
     )
 
 

@@ -24,6 +24,7 @@ import struct
 from typing import Any
 
 from kitvet.errors import SourceError
+from kitvet.sources.hostfacts import bounded, make_purl
 
 #: rpm's limits (lib/header.c: HEADER_TAGS_MAX, HEADER_DATA_MAX).
 MAX_INDEX_ENTRIES = 0xFFFF
@@ -155,12 +156,13 @@ def header_to_row(hdr: dict[str, Any], *, source: str, location: str,
     "mariner"); without it the purl has no namespace. Publisher is the rpm Vendor, else the
     Packager.
     """
-    name = str(hdr["name"])
-    version = evr(hdr)
+    name = bounded(str(hdr["name"]), 256) or "?"
+    version = bounded(evr(hdr), 256)
     arch = hdr.get("arch")
     if isinstance(arch, list):
         arch = arch[0] if arch else None
-    publisher = hdr.get("vendor") or hdr.get("packager")
+    arch = bounded(arch, 64) if isinstance(arch, str) else None
+    publisher = bounded(str(hdr.get("vendor") or hdr.get("packager") or "")) or None
     return {
         "source": source,
         "location": location,
@@ -175,12 +177,11 @@ def header_to_row(hdr: dict[str, Any], *, source: str, location: str,
 
 def rpm_purl(name: str, hdr: dict[str, Any], namespace: str | None) -> str:
     """purl of an rpm (purl-spec): pkg:rpm/<ns>/name@version-release?arch=..&epoch=.."""
-    from kitvet.sources.hostfacts import make_purl
-
     ver = str(hdr.get("version") or "")
     if hdr.get("release"):
         ver = f"{ver}-{hdr['release']}"
     arch = hdr.get("arch") if isinstance(hdr.get("arch"), str) else None
     epoch = hdr.get("epoch")
-    return make_purl("rpm", namespace, name, ver or None,
-                     {"arch": arch, "epoch": None if epoch in (None, "") else str(epoch)})
+    return make_purl("rpm", namespace, name, bounded(ver, 256),
+                     {"arch": bounded(arch, 64), "epoch": None if epoch in (None, "") else
+                      str(epoch)[:20]})
