@@ -266,18 +266,18 @@ def by_bus_id(bus: str, vid: str, pid: str | None = None) -> list[Attribution]:
     if pid:
         pid = pid.strip().lower().removeprefix("0x").zfill(4)
         product = _hardware("usb_product_name" if bus == "usb" else "pci_device_name", vid, pid)
-    listed = load_aliases().lookup(kind, vid)
+    table = load_aliases()
+    listed = table.lookup(kind, vid)
     if got:
         name, database = got
-        known = listed[0] if listed else None
-        org = known.org if known else (load_aliases().names.get(normalize_org(name)) or
-                                       (None, name))[1]
-        oid = known.org_id if known else (load_aliases().names.get(normalize_org(name)) or
-                                          (None, None))[0]
+        if listed:
+            org, oid, source = listed[0].org, listed[0].org_id, listed[0].source
+        else:
+            oid, org = table.names.get(normalize_org(name), (None, name))
+            source = None
         what = f"{label} vendor id {vid}" + (f" product {pid} ({product[0]})" if product else "")
         return [Attribution(org, kind, vid if not pid else f"{vid}:{pid}", database,
-                            f"{what} → {name} ({database})", oid,
-                            known.source if known else None)]
+                            f"{what} → {name} ({database})", oid, source)]
     if listed:
         e = listed[0]
         return [Attribution(e.org, kind, vid, ALIAS_DB,
@@ -285,16 +285,33 @@ def by_bus_id(bus: str, vid: str, pid: str | None = None) -> list[Attribution]:
     return []
 
 
+def oui_org(mac: str) -> tuple[str, str] | None:
+    """The IEEE registry organisation of a MAC and the registry (MA-S, MA-M or MA-L).
+
+    The answer depends only on the first 36 bits (MA-S is the longest assignment), so it is
+    cached per 36-bit block: a scan of a LAN asks the registry once per block, not per host.
+    """
+    hexmac = re.sub(r"[^0-9a-fA-F]", "", mac or "").lower()
+    if len(hexmac) != 12:
+        return None
+    return _oui_block(hexmac[:9])
+
+
+@lru_cache(maxsize=65536)
+def _oui_block(prefix36: str) -> tuple[str, str] | None:
+    probe = prefix36 + "000"
+    return _hardware("oui_org", ":".join(probe[i:i + 2] for i in range(0, 12, 2)))
+
+
 @_cached
 def by_mac(mac: str) -> list[Attribution]:
     """A MAC address: the IEEE registry's organisation (longest of MA-S, MA-M, MA-L)."""
-    got = _hardware("oui_org", mac)
+    got = oui_org(mac)
     if not got:
         return []
     name, registry = got
-    att = _org_name(name, f"MAC {mac} registered to", "oui_org_name", registry,
-                    alias_kinds=("oui_org_name", "publisher"))
-    return att
+    return _org_name(name, f"MAC {mac} registered to", "oui_org_name", registry,
+                     alias_kinds=("oui_org_name", "publisher"))
 
 
 @_cached

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -200,28 +199,13 @@ def _device(snap: Snapshot, addr: dict[str, str | None], ip: str | None,
 
 
 def oui_org(mac: str) -> tuple[str, str] | None:
-    """The IEEE organisation of a MAC (kitvet.identify.hardware when available).
-
-    The answer depends only on the first 36 bits (MA-S is the longest assignment), so lookups
-    are cached per 36-bit prefix: a scan of a LAN asks the registry once per block, not per host.
-    """
-    hexmac = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
-    if len(hexmac) != 12:
-        return None
-    return _oui_block(hexmac[:9])
-
-
-@lru_cache(maxsize=65536)
-def _oui_block(prefix36: str) -> tuple[str, str] | None:
+    """The IEEE organisation of a MAC (kitvet.identify, cached per 36-bit block)."""
     try:
-        from kitvet.identify.hardware import oui_org as lookup
-    except ImportError:  # hardware databases not installed in this build
-        return None
-    probe = prefix36 + "000"
-    try:
-        return lookup(":".join(probe[i:i + 2] for i in range(0, 12, 2)))
+        from kitvet.identify.software import oui_org as lookup
+
+        return lookup(mac)
     except Exception as e:  # noqa: BLE001 - a lookup failure must not lose the host
-        logger.debug("OUI lookup failed for %s: %s", prefix36, e)
+        logger.debug("OUI lookup failed for %s: %s", mac, e)
         return None
 
 
