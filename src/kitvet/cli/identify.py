@@ -23,8 +23,9 @@ def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
 
     ITEM is KIND:VALUE, e.g. usb:12d1, usb:12d1:1506, pci:19e5, mac:bc:5e:33:00:11:22,
     oui:"zte corporation", publisher:"AO Kaspersky Lab", signer:"CN=..., O=...",
-    bundle:com.kaspersky.kav, package:kesl, process:avp.exe. Anything else is read as an
-    inventory file or folder in any format kitvet imports (see kitvet import).
+    bundle:com.kaspersky.kav, package:kesl, process:avp.exe, or a CPE such as
+    cpe:2.3:o:hikvision:... typed as is. Anything else is read as an inventory file or
+    folder in any format kitvet imports (see kitvet import).
     """
     from kitvet.identify.explain import explain
 
