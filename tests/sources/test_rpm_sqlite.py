@@ -245,5 +245,12 @@ def test_differential_against_the_real_rpm(tmp_path_factory: pytest.TempPathFact
 def test_hostile_header_strings_are_bounded_and_cleaned() -> None:
     blob = package("evil\x1b[31m", "1.0", "1", vendor="V" * 100_000 + "\x00\x07")
     row = header_to_row(parse_header(blob), source="rpm", location="x")
-    assert row["name"] == "evil [31m"
+    assert row["name"] == "evil[31m"
     assert len(row["publisher"]) == 4096 and "\x07" not in row["publisher"]
+
+
+def test_name_of_only_control_characters_is_skipped(tmp_path: Path) -> None:
+    db = make_rpmdb(tmp_path / "rpmdb.sqlite", [package("\x01\x02", "1", "1"), GOOD[0]])
+    rows, skipped = rpmdb_sqlite.read_rpmdb_sqlite(db)
+    assert [r["name"] for r in rows] == ["xz"]
+    assert skipped[0].reason == "package name made only of control characters"

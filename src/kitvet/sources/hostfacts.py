@@ -52,14 +52,14 @@ class HostFacts:
 
 
 def bounded(value: str | None, limit: int = MAX_TEXT) -> str | None:
-    """Host-supplied text cut to ``limit`` characters, control characters (but tab) as spaces;
-    None when nothing is left."""
+    """Host-supplied text cut to ``limit`` characters, control characters (but tab) removed
+    (as the inventory document does); None when nothing is left."""
     if value is None:
         return None
     if len(value) > limit:
         value = value[:limit]
     if _CONTROL.search(value):
-        value = _CONTROL.sub(" ", value)
+        value = _CONTROL.sub("", value)
     value = value.strip()
     return value or None
 

@@ -88,8 +88,13 @@ def read_rpmdb_sqlite(
             continue
         if hdr.get("name") == SIGNING_KEY:
             continue  # an imported signing key, not installed software (as the ndb/bdb readers)
-        rows.append(header_to_row(hdr, source=source, location=location,
-                                  vendor_namespace=vendor_namespace))
+        row = header_to_row(hdr, source=source, location=location,
+                            vendor_namespace=vendor_namespace)
+        if not row["name"]:
+            skipped.append(Skipped(source=source, location=location,
+                                   reason="package name made only of control characters"))
+            continue
+        rows.append(row)
     logger.info("rpm sqlite %s: %d packages, %d skipped", path, len(rows), len(skipped))
     return rows, skipped
 

@@ -156,7 +156,7 @@ def header_to_row(hdr: dict[str, Any], *, source: str, location: str,
     "mariner"); without it the purl has no namespace. Publisher is the rpm Vendor, else the
     Packager.
     """
-    name = bounded(str(hdr["name"]), 256) or "?"
+    name = bounded(str(hdr["name"]), 256) or ""  # empty: only control characters
     version = bounded(evr(hdr), 256)
     arch = hdr.get("arch")
     if isinstance(arch, list):
