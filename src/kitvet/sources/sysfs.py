@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kitvet.model import Snapshot
+from kitvet.sources.hostfacts import bounded
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ SOURCE = "sysfs"
 MAX_ATTR_BYTES = 4096
 MAX_TEXT = 256
 _HEX_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{1,4})$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Unreadable(Exception):
@@ -55,10 +55,7 @@ def _attr(dev: Path, name: str, *, required: bool) -> str | None:
 
 def clean_text(value: str | None) -> str | None:
     """Host-supplied text bounded and without control characters (None if empty)."""
-    if value is None:
-        return None
-    value = _CONTROL.sub(" ", value).strip()[:MAX_TEXT].strip()
-    return value or None
+    return bounded(value.strip() if value else value, MAX_TEXT)
 
 
 def hex_id(value: str | None) -> str | None:
