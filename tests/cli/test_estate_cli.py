@@ -73,6 +73,9 @@ def test_review_workflow(kv, tmp_path):
                                               "--reason", "x", code=2)
     shown = kv("findings", "show", fid)
     assert "History" in shown and "alice" in shown
+    kasp = kv("findings", "show", by_subject["kaspersky-lab"]["finding_id"])
+    assert "What authorities said" in kasp and "removal-order" in kasp
+    assert "no-evidence-found" in kasp and "shown beside, never hidden" in kasp
 
     assert "2 finding(s) updated" in kv("decide", "kaspersky-lab", "--decision", "banned",
                                          "--rationale", "Bureau decision 14",

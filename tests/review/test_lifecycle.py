@@ -80,6 +80,13 @@ def test_finding_detail_has_evidence_and_prefix_lookup(estate):
     assert d.finding.finding_id == f.finding_id
     assert d.evidence["matched"][0]["kind"] == "publisher"
     assert "Evil Build" in d.evidence["explanation"]
+    # the assertions behind it, as the review's lists and policy saw them
+    assert (d.subject["list_name"], d.subject["profile"], d.subject["status"]) == (
+        "test-list", "default", "ban")
+    [a] = d.subject["assertions"]
+    assert (a["authority"], a["kind"], a["instrument"], a["date"]) == (
+        "Test Authority", "confirmed-malicious-version", "Test instrument 1", "2026-01-01")
+    assert a["reference_url"] == "https://example.org/instrument" and "ban" in a["outcome"]
 
 
 def test_pagination_and_filters(estate):

@@ -93,7 +93,29 @@ def finding_detail(d: FindingDetail) -> Group:
             else (e.to_state or "")
         hist.add_row(cell(e.at[:19]), cell(e.actor), cell(e.kind), cell(change),
                      cell(e.reason, limit=200))
-    return Group(Panel(facts, title="Finding"), Panel(evidence, title="Evidence"), hist)
+    parts: list[Any] = [Panel(facts, title="Finding"), Panel(evidence, title="Evidence")]
+    if d.subject:
+        parts.append(authorities(d.subject))
+    parts.append(hist)
+    return Group(*parts)
+
+
+def authorities(subject: dict[str, Any]) -> Table:
+    """Who said what of the subject, and what the policy made of it; exculpatory beside."""
+    tbl = Table(title=f"What authorities said (list {subject.get('list_name')} "
+                      f"{subject.get('list_version')}, profile {subject.get('profile')})",
+                title_justify="left")
+    for col in ("authority", "said", "instrument", "date", "reference", "policy"):
+        tbl.add_column(col, overflow="fold")
+    for a in subject.get("assertions") or []:
+        tbl.add_row(cell(a.get("authority")), cell(a.get("kind")), cell(a.get("instrument")),
+                    cell(a.get("date") or a.get("date_note") or "undated"),
+                    cell(a.get("reference_url")), cell(a.get("outcome"), limit=100))
+    for a in subject.get("exculpatory") or []:
+        tbl.add_row(cell(a.get("authority")), cell(a.get("kind"), "green"),
+                    cell(a.get("instrument")), cell(a.get("date") or "undated"),
+                    cell(a.get("reference_url")), cell("shown beside, never hidden", "green"))
+    return tbl
 
 
 def bar(n: int, total: int, width: int = 30, style: str = "red") -> Text:

@@ -79,7 +79,9 @@ def detail(conn: Connection, finding_id: str) -> FindingDetail:
         evidence = {"raw": evidence_text}
     events = tuple(FindingEvent(e.at, e.actor, e.kind, e.from_state, e.to_state, e.reason,
                                 e.review_id) for e in ev)
-    return FindingDetail(_record(row), evidence, events)
+    from kitvet.review import subjects
+
+    return FindingDetail(_record(row), evidence, events, subjects.get(conn, row.subject_id))
 
 
 def _one(conn: Connection, finding_id: str) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from kitvet.errors import StoreError
 from kitvet.model import Snapshot
 from kitvet.review import audit as audit_log
-from kitvet.review import campaigns, exceptions, findings, reconcile
+from kitvet.review import campaigns, exceptions, findings, reconcile, subjects
 from kitvet.store import ingest
 from kitvet.store import tables as t
 from kitvet.store.db import make_engine, migrate, read, utcnow, write
@@ -161,7 +161,7 @@ class Estate:
             finally:
                 con.close()
             result = self.apply_findings(table, actor=actor, current=current, profile=profile,
-                                         lists_meta=meta)
+                                         lists_meta=meta, lists=lists, policy=policy)
         with read(self.engine) as conn:
             referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
         self.lake.clean(referenced)
@@ -169,9 +169,12 @@ class Estate:
 
     def apply_findings(self, table: pa.Table, *, actor: str,
                        current: Mapping[str, tuple[str, str]] | None = None,
-                       profile: str | None = None, lists_meta: list | None = None
-                       ) -> ReviewResult:
-        """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings."""
+                       profile: str | None = None, lists_meta: list | None = None,
+                       lists: Any = None, policy: Any = None) -> ReviewResult:
+        """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings.
+
+        With ``lists`` and ``policy`` the assertions behind each found subject are stored too.
+        """
         rows = reconcile.dedupe(table)
         if current is None:
             current = ingest.refresh_current(self.engine, self.lake)
@@ -183,6 +186,8 @@ class Estate:
             counts = reconcile.reconcile(conn, rows, actor=actor, now=now, review_id=rid,
                                          current=dict(current),
                                          decided=findings.in_force(conn))
+            subjects.record(conn, {r["subject_id"] for r in rows}, lists=lists, policy=policy,
+                            profile=profile, review_id=rid, now=now)
             _acc, reopened, unused = exceptions.apply(conn, actor=actor, now=now, review_id=rid)
             campaigns.record_points(conn, now=now, review_id=rid)
             by_status = reconcile.status_counts(conn)

@@ -90,11 +90,15 @@ class FindingEvent(_Dict):
 
 @dataclass(frozen=True)
 class FindingDetail(_Dict):
-    """A finding with its evidence (the engine's row) and its history."""
+    """A finding with its evidence (the engine's row), its history and its assertions."""
 
     finding: FindingRecord
     evidence: dict[str, Any]
     events: tuple[FindingEvent, ...]
+    #: what the lists and policy said of the subject at its latest review: name, list_name,
+    #: list_version, profile, status, rule, assertions (each with the policy's "outcome"),
+    #: exculpatory; None if no review stored it
+    subject: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

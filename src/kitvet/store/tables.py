@@ -204,3 +204,21 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+#: What the lists and the policy said of each subject at the latest review that found it
+#: (revision 0002): the evidence a reviewer reads beside a finding.
+subjects = Table(
+    "subjects", metadata,
+    Column("subject_id", NAME, primary_key=True),
+    Column("name", NAME),
+    Column("kind", String(40)),
+    Column("list_name", NAME),
+    Column("list_version", String(100)),
+    Column("profile", NAME),
+    Column("status", String(20)),  # the policy verdict's status
+    Column("rule", Text),
+    Column("assertions", Text),  # JSON: [{assertion fields..., "outcome": reason}]
+    Column("exculpatory", Text),  # JSON: no-evidence-found / cleared assertions
+    Column("review_id", Integer),
+    Column("updated_at", T, nullable=False),
+)
