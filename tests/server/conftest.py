@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from srvkit import PG_URL, Srv, make_server  # noqa: E402
+from srvkit import PG_URL, Srv, make_server
 
 
 def _pg_available() -> str | None:
@@ -21,7 +22,7 @@ def _pg_available() -> str | None:
         with psycopg.connect(PG_URL, connect_timeout=3) as c:
             c.execute("SELECT 1")
         return None
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return f"PostgreSQL at {PG_URL} unreachable: {str(e).strip().splitlines()[0]}"
 
 

@@ -120,9 +120,11 @@ def test_decisions_need_an_admin_and_override_status(srv):
 
 def test_exceptions_respect_the_reviewers_scope(srv):
     until = (date.today() + timedelta(days=30)).isoformat()
-    mk = lambda scope, who: srv.client.post(  # noqa: E731
-        "/api/v1/exceptions", headers=srv.as_(who),
-        json={"subject_id": "acme", "scope": scope, "reason": "lab use", "expires": until})
+
+    def mk(scope: str, who: str):  # type: ignore[no-untyped-def]
+        return srv.client.post("/api/v1/exceptions", headers=srv.as_(who), json={
+            "subject_id": "acme", "scope": scope, "reason": "lab use", "expires": until})
+
     r = mk("host:alpha-ws-2", "alice")
     assert r.status_code == 201, r.text
     assert r.json()["matched"] == 1

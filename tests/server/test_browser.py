@@ -5,13 +5,13 @@ finding; hostile software names never run as script."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from srvkit import PASSWORD, make_server
 
 from kitvet.server.testing import browser, chromium_path, login, running
-from srvkit import PASSWORD, make_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -75,9 +75,9 @@ def test_review_flow_in_chromium(site):
 
 
 def test_reviewer_cannot_reach_another_institutions_finding(site):
-    from kitvet.store.db import read
     from kitvet.server.accounts import Scope
     from kitvet.server.queries import findings_page
+    from kitvet.store.db import read
 
     with read(site["estate"].engine) as conn:
         beta = findings_page(conn, Scope(None), institution="Beta Bureau").items[0]

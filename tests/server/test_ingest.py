@@ -7,7 +7,6 @@ import hashlib
 import json
 
 from sqlalchemy import select
-
 from srvkit import FIXTURES
 
 URL = "/api/v1/snapshots"

@@ -165,7 +165,7 @@ def test_exception_from_the_finding_page(sqlite_srv):
     login(c, "alice")
     fid = sqlite_srv.finding_of("alpha-ws-2")["finding_id"]
     html = c.get(f"/findings/{fid}").text
-    assert "estate" not in re.findall(r'<select name="scope">(.*?)</select>', html, re.S)[0]
+    assert "estate" not in re.findall(r'<select name="scope">(.*?)</select>', html, re.DOTALL)[0]
     r = c.post(f"/findings/{fid}/exception", data={
         "scope": "host:alpha-ws-2", "expires": "2999-01-01", "reason": "test bench",
         "csrf_token": csrf_of(html)}, follow_redirects=False)

@@ -39,7 +39,7 @@ def _open(estate: Path | None, db: str | None, *, create: bool = False):  # type
 def _actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name in some containers
+    except Exception:
         return "cli"
 
 
@@ -50,7 +50,7 @@ def _actor() -> str:
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port [8080].")
 @click.option("--demo", is_flag=True,
-              help="Serve the bundled demo estate, with a demo admin whose password is printed once.")
+              help="Serve the bundled demo estate; its admin's password is printed once.")
 @click.option("--profile", help="Policy profile of the server's reviews [default].")
 @click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
               help="An additional risk list (repeatable).")

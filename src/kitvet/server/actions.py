@@ -9,7 +9,8 @@ every institution, so they need an admin.
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from kitvet.errors import KitvetError
 from kitvet.server import queries
@@ -129,11 +130,12 @@ def decide(ctx: ServerContext, user: User, *, subject_id: str, decision: str,
 
 
 def start_campaign(ctx: ServerContext, user: User, *, subject_id: str,
-                   deadlines: dict[str, int] | None = None) -> Any:
+                   deadlines: dict[str, int | None] | None = None) -> Any:
     """Start a removal campaign (admin only)."""
     _admin(user)
+    days = {k: v for k, v in (deadlines or {}).items() if v is not None}
     return ctx.estate.start_campaign(_text(subject_id, "subject")[:300], actor=user.actor,
-                                     deadlines=deadlines, lists=ctx.lists, policy=ctx.policy)
+                                     deadlines=days, lists=ctx.lists, policy=ctx.policy)
 
 
 def close_campaign(ctx: ServerContext, user: User, campaign_id: int, reason: str | None) -> Any:

@@ -14,8 +14,8 @@ import logging
 import re
 import tempfile
 import zlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 from kitvet.errors import KitvetError
 from kitvet.model import Snapshot

@@ -10,8 +10,9 @@ check (see :mod:`kitvet.server.actions`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, case, func, literal, or_, select
 
@@ -63,7 +64,8 @@ def like(col: Any, text: str) -> Any:
 
 def _record(row: Any) -> FindingRecord:
     m = row._mapping
-    return FindingRecord(**{c: (bool(m[c]) if c == "live" else m[c]) for c in _COLS})
+    values: dict[str, Any] = {c: (bool(m[c]) if c == "live" else m[c]) for c in _COLS}
+    return FindingRecord(**values)
 
 
 def _many(val: Sequence[str] | str | None) -> list[str]:

@@ -52,13 +52,14 @@ def issue_token(engine: Engine, *, name: str, actor: str, institution: str | Non
         if username and not conn.execute(select(st.users.c.username).where(
                 st.users.c.username == username, st.users.c.disabled_at.is_(None))).first():
             raise AccountError(f"no enabled user {username!r}")
-        tid = conn.execute(insert(st.api_tokens).values(
+        res = conn.execute(insert(st.api_tokens).values(
             token_hash=sha256(token), name=name, kind=kind, institution=institution,
-            username=username, created_at=now, created_by=actor)).inserted_primary_key[0]
+            username=username, created_at=now, created_by=actor))
+        tid = int(res.inserted_primary_key[0])  # type: ignore[index]
         audit.append(conn, actor=actor, action="token.issue", obj=f"token:{tid}",
                      details={"name": name, "kind": kind, "institution": institution,
                               "username": username}, at=now)
-    return token, TokenInfo(int(tid), name, kind, institution, username, now)
+    return token, TokenInfo(tid, name, kind, institution, username, now)
 
 
 def _info(r) -> TokenInfo:  # type: ignore[no-untyped-def]

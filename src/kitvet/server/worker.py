@@ -76,7 +76,7 @@ class ReviewWorker:
             try:
                 self.review_now()
                 self.last_error = None
-            except Exception as e:  # noqa: BLE001 - the worker must survive a failed review
+            except Exception as e:
                 self.last_error = str(e)[:500]
                 logger.error("background review failed: %s", e)
                 time.sleep(1.0)

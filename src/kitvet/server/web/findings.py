@@ -61,7 +61,8 @@ def _finding_page(request: Request, ctx: Ctx, session: SessionDep, finding_id: s
     return render(request, "finding.html", session, status=status, d=d, f=f,
                   ev=d.evidence, matched=d.evidence.get("matched") or [],
                   accusing=accusing, exculpatory=exculpatory,
-                  subject=found[1] if found else None, next_states=[s for s in STATES if s in MANUAL[f.state]],
+                  subject=found[1] if found else None,
+                  next_states=[s for s in STATES if s in MANUAL[f.state]],
                   scopes=scopes, error=error,
                   default_expiry=(date.today() + timedelta(days=90)).isoformat())
 

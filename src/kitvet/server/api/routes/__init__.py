@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kitvet.server.api.routes import audit, campaigns, decisions, estate, findings, hosts, lists
-from kitvet.server.api.routes import snapshots
+from kitvet.server.api.routes import (
+    audit,
+    campaigns,
+    decisions,
+    estate,
+    findings,
+    hosts,
+    lists,
+    snapshots,
+)
 
 api_router = APIRouter()
 for _m in (snapshots, estate, hosts, findings, decisions, campaigns, lists, audit):
