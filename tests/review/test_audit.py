@@ -108,3 +108,21 @@ def test_failed_change_writes_no_entry(logged):
     with pytest.raises(StoreError):
         logged.set_state(logged.findings().items[0].finding_id, "removed", actor="b", reason="x")
     assert logged.verify_audit().entries == before
+
+
+def test_missing_head_is_detected(logged):
+    raw(logged, "DELETE FROM audit_head")
+    check = logged.verify_audit()
+    assert not check.ok and "head record is missing" in check.problem
+
+
+def test_rewritten_last_entry_is_named(logged):
+    from kitvet.review.audit import entry_hash
+
+    n = logged.verify_audit().entries
+    last = logged.audit(limit=None)[-1]
+    forged = entry_hash(n, last.at, "mallory", last.action, last.object, "{}", last.prev_hash)
+    raw(logged, "UPDATE audit_log SET actor = 'mallory', details = '{}', hash = :h WHERE seq = :n",
+        h=forged, n=n)
+    check = logged.verify_audit()
+    assert not check.ok and check.first_bad_seq == n

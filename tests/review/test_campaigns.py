@@ -105,3 +105,17 @@ def test_reappearance_counts_against_the_campaign(reviewed):
                                     [("Evil App", "1", EVIL)])], actor="a")
     review(reviewed)
     assert progress(reviewed.campaign(c.campaign_id))["Parliament"] == (2, 0, 2, 0)
+
+
+def test_excepted_hosts_are_not_remaining(reviewed):
+    c = reviewed.start_campaign("evil-build", actor="a")
+    reviewed.add_exception(subject_id="evil-build", scope="host:a1", reason="malware lab",
+                           approver="CISO", expires="2099-12-31", actor="a")
+    st = reviewed.campaign(c.campaign_id)
+    agency = next(p for p in st.institutions if p.institution == "Agency")
+    assert (agency.affected, agency.excepted, agency.remaining) == (1, 1, 0)
+    reviewed.import_snapshots([snap("p1", "Parliament", D2, []), snap("p2", "Parliament", D2, [])],
+                              actor="a")
+    review(reviewed)
+    assert reviewed.campaign(c.campaign_id).remaining == 0
+    assert reviewed.close_campaign(c.campaign_id, actor="a").closed_at

@@ -138,11 +138,14 @@ def verify(conn: Connection, *, expect_head: str | None = None) -> AuditCheck:
     head = conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).first()
     if n == 0 and head is None:
         return _expect(AuditCheck(True, 0, None), expect_head)
-    if head is None or head.seq != n or head.hash != prev:
-        first_bad = (min(n, head.seq) + 1) if head else 1
+    if head is None:
+        return AuditCheck(False, n, prev, None, f"the log has {n} entries but its head record "
+                          "is missing (deleted)")
+    if head.seq != n or head.hash != prev:
+        first_bad = n if head.seq == n else min(n, head.seq) + 1
         return AuditCheck(False, n, prev, first_bad,
                           f"the log ends at entry {n} but its head records entry "
-                          f"{head.seq if head else 'none'} (entries removed from the end, "
+                          f"{head.seq} (entries removed from the end, "
                           "or the head was edited)")
     return _expect(AuditCheck(True, n, prev), expect_head)
 

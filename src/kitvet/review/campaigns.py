@@ -80,22 +80,32 @@ def start(conn: Connection, subject_id: str, *, actor: str, now: str,
 
 
 def progress(conn: Connection, camp: Any, now: str) -> list[InstitutionProgress]:
-    """Hosts affected / removed / remaining / overdue per institution."""
+    """Hosts affected / removed / remaining / overdue / excepted per institution.
+
+    A host is removed when all its findings of the subject are removed; excepted when the rest
+    are all accepted under an exception (waived, so not remaining, but shown).
+    """
     f = t.findings
     rows = conn.execute(select(f.c.institution, f.c.host_id, f.c.state).where(
         f.c.subject_id == camp.subject_id,
         or_(f.c.state != "removed", f.c.removed_at >= camp.started_at))).all()
-    hosts: dict[tuple[str, str], bool] = {}
+    hosts: dict[tuple[str, str], set[str]] = defaultdict(set)
     for r in rows:
-        key = (r.institution or "", r.host_id)
-        hosts[key] = hosts.get(key, True) and r.state == "removed"
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for (inst, _host), gone in hosts.items():
+        hosts[(r.institution or "", r.host_id)].add(r.state)
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (inst, _host), states in hosts.items():
         per[inst][0] += 1
-        per[inst][1] += int(gone)
+        if states == {"removed"}:
+            per[inst][1] += 1
+        elif states <= {"removed", "accepted"}:
+            per[inst][2] += 1
     late = now[:10] > camp.remove_due and camp.closed_at is None
-    return [InstitutionProgress(inst, a, r, a - r, (a - r) if late else 0)
-            for inst, (a, r) in sorted(per.items())]
+    out = []
+    for inst, (affected, removed, excepted) in sorted(per.items()):
+        remaining = affected - removed - excepted
+        out.append(InstitutionProgress(inst, affected, removed, remaining,
+                                       remaining if late else 0, excepted))
+    return out
 
 
 def record_points(conn: Connection, *, now: str, review_id: int | None,

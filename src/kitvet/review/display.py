@@ -160,11 +160,12 @@ def campaign_status(c: CampaignStatus) -> Panel:
     """Progress per institution and an ASCII burndown."""
     camp = c.campaign
     tbl = Table(title_justify="left")
-    for col in ("institution", "affected", "removed", "remaining", "overdue", "progress"):
+    for col in ("institution", "affected", "removed", "excepted", "remaining", "overdue",
+                "progress"):
         tbl.add_column(col, justify="right" if col not in ("institution", "progress") else "left")
     for p in c.institutions:
-        tbl.add_row(cell(p.institution), str(p.affected), str(p.removed), str(p.remaining),
-                    Text(str(p.overdue), style="bold red" if p.overdue else ""),
+        tbl.add_row(cell(p.institution), str(p.affected), str(p.removed), str(p.excepted),
+                    str(p.remaining), Text(str(p.overdue), style="bold red" if p.overdue else ""),
                     bar(p.removed, p.affected, 20, "green"))
     head = Text.assemble(
         (f"Campaign {camp.campaign_id}: ", "bold"), cell(camp.subject_name or camp.subject_id),

@@ -158,6 +158,7 @@ class InstitutionProgress(_Dict):
     removed: int
     remaining: int
     overdue: int
+    excepted: int = 0  # hosts whose findings are all removed or accepted under an exception
 
 
 @dataclass(frozen=True)
