@@ -299,6 +299,8 @@ def _findings_sql(hosts: str) -> str:
                string_agg(DISTINCT source, ', ' ORDER BY source) AS source,
                min(location) AS location,
                to_json(list(DISTINCT {{'kind': kind, 'value': value, 'field': field,
+                                      'observed': observed}}
+                            ORDER BY {{'kind': kind, 'value': value, 'field': field,
                                       'observed': observed}})) AS matched,
                string_agg(DISTINCT why, '; ' ORDER BY why) AS explanation
         FROM m GROUP BY host_id, item_type, item_key, subject_id

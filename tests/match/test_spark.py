@@ -1,0 +1,58 @@
+"""The Spark engine gives the DuckDB engine's findings on the same generated lake."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed")
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime for Spark"),
+]
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory):
+    from kitvet.bench.estate import generate
+    from kitvet.bench.writer import apply_change
+
+    root = tmp_path_factory.mktemp("spark") / "estate"
+    # seed 7 gives listed hosts of every kind in 200 hosts (checked below)
+    generate(root, 200, seed=7, batch_hosts=80)
+    apply_change(root, fraction=0.05)
+    return root
+
+
+def test_spark_findings_equal_duckdb_findings(estate):
+    from kitvet.lists import bundled
+    from kitvet.match.engine import lake_views, match
+    from kitvet.match.spark import run_spark
+    from kitvet.policy import load_profile
+
+    lists, policy = bundled(), load_profile("default")
+    con = duckdb.connect()
+    lake_views(con, estate / "lake")
+    expected = match(con, lists, policy)
+    got = run_spark(estate, lists, policy, master="local[2]")
+    assert expected.num_rows > 0, "the estate must carry listed items for this test to mean much"
+    assert {"ban", "review"} <= set(expected.column("status").to_pylist())
+    key = lambda t: sorted(zip(t.column("finding_id").to_pylist(),  # noqa: E731
+                               t.column("status").to_pylist(),
+                               t.column("explanation").to_pylist()))
+    assert key(got) == key(expected)
+    assert got.equals(expected)
+
+
+def test_spark_reports_a_missing_lake_clearly(tmp_path):
+    from kitvet.errors import MatchError
+    from kitvet.lists import bundled
+    from kitvet.match.spark import run_spark
+    from kitvet.policy import load_profile
+
+    with pytest.raises(MatchError, match="no inventory lake"):
+        run_spark(tmp_path, bundled(), load_profile("default"))
