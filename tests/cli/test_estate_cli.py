@@ -133,6 +133,9 @@ def test_clear_errors(kv, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"kitvet_inventory": "1.0.0", "snapshots": [')
     assert "not valid JSON" in kv("estate", "import", str(bad), code=2)
+    nameless = inventory(tmp_path / "n.json", "2026-11-01T00:00:00Z")
+    out = kv("estate", "import", str(nameless), code=1)  # no institution anywhere
+    assert "refused: host pc-1: snapshot has no institution" in out
 
 
 def _section(docs: str, path: str) -> str:

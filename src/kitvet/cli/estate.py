@@ -114,7 +114,7 @@ def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
 @with_estate
 def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str | None,
             no_create_institutions: bool, actor: str) -> None:
-    """Import inventory files (one atomic batch)."""
+    """Import inventory files (one atomic batch); exit 1 if a snapshot was refused."""
     from rich.progress import Progress
 
     from kitvet.sources.registry import read_paths
@@ -136,6 +136,8 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
         click.echo(f"new institution(s): {', '.join(res.institutions_created)}")
     for r in res.rejected:
         click.echo(f"refused: {r.location}: {r.reason}", err=True)
+    if res.rejected:
+        sys.exit(EXIT_FINDINGS)
 
 
 @estate.command("review")

@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from kitvet.errors import StoreError
 from kitvet.review import audit
@@ -111,32 +111,41 @@ def apply(conn: Connection, *, actor: str, now: str, review_id: int | None = Non
     Returns (accepted, reopened, ids of active exceptions that cover nothing).
     """
     f, e = t.findings, t.exceptions
-    day = now[:10]
-    active = conn.execute(select(e).where(_active(day)).order_by(e.c.exception_id)).all()
-    accepted, unused, held = 0, [], set()
+    active = conn.execute(select(e).where(_active(now[:10])).order_by(e.c.exception_id)).all()
+    active_ids = {ex.exception_id for ex in active}
+    moves: list[dict[str, Any]] = []  # finding updates (b_id, state, exception_id)
+    events: list[dict[str, Any]] = []
+    unused, held = [], set()
     for ex in active:
         covered = conn.execute(select(f.c.finding_id, f.c.state, f.c.exception_id)
                                .where(_covers(ex))).all()
         if not covered:
             unused.append(ex.exception_id)
         for c in covered:
+            if c.finding_id in held:
+                continue  # an earlier exception holds it
             held.add(c.finding_id)
             if c.state in ACCEPTABLE:
-                _move(conn, c.finding_id, c.state, "accepted", ex.exception_id, actor, now,
-                      f"exception {ex.exception_id} ({ex.reason})", review_id)
-                accepted += 1
-            elif c.state == "accepted" and c.exception_id is None:
-                conn.execute(f.update().where(f.c.finding_id == c.finding_id)
-                             .values(exception_id=ex.exception_id))
-    lapsed = conn.execute(select(f.c.finding_id, f.c.exception_id).where(
-        f.c.state == "accepted", f.c.exception_id.is_not(None))).all()
-    reopened = 0
-    for c in lapsed:
-        if c.finding_id in held:
-            continue
-        _move(conn, c.finding_id, "accepted", "open", None, actor, now,
-              f"exception {c.exception_id} expired or was revoked", review_id)
-        reopened += 1
+                moves.append({"b_id": c.finding_id, "state": "accepted",
+                              "exception_id": ex.exception_id, "updated_at": now})
+                events.append(_event(c.finding_id, c.state, "accepted", actor, now,
+                                     f"exception {ex.exception_id} ({ex.reason})", review_id))
+            elif c.state == "accepted" and c.exception_id not in active_ids:
+                moves.append({"b_id": c.finding_id, "state": "accepted",
+                              "exception_id": ex.exception_id, "updated_at": now})
+    accepted = len(events)
+    for c in conn.execute(select(f.c.finding_id, f.c.exception_id).where(
+            f.c.state == "accepted", f.c.exception_id.is_not(None))).all():
+        if c.finding_id not in held:
+            moves.append({"b_id": c.finding_id, "state": "open", "exception_id": None,
+                          "updated_at": now})
+            events.append(_event(c.finding_id, "accepted", "open", actor, now,
+                                 f"exception {c.exception_id} expired or was revoked", review_id))
+    reopened = len(events) - accepted
+    if moves:
+        conn.execute(f.update().where(f.c.finding_id == bindparam("b_id")), moves)
+    if events:
+        conn.execute(t.finding_events.insert(), events)
     if accepted or reopened:
         audit.append(conn, actor=actor, action="exception.apply", obj="estate", at=now,
                      details={"accepted": accepted, "reopened": reopened,
@@ -144,14 +153,10 @@ def apply(conn: Connection, *, actor: str, now: str, review_id: int | None = Non
     return accepted, reopened, unused
 
 
-def _move(conn: Connection, fid: str, frm: str, to: str, exception_id: int | None, actor: str,
-          now: str, reason: str, review_id: int | None) -> None:
-    f = t.findings
-    conn.execute(f.update().where(f.c.finding_id == fid).values(
-        state=to, exception_id=exception_id, updated_at=now))
-    conn.execute(t.finding_events.insert().values(
-        finding_id=fid, at=now, actor=actor, kind="exception", from_state=frm, to_state=to,
-        reason=reason, review_id=review_id))
+def _event(fid: str, frm: str, to: str, actor: str, now: str, reason: str,
+           review_id: int | None) -> dict[str, Any]:
+    return {"finding_id": fid, "at": now, "actor": actor, "kind": "exception",
+            "from_state": frm, "to_state": to, "reason": reason, "review_id": review_id}
 
 
 def covering(conn: Connection, finding: Any, day: str) -> int | None:
