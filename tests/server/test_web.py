@@ -184,3 +184,10 @@ def test_one_client_guessing_many_user_names_is_limited(sqlite_srv):
     for i in range(5 * CLIENT_FACTOR):
         assert login(c, f"nobody{i}", "guess").status_code == 401
     assert login(c, "admin").status_code == 429
+
+
+def test_control_and_bidi_characters_are_shown_not_obeyed(sqlite_srv):
+    login(sqlite_srv.client, "admin")
+    html = sqlite_srv.client.get("/hosts/alpha-ws-1").text
+    assert "\u202e" not in html and "\x07" not in html
+    assert "Notes\\u202efdp.exe" in html  # shown escaped (the reader already dropped the BEL)

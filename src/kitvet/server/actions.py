@@ -112,8 +112,7 @@ def visible_exceptions(ctx: ServerContext, user: User) -> list[Any]:
                 out.append(e)
             elif kind == "host":
                 if hosts is None:
-                    hosts = {h["host_id"] for h in queries.hosts_page(
-                        conn, user.scope, limit=500)[0]}
+                    hosts = queries.host_ids(conn, user.scope)
                 if value in hosts:
                     out.append(e)
     return out

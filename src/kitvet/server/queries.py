@@ -186,6 +186,13 @@ def host(conn: Connection, scope: Scope, host_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def host_ids(conn: Connection, scope: Scope) -> set[str]:
+    """Ids of every host the scope allows."""
+    h = t.hosts
+    return set(conn.execute(select(h.c.host_id).where(*_in_scope(h.c.institution, scope)))
+               .scalars())
+
+
 def subject_counts(conn: Connection, scope: Scope) -> dict[str, dict[str, int]]:
     """subject_id -> {status: live findings} within the scope."""
     f = t.findings

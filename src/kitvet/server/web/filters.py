@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment
+from markupsafe import Markup
+
+#: C0/C1 control characters (but tab and newline) and Unicode bidirectional overrides, which
+#: could hide or reorder what a reviewer reads ("Trojan Source" names such as "fdp.exe").
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                        "\u2066-\u2069]")
+#: Longest string shown in a cell; the rest is cut with an ellipsis.
+MAX_SHOWN = 1000
+
+
+def visible(value: Any) -> Any:
+    """Make host-supplied text safe to read: control and bidi characters become ``\\uXXXX``
+    and very long strings are cut. Markup built by kitvet (the charts) passes unchanged;
+    HTML escaping is Jinja2's autoescape, after this."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    if len(value) > MAX_SHOWN:
+        value = value[:MAX_SHOWN] + "…"
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
 def when(value: str | None) -> str:
@@ -28,4 +48,5 @@ def query(params: dict[str, Any], **changes: Any) -> str:
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters["when"] = when
+    env.finalize = visible
     env.globals["query"] = query
