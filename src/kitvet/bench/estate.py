@@ -210,10 +210,11 @@ ProgressFn = Callable[[int], None]
 
 
 def generate(out: Path, hosts: int, seed: int = 1, *, batch_hosts: int = BATCH_HOSTS,
-             progress: ProgressFn | None = None) -> dict:
+             progress: ProgressFn | None = None, workers: int = 1) -> dict:
     """Generate an estate of ``hosts`` hosts into ``out`` (which must not hold an estate).
 
-    Written to a temporary folder beside ``out`` and renamed into place when complete.
+    Written to a temporary folder beside ``out`` and renamed into place when complete;
+    ``workers`` processes write batches in parallel (same bytes as one process).
     Returns the manifest (also written to ``out/estate.json``).
     """
     from kitvet.bench.writer import write_batches
@@ -226,7 +227,7 @@ def generate(out: Path, hosts: int, seed: int = 1, *, batch_hosts: int = BATCH_H
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
-        manifest = write_batches(tmp, hosts, seed, batch_hosts, progress)
+        manifest = write_batches(tmp, hosts, seed, batch_hosts, progress, workers)
         (tmp / "estate.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if out.exists():
             out.rmdir()

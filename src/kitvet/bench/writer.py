@@ -40,33 +40,79 @@ def lake_dirs(root: Path) -> dict[str, Path]:
 
 
 def write_batches(root: Path, hosts: int, seed: int, batch_hosts: int,
-                  progress: ProgressFn | None) -> dict:
-    """Generate every batch of the estate under ``root``; the manifest."""
-    pool = build_pool(seed)
+                  progress: ProgressFn | None, workers: int = 1) -> dict:
+    """Generate every batch of the estate under ``root``; the manifest.
+
+    Batches are independent (each has its own seeded generator), so ``workers`` processes
+    can write them in parallel with the same result as one.
+    """
     plan = plan_hosts(hosts, seed)
-    models = hardware.hardware_models(random.Random(f"kitvet-models-{seed}"))
-    dirs = lake_dirs(root)
-    batches, sw_rows, dev_rows = [], 0, 0
-    cur_batch: list[str] = []
-    for b, start in enumerate(range(0, hosts, batch_hosts)):
-        sl = slice(start, min(start + batch_hosts, hosts))
-        batch_id = f"gen{seed}-{b:05d}"
-        rng = np.random.default_rng([seed, b, 1])
-        s, d = _write_batch(dirs, batch_id, plan, sl, pool, models, rng, COLLECTED_AT)
-        sw_rows += s
-        dev_rows += d
-        batches.append(batch_id)
-        cur_batch += [batch_id] * (sl.stop - sl.start)
-        if progress:
-            progress(sl.stop - sl.start)
+    lake_dirs(root)
+    starts = list(range(0, hosts, batch_hosts))
+    jobs = [(str(root), hosts, seed, batch_hosts, b) for b in range(len(starts))]
+    counts: dict[int, tuple[int, int]] = {}
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = mp.get_context("spawn")  # no fork of a process holding DuckDB/Arrow threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            futs = {ex.submit(_batch_job, *j): j[-1] for j in jobs}
+            for fut in as_completed(futs):
+                b = futs[fut]
+                counts[b] = fut.result()
+                if progress:
+                    progress(min(batch_hosts, hosts - starts[b]))
+    else:
+        for j in jobs:
+            counts[j[-1]] = _batch_job(*j)
+            if progress:
+                progress(min(batch_hosts, hosts - starts[j[-1]]))
+    batches = [_batch_id(seed, b) for b in range(len(starts))]
+    cur_batch = [_batch_id(seed, i // batch_hosts) for i in range(hosts)]
     write_parquet(pa.table({"host_id": pa.array(list(plan.host_id), pa.string()),
                             "snapshot_id": pa.array(list(plan.snapshot_id), pa.string()),
                             "batch_id": pa.array(cur_batch, pa.string())}),
                   root / "lake" / "current.parquet")
     return {"generator": "kitvet bench generate", "generator_version": GENERATOR_VERSION,
-            "hosts": hosts, "seed": seed, "batches": batches, "software_rows": sw_rows,
-            "device_rows": dev_rows, "listed_hosts": int(plan.listed.sum()),
-            "distinct_software_items": pool.table.num_rows, "changes": []}
+            "hosts": hosts, "seed": seed, "batches": batches,
+            "software_rows": sum(c[0] for c in counts.values()),
+            "device_rows": sum(c[1] for c in counts.values()),
+            "listed_hosts": int(plan.listed.sum()),
+            "distinct_software_items": _pool(seed).table.num_rows, "changes": []}
+
+
+def _batch_id(seed: int, b: int) -> str:
+    return f"gen{seed}-{b:05d}"
+
+
+_CACHE: dict[tuple[str, int, int], object] = {}
+
+
+def _pool(seed: int) -> Pool:
+    key = ("pool", seed, 0)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = build_pool(seed)
+    return _CACHE[key]  # type: ignore[return-value]
+
+
+def _plan(hosts: int, seed: int) -> HostPlan:
+    key = ("plan", seed, hosts)
+    if key not in _CACHE:
+        _CACHE[key] = plan_hosts(hosts, seed)
+    return _CACHE[key]  # type: ignore[return-value]
+
+
+def _batch_job(root: str, hosts: int, seed: int, batch_hosts: int, b: int) -> tuple[int, int]:
+    """Write batch ``b`` (also run in worker processes); (software rows, device rows)."""
+    pool, plan = _pool(seed), _plan(hosts, seed)
+    models = hardware.hardware_models(random.Random(f"kitvet-models-{seed}"))
+    start = b * batch_hosts
+    sl = slice(start, min(start + batch_hosts, hosts))
+    rng = np.random.default_rng([seed, b, 1])
+    return _write_batch(lake_dirs(Path(root)), _batch_id(seed, b), plan, sl, pool, models, rng,
+                        COLLECTED_AT)
 
 
 def _write_batch(dirs: dict[str, Path], batch_id: str, plan: HostPlan, sl: slice, pool: Pool,
@@ -127,7 +173,7 @@ def apply_change(root: Path, fraction: float = 0.01, generation: int = 1) -> dic
                    plan.institution[chosen], plan.listed[chosen])
     batch_id = f"chg{seed}-{generation:05d}"
     models = hardware.hardware_models(random.Random(f"kitvet-models-{seed}"))
-    s, d = _write_batch(lake_dirs(root), batch_id, sub, slice(0, n), build_pool(seed), models,
+    s, d = _write_batch(lake_dirs(root), batch_id, sub, slice(0, n), _pool(seed), models,
                         rng, CHANGED_AT)
     cur = pq.read_table(root / "lake" / "current.parquet").to_pydict()
     where = {h: i for i, h in enumerate(cur["host_id"])}
