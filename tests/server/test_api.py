@@ -174,6 +174,8 @@ def test_lists_and_subjects_show_both_sides(srv):
     f = srv.finding_of("alpha-ws-2")
     d = srv.client.get(f"/api/v1/findings/{f['finding_id']}", headers=srv.as_("alice")).json()
     assert [a["kind"] for a in d["exculpatory"]] == ["no-evidence-found"]
+    assert d["exculpatory"][0]["link"] is None  # javascript: is never a link
+    assert d["assertions"][0]["outcome"]  # the policy's reading, stored by the review
     assert d["assertions"][0]["authority"] == "Test Ministry"
     assert d["evidence"]["matched"][0]["kind"] == "publisher"
 

@@ -1,8 +1,9 @@
-"""The assertions behind a finding, looked up in the risk lists the server runs under.
+"""The assertions behind a finding: what authorities said of its subject, both sides.
 
-The engine's findings table names the subject; what authorities said of it (and the
-exculpatory "no evidence found" / "cleared" assertions beside the accusations) comes from the
-lists, so a reviewer sees both sides with authority, instrument, date and link.
+The estate stores, at each review, what the lists and the policy said of every subject
+(``FindingDetail.subject``: assertions with the policy's reading, and the exculpatory "no
+evidence found" / "cleared" ones). The server shows that stored record; only for a finding
+reviewed before the estate kept it does it fall back to the lists the server runs with.
 """
 
 from __future__ import annotations
@@ -36,6 +37,25 @@ def assertions_for(ctx: Any, subject_id: str) -> tuple[list[dict[str, Any]], lis
     items = sorted((assertion_dict(a) for a in found[1].assertions),
                    key=lambda d: d.get("date") or "", reverse=True)
     return ([d for d in items if not d["exculpatory"]], [d for d in items if d["exculpatory"]])
+
+
+def _stored(d: dict[str, Any]) -> dict[str, Any]:
+    out = dict(d)
+    out["link"] = safe_url(out.get("reference_url"))
+    out["exculpatory"] = out.get("kind") in EXCULPATORY
+    return out
+
+
+def assertions_of(ctx: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(accusing, exculpatory) assertions of a finding's subject as its last review saw them."""
+    stored = getattr(detail, "subject", None)
+    if isinstance(stored, dict) and (stored.get("assertions") or stored.get("exculpatory")):
+        key = lambda d: d.get("date") or ""  # noqa: E731
+        return (sorted((_stored(a) for a in stored.get("assertions") or ()), key=key,
+                       reverse=True),
+                sorted((_stored(a) for a in stored.get("exculpatory") or ()), key=key,
+                       reverse=True))
+    return assertions_for(ctx, detail.finding.subject_id)
 
 
 def subject_dict(rl: Any, s: Any) -> dict[str, Any]:

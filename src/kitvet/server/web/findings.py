@@ -52,7 +52,7 @@ def findings_list(request: Request, ctx: Ctx, session: SessionDep,
 def _finding_page(request: Request, ctx: Ctx, session: SessionDep, finding_id: str, *,
                   status: int = 200, error: str | None = None) -> Response:
     d = queries.finding_detail(ctx.estate, session.user.scope, finding_id)
-    accusing, exculpatory = evidence.assertions_for(ctx, d.finding.subject_id)
+    accusing, exculpatory = evidence.assertions_of(ctx, d)
     found = ctx.subject(d.finding.subject_id)
     f = d.finding
     scopes = [f"host:{f.host_id}"] + ([f"institution:{f.institution}"] if f.institution else [])

@@ -37,7 +37,7 @@ def list_findings(ctx: Ctx, user: CurrentUser,
 def get_finding(ctx: Ctx, user: CurrentUser, finding_id: str) -> FindingOut:
     """A finding with its evidence, the authorities' assertions (both sides) and history."""
     d = queries.finding_detail(ctx.estate, user.scope, finding_id)
-    accusing, exculpatory = evidence.assertions_for(ctx, d.finding.subject_id)
+    accusing, exculpatory = evidence.assertions_of(ctx, d)
     return FindingOut(finding=d.finding, evidence=d.evidence, assertions=accusing,
                       exculpatory=exculpatory, events=list(d.events))
 
