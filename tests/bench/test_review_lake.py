@@ -101,3 +101,43 @@ def test_keys_with_quotes_match(lists_policy):
                       package_type="deb")
     rows = review_snapshots([snap], lists, lists_policy[1]).findings.to_pylist()
     assert [r["subject_id"] for r in rows] == ["o-reilly"]
+
+
+def test_mac_shortcuts_find_what_asking_every_key_finds(lists_policy):
+    """The MAC-prefix SQL prefilter and the per-prefix registry look-up lose no match."""
+    import random
+
+    import pyarrow as pa
+
+    from kitvet.match import engine
+    from kitvet.match.probes import PROBES
+    from kitvet.model.schema import DEVICE_SCHEMA, SOFTWARE_SCHEMA
+
+    idents = engine.compile_identifiers(lists_policy[0])
+    prefixes = [i.key for i in idents if i.kind == "mac_prefix"]
+    assert prefixes
+    rng = random.Random(4)
+    macs = []
+    for n in range(3000):
+        base = rng.choice(prefixes) if n % 10 == 0 else "%06x" % rng.getrandbits(24)
+        full = (base + "%012x" % rng.getrandbits(48))[:12]
+        mac = ":".join(full[i:i + 2] for i in range(0, 12, 2))
+        macs.append(mac.upper() if n % 3 == 0 else mac)
+    macs += ["44-19-B6-00-00-01", "bc5e.3300.0001", "not a mac", "44:19:b6"]
+    rows = [{"host_id": "h", "bus": "network", "mac": m} for m in macs]
+    con = duckdb.connect()
+    con.register("devices", pa.Table.from_pylist(rows, schema=DEVICE_SCHEMA))
+    con.register("software", SOFTWARE_SCHEMA.empty_table())
+    got = {r for r in engine._distinct_key_matches(con, idents, {"software": "software",
+                                                                  "devices": "devices"})}
+    want = set()
+    for p in PROBES:
+        if p.table != "devices":
+            continue
+        mine = [i for i in idents if i.kind in p.kinds]
+        keys = con.execute(f"SELECT DISTINCT {p.key_sql} FROM devices WHERE {p.where_sql} "
+                           f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> ''").fetchall()
+        want |= {(p.name, k, i.ident_id, why) for (k,) in keys for i, why in p.matcher(k, mine)}
+    assert got == want
+    assert any(r[0] == "mac" for r in got)
+

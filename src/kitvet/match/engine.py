@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -179,16 +180,56 @@ def _distinct_key_matches(
             continue
         aggs = ", ".join(
             f"list(DISTINCT {p.key_sql}) FILTER (WHERE ({p.where_sql}) "
-            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> '')"
-            for p, _ in probes
+            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> ''{_prefilter(p, mine)})"
+            for p, mine in probes
         )
         keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
         for (probe, mine), found in zip(probes, keys):
-            for k in found or ():
-                for ident, why in probe.matcher(k, mine):
-                    rows.append((probe.name, k, ident.ident_id, why))
+            match_keys = _registry_matches if probe.name == "mac_registry" else _each_key
+            rows.extend(match_keys(probe, found or (), mine))
     logger.debug("%d distinct-key matches", len(rows))
     return rows
+
+
+_HEX_MAC = "regexp_replace(lower(mac), '[^0-9a-f]', '', 'g')"
+
+
+def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
+    """A SQL condition every key the probe's matcher accepts satisfies (fewer keys to Python).
+
+    Only for the MAC-prefix probe, whose distinct keys grow with the estate (one per network
+    neighbour): its matcher compares the hex digits of the MAC with the listed prefixes.
+    """
+    if probe.name != "mac" or any(not re.fullmatch(r"[0-9a-f]+", i.key) for i in idents):
+        return ""
+    prefixes = sorted({i.key for i in idents})
+    return " AND (" + " OR ".join(f"starts_with({_HEX_MAC}, '{k}')" for k in prefixes) + ")"
+
+
+def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
+              ) -> list[tuple[str, str, int, str]]:
+    return [(probe.name, k, ident.ident_id, why) for k in keys
+            for ident, why in probe.matcher(k, idents)]
+
+
+def _registry_matches(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
+                      ) -> list[tuple[str, str, int, str]]:
+    """The IEEE registry probe, asked once per 36-bit prefix (the longest assignment, MA-S):
+    MACs sharing it share their registration, so a prefix that matches nothing is skipped
+    for every MAC under it; MACs under a matching prefix are each asked (for their evidence)."""
+    groups: dict[str, list[str]] = {}
+    out = []
+    for k in keys:
+        hexmac = re.sub(r"[^0-9a-f]", "", k.lower())
+        if len(hexmac) == 12:
+            groups.setdefault(hexmac[:9], []).append(k)
+        else:  # not a whole MAC: ask about it alone
+            out += _each_key(probe, [k], idents)
+    for members in groups.values():
+        first = _each_key(probe, members[:1], idents)
+        if first:
+            out += first + _each_key(probe, members[1:], idents)
+    return out
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], cols: list[str],
