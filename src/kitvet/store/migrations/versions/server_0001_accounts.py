@@ -1,7 +1,7 @@
 """The estate server: local accounts, sessions, API tokens and login attempts.
 
 Revision ID: server0001
-Revises: 0002
+Revises: 0001
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "server0001"
-down_revision = "0002"
+down_revision = "0001"
 branch_labels = ("server",)
 depends_on = None
 
