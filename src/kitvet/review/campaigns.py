@@ -4,7 +4,9 @@ Deadlines count from the start: identify, plan, remove (days; defaults from the 
 for the subject, else 30/60/90 as in the US removal order for Kaspersky products). Progress is
 counted in hosts per institution: affected (had the subject when the campaign started or since;
 removals recorded before the start do not count), removed (every finding of the subject on the
-host is ``removed``), remaining, overdue (remaining after the remove deadline). Each review stores one point per institution: the burndown.
+host is ``removed``), excepted (the rest accepted under an exception), remaining, overdue
+(remaining after the remove deadline). Each review stores one point per institution: the
+burndown.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, func, or_, select
 from kitvet.errors import StoreError
 from kitvet.review import audit
 from kitvet.store import tables as t
+from kitvet.store.db import inserted_id
 from kitvet.store.records import (
     BurndownPoint,
     CampaignRecord,
@@ -69,10 +72,9 @@ def start(conn: Connection, subject_id: str, *, actor: str, now: str,
             f.c.subject_id == subject_id).limit(1)).scalar()
     day0 = date.fromisoformat(now[:10])
     due = {k: (day0 + timedelta(days=v)).isoformat() for k, v in days.items()}
-    cid = conn.execute(c.insert().values(
+    cid = inserted_id(conn.execute(c.insert().values(
         subject_id=subject_id, subject_name=subject_name, started_at=now, started_by=actor,
-        identify_due=due["identify"], plan_due=due["plan"], remove_due=due["remove"]
-    )).inserted_primary_key[0]
+        identify_due=due["identify"], plan_due=due["plan"], remove_due=due["remove"])))
     audit.append(conn, actor=actor, action="campaign.start", obj=f"campaign:{cid}", at=now,
                  details={"subject_id": subject_id, "deadlines_days": days, "due": due})
     record_points(conn, now=now, review_id=None, only=int(cid))

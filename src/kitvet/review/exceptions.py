@@ -9,7 +9,7 @@ active exception covers them. Active exceptions that cover nothing are reported.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
@@ -18,6 +18,7 @@ from kitvet.errors import StoreError
 from kitvet.review import audit
 from kitvet.review.states import ACCEPTABLE
 from kitvet.store import tables as t
+from kitvet.store.db import inserted_id
 from kitvet.store.records import ExceptionRecord
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def today() -> str:
     """Today's date (UTC) as ISO text."""
-    return datetime.now(UTC).date().isoformat()
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 def parse_scope(scope: str) -> tuple[str, str | None]:
@@ -79,9 +80,9 @@ def add(conn: Connection, *, subject_id: str, scope: str, reason: str, approver:
             t.institutions.c.name == value)).first() is None:
         raise StoreError(f"no institution {value!r} in the estate")
     exp = parse_expiry(expires)
-    eid = conn.execute(t.exceptions.insert().values(
+    eid = inserted_id(conn.execute(t.exceptions.insert().values(
         subject_id=subject_id, scope_kind=kind, scope_value=value, reason=reason,
-        approver=approver, expires=exp, created_at=now, created_by=actor)).inserted_primary_key[0]
+        approver=approver, expires=exp, created_at=now, created_by=actor)))
     audit.append(conn, actor=actor, action="exception.add", obj=f"exception:{eid}", at=now,
                  details={"subject_id": subject_id, "scope": scope, "reason": reason,
                           "approver": approver, "expires": exp})
@@ -134,13 +135,14 @@ def apply(conn: Connection, *, actor: str, now: str, review_id: int | None = Non
                 moves.append({"b_id": c.finding_id, "state": "accepted",
                               "exception_id": ex.exception_id, "updated_at": now})
     accepted = len(events)
-    for c in conn.execute(select(f.c.finding_id, f.c.exception_id).where(
+    for lapsed in conn.execute(select(f.c.finding_id, f.c.exception_id).where(
             f.c.state == "accepted", f.c.exception_id.is_not(None))).all():
-        if c.finding_id not in held:
-            moves.append({"b_id": c.finding_id, "state": "open", "exception_id": None,
+        if lapsed.finding_id not in held:
+            moves.append({"b_id": lapsed.finding_id, "state": "open", "exception_id": None,
                           "updated_at": now})
-            events.append(_event(c.finding_id, "accepted", "open", actor, now,
-                                 f"exception {c.exception_id} expired or was revoked", review_id))
+            events.append(_event(lapsed.finding_id, "accepted", "open", actor, now,
+                                 f"exception {lapsed.exception_id} expired or was revoked",
+                                 review_id))
     reopened = len(events) - accepted
     if moves:
         conn.execute(f.update().where(f.c.finding_id == bindparam("b_id")), moves)

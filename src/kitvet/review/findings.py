@@ -14,6 +14,7 @@ from kitvet.review import audit
 from kitvet.review import exceptions as exc
 from kitvet.review.states import DECISIONS, check_transition
 from kitvet.store import tables as t
+from kitvet.store.db import inserted_id
 from kitvet.store.records import (
     DecisionRecord,
     FindingDetail,
@@ -30,7 +31,8 @@ _RECORD_COLS = [c for c in FindingRecord.__dataclass_fields__]
 
 def _record(row: Any) -> FindingRecord:
     m = row._mapping
-    return FindingRecord(**{c: (bool(m[c]) if c == "live" else m[c]) for c in _RECORD_COLS})
+    return FindingRecord(**{c: (bool(m[c]) if c == "live" else m[c])  # type: ignore[arg-type]
+                            for c in _RECORD_COLS})
 
 
 def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
@@ -40,7 +42,7 @@ def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
             ) -> Page[FindingRecord]:
     """Findings matching every given filter, most severe first, one page at a time."""
     f = t.findings
-    cond = []
+    cond: list[Any] = []
     for col, val in ((f.c.status, status), (f.c.state, state)):
         if val:
             cond.append(col.in_([val] if isinstance(val, str) else list(val)))
@@ -136,9 +138,9 @@ def decide(conn: Connection, subject_id: str, decision: str, *, actor: str, rati
     status = DECISIONS[decision]
     conn.execute(d.update().where(d.c.subject_id == subject_id, d.c.superseded_at.is_(None))
                  .values(superseded_at=now))
-    did = conn.execute(d.insert().values(
+    did = inserted_id(conn.execute(d.insert().values(
         subject_id=subject_id, decision=decision, status=status, rationale=rationale,
-        evidence=json.dumps(list(evidence)), actor=actor, at=now)).inserted_primary_key[0]
+        evidence=json.dumps(list(evidence)), actor=actor, at=now)))
     affected = conn.execute(select(f.c.finding_id, f.c.state, f.c.status)
                             .where(f.c.subject_id == subject_id)).all()
     conn.execute(f.update().where(f.c.subject_id == subject_id).values(

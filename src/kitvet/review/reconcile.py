@@ -58,9 +58,10 @@ def dedupe(table: pa.Table) -> list[dict[str, Any]]:
 
 def _evidence(row: dict[str, Any]) -> str:
     ev = {f: row.get(f) for f in _EVIDENCE_FIELDS if row.get(f) not in (None, "")}
-    if isinstance(ev.get("matched"), str):
+    matched = ev.get("matched")
+    if isinstance(matched, str):
         try:
-            ev["matched"] = json.loads(ev["matched"])
+            ev["matched"] = json.loads(matched)
         except ValueError:
             pass
     text = json.dumps(ev, ensure_ascii=False, default=str)
@@ -112,8 +113,9 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
     for fid, old in existing.items():
         if fid in seen_ids or old.state == "removed":
             continue
-        sid, collected = current.get(old.host_id, (None, None))
-        if sid is not None and sid != old.snapshot_id:
+        cur = current.get(old.host_id)
+        if cur is not None and cur[0] != old.snapshot_id:
+            sid, collected = cur
             gone.append(dict(b_id=fid, resolved_at=collected, removed_at=now, updated_at=now))
             events.append(_event(fid, now, actor, "removed", old.state, "removed",
                                  f"not in snapshot {sid[:12]}", review_id))

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def _assertion(a: Any, outcome: str | None = None) -> dict[str, Any]:
-    d = dataclasses.asdict(a) if dataclasses.is_dataclass(a) else dict(a)
+    d = dataclasses.asdict(a) if dataclasses.is_dataclass(a) else dict(a)  # type: ignore[arg-type]
     if outcome:
         d["outcome"] = outcome
     return {k: v for k, v in d.items() if v not in (None, "")}

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +30,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def utcnow() -> str:
     """The current time as kitvet stores it: ISO 8601 UTC with microseconds and ``Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def make_engine(url: str) -> Engine:
@@ -79,6 +80,14 @@ def read(engine: Engine) -> Iterator[Connection]:
             yield conn
     except SQLAlchemyError as e:
         raise StoreError(f"database error: {_short(e)}") from e
+
+
+def inserted_id(result: Any) -> int:
+    """The integer primary key an INSERT produced."""
+    pk = result.inserted_primary_key
+    if not pk or pk[0] is None:
+        raise StoreError("the database returned no id for a new row")
+    return int(pk[0])
 
 
 def _short(e: SQLAlchemyError) -> str:

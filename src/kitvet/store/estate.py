@@ -23,7 +23,7 @@ from kitvet.review import audit as audit_log
 from kitvet.review import campaigns, exceptions, findings, reconcile, subjects
 from kitvet.store import ingest
 from kitvet.store import tables as t
-from kitvet.store.db import make_engine, migrate, read, utcnow, write
+from kitvet.store.db import inserted_id, make_engine, migrate, read, utcnow, write
 from kitvet.store.lake import Lake
 from kitvet.store.location import (
     EstateConfig,
@@ -180,9 +180,9 @@ class Estate:
             current = ingest.refresh_current(self.engine, self.lake)
         now = utcnow()
         with write(self.engine) as conn:
-            rid = int(conn.execute(t.reviews.insert().values(
+            rid = inserted_id(conn.execute(t.reviews.insert().values(
                 started_at=now, actor=actor, profile=profile,
-                lists=json.dumps(lists_meta or []))).inserted_primary_key[0])
+                lists=json.dumps(lists_meta or []))))
             counts = reconcile.reconcile(conn, rows, actor=actor, now=now, review_id=rid,
                                          current=dict(current),
                                          decided=findings.in_force(conn))

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
@@ -75,8 +75,8 @@ def parse_time(value: str | None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclasses.dataclass
@@ -188,20 +188,26 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
     known = _existing_ids(conn, [p.sid for p in todo])  # a concurrent import may have won
     insts = set(conn.execute(select(t.institutions.c.name)).scalars())
     hosts = _known_hosts(conn, sorted({p.snap.host.host_id for p in todo}))
-    added, current, historical, dups, created, rejected = [], [], [], [], [], []
+    added: list[str] = []
+    current: list[str] = []
+    historical: list[str] = []
+    dups: list[str] = []
+    created: list[str] = []
+    rejected: list[Skipped] = []
     snap_rows = []
-    for p in todo:  # sorted by collected_at
+    for p in todo:  # sorted by collected_at; prepare() gave each an institution
         h = p.snap.host
+        inst = h.institution or ""
         if p.sid in known:
             dups.append(p.sid)
             continue
-        if h.institution not in insts:
+        if inst not in insts:
             if not create_institutions:
-                rejected.append(Skipped("estate", f"unknown institution {h.institution!r}",
+                rejected.append(Skipped("estate", f"unknown institution {inst!r}",
                                         f"host {h.host_id}"))
                 continue
-            insts.add(h.institution)
-            created.append(h.institution)
+            insts.add(inst)
+            created.append(inst)
         old = hosts.get(h.host_id)
         why = _collision(old, h) if old is not None else None
         if why:
@@ -210,7 +216,7 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
         fields = dict(hostname=h.hostname, platform=h.platform, current_snapshot_id=p.sid,
                       current_collected_at=p.collected_at, updated_at=now)
         if old is None:
-            hosts[h.host_id] = _HostState(h.institution, h.machine_id, p.collected_at, new=True,
+            hosts[h.host_id] = _HostState(inst, h.machine_id, p.collected_at, new=True,
                                           row=dict(fields, machine_id=h.machine_id))
             current.append(h.host_id)
         elif p.collected_at >= old.current_collected_at:
@@ -222,7 +228,7 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
         else:
             historical.append(p.sid)
         added.append(p.sid)
-        snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=h.institution,
+        snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=inst,
                               collected_at=p.collected_at, imported_at=now, batch_id=batch_id,
                               software_count=len(p.snap.software),
                               device_count=len(p.snap.devices),

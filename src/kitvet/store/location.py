@@ -80,7 +80,8 @@ def read_config(root: Path) -> EstateConfig:
 
         data = tomllib.loads(text)
     except ModuleNotFoundError:  # Python 3.10: the file is ours, two simple keys
-        data = {m[0]: json.loads(m[1]) for m in re.findall(r'^(\w+)\s*=\s*(".*")\s*$', text, re.MULTILINE)}
+        pairs = re.findall(r'^(\w+)\s*=\s*(".*")\s*$', text, re.MULTILINE)
+        data = {k: json.loads(v) for k, v in pairs}
     except ValueError as e:
         raise StoreError(f"invalid TOML: {e}", file=str(cfg)) from e
     url = data.get("db")

@@ -14,8 +14,8 @@ from kitvet.store.records import EstateStatus, InstitutionStatus
 def estate_status(conn: Connection, *, root: str, database: str, now: str) -> EstateStatus:
     """Build an :class:`EstateStatus` in one read transaction."""
     f, h = t.findings, t.hosts
-    hosts_per = dict(conn.execute(select(h.c.institution, func.count()).group_by(h.c.institution)
-                                  ).all())
+    hosts_per: dict[str, int] = dict(conn.execute(  # type: ignore[arg-type]
+        select(h.c.institution, func.count()).group_by(h.c.institution)).all())
     by_status: dict[str, dict[str, int]] = defaultdict(dict)
     by_state: dict[str, dict[str, int]] = defaultdict(dict)
     live = f.c.live.is_(True)
