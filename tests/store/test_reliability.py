@@ -121,3 +121,18 @@ def test_two_imports_at_once_both_land(estate, tmp_path):
     assert estate.verify_audit().ok
     res = review(estate)
     assert res.new == 6
+
+
+def test_review_while_an_import_holds_the_write_lock(estate, tmp_path):
+    estate.import_snapshots([snap("h1", "Parliament", "2026-11-01T00:00:00Z",
+                                  [("evil-old", "1", EVIL)])], actor="a")
+    inv = write_inventory(tmp_path / "b.json", "h2", "Agency", "2026-11-02T00:00:00Z", ["evil"])
+    proc = start_import(estate, inv, pause="in-transaction", seconds=2)
+    wait_for_pause(proc)
+    first = review(estate)  # waits for the import's transaction, then records its own
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert first.new == 1  # matched the inventory current when the review started
+    second = review(estate)
+    assert (second.new, second.findings) == (1, 2)
+    assert estate.verify_audit().ok
