@@ -136,3 +136,22 @@ def test_cyclonedx_without_host_uses_the_host_parameter(srv):
     r = srv.client.post(URL, content=json.dumps(bom), params={"host": "../../etc"},
                         headers=srv.ingest("Beta Bureau"))
     assert r.status_code == 400 and r.json()["place"] == "host"
+
+
+def test_a_large_inventory_within_the_limits_lands(sqlite_srv):
+    settings = sqlite_srv.app.state.kv.settings
+    settings.max_body_bytes = settings.max_inventory_bytes = 64 * 1024 * 1024
+    software = [{"name": f"package-{i}", "version": f"1.{i}", "publisher": "Some Vendor",
+                 "package_type": "deb"} for i in range(20000)]
+    doc = {"kitvet_inventory": "1.0.0", "snapshots": [
+        {"host": {"host_id": "alpha-big", "institution": "Alpha Agency",
+                  "collected_at": "2026-11-02T09:00:00Z"}, "software": software}]}
+    raw = json.dumps(doc).encode()
+    assert len(raw) > 1024 * 1024
+    r = sqlite_srv.client.post(URL, content=gzip.compress(raw),
+                               headers=sqlite_srv.ingest("Alpha Agency"))
+    assert r.status_code == 202, r.text
+    assert r.json()["became_current"] == ["alpha-big"]
+    inv = sqlite_srv.client.get("/api/v1/hosts/alpha-big/inventory",
+                                params={"q": "package-19999"}, headers=sqlite_srv.as_("alice"))
+    assert [x["name"] for x in inv.json()["items"]] == ["package-19999"]
