@@ -195,3 +195,9 @@ def test_browser_session_on_the_api_needs_the_csrf_header(srv):
     _user, csrf = accounts.session_user(srv.estate.engine,
                                         srv.client.cookies.get(SESSION_COOKIE))
     assert srv.client.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 200
+
+
+def test_health_needs_no_credentials_and_reveals_nothing(srv):
+    r = srv.client.get("/api/v1/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert set(r.json()) == {"status", "version"}

@@ -191,3 +191,9 @@ def test_control_and_bidi_characters_are_shown_not_obeyed(sqlite_srv):
     html = sqlite_srv.client.get("/hosts/alpha-ws-1").text
     assert "\u202e" not in html and "\x07" not in html
     assert "Notes\\u202efdp.exe" in html  # shown escaped (the reader already dropped the BEL)
+
+
+def test_error_pages_keep_the_navigation_for_a_signed_in_user(sqlite_srv):
+    login(sqlite_srv.client, "alice")
+    r = sqlite_srv.client.get("/findings/0123456789abcdef0123")
+    assert r.status_code == 404 and "Log out" in r.text and "Not found" in r.text

@@ -26,6 +26,17 @@ def render(request: Request, name: str, session: Any = None, *, status: int = 20
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """An error page (no session lookup: it must render whatever failed)."""
-    return render(request, "error.html", None, status=status, status_code=status,
+    """An error page, with the navigation when a session is known (it never fails on that)."""
+    session = None
+    try:
+        from kitvet.server import accounts
+        from kitvet.server.deps import WebSession
+        from kitvet.server.security import SESSION_COOKIE
+
+        found = accounts.session_user(request.app.state.kv.estate.engine,
+                                      request.cookies.get(SESSION_COOKIE))
+        session = WebSession(*found) if found else None
+    except Exception:  # noqa: BLE001 - the error page must render whatever failed
+        session = None
+    return render(request, "error.html", session, status=status, status_code=status,
                   message=message)

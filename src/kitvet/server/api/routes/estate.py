@@ -13,6 +13,15 @@ from kitvet.store.db import read
 router = APIRouter(tags=["estate"])
 
 
+@router.get("/health")
+def health(ctx: Ctx) -> dict[str, Any]:
+    """Liveness, without credentials: the version and whether background reviews succeed."""
+    from kitvet import __version__
+
+    error = getattr(ctx.worker, "last_error", None)
+    return {"status": "degraded" if error else "ok", "version": __version__}
+
+
 @router.get("/summary")
 def summary(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
     """Hosts and live findings per institution, by status and state; freshness; campaigns."""
