@@ -63,3 +63,27 @@ def test_demo_estate_prints_the_admin_password_once(tmp_path, capsys):
     est = _demo_estate(tmp_path / "demo", None, ServerSettings())
     assert password not in capsys.readouterr().out
     est.close()
+
+
+def test_every_serve_command_and_option_is_documented():
+    from pathlib import Path
+
+    import click
+
+    from kitvet.cli.serve import serve
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    missing = [o for p in serve.params for o in p.opts if o.startswith("--") and o not in doc]
+
+    def walk(group: click.Group, prefix: str) -> None:
+        for name, cmd in group.commands.items():
+            if f"{prefix} {name}".split(" ", 1)[1] not in doc:
+                missing.append(f"{prefix} {name}")
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix} {name}")
+            else:
+                missing.extend(o for p in cmd.params for o in p.opts
+                               if o.startswith("--") and o not in doc)
+
+    walk(serve, "serve")
+    assert missing == []
