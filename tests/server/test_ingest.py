@@ -155,3 +155,36 @@ def test_a_large_inventory_within_the_limits_lands(sqlite_srv):
     inv = sqlite_srv.client.get("/api/v1/hosts/alpha-big/inventory",
                                 params={"q": "package-19999"}, headers=sqlite_srv.as_("alice"))
     assert [x["name"] for x in inv.json()["items"]] == ["package-19999"]
+
+
+def test_concurrent_ingests_over_real_http_all_land(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from kitvet.server.testing import running
+    from srvkit import make_server
+
+    app, est, _ut, it = make_server(tmp_path / "estate", None, seed=False)
+
+    def doc(inst: str, i: int) -> bytes:
+        return json.dumps({"kitvet_inventory": "1.0.0", "snapshots": [{
+            "host": {"host_id": f"{inst[:4].lower()}-{i}", "institution": inst,
+                     "collected_at": "2026-11-03T09:00:00Z"},
+            "software": [{"name": "Evil Tool", "version": str(i),
+                          "publisher": "Evil Build Corp"}]}]}).encode()
+
+    jobs = [(inst, i) for inst in ("Alpha Agency", "Beta Bureau") for i in range(6)]
+    with running(app) as base, httpx.Client(base_url=base, timeout=60) as c:
+        def send(job: tuple[str, int]) -> int:
+            inst, i = job
+            return c.post(URL, content=doc(inst, i),
+                          headers={"Authorization": f"Bearer {it[inst]}"}).status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(send, jobs)) == [202] * len(jobs)
+        assert app.state.kv.worker.wait_idle(60)
+    assert est.host_count() == 12
+    assert est.findings(limit=100).total == 12
+    assert est.verify_audit().ok
+    est.close()
