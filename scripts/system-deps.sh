@@ -2,7 +2,7 @@
 # Installs the system packages kitvet's tests use as real validators and browser:
 # chromium + chromium-driver (web tests), usbguard (rule parser), nftables (nft -c),
 # default-jre-headless (Spark engine tests), rpm (the real rpm reads the rpm databases the tests
-# write), db5.3-util (libdb writes real Berkeley DB files). Skips what is already present.
+# write), db5.3-util (libdb writes real Berkeley DB files), poppler-utils (reads PDF reports). Skips what is already present.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
@@ -11,6 +11,7 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v rpm >/dev/null 2>&1 || need+=(rpm)
 command -v db5.3_load >/dev/null 2>&1 || need+=(db5.3-util)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

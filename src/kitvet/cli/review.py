@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from kitvet.model import Snapshot
 
 FAIL_ON = ("ban", "review", "monitor", "none")
-FORMATS = ("table", "json", "csv", "html", "sarif")
+FORMATS = ("table", "json", "csv", "html", "sarif", "pdf")
 
 
 def list_options(f):  # type: ignore[no-untyped-def]
@@ -76,8 +76,10 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
     """
     from kitvet.match import review_snapshots
     from kitvet.model.risk import status_rank
-    from kitvet.report import build, render
+    from kitvet.report import BINARY_FORMATS, build, render, render_bytes
 
+    if fmt in BINARY_FORMATS and (not output or output == "-"):
+        raise click.UsageError(f"--format {fmt} writes a file: give -o FILE")
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
     if inventory:
         from kitvet.sources.registry import read_paths
@@ -91,6 +93,10 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
         from kitvet.report.terminal import render as render_table
 
         click.echo(render_table(model, width=_width(), color=sys.stdout.isatty()), nl=False)
+    elif fmt in BINARY_FORMATS:
+        from kitvet.util import atomic_write_bytes
+
+        atomic_write_bytes(Path(output), render_bytes(model, fmt))  # type: ignore[arg-type]
     else:
         write_output(render(model, fmt), output)
     worst = model.worst()

@@ -46,12 +46,12 @@ def bar_chart(by_institution: dict[str, dict[str, int]], *, width: int = 640) ->
             "label_w": label_w, "bars": bars}
 
 
-def render(model: ReportModel) -> str:
-    """The review as one HTML page."""
+def render(model: ReportModel, *, expand: bool = False) -> str:
+    """The review as one HTML page (``expand``: assertions shown open, for print/PDF)."""
     groups: dict[str, dict[str, list]] = {}
     for f in model.findings:
         groups.setdefault(f["institution"] or "(no institution)", {}).setdefault(
             f["status"], []).append(f)
     template = _env().get_template("report.html.j2")
     return template.render(m=model, groups=dict(sorted(groups.items())),
-                           chart=bar_chart(model.by_institution))
+                           chart=bar_chart(model.by_institution), expand=expand)
