@@ -96,7 +96,7 @@ def match(
     if not idents:
         return FINDING_SCHEMA.empty_table()
     tables = {"software": software, "devices": devices, "hosts": hosts}
-    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices"]
+    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices", "_kv_snaps"]
     try:
         if snapshot_ids is not None:
             tables = _restrict(con, tables, snapshot_ids)
@@ -121,10 +121,10 @@ def match(
     except duckdb.Error as e:
         raise MatchError(f"matching failed: {e}") from e
     finally:
-        for name in temps:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
         for name in ("_kv_software", "_kv_devices", "_kv_hosts"):
             con.execute(f"DROP VIEW IF EXISTS {name}")
+        for name in temps:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     return result.select(list(FINDING_FIELDS)).cast(FINDING_SCHEMA)
 
 
@@ -149,22 +149,30 @@ _SOFTWARE_COLS = tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstal
 _DEVICE_COLS = tuple(f for f in DEVICE_FIELDS if f not in ("ip",))
 
 
-def _sql_map(values: list[str]) -> str:
-    """Entries of a literal SQL MAP with these (distinct) keys."""
-    return ", ".join("'" + v.replace("'", "''") + "': true" for v in values)
+def _sql_keys(values: list[str], as_map: bool) -> str:
+    """Literal SQL strings (as entries of a MAP literal when ``as_map``): distinct keys."""
+    return ", ".join("'" + v.replace("'", "''") + "'" + (": true" if as_map else "")
+                     for v in values)
 
 
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
                  matched: dict[str, list[str]]) -> None:
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
-    # map_contains over a literal MAP is cheaper per row than an IN list (DuckDB 1.x/2.x)
-    conds = " OR ".join(
-        f"(({p.where_sql}) AND map_contains(MAP {{{_sql_map(matched[p.name])}}}, {p.key_sql}))"
-        for p in probes
-    )
-    fields = _SOFTWARE_COLS if table == "software" else _DEVICE_COLS
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
-                f"SELECT {', '.join(fields)} FROM {rel} WHERE {conds}")
+    fields = ", ".join(_SOFTWARE_COLS if table == "software" else _DEVICE_COLS)
+    # map_contains over a literal MAP is cheaper per row than an IN list; older DuckDB lacks it
+    for test in ("map_contains(MAP {{{keys}}}, {key})", "{key} IN ({keys})"):
+        conds = " OR ".join(
+            f"(({p.where_sql}) AND "
+            + test.format(key=p.key_sql, keys=_sql_keys(matched[p.name], "MAP" in test)) + ")"
+            for p in probes
+        )
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
+                        f"SELECT {fields} FROM {rel} WHERE {conds}")
+            return
+        except duckdb.CatalogException:
+            if "MAP" not in test:
+                raise
 
 
 def _distinct_key_matches(
