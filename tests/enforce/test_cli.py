@@ -86,6 +86,15 @@ def test_unknown_subject_is_one_clear_error():
     assert "Traceback" not in r.output
 
 
+def test_subject_by_name_in_any_case_as_policy_explain_accepts_it():
+    by_id = run("export", "-t", "usbguard", "--subject", "examplecom", *LIST)
+    by_name = run("export", "-t", "usbguard", "--subject", "example communications co.", *LIST)
+    assert by_name.exit_code == 0, by_name.output
+    assert by_name.stdout == by_id.stdout and "Subjects included (1):" in by_id.stdout
+    r = run("verify", "--subject", "XZ-UTILS 5.6.0/5.6.1", FEB, *LIST)
+    assert r.exit_code == 1 and "bravo" in r.stdout
+
+
 def test_wrong_format_for_target():
     r = run("export", "-t", "usbguard", "--format", "csv", "--subject", "examplecom", *LIST)
     assert r.exit_code == 2 and "has formats rules" in r.stderr

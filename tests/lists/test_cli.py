@@ -27,6 +27,16 @@ def test_show_bundled_json_carries_sources() -> None:
     assert all(i["source"] for i in xz["identifiers"])
 
 
+def test_show_subject_by_alias_and_unknown_subject_is_an_error() -> None:
+    r = _run("lists", "show", "--subject", "ao kaspersky lab", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert [s["id"] for s in json.loads(r.output)[0]["list"]["subjects"]] == ["kaspersky-lab"]
+    r = _run("lists", "show", "--subject", "xz-utils-backdoor")
+    assert r.exit_code == 2
+    assert "no subject 'xz-utils-backdoor'" in r.output
+    assert "did you mean xz-utils-backdoor-2024" in r.output
+
+
 def test_show_table_marks_unverified_and_escapes_markup(tmp_path: Path) -> None:
     p = tmp_path / "l.yaml"
     p.write_text((FIXTURES / "small.yaml").read_text().replace(

@@ -62,3 +62,10 @@ def test_show_prints_a_profile_that_loads_again(tmp_path) -> None:
     p = tmp_path / "ours.yaml"
     p.write_text(r.output.replace("name: eu-institutions", "name: ours"))
     assert load_profile(str(p)).name == "ours"
+
+
+def test_explain_finds_a_subject_by_alias_in_any_case() -> None:
+    assert _explain("AO KASPERSKY LAB", "--profile", "us-federal")["subject"]["id"] == \
+        "kaspersky-lab"
+    r = CliRunner().invoke(main, ["policy", "explain", "kaspersky"])
+    assert r.exit_code == 2 and "did you mean kaspersky-lab" in r.output

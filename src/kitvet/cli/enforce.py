@@ -203,11 +203,12 @@ def _print_table(result: Any, bans: BanSet) -> None:
                         f"{result.hosts_checked} host(s)")
     for col in ("Institution", "Host", "Subject", "Item"):
         table.add_column(col, overflow="fold")
-    for col in ("First seen", "Last seen"):
+    for col in ("First seen", "Last seen"):  # days here; --format json gives the times
         table.add_column(col, no_wrap=True)
     for r in result.remaining:
         table.add_row(*(escape(x or "") for x in (r.institution, r.hostname, r.subject_name,
-                                                   r.item, r.first_seen, r.last_seen)))
+                                                   r.item, (r.first_seen or "")[:10],
+                                                   (r.last_seen or "")[:10])))
     console.print(table)
     for inst, counts in result.by_institution().items():
         console.print(f"{escape(inst)}: {counts['hosts_with_banned_items']} host(s), "

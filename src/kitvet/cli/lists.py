@@ -35,13 +35,18 @@ def _load(list_paths: tuple[str, ...], only_given: bool, allow_unsigned: bool) -
 @click.option("--no-bundled", is_flag=True,
               help="Do not show kitvet's bundled lists nor the fetched ones.")
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
-@click.option("--subject", "subject_ids", multiple=True, help="Show only this subject id.")
+@click.option("--subject", "subject_ids", multiple=True,
+              help="Show only this subject: its id, name or an alias (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def show(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
          subject_ids: tuple[str, ...], fmt: str) -> None:
     """Subjects, identifiers and assertions with authority, instrument, date and source."""
     ls = _load(list_paths, no_bundled or bool(list_paths), allow_unsigned)
+    if subject_ids:
+        from kitvet.lists import find_subject
+
+        subject_ids = tuple(find_subject(ls, q)[1].id for q in subject_ids)  # unknown: exit 2
     if fmt == "json":
         from kitvet.lists.format import list_to_document
 

@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kitvet.errors import PolicyError
-
 if TYPE_CHECKING:
-    from kitvet.model.risk import Assertion, ListSet, RiskList, Subject
+    from kitvet.model.risk import Assertion, RiskList, Subject
     from kitvet.policy import Verdict
 
 
@@ -40,17 +38,6 @@ def show(profile: str) -> None:
     click.echo(origin.read_text("utf-8") if origin else "", nl=False)
 
 
-def find_subject(ls: ListSet, query: str) -> tuple[RiskList, Subject]:
-    """The subject whose id, name or alias is ``query`` (case-insensitive)."""
-    q = query.strip().lower()
-    for rl, s in ls.subjects():
-        if s.id == q or s.name.lower() == q or q in (a.lower() for a in s.aliases):
-            return rl, s
-    near = [s.id for _, s in ls.subjects() if q in s.id or q in s.name.lower()]
-    hint = f"; did you mean {', '.join(near[:5])}?" if near else ""
-    raise PolicyError(f"no subject {query!r} in the lists in force{hint}")
-
-
 @policy.command("explain")
 @click.argument("subject")
 @click.option("--profile", default="default", show_default=True,
@@ -64,7 +51,7 @@ def find_subject(ls: ListSet, query: str) -> tuple[RiskList, Subject]:
 def explain(subject: str, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
             allow_unsigned: bool, fmt: str) -> None:
     """How PROFILE derives SUBJECT's status (an id, name or alias), assertion by assertion."""
-    from kitvet.lists import load_lists
+    from kitvet.lists import find_subject, load_lists
     from kitvet.policy import load_profile
 
     ls = load_lists(list(list_paths), allow_unsigned=allow_unsigned,

@@ -10,6 +10,7 @@ from typing import Any
 
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.errors import EnforceError
+from kitvet.lists.loader import subject_matches
 from kitvet.model.risk import STATUSES, ListSet
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,9 @@ def select_bans(
     date: str | None = None,
     include_unverified: bool = False,
 ) -> BanSet:
-    """The BanSet of ``lists``: subjects named in ``subject_ids``, else those whose status under
-    ``policy`` (anything with ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is
-    ``status``. A subject carried by several lists is taken once, from the first list.
+    """The BanSet of ``lists``: subjects named in ``subject_ids`` (id, name or alias, any
+    case), else those whose status under ``policy`` (anything with
+    ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is ``status``. A subject carried by several lists is taken once, from the first list.
     Identifiers marked unverified are left out (and named in every export's header) unless
     ``include_unverified``: a block rule should stand on a verified identifier."""
     wanted = [s for s in subject_ids if s]
@@ -45,16 +46,17 @@ def select_bans(
         v_status = getattr(verdict, "status", None) if verdict is not None else None
         v_rule = getattr(verdict, "rule", None) if verdict is not None else None
         if wanted:
-            if subject.id in wanted or subject.name in wanted:
+            if any(subject_matches(subject, w) for w in wanted):
                 chosen[subject.id] = BannedSubject(subject, rl, str(v_status or "selected"),
                                                    v_rule)
         elif v_status == status:
             chosen[subject.id] = BannedSubject(subject, rl, str(v_status), v_rule)
     if wanted:
-        known = set(chosen) | {b.name for b in chosen.values()}
-        missing = [w for w in wanted if w not in known]
+        missing = [w for w in wanted
+                   if not any(subject_matches(b.subject, w) for b in chosen.values())]
         if missing:
-            raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))}")
+            raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))} "
+                               "(give a subject's id, name or alias; see 'kitvet lists show')")
     withheld = [] if include_unverified else _withhold_unverified(chosen)
     used = tuple(sorted(chosen.values(), key=lambda b: b.id))
     list_names = {b.risk_list.name for b in used}

@@ -13,7 +13,7 @@ from pathlib import Path
 from kitvet.errors import ListError
 from kitvet.lists import signing
 from kitvet.lists.format import document_to_list, read_document, validate_document
-from kitvet.model.risk import ListSet, RiskList
+from kitvet.model.risk import ListSet, RiskList, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +124,24 @@ def load_lists(
             )
         names[rl.name] = rl.origin or rl.name
     return ListSet(tuple(lists))
+
+
+def subject_matches(subject: Subject, query: str) -> bool:
+    """Whether ``query`` names ``subject``: its id, name or an alias (case-insensitive)."""
+    q = query.strip().casefold()
+    return bool(q) and (subject.id.casefold() == q or subject.name.casefold() == q
+                        or any(a.casefold() == q for a in subject.aliases))
+
+
+def find_subject(ls: ListSet, query: str) -> tuple[RiskList, Subject]:
+    """The first subject of ``ls`` that ``query`` names (id, name or alias, any case).
+
+    Raises :class:`~kitvet.errors.ListError` with near ids as hints when none does.
+    """
+    for rl, s in ls.subjects():
+        if subject_matches(s, query):
+            return rl, s
+    q = query.strip().casefold()
+    near = [s.id for _, s in ls.subjects() if q and (q in s.id or q in s.name.casefold())]
+    hint = f"; did you mean {', '.join(near[:5])}?" if near else ""
+    raise ListError(f"no subject {query!r} in the lists in force{hint}")
