@@ -74,8 +74,8 @@ def test_removal_plan_from_inventory_files():
     assert r.exit_code == 0, r.output
     steps = json.loads(r.stdout)["steps"]
     assert [(s["institution"], s["command"], s["hosts"]) for s in steps] == [
-        ("Ministry", "apt-get purge --yes xz-utils", ["alpha"]),
-        ("Office", "apt-get purge --yes xz-utils", ["bravo"]),
+        ("Ministry", "apt-get install --only-upgrade --yes xz-utils", ["alpha"]),
+        ("Office", "apt-get install --only-upgrade --yes xz-utils", ["bravo"]),
     ]
 
 

@@ -21,13 +21,25 @@ def steps(bans):
 
 def test_package_manager_commands(bans):
     got = {(s["institution"], s["platform"], s["command"]) for s in steps(bans)}
-    assert ("Agency A", "linux", "apt-get purge --yes xz-utils") in got
-    assert ("Agency B", "linux", "dnf remove --assumeyes xz") in got
-    assert ("Agency B", "linux", "dnf remove --assumeyes kesl") in got
+    assert ("Agency B", "linux", "dnf remove --assumeyes kesl") in got  # every version banned
+
+
+def test_packages_banned_in_some_versions_are_replaced_not_removed(bans):
+    # purging xz-utils / liblzma5 or xz would take the package manager with it: the fix is the
+    # distribution's current version (Debian's 5.6.1+really5.4.5, Fedora's 5.4.6 downgrade)
+    got = {(s["institution"], s["command"]) for s in steps(bans)
+           if s["subject_id"] == "xz-utils-backdoor-2024"}
+    assert got == {("Agency A", "apt-get install --only-upgrade --yes xz-utils"),
+                   ("Agency B", "dnf distro-sync --assumeyes xz")}
+    assert removal_command("software", "apk", "xz", None, None, versions_only=True) == \
+        ("apk upgrade xz", None)
+    assert removal_command("software", "deb", "kesl", None, None) == \
+        ("apt-get purge --yes kesl", None)
 
 
 def test_hosts_each_step_applies_to(bans):
-    s = next(s for s in steps(bans) if s["command"] == "apt-get purge --yes xz-utils")
+    s = next(s for s in steps(bans)
+             if s["command"] == "apt-get install --only-upgrade --yes xz-utils")
     assert s["hosts"] == ["lin-1"] and s["subject_id"] == "xz-utils-backdoor-2024"
 
 
@@ -89,5 +101,6 @@ def test_only_the_latest_snapshot_of_each_host_is_planned(bans):
     out = RemovalPlanExporter().export(bans, fmt="json", inventory=estate() + estate(later=True))
     got = json.loads(out.text)["steps"]
     assert not any(s["platform"] == "windows" for s in got)  # win-1 cleaned in the later one
-    assert "apt-get purge --yes xz-utils" not in [s["command"] for s in got]  # lin-1 reverted
-    assert "dnf remove --assumeyes xz" in [s["command"] for s in got]  # lin-2 still has it
+    cmds = [s["command"] for s in got]
+    assert "apt-get install --only-upgrade --yes xz-utils" not in cmds  # lin-1 reverted
+    assert "dnf distro-sync --assumeyes xz" in cmds  # lin-2 still has it

@@ -30,6 +30,14 @@ _PKG = {
     "rpm": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "dnf remove --assumeyes {}"),
     "apk": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "apk del {}"),
 }
+#: For packages banned only in some versions (xz-utils 5.6.0/5.6.1): move to the version the
+#: distribution ships now (upgrade, or distro-sync, which also downgrades) instead of removing a
+#: package the system may need (purging liblzma5 would take dpkg and apt with it).
+_PKG_REPLACE = {
+    "deb": "apt-get install --only-upgrade --yes {}",
+    "rpm": "dnf distro-sync --assumeyes {}",
+    "apk": "apk upgrade {}",
+}
 _MSI = re.compile(r"^\s*msiexec(?:\.exe)?\s+/[xi]\s*(\{[0-9A-Fa-f-]{36}\})\s*$", re.IGNORECASE)
 _EXE = re.compile(r'^\s*(?:"([A-Za-z]:\\[^"<>|&^%`$;\r\n]{1,400}\.exe)"|'
                   r"([A-Za-z]:\\[^\s\"<>|&^%`$;]{1,400}\.exe))((?:\s+[/-][\w:=./-]{1,60})*)\s*$",
@@ -51,13 +59,19 @@ class Step:
 
 
 def removal_command(item_type: str, package_type: str, name: str, path: str | None,
-                    uninstall: str | None) -> tuple[str | None, str | None]:
-    """(command, None) for a safe command, or (None, manual instruction)."""
+                    uninstall: str | None, *,
+                    versions_only: bool = False) -> tuple[str | None, str | None]:
+    """(command, None) for a safe command, or (None, manual instruction).
+
+    ``versions_only``: the ban names only some versions of the item, so a package is moved to
+    the distribution's current version rather than removed."""
     pt = (package_type or "").lower()
     if item_type == "device":
         return None, "disconnect and replace the device"
     if pt in _PKG:
         pattern, template = _PKG[pt]
+        if versions_only:
+            template = _PKG_REPLACE[pt]
         if pattern.match(name or ""):
             return template.format(shlex.quote(name)), None
         return None, f"package name is not a valid {pt} name — remove by hand after review"
@@ -78,8 +92,13 @@ def removal_command(item_type: str, package_type: str, name: str, path: str | No
     return None, f"no removal command known for {pt or 'this item'} — remove by hand"
 
 
-def plan_steps(findings: pa.Table, snapshots: list[Snapshot]) -> list[tuple[Step, list[str]]]:
-    """Steps with their hosts (sorted), from findings of banned subjects and the inventory."""
+def plan_steps(findings: pa.Table, snapshots: list[Snapshot],
+               versioned: frozenset[tuple[str, str, str]] = frozenset(),
+               ) -> list[tuple[Step, list[str]]]:
+    """Steps with their hosts (sorted), from findings of banned subjects and the inventory.
+
+    ``versioned`` holds the (subject id, identifier kind, value) of identifiers that name only
+    some versions; an item matched by nothing else gets a replace step, not a removal."""
     uninstall: dict[tuple[str, str], str] = {}
     for s in snapshots:
         for r in s.software:
@@ -87,9 +106,12 @@ def plan_steps(findings: pa.Table, snapshots: list[Snapshot]) -> list[tuple[Step
                 uninstall[(s.host.host_id, _item_key(r))] = r["uninstall"]
     hosts: dict[Step, set[str]] = defaultdict(set)
     for f in findings.to_pylist():
+        matched = {(f["subject_id"], m.get("kind"), m.get("value"))
+                   for m in json.loads(f.get("matched") or "[]")}
         cmd, manual = removal_command(f["item_type"], f.get("package_type") or "",
                                       f.get("name") or "", f.get("path"),
-                                      uninstall.get((f["host_id"], f["item_key"])))
+                                      uninstall.get((f["host_id"], f["item_key"])),
+                                      versions_only=bool(matched) and matched <= versioned)
         item = " ".join(x for x in (f.get("name"), f.get("version")) if x)
         if f["item_type"] == "device" and f.get("vendor_id"):
             item += f" {f['vendor_id']}:{f.get('product_id') or '*'}"
@@ -138,9 +160,14 @@ class RemovalPlanExporter(Exporter):
         from kitvet.enforce.verify import latest_snapshots
 
         snaps = latest_snapshots(inventory or [])
-        steps = plan_steps(banned_findings(snaps, bans), snaps)
+        versioned = frozenset((b.id, i.kind, i.value) for b in bans.subjects
+                              for i in b.subject.identifiers if i.versions or i.version_range)
+        steps = plan_steps(banned_findings(snaps, bans), snaps, versioned)
         gaps = [Gap(s.subject_name, f"{s.item}: {s.manual}") for s, _ in steps if s.manual]
-        notes = [f"{len(snaps)} host(s), each from its latest snapshot; {len(steps)} step(s)."]
+        notes = [f"{len(snaps)} host(s), each from its latest snapshot; {len(steps)} step(s).",
+                 "A package banned only in some versions is moved to the version the "
+                 "distribution ships now (apt-get install --only-upgrade, dnf distro-sync, apk "
+                 "upgrade), not removed; the next inventory shows whether that version is clean."]
         if (fmt or "markdown") == "json":
             doc = {"kitvet": header_dict(bans, self.name, len(steps), gaps, notes),
                    "steps": [{"institution": s.institution, "platform": s.platform,
