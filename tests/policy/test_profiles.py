@@ -143,3 +143,43 @@ def test_bundled_subjects_under_each_profile(subject_id: str, expected: dict) ->
     s = bundled().lists[0].subject(subject_id)
     got = {name: load_profile(name).evaluate(s, today="2026-11-29").status for name in expected}
     assert got == expected
+
+
+# Every bundled subject under every bundled profile: a change to a profile or to the list that
+# moves any of these is a decision for a reviewer to see, not a side effect.
+STATUS_MATRIX = {  # subject: (default, eu-institutions, us-federal)
+    "kaspersky-lab": ("review", "review", "ban"),
+    "huawei": ("review", "review", "ban"),
+    "zte": ("review", "review", "ban"),
+    "hytera": ("review", "monitor", "ban"),
+    "hikvision": ("review", "monitor", "ban"),
+    "dahua": ("review", "monitor", "ban"),
+    "eicar-test-file": ("monitor", "monitor", "monitor"),
+    "foreign-uas-dji-autel": ("review", "monitor", "ban"),
+    "china-mobile-international-usa": ("review", "monitor", "ban"),
+    "china-telecom-americas": ("review", "monitor", "ban"),
+    "pacific-network-comnet": ("review", "monitor", "ban"),
+    "china-unicom-americas": ("review", "monitor", "ban"),
+}
+
+
+def test_every_bundled_subject_under_every_bundled_profile() -> None:
+    profiles = [load_profile(n) for n in ("default", "eu-institutions", "us-federal")]
+    for s in bundled().lists[0].subjects:
+        got = tuple(p.evaluate(s).status for p in profiles)
+        malicious = any(a.kind == "confirmed-malicious-version" and a.verified
+                        for a in s.assertions)
+        assert got == STATUS_MATRIX.get(s.id, ("ban",) * 3 if malicious else None), s.id
+
+
+def test_us_federal_says_a_designation_alone_bans_by_its_own_choice() -> None:
+    dji = bundled().lists[0].subject("foreign-uas-dji-autel")
+    v = load_profile("us-federal").evaluate(dji)
+    assert v.status == "ban" and "[rule 'us-designation-ban']" in v.rule
+    [o] = v.outcomes
+    assert "this profile's choice" in o.reason and "rather than use" in o.reason
+    # a statute still decides where there is one, with its own reason
+    huawei = load_profile("us-federal").evaluate(bundled().lists[0].subject("huawei"))
+    assert "[rule 'us-instruments-ban']" in huawei.rule
+    ndaa = next(o for o in huawei.outcomes if o.assertion.kind == "procurement-ban")
+    assert "bind federal agencies" in ndaa.reason
