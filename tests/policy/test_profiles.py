@@ -183,3 +183,19 @@ def test_us_federal_says_a_designation_alone_bans_by_its_own_choice() -> None:
     assert "[rule 'us-instruments-ban']" in huawei.rule
     ndaa = next(o for o in huawei.outcomes if o.assertion.kind == "procurement-ban")
     assert "bind federal agencies" in ndaa.reason
+
+
+def test_the_example_profile_of_the_docs_works_as_the_docs_say(tmp_path: Path,
+                                                               kaspersky: Subject) -> None:
+    import re
+
+    docs = (Path(__file__).parents[2] / "docs" / "policy.md").read_text("utf-8")
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "kitvet_profile" in b]
+    (tmp_path / "our-ministry.yaml").write_text(example, "utf-8")
+    v = load_profile(tmp_path / "our-ministry.yaml").evaluate(kaspersky)
+    assert v.status == "ban" and "[rule 'national-orders-ban']" in v.rule
+    assert v.deadlines == {"identify": 30, "plan": 60, "remove": 90}
+    bsi = next(o for o in v.outcomes if o.assertion.authority_id == "de-bsi")
+    assert bsi.status is None and "decision 2024-17" in bsi.reason
+    assert all(o.status is None for o in v.outcomes if o.assertion.jurisdiction == "US")
+    assert len(v.exculpatory) == 2
