@@ -41,7 +41,8 @@ def software_hive(tmp_path: Path) -> Path:
 
 
 def test_software_hive_reads_both_views_and_flags_the_32_bit_one(tmp_path):
-    snap = read_hive(software_hive(tmp_path))
+    hive = software_hive(tmp_path)
+    snap = read_hive(hive)
     rows = {r["name"]: r for r in snap.software}
     assert set(rows) == {"Kaspersky Endpoint Security for Windows", "7-Zip 23.01 (x64)"}
     kes = rows["Kaspersky Endpoint Security for Windows"]
@@ -50,7 +51,7 @@ def test_software_hive_reads_both_views_and_flags_the_32_bit_one(tmp_path):
     assert kes["path"].endswith("KES.11.11.0\\")
     assert kes["uninstall"].startswith("MsiExec.exe /I{4A5D3F58")
     assert kes["package_type"] == "windows" and kes["arch"] == "x86"
-    assert kes["location"] == ("SOFTWARE:/WOW6432Node/Microsoft/Windows/CurrentVersion/Uninstall/"
+    assert kes["location"] == (f"{hive}:/WOW6432Node/Microsoft/Windows/CurrentVersion/Uninstall/"
                                "{4A5D3F58-7D0B-4A7C-9A1B-2C2B1C7D3E11}")
     assert rows["7-Zip 23.01 (x64)"]["arch"] is None
     assert snap.host.platform == "windows"
@@ -64,12 +65,13 @@ def test_ntuser_hive_per_user_programs(tmp_path):
         "QuietUninstallString":
             "\"C:\\Users\\a\\AppData\\Roaming\\Zoom\\uninstall\\Installer.exe\" /q",
     }}, prefix=("SOFTWARE",) + UNINSTALL)  # real NTUSER hives spell it SOFTWARE
-    snap = read_hive(regf.write_hive(tmp_path / "NTUSER.DAT", tree))
+    hive = regf.write_hive(tmp_path / "NTUSER.DAT", tree)
+    snap = read_hive(hive)
     (row,) = snap.software
     assert row["source"] == "registry:uninstall-user"
     assert row["publisher"] == "Zoom Video Communications, Inc."
     assert row["uninstall"].endswith("Installer.exe\" /q")
-    assert row["location"].startswith("NTUSER.DAT:/Software/Microsoft/")
+    assert row["location"].startswith(f"{hive}:/Software/Microsoft/")
 
 
 def test_amcache_inventory_application(tmp_path):
@@ -175,10 +177,11 @@ def _review_json(path: Path) -> dict:
 
 def test_review_of_a_hive_with_kaspersky_flags_it_with_the_publisher_as_evidence(tmp_path):
     tree = regf.uninstall_tree({"{KES}": KES}, prefix=("Software",) + UNINSTALL)
-    doc = _review_json(regf.write_hive(tmp_path / "NTUSER.DAT", tree))
+    hive = regf.write_hive(tmp_path / "NTUSER.DAT", tree)
+    doc = _review_json(hive)
     (f,) = doc["findings"]
     assert f["subject_id"] == "kaspersky-lab"
-    assert f["location"] == "NTUSER.DAT:/Software/Microsoft/Windows/CurrentVersion/Uninstall/{KES}"
+    assert f["location"] == f"{hive}:/Software/Microsoft/Windows/CurrentVersion/Uninstall/{{KES}}"
     assert {"kind": "publisher", "observed": "AO Kaspersky Lab"}.items() <= f["matched"][0].items()
 
 

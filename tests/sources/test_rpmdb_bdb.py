@@ -31,14 +31,14 @@ def write(tmp_path: Path, data: bytes) -> Path:
 @pytest.mark.parametrize("order", ["<", ">"])
 @pytest.mark.parametrize("psize", [512, 4096])
 def test_reads_values_in_both_byte_orders_and_across_overflow_pages(tmp_path, order, psize):
-    rows, skipped = read_rpmdb_bdb(write(tmp_path, w.bdb_bytes([KESL, OPENSSL], psize=psize,
-                                                               order=order)))
+    db = write(tmp_path, w.bdb_bytes([KESL, OPENSSL], psize=psize, order=order))
+    rows, skipped = read_rpmdb_bdb(db)
     assert skipped == []
     assert [(r["name"], r["version"], r["publisher"]) for r in rows] == [
         ("kesl", "11.2.0-4528", "AO Kaspersky Lab"),
         ("openssl-libs", "1:1.0.2k-26.el7_9", "CentOS")]
     assert rows[0]["source"] == "rpm:bdb"
-    assert rows[0]["location"] == "Packages:page 1, item 1"
+    assert rows[0]["location"] == f"{db}:page 1, item 1"  # the path as given
 
 
 def test_instance_counter_record_is_not_a_package(tmp_path):

@@ -31,13 +31,14 @@ def write(tmp_path: Path, data: bytes, name: str = "Packages.db") -> Path:
 
 
 def test_reads_every_package_with_vendor_and_location(tmp_path):
-    rows, skipped = read_rpmdb_ndb(write(tmp_path, w.ndb_bytes([KESL, BASH])))
+    db = write(tmp_path, w.ndb_bytes([KESL, BASH]))
+    rows, skipped = read_rpmdb_ndb(db)
     assert skipped == []
     kesl, bash = rows
     assert (kesl["name"], kesl["version"], kesl["publisher"]) == (
         "kesl", "11.2.0-4528", "AO Kaspersky Lab")
     assert kesl["package_type"] == "rpm" and kesl["arch"] == "x86_64"
-    assert kesl["location"] == "Packages.db:slot 2 (package index 1)"
+    assert kesl["location"] == f"{db}:slot 2 (package index 1)"
     assert bash["version"] == "0:4.4-150400.27.3.2"
 
 
@@ -67,10 +68,11 @@ def corrupt(data: bytes, marker: bytes, delta: int, value: bytes) -> bytes:
 ])
 def test_one_damaged_blob_is_skipped_and_the_others_kept(tmp_path, how, reason):
     data = how(w.ndb_bytes([KESL, BASH]))
-    rows, skipped = read_rpmdb_ndb(write(tmp_path, data))
+    db = write(tmp_path, data)
+    rows, skipped = read_rpmdb_ndb(db)
     assert [r["name"] for r in rows] == ["bash"]
     (s,) = skipped
-    assert reason in s.reason and s.location == "Packages.db:slot 2 (package index 1)"
+    assert reason in s.reason and s.location == f"{db}:slot 2 (package index 1)"
 
 
 def test_garbage_header_inside_a_valid_blob_is_skipped(tmp_path):

@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
+from kitvet.sources.detect_util import shown
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -186,19 +187,19 @@ def read_hive(path: Path, *, institution: str | None = None) -> Snapshot:
     hive, head, note = _open(path)
     snap = Snapshot(host=_host(hive, head, path, institution))
     if note:
-        snap.skip("registry", note, f"{path.name}:base block")
+        snap.skip("registry", note, f"{shown(path)}:base block")
     found = 0
     for keypath, source, arch in LOCATIONS:
-        key = _find(hive.root, keypath, snap, path.name)
+        key = _find(hive.root, keypath, snap, shown(path))
         if key is None:
             continue
         found += 1
         fields = FIELDS_BY_SOURCE.get(source, UNINSTALL_VALUES)
-        for place, sub in _subkeys(key, keypath, snap, path.name):
+        for place, sub in _subkeys(key, keypath, snap, shown(path)):
             _entry(snap, sub, place, source, arch, fields)
     if not found:
         snap.skip("registry", "no Uninstall or Amcache inventory key in this hive",
-                  f"{path.name}:/")
+                  f"{shown(path)}:/")
     logger.info("%s: %d programs, %d skipped", path, len(snap.software), len(snap.skipped))
     return snap
 
@@ -208,7 +209,7 @@ def _host(hive: Any, head: bytes, path: Path, institution: str | None) -> Host:
     facts: dict[str, Any] = {}
     scratch = Snapshot(host=Host(host_id="?"))
     for keypath, names in _HOST_FACTS:
-        key = _find(hive.root, keypath, scratch, path.name)
+        key = _find(hive.root, keypath, scratch, shown(path))
         if key is None:
             continue
         try:

@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Skipped, Snapshot
+from kitvet.sources.detect_util import shown
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, pa
     rows: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
     for place, blob, reason in blobs:
-        location = f"{path.name}:{place}"
+        location = f"{shown(path)}:{place}"
         if blob is None:
             skipped.append(Skipped(source=source, reason=reason or "unreadable", location=location))
             continue
