@@ -29,7 +29,7 @@ def test_device_row_carries_mac_ip_and_vendor():
     assert dev["ip"] == "192.0.2.5"
     assert dev["vendor_name"] == "Hangzhou Hikvision Digital Technology"
     assert "hikvision" in dev["oui_org"].lower()
-    assert dev["location"] == "scan.xml:/nmaprun/host[1]/address"
+    assert dev["location"] == f"{SCAN}:/nmaprun/host[1]/address"  # the path as given
 
 
 def test_most_accurate_os_match_names_the_host_and_its_cpe_is_kept():
@@ -37,7 +37,7 @@ def test_most_accurate_os_match_names_the_host_and_its_cpe_is_kept():
     assert cam.host.os_name == "Hikvision DS-2CD camera"
     (os_row,) = [r for r in cam.software if r["source"] == "nmap:os"]
     assert os_row["cpe"] == "cpe:2.3:h:hikvision:ds-2cd2032-i:*:*:*:*:*:*:*:*"
-    assert os_row["location"] == "scan.xml:/nmaprun/host[1]/os/osmatch[2]"
+    assert os_row["location"] == f"{SCAN}:/nmaprun/host[1]/os/osmatch[2]"
 
 
 def test_open_services_with_a_product_become_software_with_their_port_location():
@@ -45,7 +45,7 @@ def test_open_services_with_a_product_become_software_with_their_port_location()
     (ssh,) = router.software
     assert (ssh["name"], ssh["version"]) == ("OpenSSH", "8.4p1")
     assert ssh["cpe"] == "cpe:2.3:a:openbsd:openssh:8.4p1:*:*:*:*:*:*:*"
-    assert ssh["location"] == "scan.xml:/nmaprun/host[3]/ports/port[1]"
+    assert ssh["location"] == f"{SCAN}:/nmaprun/host[3]/ports/port[1]"
     cam = read_nmap(SCAN)[0]
     names = [r["name"] for r in cam.software if r["source"] == "nmap"]
     assert "nginx" not in names  # closed port

@@ -27,6 +27,7 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Iterable
 
 from kitvet.identify.hwfiles import IdsFile, IeeeCsv, NetaddrIab, NetaddrOui
 
@@ -210,7 +211,7 @@ def reset() -> None:
     with _default_lock:
         _default = None
     for fn in (usb_vendor_name, usb_product_name, pci_vendor_name, pci_device_name,
-               pci_class_name, oui_org):
+               pci_class_name, _oui_block):
         fn.cache_clear()
 
 
@@ -244,7 +245,55 @@ def pci_class_name(code: str) -> Answer | None:
     return default_db().pci_class_name(code)
 
 
-@lru_cache(maxsize=65536)
 def oui_org(mac: str) -> Answer | None:
-    """(organisation, registry) of a MAC address: ("Hangzhou Hikvision …", "IEEE MA-L (…)")."""
-    return default_db().oui_org(mac)
+    """(organisation, registry) of a MAC address: ("Hangzhou Hikvision …", "IEEE MA-L (…)").
+
+    The answer depends only on the first 36 bits (MA-S is the longest assignment), so full
+    MACs are cached per 36-bit block: a scan of a LAN asks the registry once per block.
+    """
+    hexmac = _MAC_HEX.sub("", mac or "").lower()
+    if len(hexmac) != 12:
+        return default_db().oui_org(mac)
+    return _oui_block(hexmac[:9])
+
+
+@lru_cache(maxsize=65536)
+def _oui_block(prefix36: str) -> Answer | None:
+    return default_db().oui_org(prefix36 + "000")
+
+
+def name_devices(rows: Iterable[dict[str, Any]]) -> None:
+    """Fill, in place, the names a source left out of device rows, from these databases.
+
+    ``oui_org`` of a MAC (IEEE registries); ``vendor_name`` / ``product_name`` of a USB or PCI
+    id (usb.ids / pci.ids); the ``vendor_name`` of a device known only by its MAC from its
+    ``oui_org``. What the source reported is kept. Every importer and collector names its
+    devices through this one function, so an inventory reads the same whatever its source;
+    a broken database never loses a row.
+    """
+    for row in rows:
+        try:
+            _name_device(row)
+        except Exception as e:  # noqa: BLE001 - a broken ids file never loses a device
+            logger.debug("cannot name device %s: %s", row.get("location"), e)
+
+
+def _name_device(row: dict[str, Any]) -> None:
+    bus = (row.get("bus") or "").lower()
+    vid, pid = row.get("vendor_id"), row.get("product_id")
+    if bus in ("usb", "pci") and vid:
+        if not row.get("vendor_name"):
+            got = usb_vendor_name(vid) if bus == "usb" else pci_vendor_name(vid)
+            if got:
+                row["vendor_name"] = got[0]
+        if pid and not row.get("product_name"):
+            got = usb_product_name(vid, pid) if bus == "usb" else pci_device_name(vid, pid)
+            if got:
+                row["product_name"] = got[0]
+    if row.get("mac"):
+        if not row.get("oui_org"):
+            got = oui_org(row["mac"])
+            if got:
+                row["oui_org"] = got[0]
+        if not row.get("vendor_name") and row.get("oui_org"):
+            row["vendor_name"] = row["oui_org"]

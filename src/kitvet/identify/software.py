@@ -285,28 +285,10 @@ def by_bus_id(bus: str, vid: str, pid: str | None = None) -> list[Attribution]:
     return []
 
 
-def oui_org(mac: str) -> tuple[str, str] | None:
-    """The IEEE registry organisation of a MAC and the registry (MA-S, MA-M or MA-L).
-
-    The answer depends only on the first 36 bits (MA-S is the longest assignment), so it is
-    cached per 36-bit block: a scan of a LAN asks the registry once per block, not per host.
-    """
-    hexmac = re.sub(r"[^0-9a-fA-F]", "", mac or "").lower()
-    if len(hexmac) != 12:
-        return None
-    return _oui_block(hexmac[:9])
-
-
-@lru_cache(maxsize=65536)
-def _oui_block(prefix36: str) -> tuple[str, str] | None:
-    probe = prefix36 + "000"
-    return _hardware("oui_org", ":".join(probe[i:i + 2] for i in range(0, 12, 2)))
-
-
 @_cached
 def by_mac(mac: str) -> list[Attribution]:
     """A MAC address: the IEEE registry's organisation (longest of MA-S, MA-M, MA-L)."""
-    got = oui_org(mac)
+    got = _hardware("oui_org", mac)
     if not got:
         return []
     name, registry = got

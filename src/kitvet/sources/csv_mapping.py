@@ -26,6 +26,7 @@ from typing import IO, Any, Iterator
 import yaml
 
 from kitvet.errors import SourceError
+from kitvet.identify.hardware import name_devices
 from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Host, Snapshot
 from kitvet.sources.detect_util import (
     hex_id,
@@ -169,10 +170,15 @@ class CsvImporter(Importer):
             mapping = self.mapping or _preset_for(header)
             if mapping is None:
                 raise SourceError("no column mapping: give --map or --mapping (columns are: "
-                                  f"{', '.join(header)[:300]})", file=shown(path), place="line 1")
+                                  f"{_columns(header)})", file=shown(path), place="line 1")
             index = _resolve(mapping, header, path)
             snaps = _rows(reader, mapping, index, path)
         return with_institution(snaps, institution)
+
+
+def _columns(header: list[str]) -> str:
+    """A header's column names for an error message: bounded, without control characters."""
+    return ", ".join(t for t in (text(h) for h in header[:50]) if t)[:300]
 
 
 def _decode_head(head: bytes) -> str:
@@ -260,7 +266,7 @@ def _resolve(mapping: CsvMapping, header: list[str], path: Path) -> dict[str, in
             if mapping.name != "custom" and target not in ("name", "host"):
                 continue  # presets: optional columns may have been left out of the export
             raise SourceError(f"column {column!r} (for {target}) is not in the header; "
-                              f"columns are: {', '.join(header)[:300]}", file=shown(path),
+                              f"columns are: {_columns(header)}", file=shown(path),
                               place="line 1")
         index[target] = i
     return index
@@ -306,6 +312,8 @@ def _rows(reader: Any, mapping: CsvMapping, index: dict[str, int], path: Path
             snaps.append(_new_host(default_host, source))
         for reason, where in orphans:
             snaps[0].skip(source, reason, where)
+    for snap in snaps:
+        name_devices(snap.devices)
     return snaps
 
 

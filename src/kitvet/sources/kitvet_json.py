@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
+from kitvet.identify.hardware import name_devices
 from kitvet.model import Snapshot
 from kitvet.model.document import read_document
+from kitvet.sources.detect_util import with_institution
 from kitvet.sources.interface import Importer
 
 
@@ -21,8 +22,6 @@ class KitvetJsonImporter(Importer):
 
     def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
         snaps = read_document(path)
-        if institution:
-            for s in snaps:
-                if not s.host.institution:
-                    s.host = dataclasses.replace(s.host, institution=institution)
-        return snaps
+        for s in snaps:  # documents other agents wrote may lack the registry names
+            name_devices(s.devices)
+        return with_institution(snaps, institution)

@@ -76,13 +76,13 @@ def parse_ip_neigh(text: str) -> list[dict[str, Any]]:
 def _row(mac: str, ip: str, dev: str, location: str) -> dict[str, Any]:
     from kitvet.identify import hardware
 
-    org = hardware.oui_org(mac)
-    return {
+    row = {
         "source": SOURCE, "location": location, "bus": "network", "mac": mac,
-        "ip": ip[:64] or None, "oui_org": org[0] if org else None,
-        "vendor_name": org[0] if org else None,
+        "ip": ip[:64] or None,
         "description": f"neighbour on {dev[:32]}" if dev else "neighbour",
     }
+    hardware.name_devices([row])  # oui_org and vendor_name: the IEEE registry's organisation
+    return row
 
 
 def collect(snap: Snapshot, proc: Path = Path("/proc")) -> None:

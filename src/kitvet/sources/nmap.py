@@ -24,7 +24,9 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from kitvet.errors import SourceError
+from kitvet.identify.hardware import name_devices
 from kitvet.model import Host, Snapshot
+from kitvet.sources.detect_util import shown
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ class NmapImporter(Importer):
 def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
     """Every host that was up in an nmap XML file, one snapshot each."""
     path = Path(path)
-    fname = path.name
+    fname, where = path.name, shown(path)
     snaps: list[Snapshot] = []
     depth, host_index, scan_start, root = 0, 0, None, None
     try:
@@ -76,7 +78,7 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
             depth -= 1
             if depth == 1 and elem.tag == "host":
                 host_index += 1
-                snap = _host(elem, host_index, fname, scan_start, institution)
+                snap = _host(elem, host_index, fname, where, scan_start, institution)
                 if snap is not None:
                     snaps.append(snap)
             if depth == 1 and root is not None:
@@ -90,7 +92,7 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
             raise SourceError(f"XML is not well-formed ({e.msg if hasattr(e, 'msg') else e})",
                               file=str(path), place=f"line {line}, column {col}") from e
         snaps[-1].skip(SOURCE, f"scan file truncated or corrupt after this host: {e}",
-                       f"{fname}:line {line}")
+                       f"{where}:line {line}")
         logger.warning("%s: truncated at line %s; kept %d hosts", path, line, len(snaps))
     return snaps
 
@@ -150,12 +152,12 @@ def _os_guess(elem: Element, place: str) -> dict[str, Any]:
             "cpes": [x.text for x in c.findall("cpe")], "location": f"{place}/os/osclass[{i}]"}
 
 
-def _host(elem: Element, index: int, fname: str, scan_start: str | None,
+def _host(elem: Element, index: int, fname: str, where: str, scan_start: str | None,
           institution: str | None) -> Snapshot | None:
     status = elem.find("status")
     if status is not None and status.get("state") not in (None, "up"):
         return None
-    place = f"{fname}:/nmaprun/host[{index}]"
+    place = f"{where}:/nmaprun/host[{index}]"
     addr = _addresses(elem)
     ip = addr["ipv4"] or addr["ipv6"]
     if not ip and not addr["mac"]:
@@ -190,23 +192,14 @@ def _host_id(addr: dict[str, str | None], ip: str | None, fname: str) -> str:
 
 def _device(snap: Snapshot, addr: dict[str, str | None], ip: str | None,
             guess: dict[str, Any], place: str) -> None:
-    oui = oui_org(addr["mac"]) if addr["mac"] else None
+    """The host itself as a network device, named by the IEEE registry, else by nmap."""
     desc = "; ".join(x for x in (guess["type"], guess["name"]) if x) or None
-    snap.add_device(
-        source=SOURCE, location=f"{place}/address", bus="network", mac=addr["mac"], ip=ip,
-        vendor_name=addr["vendor"], oui_org=oui[0] if oui else addr["vendor"], description=desc,
-    )
-
-
-def oui_org(mac: str) -> tuple[str, str] | None:
-    """The IEEE organisation of a MAC (kitvet.identify, cached per 36-bit block)."""
-    try:
-        from kitvet.identify.software import oui_org as lookup
-
-        return lookup(mac)
-    except Exception as e:  # noqa: BLE001 - a lookup failure must not lose the host
-        logger.debug("OUI lookup failed for %s: %s", mac, e)
-        return None
+    row = {"bus": "network", "mac": addr["mac"], "ip": ip, "vendor_name": addr["vendor"],
+           "description": desc}
+    name_devices([row])
+    if not row.get("oui_org") and addr["mac"]:
+        row["oui_org"] = addr["vendor"]  # nmap's own copy of the registry (nmap-mac-prefixes)
+    snap.add_device(source=SOURCE, location=f"{place}/address", **row)
 
 
 def _services(snap: Snapshot, elem: Element, place: str) -> None:

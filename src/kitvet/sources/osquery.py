@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from kitvet.errors import SourceError
+from kitvet.identify.hardware import name_devices
 from kitvet.model import Host, Snapshot
 from kitvet.sources import osquery_tables as tables
 from kitvet.sources.detect_util import (
@@ -329,4 +330,5 @@ def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
     )
     snap = Snapshot(host=host)
     tables.add_rows(snap, by_table, osv)
+    name_devices(snap.devices)
     return snap

@@ -92,17 +92,14 @@ def pci_devices(sysfs: Path, snap: Snapshot) -> int:
             snap.skip(SOURCE, e.reason, location=str(e.path))
             continue
         cls = _attr(dev, "class", required=False)
-        vname = hardware.pci_vendor_name(vid)
-        pname = hardware.pci_device_name(vid, did)
         cname = hardware.pci_class_name(cls) if cls else None
         what = f"{cname[0]} (class {cls})" if cname else f"class {cls}"
         row: dict[str, Any] = {
             "source": SOURCE, "location": str(dev), "bus": "pci",
             "vendor_id": vid, "product_id": did,
-            "vendor_name": vname[0] if vname else None,
-            "product_name": pname[0] if pname else None,
             "description": f"PCI {dev.name}: {what}" if cls else f"PCI {dev.name}",
         }
+        hardware.name_devices([row])
         snap.add_device(**row)
         added += 1
     return added
@@ -126,16 +123,16 @@ def usb_devices(sysfs: Path, snap: Snapshot) -> int:
             continue
         maker = _attr(dev, "manufacturer", required=False)
         product = _attr(dev, "product", required=False)
-        vname = hardware.usb_vendor_name(vid)
-        pname = hardware.usb_product_name(vid, pid)
         reported = " ".join(x for x in (maker, product) if x)
-        snap.add_device(
-            source=SOURCE, location=str(dev), bus="usb", vendor_id=vid, product_id=pid,
-            vendor_name=vname[0] if vname else maker,
-            product_name=pname[0] if pname else product,
-            serial=_attr(dev, "serial", required=False),
-            description=f"device reports: {reported}" if reported else None,
-        )
+        row: dict[str, Any] = {
+            "source": SOURCE, "location": str(dev), "bus": "usb", "vendor_id": vid,
+            "product_id": pid, "serial": _attr(dev, "serial", required=False),
+            "description": f"device reports: {reported}" if reported else None,
+        }
+        hardware.name_devices([row])  # the registry's names first: the device's can be spoofed
+        row["vendor_name"] = row.get("vendor_name") or maker
+        row["product_name"] = row.get("product_name") or product
+        snap.add_device(**row)
         added += 1
     return added
 
