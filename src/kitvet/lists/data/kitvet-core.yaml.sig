@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "155229194309568e",
   "kitvet_signature": "1",
-  "sha256": "ce31244b488809be35a752643bdb1a59823ca18036120f757d0d58713cb13c6f",
-  "signature": "v/SyH7wGZN/OUTFzpXx/TUSut77o+pDEBxJCrrMnvg78F/3scj5ndRPeGm4aFGC5r1tsQ4gtJEFSM5IqksT3Aw=="
+  "sha256": "b5fc1d0df366ca1456dfb8cd911b45b1538b226d692faeb6d805595234b027d0",
+  "signature": "nCWW2etshaVqL36UlRpi1MC5bOnxiBtKIq+1KnEhKbUSzpowLkYYVDfLsY2ABmqwVMpZdSoIIE9S60EtQQ4DAg=="
 }
