@@ -119,3 +119,15 @@ def test_package_ecosystem_identifiers(core) -> None:
     assert ("event-stream", "3.3.6") in npm and ("ua-parser-js", "0.7.29") in npm
     pypi = {i.value for s in core.subjects for i in s.identifiers if i.package_types == ("pypi",)}
     assert {"ctx", "torchtriton"} <= pypi
+
+
+def test_facts_that_could_not_be_verified_stay_marked_unverified(core) -> None:
+    k = core.subject("kaspersky-lab")
+    unverified = {i.value for i in k.identifiers if not i.verified}
+    assert {"kavfswp.exe", "kavtray.exe", "Kaspersky Lab JSC"} <= unverified
+    fcc_2024 = [a for a in k.assertions if a.date == "2024-09-03"]
+    assert fcc_2024 and not any(a.verified for a in fcc_2024)
+    # undated facts carry why, never an invented date
+    for s in core.subjects:
+        for a in s.assertions:
+            assert a.date or a.date_note, (s.id, a.instrument)

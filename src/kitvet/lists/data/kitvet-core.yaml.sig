@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "155229194309568e",
   "kitvet_signature": "1",
-  "sha256": "b5fc1d0df366ca1456dfb8cd911b45b1538b226d692faeb6d805595234b027d0",
-  "signature": "nCWW2etshaVqL36UlRpi1MC5bOnxiBtKIq+1KnEhKbUSzpowLkYYVDfLsY2ABmqwVMpZdSoIIE9S60EtQQ4DAg=="
+  "sha256": "f882b79f26512acc7189643f2a364bb1f158cd322ad90c590418108731347257",
+  "signature": "QAf6QGjaaHTKlBafSolHiq7W0K7W0IASd+AjHWRTVOaBpzQTOxqhWmeJ88YjDrg0czb25OBMEoryXMtqiioiCQ=="
 }
