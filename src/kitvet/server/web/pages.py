@@ -24,7 +24,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def overview(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """The estate at a glance: findings by status and institution, with a chart."""
-    status = queries.scoped_status(ctx.estate.status(), session.user.scope)
+    with read(ctx.estate.engine) as conn:
+        status = queries.scoped_status(ctx.estate.status(), session.user, conn)
     by_status: Counter[str] = Counter()
     by_state: Counter[str] = Counter()
     for i in status.institutions:
@@ -190,7 +191,7 @@ def hosts(request: Request, ctx: Ctx, session: SessionDep, q: str | None = None,
                   institutions=insts, params=params, found=found, truncated=truncated)
 
 
-@router.get("/hosts/{host_id}")
+@router.get("/hosts/{host_id:path}")  # host ids may contain "/"
 def host(request: Request, ctx: Ctx, session: SessionDep, host_id: str,
          q: str | None = None, kind: str = "software") -> Response:
     """One host: its findings and its current inventory (searchable)."""

@@ -11,6 +11,8 @@ from kitvet.server.deps import Ctx, CurrentUser
 from kitvet.store.db import read
 
 router = APIRouter(tags=["hosts"])
+# Host ids come from inventory and may contain "/": the routes take the rest of the path, the
+# inventory route first so that ".../inventory" is not read as part of a host id.
 
 
 @router.get("/hosts")
@@ -24,14 +26,7 @@ def list_hosts(ctx: Ctx, user: CurrentUser, q: str | None = None,
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
-@router.get("/hosts/{host_id}")
-def get_host(ctx: Ctx, user: CurrentUser, host_id: str) -> dict[str, Any]:
-    """One host."""
-    with read(ctx.estate.engine) as conn:
-        return queries.host(conn, user.scope, host_id)
-
-
-@router.get("/hosts/{host_id}/inventory")
+@router.get("/hosts/{host_id:path}/inventory")
 def host_inventory(ctx: Ctx, user: CurrentUser, host_id: str, kind: str = "software",
                    q: str | None = None, limit: int = Query(200, ge=1, le=1000)
                    ) -> dict[str, Any]:
@@ -41,6 +36,13 @@ def host_inventory(ctx: Ctx, user: CurrentUser, host_id: str, kind: str = "softw
     rows, truncated = inventory.search(ctx.estate, user.scope, kind=kind, q=q,
                                        host_id=host_id, limit=limit)
     return {"host_id": host_id, "kind": kind, "truncated": truncated, "items": rows}
+
+
+@router.get("/hosts/{host_id:path}")
+def get_host(ctx: Ctx, user: CurrentUser, host_id: str) -> dict[str, Any]:
+    """One host."""
+    with read(ctx.estate.engine) as conn:
+        return queries.host(conn, user.scope, host_id)
 
 
 @router.get("/inventory")
