@@ -201,3 +201,19 @@ def test_health_needs_no_credentials_and_reveals_nothing(srv):
     r = srv.client.get("/api/v1/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
     assert set(r.json()) == {"status", "version"}
+
+
+def test_summary_counts_only_what_a_scoped_reviewer_may_see(srv):
+    admin = srv.client.get("/api/v1/summary", headers=srv.as_("admin")).json()
+    alice = srv.client.get("/api/v1/summary", headers=srv.as_("alice")).json()
+    assert alice["snapshots"] == 2 < admin["snapshots"]  # alpha.kitvet.json has two hosts
+    seen = srv.client.get("/api/v1/audit", params={"limit": 500}, headers=srv.as_("alice"))
+    assert alice["audit_entries"] == len(seen.json()) < admin["audit_entries"]
+    # a Beta import is not visible to Alpha's reviewer as a fresher "last import"
+    before = alice["last_import"]
+    r = srv.client.post("/api/v1/snapshots", headers=srv.ingest("Beta Bureau"), content=(
+        b'{"kitvet_inventory": "1.0.0", "snapshots": [{"host": {"host_id": "beta-new",'
+        b' "institution": "Beta Bureau", "collected_at": "2026-11-28T00:00:00Z"}}]}'))
+    assert r.status_code == 202, r.text
+    again = srv.client.get("/api/v1/summary", headers=srv.as_("alice")).json()
+    assert again["last_import"] == before and again["snapshots"] == 2

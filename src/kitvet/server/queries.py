@@ -128,13 +128,22 @@ def institutions(conn: Connection, scope: Scope) -> list[str]:
                              .order_by(i.c.name)).scalars())
 
 
-def scoped_status(status: EstateStatus, scope: Scope) -> EstateStatus:
-    """The estate status with only the institutions (and campaign rows) the scope allows."""
+def scoped_status(status: EstateStatus, user: User, conn: Connection) -> EstateStatus:
+    """The estate status as ``user`` may see it: only the institutions (and campaign rows) of
+    the scope, and snapshot, import and audit counts of those institutions only."""
+    scope = user.scope
     if scope.everything:
         return status
     insts = tuple(i for i in status.institutions if scope.allows(i.institution))
     camps = tuple(scoped_campaign(c, scope) for c in status.open_campaigns)
+    s = t.snapshots
+    snapshots, last_import = conn.execute(
+        select(func.count(), func.max(s.c.imported_at))
+        .where(*_in_scope(s.c.institution, scope))).one()
+    visible = conn.execute(select(func.count()).select_from(t.audit_log)
+                           .where(*_audit_scope(user))).scalar_one()
     return replace(status, institutions=insts, hosts=sum(i.hosts for i in insts),
+                   snapshots=int(snapshots), last_import=last_import, audit_entries=int(visible),
                    open_campaigns=camps, path="", database="")
 
 
@@ -218,15 +227,21 @@ def audit_entries(conn: Connection, user: User, *, limit: int = 100, offset: int
                                     escape="\\"))
     if obj:
         q = q.where(a.c.object == obj)
-    if not scope.everything:
-        f, h = t.findings, t.hosts
-        insts = sorted(scope.institutions or ())
-        mine = select(literal("finding:") + f.c.finding_id).where(f.c.institution.in_(insts))
-        hosts = select(literal("host:") + h.c.host_id).where(h.c.institution.in_(insts))
-        q = q.where(or_(a.c.actor == user.actor, a.c.object.in_(mine), a.c.object.in_(hosts),
-                        a.c.object.in_([f"institution:{i}" for i in insts])))
-    q = q.limit(max(1, min(limit, 500))).offset(max(0, offset))
+    q = q.where(*_audit_scope(user)).limit(max(1, min(limit, 500))).offset(max(0, offset))
     return [audit._row_entry(r) for r in conn.execute(q)]
+
+
+def _audit_scope(user: User) -> list[Any]:
+    """The audit entries a scoped account sees: about its institutions' findings, hosts and
+    the institutions themselves, and its own actions (no condition for estate-wide accounts)."""
+    if user.scope.everything:
+        return []
+    a, f, h = t.audit_log, t.findings, t.hosts
+    insts = sorted(user.scope.institutions or ())
+    mine = select(literal("finding:") + f.c.finding_id).where(f.c.institution.in_(insts))
+    hosts = select(literal("host:") + h.c.host_id).where(h.c.institution.in_(insts))
+    return [or_(a.c.actor == user.actor, a.c.object.in_(mine), a.c.object.in_(hosts),
+                a.c.object.in_([f"institution:{i}" for i in insts]))]
 
 
 def with_read(estate: Any):  # type: ignore[no-untyped-def]

@@ -25,7 +25,8 @@ def health(ctx: Ctx) -> dict[str, Any]:
 @router.get("/summary")
 def summary(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
     """Hosts and live findings per institution, by status and state; freshness; campaigns."""
-    status = queries.scoped_status(ctx.estate.status(), user.scope)
+    with read(ctx.estate.engine) as conn:
+        status = queries.scoped_status(ctx.estate.status(), user, conn)
     out = status.to_dict()
     out["user"] = {"username": user.username, "role": user.role,
                    "institutions": list(user.institutions)}
