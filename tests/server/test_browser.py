@@ -100,3 +100,33 @@ def test_hostile_names_render_as_text(site):
     assert '=HYPERLINK("http://evil.example","click")' in text
     assert page.dialogs == []
     page.context.close()
+
+
+def test_long_hostile_strings_never_widen_the_page(site):
+    """A 5,000-character software name and a 400-character hostname stay inside the viewport
+    (lists cut them, the finding page wraps them), and a host id with "/" opens its page."""
+    from kitvet.model import Host, Snapshot
+    from kitvet.policy import load_profile
+    from srvkit import risk_lists
+
+    est = site["estate"]
+    est.import_snapshots([Snapshot(
+        host=Host(host_id="rack/9", hostname="h" * 400, institution="Alpha Agency",
+                  collected_at="2026-11-20T10:00:00Z"),
+        software=[{"name": "Wide " + "W" * 5000, "version": "1",
+                   "publisher": "Evil Build Corp"}])], actor="tests")
+    est.review(actor="tests", lists=risk_lists(), policy=load_profile("default"))
+    page = _page(site, "admin")
+    width = "document.documentElement.scrollWidth"
+    page.goto(f"{site['base']}/findings?q=rack")
+    assert page.evaluate(width) <= 1280
+    page.locator("table.findings a.item").first.click()
+    page.wait_for_load_state("load")
+    assert "WWWW" in page.inner_text("h1") and page.evaluate(width) <= 1280
+    page.locator("dl.facts a[href^='/hosts/']").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/hosts/rack/9") and page.inner_text("h1") != "Not found"
+    assert page.evaluate(width) <= 1280
+    page.goto(f"{site['base']}/hosts")
+    assert page.evaluate(width) <= 1280
+    page.context.close()

@@ -197,3 +197,57 @@ def test_error_pages_keep_the_navigation_for_a_signed_in_user(sqlite_srv):
     login(sqlite_srv.client, "alice")
     r = sqlite_srv.client.get("/findings/0123456789abcdef0123")
     assert r.status_code == 404 and "Log out" in r.text and "Not found" in r.text
+
+
+def _hostile_host(srv, host_id: str = "rack/7") -> str:
+    """Import a host whose id has a "/" and whose strings are very long; returns its finding."""
+    from kitvet.model import Host, Snapshot
+    from kitvet.policy import load_profile
+    from srvkit import risk_lists
+
+    snap = Snapshot(host=Host(host_id=host_id, hostname="h" * 400, institution="Alpha Agency",
+                              collected_at="2026-11-20T10:00:00Z"),
+                    software=[{"name": "Evil <b>" + "N" * 5000, "version": "1",
+                               "publisher": "Evil Build Corp"}])
+    srv.estate.import_snapshots([snap], actor="tests")
+    srv.estate.review(actor="tests", lists=risk_lists(), policy=load_profile("default"))
+    return next(f["finding_id"] for f in srv.findings() if f["host_id"] == host_id)
+
+
+def test_a_host_id_with_a_slash_has_a_working_page_and_api(sqlite_srv):
+    fid = _hostile_host(sqlite_srv)
+    c = sqlite_srv.client
+    login(c, "admin")
+    html = c.get(f"/findings/{fid}").text
+    assert 'href="/hosts/rack/7"' in html
+    page = c.get("/hosts/rack/7")
+    assert page.status_code == 200 and "Evil &lt;b&gt;NNN" in page.text
+    api = c.get("/api/v1/hosts/rack%2F7", headers=sqlite_srv.as_("admin"))
+    assert api.status_code == 200 and api.json()["host_id"] == "rack/7"
+    inv = c.get("/api/v1/hosts/rack/7/inventory", headers=sqlite_srv.as_("admin"))
+    assert inv.status_code == 200 and inv.json()["host_id"] == "rack/7"
+    assert inv.json()["items"][0]["publisher"] == "Evil Build Corp"
+    # still scoped: bob (Beta Bureau) gets 404 for both
+    assert c.get("/api/v1/hosts/rack/7", headers=sqlite_srv.as_("bob")).status_code == 404
+    assert c.get("/api/v1/hosts/rack/7/inventory",
+                 headers=sqlite_srv.as_("bob")).status_code == 404
+
+
+def test_lists_cut_long_host_strings_the_finding_page_shows_more(sqlite_srv):
+    fid = _hostile_host(sqlite_srv)
+    c = sqlite_srv.client
+    login(c, "admin")
+    listing = c.get("/findings?q=rack").text
+    assert "N" * 110 in listing and "N" * 200 not in listing and "h" * 400 not in listing
+    assert "&lt;b&gt;" in listing and "<b>NNN" not in listing
+    hosts = c.get("/hosts?q=rack").text
+    assert "h" * 60 in hosts and "h" * 61 not in hosts
+    detail = c.get(f"/findings/{fid}").text
+    assert "N" * 900 in detail and "N" * 1001 not in detail
+
+
+def test_audit_details_read_as_json_not_python(sqlite_srv):
+    login(sqlite_srv.client, "admin")
+    html = sqlite_srv.client.get("/audit?action=estate.review").text
+    assert "<b>by_status</b>: {&#34;" in html  # {"ban": 1, ...}
+    assert "{&#39;" not in html and ": None<" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,22 @@ def visible(value: Any) -> Any:
     return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
+def short(value: Any, limit: int = 120) -> Any:
+    """Cut a host string for a list cell (the detail page shows up to :data:`MAX_SHOWN`)."""
+    if isinstance(value, str) and not isinstance(value, Markup) and len(value) > limit:
+        return value[:limit] + "…"
+    return value
+
+
+def plain(value: Any) -> Any:
+    """An audit detail value as a reader expects it: JSON for lists and maps, "—" for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, (dict, list, tuple, bool)):
+        return short(json.dumps(value, ensure_ascii=False, sort_keys=True), 300)
+    return short(value, 300)
+
+
 def when(value: str | None) -> str:
     """``2026-11-29T08:30:00.123456Z`` → ``2026-11-29 08:30`` (UTC)."""
     if not value:
@@ -48,5 +65,7 @@ def query(params: dict[str, Any], **changes: Any) -> str:
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters["when"] = when
+    env.filters["short"] = short
+    env.filters["plain"] = plain
     env.finalize = visible
     env.globals["query"] = query
