@@ -130,3 +130,27 @@ def test_a_bad_file_in_a_folder_does_not_lose_the_others(tmp_path):
     assert [s.host.host_id for s in read_document(out)] == ["laptop-3"]
     assert "warning" in r.stderr and "broken.spdx.json" in r.stderr
     assert "1 file(s) could not be read" in r.stderr
+
+
+def test_review_and_identify_read_a_folder_as_import_does(tmp_path, caplog):
+    d = tmp_path / "pc-042"
+    d.mkdir()
+    (d / "programs.json").write_text(json.dumps([
+        {"name": "Kaspersky Endpoint Security for Windows", "version": "11.1.0.15919",
+         "publisher": "AO Kaspersky Lab", "install_location": "", "uninstall_string": "x",
+         "identifying_number": ""}]))
+    (d / "notes.txt").write_text("not inventory\n")
+    (d / "broken.json").write_text('{"kitvet_inventory": "9.0", "snapshots": []}')
+    from kitvet.sources.registry import read_paths
+
+    (snap,) = read_paths([d])
+    assert snap.host.host_id == "pc-042" and snap.software[0]["publisher"] == "AO Kaspersky Lab"
+    assert "broken.json" in caplog.text and "unsupported inventory schema" in caplog.text
+    r = CliRunner().invoke(main, ["review", str(d), "--format", "json", "--fail-on", "none"])
+    assert r.exit_code == 0, r.output
+    (f,) = json.loads(r.stdout)["findings"]
+    assert f["subject_id"] == "kaspersky-lab" and f["host_id"] == "pc-042"
+    r = CliRunner().invoke(main, ["identify", str(d), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    (item,) = json.loads(r.stdout)["items"]
+    assert item["organisations"] == ["Kaspersky Lab"]

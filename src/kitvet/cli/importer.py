@@ -39,7 +39,7 @@ def import_(paths: tuple[Path, ...], fmt: str | None, institution: str | None,
     A summary (hosts, items, skipped records with reasons) goes to stderr.
     """
     fixed = _fixed_importer(fmt, map_spec, mapping_file)
-    files = _expand(paths)
+    files = registry.expand(paths)
     snaps: list[Snapshot] = []
     failed: list[str] = []
     ignored = 0
@@ -81,21 +81,6 @@ def _fixed_importer(fmt: str | None, map_spec: str | None, mapping_file: Path | 
         mapping = parse_map(map_spec) if map_spec else load_mapping(mapping_file)  # type: ignore
         return CsvImporter(mapping)
     return registry.importer(fmt) if fmt else None
-
-
-def _expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
-    """Files to read: (path, named on the command line?). Folders are walked, hidden skipped."""
-    out: list[tuple[Path, bool]] = []
-    for p in paths:
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and not any(
-                part.startswith(".") for part in f.relative_to(p).parts))
-            out.extend((f, False) for f in found)
-        elif p.exists():
-            out.append((p, True))
-        else:
-            raise SourceError("no such file or folder", file=str(p))
-    return out
 
 
 class _progress:

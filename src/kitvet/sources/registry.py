@@ -7,9 +7,11 @@ one line to :data:`IMPORTERS`. Detection tries importers in this order (most spe
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
+from typing import Iterable
 
-from kitvet.errors import SourceError
+from kitvet.errors import KitvetError, SourceError
 from kitvet.model import Snapshot
 from kitvet.sources.interface import Importer
 
@@ -30,6 +32,8 @@ IMPORTERS: dict[str, str] = {
 
 HEAD_BYTES = 65536
 
+logger = logging.getLogger(__name__)
+
 
 def importer(name: str) -> Importer:
     """The importer registered under ``name``."""
@@ -42,6 +46,13 @@ def importer(name: str) -> Importer:
 
 def detect(path: Path) -> Importer:
     """The importer that reads ``path``, judged from its content."""
+    found = _detect(path)
+    if found is None:
+        raise SourceError("format not recognised (give --format)", file=str(path))
+    return found
+
+
+def _detect(path: Path) -> Importer | None:
     head = b""
     if path.is_file():
         with path.open("rb") as fh:
@@ -52,15 +63,44 @@ def detect(path: Path) -> Importer:
         imp = importer(name)
         if imp.detect(path, head):
             return imp
-    raise SourceError("format not recognised (give --format)", file=str(path))
+    return None
+
+
+def expand(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """Files to read: (path, named by the user?). Folders are walked, hidden entries skipped."""
+    out: list[tuple[Path, bool]] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and not any(
+                part.startswith(".") for part in f.relative_to(p).parts))
+            out.extend((f, False) for f in found)
+        elif p.exists():
+            out.append((p, True))
+        else:
+            raise SourceError("no such file or folder", file=str(p))
+    return out
 
 
 def read_paths(
     paths: list[Path], *, fmt: str | None = None, institution: str | None = None
 ) -> list[Snapshot]:
-    """Read every path with the given or detected format."""
+    """Read every path with the given or detected format.
+
+    A folder that one format reads whole (a folder of macOS ``.app`` bundles) is read as one;
+    any other folder is walked as ``kitvet import`` walks it: files of no known format are
+    ignored, and a file that cannot be read is logged as a warning while the others are read.
+    """
     snaps: list[Snapshot] = []
     for p in paths:
-        imp = importer(fmt) if fmt else detect(p)
-        snaps.extend(imp.read(p, institution=institution))
+        whole = importer(fmt) if fmt else _detect(p)
+        if whole is not None or not p.is_dir():
+            snaps.extend((whole or detect(p)).read(p, institution=institution))
+            continue
+        for f, _ in expand([p]):
+            try:
+                imp = _detect(f)
+                if imp is not None:
+                    snaps.extend(imp.read(f, institution=institution))
+            except KitvetError as e:
+                logger.warning("%s (skipped; the folder's other files are read)", e)
     return snaps
