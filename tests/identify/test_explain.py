@@ -46,10 +46,20 @@ def test_items_are_kind_colon_value(text, parsed):
     ("usb:12d1:1506:1", "usb id must be"),
     ("mac:12:34", "12 hex digits"),
     ("publisher:", "nothing after"),
+    ('publisher:"AO Kaspersky Lab', "unbalanced quote"),
+    ("signer:CN=x'", "unbalanced quote"),
 ])
 def test_malformed_items_are_clear_errors(text, msg):
     with pytest.raises(IdentifyError, match=msg):
         explain_item(text)
+
+
+def test_a_mistyped_kind_names_the_known_kinds(tmp_path, monkeypatch):
+    from kitvet.identify.explain import explain
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(IdentifyError, match="'vendor' is not an item kind .*usb, pci, mac"):
+        explain("vendor:Huawei")
 
 
 def test_item_explained_with_its_database():

@@ -102,6 +102,8 @@ def parse_item(text: str) -> tuple[str, str] | None:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value = value[1:-1]
+    elif value[:1] in ("\"", "'") or value[-1:] in ("\"", "'"):
+        raise IdentifyError(f"unbalanced quote in {text!r}")
     if not value:
         raise IdentifyError(f"nothing after {kind}:")
     return kind.lower(), value
@@ -145,8 +147,13 @@ def explain_snapshots(snaps: list[Snapshot], *, include_unknown: bool = False) -
 def explain(target: str, *, fmt: str | None = None,
             include_unknown: bool = False) -> list[Explained]:
     """Explain an item (``KIND:VALUE``) or every item of an inventory file or folder."""
-    if parse_item(target) is not None and not Path(target).exists():
-        return [explain_item(target)]
+    if not Path(target).exists():
+        if parse_item(target) is not None:
+            return [explain_item(target)]
+        kind, sep, _ = target.partition(":")
+        if sep and kind.isalpha() and 2 <= len(kind) <= 16:  # a mistyped KIND (not C:\)
+            raise IdentifyError(f"{target}: no such file or folder, and {kind!r} is not an "
+                                f"item kind (one of {', '.join(ITEM_KINDS)})")
     from kitvet.sources.registry import read_paths
 
     return explain_snapshots(read_paths([Path(target)], fmt=fmt),
