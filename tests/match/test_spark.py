@@ -56,3 +56,21 @@ def test_spark_reports_a_missing_lake_clearly(tmp_path):
 
     with pytest.raises(MatchError, match="no inventory lake"):
         run_spark(tmp_path, bundled(), load_profile("default"))
+
+
+def test_spark_review_command(estate, tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    out = tmp_path / "findings.parquet"
+    res = CliRunner().invoke(main, ["bench", "spark-review", "--estate", str(estate),
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    table = pq.read_table(out)
+    assert summary["findings"] == table.num_rows > 0
+    assert sum(summary["by_status"].values()) == table.num_rows
