@@ -87,3 +87,18 @@ def test_hostile_subject_name_stays_in_comments(hostile_bans):
 
 def test_golden(bans):
     check_golden("usbguard.rules", UsbguardExporter().export(bans).text)
+
+
+def test_rule_comment_names_first_the_authorities_that_decided_under_the_profile():
+    from kitvet.enforce.select import select_bans
+    from kitvet.lists import bundled
+    from kitvet.policy import load_profile
+
+    def comment(profile: str) -> str:
+        bans = select_bans(bundled(), policy=load_profile(profile), subject_ids=["huawei"])
+        text = UsbguardExporter().export(bans).text
+        return next(ln for ln in text.splitlines() if ln.startswith("# Huawei"))
+
+    assert "asserted by: US Congress; US FCC" in comment("us-federal")
+    eu = comment("eu-institutions")
+    assert "asserted by: UK Government" in eu or "asserted by: European Commission" in eu

@@ -37,9 +37,11 @@ def assertion_line(a: Assertion) -> str:
 
 
 def subject_sources(b: BannedSubject, limit: int = 3) -> str:
-    """Short source note for a rule comment: the authorities asserting against the subject."""
-    accusing = [a for a in b.subject.assertions if not a.exculpatory]
-    names = sorted({a.authority for a in accusing})
+    """Short source note for a rule comment: the authorities asserting against the subject,
+    those whose assertions set its status under the policy first (then by name)."""
+    accusing = {a.authority for a in b.subject.assertions if not a.exculpatory}
+    first = [n for n in b.deciding if n in accusing]
+    names = first + sorted(accusing - set(first))
     text = "; ".join(names[:limit]) + (f"; +{len(names) - limit} more" if len(names) > limit else "")
     return one_line(text or "no assertion recorded", 200)
 

@@ -28,6 +28,7 @@ class BannedSubject:
     risk_list: RiskList
     status: str  # status under the policy (ban, review, ...) or "selected" when chosen by id
     rule: str | None = None  # the policy rule that set the status
+    deciding: tuple[str, ...] = ()  # authorities of the assertions that set the status
 
     @property
     def id(self) -> str:

@@ -45,12 +45,13 @@ def select_bans(
         verdict = policy.evaluate(subject) if policy is not None else None
         v_status = getattr(verdict, "status", None) if verdict is not None else None
         v_rule = getattr(verdict, "rule", None) if verdict is not None else None
+        deciding = tuple(dict.fromkeys(a.authority for a in getattr(verdict, "deciding", ())))
         if wanted:
             if any(subject_matches(subject, w) for w in wanted):
                 chosen[subject.id] = BannedSubject(subject, rl, str(v_status or "selected"),
-                                                   v_rule)
+                                                   v_rule, deciding)
         elif v_status == status:
-            chosen[subject.id] = BannedSubject(subject, rl, str(v_status), v_rule)
+            chosen[subject.id] = BannedSubject(subject, rl, str(v_status), v_rule, deciding)
     if wanted:
         missing = [w for w in wanted
                    if not any(subject_matches(b.subject, w) for b in chosen.values())]

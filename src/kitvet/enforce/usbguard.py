@@ -69,8 +69,9 @@ class UsbguardExporter(Exporter):
                 seen.add(dev)
                 what = ident.label or ident.value
                 body.append(commented([one_line(
-                    f"{b.name} [{b.id}]: USB id {dev} ({what}); identifier source: "
-                    f"{identifier_source(ident.source)}; asserted by: {subject_sources(b)}")]))
+                    f"{b.name} [{b.id}]: USB id {dev} ({what}); asserted by: "
+                    f"{subject_sources(b)}; identifier source: "
+                    f"{identifier_source(ident.source)}")]))
                 body.append(f'{action} id {dev} label "kitvet:{_label(b.id)}"\n')
                 rules += 1
         notes = [("USBGuard applies the first matching rule: put these rules before the allow "
