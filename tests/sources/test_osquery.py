@@ -278,3 +278,16 @@ def test_json_array_of_result_events_is_replayed(tmp_path):
         _event("programs", counter=1, columns=_prog("B"), action="added")]) + "]")
     assert isinstance(registry.detect(p), OsqueryImporter)
     assert [r["name"] for r in _read(p)["h1"].software] == ["B"]
+
+
+def test_a_file_without_one_usable_event_is_an_error_not_an_empty_host(tmp_path):
+    junk = tmp_path / "junk.log"
+    junk.write_bytes(b"\x00\xff garbage\nmore garbage\n")
+    with pytest.raises(SourceError, match="no osquery result event") as e:
+        OsqueryImporter().read(junk)
+    assert e.value.file == str(junk) and e.value.place == "line 1"
+    arr = tmp_path / "events.json"
+    arr.write_text('[{"name": "programs", "columns": {}, "action": "added"}]')  # no host
+    with pytest.raises(SourceError, match="without hostIdentifier") as e:
+        OsqueryImporter().read(arr)
+    assert e.value.place == "item 0"

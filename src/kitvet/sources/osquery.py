@@ -149,8 +149,9 @@ class _HostState:
 class _Replay:
     """Replays result-log events into the current state of each host."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, unit: str = "line") -> None:
         self.file = file
+        self.unit = unit  # what the number in a location counts: "line" or array "item"
         self.hosts: dict[str, _HostState] = {}
         self.tables: dict[str, str | None] = {}
         self.bad_lines: list[tuple[str, str]] = []
@@ -275,9 +276,11 @@ class _Replay:
                           f"({n} events ignored)", self.file)
             snaps.append(snap)
         if self.bad_lines:
-            if not snaps:
-                snaps.append(Snapshot(host=Host(host_id=host_id_from_path(Path(self.file)),
-                                                sources=("osquery",))))
+            if not snaps:  # not one line was a usable event: this is not an osquery log
+                reason, where = self.bad_lines[0]
+                raise SourceError(f"no osquery result event in the file ({reason}; "
+                                  f"{len(self.bad_lines)} line(s) unusable)", file=self.file,
+                                  place=f"{self.unit} {where.rsplit(':', 1)[-1]}")
             for reason, where in self.bad_lines:
                 snaps[0].skip("osquery", reason, where)
         return snaps
@@ -291,7 +294,7 @@ def _read_array(path: Path) -> list[Snapshot]:
                           file=shown(path), place="$")
     first = next((r for r in data if isinstance(r, dict)), None)
     if first is not None and _is_event(first):
-        replay = _Replay(shown(path))
+        replay = _Replay(shown(path), unit="item")
         for i, ev in enumerate(data):
             replay.event(ev, i)
         return replay.snapshots()
