@@ -79,6 +79,13 @@ def test_removal_plan_from_inventory_files():
     ]
 
 
+def test_stdout_holds_only_the_export_when_several_inventories_are_read():
+    r = run("export", "-t", "removal-plan", "--subject", "xz-backdoor", "--inventory", FEB,
+            "--inventory", MAR, *LIST)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("<!--\nkitvet enforce export — target: removal-plan\n")
+
+
 def test_unknown_subject_is_one_clear_error():
     r = run("export", "-t", "santa", "--subject", "nope", *LIST)
     assert r.exit_code == 2

@@ -53,6 +53,7 @@ def _bans(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool, p
 
 def read_inventory(paths: list[Path], institution: str | None = None) -> list[Snapshot]:
     """Read inventory files, with a progress bar when there are several."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from kitvet.sources.registry import read_paths
@@ -60,7 +61,8 @@ def read_inventory(paths: list[Path], institution: str | None = None) -> list[Sn
     if len(paths) <= 1:
         return read_paths(paths, institution=institution)
     snaps: list[Snapshot] = []
-    with Progress(transient=True) as progress:
+    con = Console(stderr=True)  # stdout carries only the result (an export, JSON)
+    with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
         task = progress.add_task("Reading inventory", total=len(paths))
         for p in paths:
             snaps.extend(read_paths([p], institution=institution))

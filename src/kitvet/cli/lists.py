@@ -251,6 +251,7 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
     Exit code 0 when every list is up to date, 2 when any update failed (its last good copy
     stays in use).
     """
+    from rich.console import Console
     from rich.progress import Progress
 
     from kitvet.lists.update import ListSource, read_config, update_lists
@@ -261,7 +262,8 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
                    "~/.config/kitvet/lists.toml or pass --url")
         return
     results = []
-    with Progress(transient=True) as progress:
+    con = Console(stderr=True)  # stdout carries only the result (an export, JSON)
+    with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
         task = progress.add_task("updating lists", total=len(sources))
         for src in sources:
             results += update_lists([src], store=store, allow_unsigned=allow_unsigned,
