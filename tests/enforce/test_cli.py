@@ -63,6 +63,16 @@ def test_output_file_written(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "rules.conf"]  # no temp left
 
 
+def test_summary_counts_what_the_header_lists_as_not_expressible(tmp_path):
+    out = tmp_path / "rules.conf"
+    r = run("export", "-t", "usbguard", "--subject", "kaspersky-lab", "--profile", "us-federal",
+            "-o", str(out))  # no USB id, and three unverified identifiers left out
+    assert r.exit_code == 0, r.output
+    assert "# Not expressible for usbguard (4):" in out.read_text()
+    assert "0 rule(s) for 1 subject(s)" in r.stderr
+    assert "; 4 not expressible (see its header)" in r.stderr
+
+
 def test_removal_plan_needs_inventory():
     r = run("export", "-t", "removal-plan", "--subject", "xz-backdoor", *LIST)
     assert r.exit_code == 2 and "needs --inventory" in r.stderr

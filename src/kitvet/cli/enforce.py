@@ -121,8 +121,9 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
     write_output(result.text, output)
     if output and output != "-":
+        gaps = len(set(result.gaps) | set(bans.withheld))  # as the header counts them
         click.echo(f"kitvet: {result.rules} rule(s) for {len(bans.subjects)} subject(s) "
-                   f"written to {output}; {len(result.gaps)} not expressible", err=True)
+                   f"written to {output}; {gaps} not expressible (see its header)", err=True)
 
 
 @enforce.command("verify")
