@@ -75,3 +75,18 @@ def test_any_installed_bytes_parse_without_raising(pieces: list[bytes]) -> None:
     records, bad = apk.parse_installed(b"".join(pieces), file="installed")
     assert all(r["name"] and r["version"] for r in records)
     assert all(line >= 1 and reason for line, reason in bad)
+
+
+def test_a_file_with_no_readable_record_is_an_error_not_an_empty_host(tmp_path: Path) -> None:
+    import pytest
+
+    from kitvet.errors import SourceError
+
+    junk = tmp_path / "installed"
+    junk.write_bytes(b"\x00\xffnot an apk database\nat all\n")
+    with pytest.raises(SourceError, match="no readable apk package record") as e:
+        apk.ApkInstalledImporter().read(junk)
+    assert e.value.place == "line 1" and e.value.file == str(junk)
+    (tmp_path / "empty").write_bytes(b"")  # an empty database is a host with no packages
+    (snap,) = apk.ApkInstalledImporter().read(tmp_path / "empty")
+    assert snap.software == [] and snap.skipped == []

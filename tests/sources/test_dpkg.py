@@ -297,3 +297,17 @@ def test_hostile_field_sizes_and_control_characters_are_bounded() -> None:
     long_version = data.replace(b"Version: 1", b"Version: " + b"9" * 1000)
     packages, bad = dpkg.parse_status(long_version, file="status")
     assert packages == [] and "invalid Version" in bad[0].reason
+
+
+def test_a_file_with_no_readable_stanza_is_an_error_not_an_empty_host(tmp_path: Path) -> None:
+    from kitvet.errors import SourceError
+
+    junk = tmp_path / "status"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary junk forced with --format\n")
+    with pytest.raises(SourceError, match="no readable dpkg package record") as e:
+        dpkg.DpkgStatusImporter().read(junk)
+    assert e.value.file == str(junk) and e.value.place.startswith("line ")
+    good = tmp_path / "status-with-junk"
+    good.write_bytes(b"garbage line\n\nPackage: a\nStatus: install ok installed\nVersion: 1\n")
+    (snap,) = dpkg.DpkgStatusImporter().read(good)  # one good stanza: the bad one is skipped
+    assert [r["name"] for r in snap.software] == ["a"] and len(snap.skipped) == 1

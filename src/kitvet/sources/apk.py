@@ -16,7 +16,13 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import bounded, file_host, make_purl, read_regular, under
+from kitvet.sources.hostfacts import (
+    bounded,
+    make_purl,
+    package_file_snapshot,
+    read_regular,
+    under,
+)
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -148,10 +154,5 @@ class ApkInstalledImporter(Importer):
         if len(data) > MAX_BYTES:
             raise SourceError(f"larger than {MAX_BYTES} bytes", file=str(path))
         records, bad = parse_installed(data, file=str(path))
-        snap = Snapshot(host=file_host("apk", path, institution))
-        for line, reason in bad:
-            snap.skip(SOURCE, reason, location=f"{path}:{line}")
-        snap.software.extend(to_row(r, str(path), None) for r in records)
-        for row in snap.software:
-            row["host_id"] = snap.host.host_id
-        return [snap]
+        rows = [to_row(r, str(path), None) for r in records]
+        return [package_file_snapshot(SOURCE, path, institution, rows, bad, parsed=len(records))]

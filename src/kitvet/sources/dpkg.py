@@ -23,7 +23,13 @@ from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Snapshot
-from kitvet.sources.hostfacts import bounded, file_host, make_purl, read_regular, under
+from kitvet.sources.hostfacts import (
+    bounded,
+    make_purl,
+    package_file_snapshot,
+    read_regular,
+    under,
+)
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -288,10 +294,6 @@ class DpkgStatusImporter(Importer):
         except OSError as e:
             raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
         packages, bad = parse_status(data, file=str(path))
-        snap = Snapshot(host=file_host("dpkg", path, institution))
-        for b in bad:
-            snap.skip(SOURCE, b.reason, location=f"{b.file}:{b.line}")
-        snap.software.extend(to_row(p, None) for p in packages if p.listed)
-        for row in snap.software:
-            row["host_id"] = snap.host.host_id
-        return [snap]
+        rows = [to_row(p, None) for p in packages if p.listed]
+        return [package_file_snapshot(SOURCE, path, institution, rows,
+                                      [(b.line, b.reason) for b in bad], parsed=len(packages))]

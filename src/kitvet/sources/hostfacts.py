@@ -16,9 +16,11 @@ import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from kitvet.model import Host
+from kitvet.errors import SourceError
+from kitvet.model import Host, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,29 @@ def file_host(kind: str, path: Path, institution: str | None) -> Host:
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
     return Host(host_id=f"{kind}-{digest}", institution=institution, platform="linux",
                 sources=(kind,))
+
+
+def package_file_snapshot(kind: str, path: Path, institution: str | None,
+                          rows: list[dict[str, Any]], bad: list[tuple[int, str]],
+                          *, parsed: int) -> Snapshot:
+    """One snapshot of a package database copied from a host (dpkg status, apk installed).
+
+    ``bad`` records (line, reason) are skipped with their line. A file in which not one record
+    parsed (``parsed`` 0) but something was malformed is not such a database at all: one
+    :class:`SourceError` naming its first bad line, rather than an empty host.
+    """
+    if not parsed and bad:
+        line, reason = bad[0]
+        raise SourceError(f"no readable {kind} package record: {reason} "
+                          f"({len(bad)} bad record(s))",
+                          file=str(path), place=f"line {line}")
+    snap = Snapshot(host=file_host(kind, path, institution))
+    for line, reason in bad:
+        snap.skip(kind, reason, location=f"{path}:{line}")
+    for row in rows:
+        row["host_id"] = snap.host.host_id
+    snap.software.extend(rows)
+    return snap
 
 
 def under(root: Path, path: str) -> Path:
