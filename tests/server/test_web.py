@@ -251,3 +251,26 @@ def test_audit_details_read_as_json_not_python(sqlite_srv):
     html = sqlite_srv.client.get("/audit?action=estate.review").text
     assert "<b>by_status</b>: {&#34;" in html  # {"ban": 1, ...}
     assert "{&#39;" not in html and ": None<" not in html
+
+
+def test_campaign_page_counts_excepted_hosts_so_the_columns_add_up(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "admin")
+    token = csrf_of(c.get("/campaigns").text)
+    r = c.post("/campaigns", data={"subject_id": "evil-build", "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    waived = sqlite_srv.finding_of("alpha-ws-1")
+    assert waived["subject_id"] == "evil-build"
+    r = c.post("/api/v1/exceptions", headers=sqlite_srv.as_("admin"), json={
+        "subject_id": "evil-build", "scope": "host:alpha-ws-1", "reason": "malware lab",
+        "expires": "2999-01-01"})
+    assert r.status_code == 201, r.text
+    page = c.get(r.headers.get("location") or "/campaigns/1").text
+    rows = re.findall(r"<tr><td><a[^>]*>Alpha Agency</a></td>(.*?)</tr>", page)
+    assert rows, page
+    cells = [int(x) for x in re.findall(r'<td class="num[^"]*">(\d+)</td>', rows[0])]
+    affected, removed, excepted, remaining, _overdue = cells
+    assert excepted == 1 and affected == removed + excepted + remaining
+    assert "<th>Excepted</th>" in c.get("/campaigns").text
+    assert 'class="key-remaining"' in page  # the burndown legend says which line is which

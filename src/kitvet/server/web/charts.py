@@ -80,7 +80,8 @@ def burndown(points: Sequence[Any], *, title: str, due: str | None = None) -> Ma
                 f'<text x="{left}" y="{height - 28}">{escape(points[0].at[:10])}</text>'
                 f'<text x="{left + pw}" y="{height - 28}" text-anchor="end">'
                 f"{escape(points[-1].at[:10])}</text>"
-                f'<text x="{left}" y="{height - 8}" class="legend">— remaining  '
-                f'<tspan class="muted">— affected</tspan>'
+                f'<text x="{left}" y="{height - 8}" class="legend">'
+                f'<tspan class="key-remaining">━ hosts remaining</tspan>  '
+                f'<tspan class="key-affected">╌ hosts affected</tspan>'
                 + (f"  · remove by {escape(due)}" if due else "") + "</text>")
     return _svg(width, height, title, body)
