@@ -141,3 +141,47 @@ def test_mac_shortcuts_find_what_asking_every_key_finds(lists_policy):
     assert got == want
     assert any(r[0] == "mac" for r in got)
 
+
+
+def test_indexed_key_matching_equals_asking_every_identifier():
+    """Long lists: offering each key only its indexed identifiers loses no match."""
+    from kitvet.match import engine
+    from kitvet.match.probes import PROBES
+    from kitvet.model import Identifier, RiskList, Subject
+    from kitvet.model.risk import ListSet
+
+    idents_spec = [
+        ("publisher", "AO Kaspersky Lab"), ("publisher", "Kaspersky Lab ZAO"),
+        ("publisher", "O'Reilly Media, Inc."), ("publisher", "Ｋａｓｐｅｒｓｋｙ Ｌａｂ"),
+        ("package_name", "xz-utils"), ("package_name", "XZ"), ("product_name", "3CX Desktop*"),
+        ("product_name", "Foo?Bar"), ("product_name", "[Tt]eam Viewer"),
+        ("process_name", "avp.exe"), ("process_name", "AVPUI.EXE"),
+        ("usb_vendor_id", "12D1"), ("usb_vendor_id", "0x19d2"), ("pci_vendor_id", "19e5"),
+        ("usb_product_id", "12d1:1446"), ("oui_org_name", "HUAWEI TECHNOLOGIES CO.,LTD"),
+        ("sha256", "AB" * 32),
+    ] + [("package_name", f"pkg-{n}") for n in range(40)] + \
+        [("publisher", f"Vendor {n} GmbH") for n in range(40)]
+    subjects = tuple(Subject(id=f"s{n}", name=f"S{n}", identifiers=(Identifier(k, v),))
+                     for n, (k, v) in enumerate(idents_spec))
+    idents = engine.compile_identifiers(ListSet((RiskList("t", "t", "1", "2024", subjects),)))
+    keys = {
+        "publisher": ["AO Kaspersky Lab", "KASPERSKY LAB.", "kaspersky lab zao", "Vendor 3 Ltd",
+                      "O'Reilly Media", "Kaspersky Lab", "", "Other Co"],
+        "oui_org": ["Huawei Technologies Co., Ltd.", "HUAWEI TECHNOLOGIES CO.,LTD", "ZTE"],
+        "name": [" xz-utils ", "XZ-UTILS", "xz", "3CX Desktop App", "3cx desktop app 18",
+                 "FooXBar", "team viewer", "Team Viewer", "pkg-7", "PKG-39", "pkg-40"],
+        "process": [r"C:\\KES\\avp.exe", "/opt/avpui.exe", "avp.exe.bak", r"C:\\x\\AVP.EXE"],
+        "sha256": ["ab" * 32, "AB" * 32, "ab" * 31],
+        "usb_vendor": ["12d1", "19d2", "0x19d2"], "pci_vendor": ["19e5", "12d1"],
+        "usb_product": ["12d1:1446", "12d1:1001"],
+    }
+    for probe in PROBES:
+        if probe.name not in keys:
+            continue
+        mine = [i for i in idents if i.kind in probe.kinds]
+        fast = sorted(engine._each_key(probe, keys[probe.name], mine))
+        slow = sorted((probe.name, k, i.ident_id, why) for k in keys[probe.name]
+                      for i, why in probe.matcher(k, mine))
+        assert fast == slow, probe.name
+        if probe.name in ("publisher", "name"):
+            assert len(mine) >= 8 and slow

@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 
 from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
-from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, normalise_identifier
+from kitvet.identify.orgs import normalize_org
+from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_FIELDS
 from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
@@ -149,30 +150,21 @@ _SOFTWARE_COLS = tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstal
 _DEVICE_COLS = tuple(f for f in DEVICE_FIELDS if f not in ("ip",))
 
 
-def _sql_keys(values: list[str], as_map: bool) -> str:
-    """Literal SQL strings (as entries of a MAP literal when ``as_map``): distinct keys."""
-    return ", ".join("'" + v.replace("'", "''") + "'" + (": true" if as_map else "")
-                     for v in values)
+def _sql_keys(values: list[str]) -> str:
+    """Distinct keys as a list of literal SQL strings."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
                  matched: dict[str, list[str]]) -> None:
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
     fields = ", ".join(_SOFTWARE_COLS if table == "software" else _DEVICE_COLS)
-    # map_contains over a literal MAP is cheaper per row than an IN list; older DuckDB lacks it
-    for test in ("map_contains(MAP {{{keys}}}, {key})", "{key} IN ({keys})"):
-        conds = " OR ".join(
-            f"(({p.where_sql}) AND "
-            + test.format(key=p.key_sql, keys=_sql_keys(matched[p.name], "MAP" in test)) + ")"
-            for p in probes
-        )
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
-                        f"SELECT {fields} FROM {rel} WHERE {conds}")
-            return
-        except duckdb.CatalogException:
-            if "MAP" not in test:
-                raise
+    # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly)
+    conds = " OR ".join(
+        f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))" for p in probes
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
+                f"SELECT {fields} FROM {rel} WHERE {conds}")
 
 
 def _distinct_key_matches(
@@ -213,10 +205,40 @@ def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
     return f" AND regexp_matches(lower(mac), '^{gap}(?:{alts})')"
 
 
+#: For probes whose identifiers compare one normalised form of the key for equality: that
+#: form. Each key is then offered only the identifiers indexed under it (plus any wildcard
+#: ones), so matching stays linear in keys however long the lists are.
+_EXACT_FORMS: dict[str, Any] = {
+    "publisher": normalize_org,
+    "oui_org": normalize_org,
+    "name": lambda k: k.strip().lower(),
+    "process": _basename,
+    "sha256": lambda k: k.lower(),
+    "usb_vendor": lambda k: k.lower(),
+    "usb_product": lambda k: k.lower(),
+    "pci_vendor": lambda k: k.lower(),
+}
+
+
 def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
               ) -> list[tuple[str, str, int, str]]:
-    return [(probe.name, k, ident.ident_id, why) for k in keys
-            for ident, why in probe.matcher(k, idents)]
+    form = _EXACT_FORMS.get(probe.name)
+    if form is None or len(idents) < 8:
+        return [(probe.name, k, ident.ident_id, why) for k in keys
+                for ident, why in probe.matcher(k, idents)]
+    index: dict[str, list[CompiledIdentifier]] = {}
+    always = []
+    for i in idents:
+        if "*" in i.key or "?" in i.key or "[" in i.key:  # product-name wildcards
+            always.append(i)
+        else:
+            index.setdefault(i.key, []).append(i)
+    out = []
+    for k in keys:
+        mine = index.get(form(k), []) + always
+        if mine:
+            out += [(probe.name, k, ident.ident_id, why) for ident, why in probe.matcher(k, mine)]
+    return out
 
 
 def _registry_matches(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
