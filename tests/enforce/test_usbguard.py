@@ -102,3 +102,10 @@ def test_rule_comment_names_first_the_authorities_that_decided_under_the_profile
     assert "asserted by: US Congress; US FCC" in comment("us-federal")
     eu = comment("eu-institutions")
     assert "asserted by: UK Government" in eu or "asserted by: European Commission" in eu
+
+
+def test_comment_text_folds_controls_and_bidirectional_overrides():
+    from kitvet.enforce.header import one_line
+
+    assert one_line("evil\u202eexe.bat\nblock id *:*\x85x\u2066y") == \
+        "evil exe.bat block id *:* x y"

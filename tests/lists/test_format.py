@@ -110,3 +110,12 @@ def test_printable_escapes_terminal_sequences() -> None:
     from kitvet.lists.format import printable
 
     assert printable("a\x1b[31mb\x07\nc\t") == "a\\x1b[31mb\\x07\nc\t"
+
+
+def test_printable_escapes_characters_that_reorder_the_display() -> None:
+    from kitvet.lists.format import printable
+
+    # "Kaspersky\u202eexe.bat" would show as "Kaspersky" + "tab.exe" reversed
+    assert printable("Kaspersky\u202eexe.bat") == "Kaspersky\\u202eexe.bat"
+    assert printable("a\u2066b\u2028c\x85d") == "a\\u2066b\\u2028c\\x85d"
+    assert printable("Zürich — Ελλάδα") == "Zürich — Ελλάδα"

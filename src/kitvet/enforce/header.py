@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.model.risk import Assertion
 
-_CTRL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+#: Control characters, line separators and bidirectional controls (which would make a comment
+#: display as something else in an editor or terminal).
+_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]+")
 #: Longest text kept in one header or comment line.
 MAX_LINE = 300
 

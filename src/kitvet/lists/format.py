@@ -129,10 +129,23 @@ def _message(err: Any) -> str:
     return err.message
 
 
+#: Characters that reorder or break what a terminal shows (C1 controls, line and paragraph
+#: separators, bidirectional overrides and isolates): a list entry could otherwise display as
+#: something it is not.
+_HIDDEN = frozenset([*map(chr, range(0x80, 0xA0)), "\u061c", "\u200e", "\u200f", "\u2028",
+                     "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))])
+
+
+def _escape(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
 def printable(text: str) -> str:
-    """``text`` with control characters (other than newline and tab) shown as ``\\xNN``."""
+    """``text`` with control characters (other than newline and tab) and characters that
+    reorder the display (bidirectional overrides) shown as ``\\xNN`` / ``\\uNNNN``."""
     return "".join(
-        c if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127) else f"\\x{ord(c):02x}"
+        c if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and c not in _HIDDEN)
+        else _escape(c)
         for c in text
     )
 
