@@ -41,8 +41,10 @@ def bench() -> None:
               help="Also write the estate as kitvet inventory JSON into this folder.")
 @click.option("--export-hosts", type=click.IntRange(min=1), default=None,
               help="Export only the first N hosts as logs/JSON (default: all).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes writing batches (same bytes whatever the number).")
 def generate_cmd(hosts: int, seed: int, out: Path, batch_hosts: int, osquery_logs: Path | None,
-                 kitvet_json: Path | None, export_hosts: int | None) -> None:
+                 kitvet_json: Path | None, export_hosts: int | None, workers: int) -> None:
     """Generate a deterministic, realistic estate as an inventory lake (Parquet).
 
     Windows, Linux (deb, rpm) and macOS hosts across institutions; ~1,200 software items
@@ -51,9 +53,8 @@ def generate_cmd(hosts: int, seed: int, out: Path, batch_hosts: int, osquery_log
     """
     from kitvet.bench.estate import generate
 
-    manifest = _run("generating hosts", hosts, lambda p: generate(out, hosts, seed,
-                                                                   batch_hosts=batch_hosts,
-                                                                   progress=p))
+    manifest = _run("generating hosts", hosts, lambda p: generate(
+        out, hosts, seed, batch_hosts=batch_hosts, progress=p, workers=workers))
     _export(out, osquery_logs, kitvet_json, export_hosts or hosts)
     click.echo(json.dumps({k: v for k, v in manifest.items() if k != "batches"}, indent=2))
 
