@@ -51,3 +51,32 @@ def test_broken_config_is_a_clear_error(tmp_path):
     (tmp_path / "estate.toml").write_text("other = 1\n")
     with pytest.raises(StoreError, match='no "db" URL'):
         read_config(tmp_path)
+
+
+def test_a_copied_estate_uses_its_own_database(tmp_path):
+    """The default SQLite database is recorded relative to the folder: a copy (a backup, a
+    move) reads and writes its own estate.db, never the original's."""
+    import shutil
+
+    from kitvet.store import init_estate, open_estate
+
+    est = init_estate(tmp_path / "a", actor="tests")
+    est.close()
+    assert 'db = "sqlite:///estate.db"' in (tmp_path / "a" / "estate.toml").read_text()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    with open_estate(tmp_path / "b") as copy:
+        assert copy.config.db_url == f"sqlite:///{(tmp_path / 'b' / 'estate.db').resolve()}"
+        copy.decide("acme", "cleared", actor="tests", rationale="only in the copy")
+    with open_estate(tmp_path / "a") as original:
+        assert original.decisions() == []
+        assert original.verify_audit().ok
+
+
+def test_a_relative_sqlite_url_given_at_init_is_taken_from_the_working_directory(
+        tmp_path, monkeypatch):
+    from kitvet.store import init_estate
+
+    monkeypatch.chdir(tmp_path)
+    with init_estate(tmp_path / "e", db_url="sqlite:///elsewhere.db", actor="tests") as est:
+        assert est.config.db_url == f"sqlite:///{(tmp_path / 'elsewhere.db').resolve()}"
+    assert (tmp_path / "elsewhere.db").exists()

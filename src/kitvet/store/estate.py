@@ -27,10 +27,11 @@ from kitvet.store.db import inserted_id, make_engine, migrate, read, utcnow, wri
 from kitvet.store.lake import Lake
 from kitvet.store.location import (
     EstateConfig,
-    default_db_url,
+    RELATIVE_DB_URL,
     estate_dir,
     normalise_db_url,
     read_config,
+    resolve_db_url,
     write_config,
 )
 from kitvet.store.records import (
@@ -64,7 +65,10 @@ def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | Non
         if db_url and normalise_db_url(db_url) != normalise_db_url(existing.db_url):
             raise StoreError(f"the estate already uses {existing.redacted_url()}", file=str(root))
     else:
-        url = normalise_db_url(db_url) if db_url else default_db_url(root)
+        # the default database is written relative to the folder (it moves with it); a
+        # relative SQLite path given with --db is taken from the working directory
+        url = (normalise_db_url(resolve_db_url(Path.cwd(), db_url)) if db_url
+               else RELATIVE_DB_URL)
         root.mkdir(parents=True, exist_ok=True)
         write_config(root, EstateConfig(db_url=url, created_at=utcnow()))
     est = open_estate(root)

@@ -1,7 +1,8 @@
 """Where an estate lives and how it is configured.
 
-An estate is a folder: ``estate.toml`` (the review database URL), ``estate.db`` (the SQLite
-review database, unless the configuration names PostgreSQL) and ``lake/`` (inventory Parquet).
+An estate is a folder: ``estate.toml`` (the review database URL; a relative SQLite path is
+relative to the folder), ``estate.db`` (the SQLite review database, unless the configuration
+names PostgreSQL) and ``lake/`` (inventory Parquet).
 The folder is chosen by ``--estate DIR``, else ``$KITVET_ESTATE``, else
 ``$XDG_DATA_HOME/kitvet/estate`` (``~/.local/share/kitvet/estate``).
 """
@@ -47,9 +48,16 @@ class EstateConfig:
         return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", self.db_url)
 
 
-def default_db_url(root: Path) -> str:
-    """The SQLite URL of the estate database inside ``root``."""
-    return f"sqlite:///{(root / SQLITE_NAME).resolve()}"
+#: What ``estate.toml`` says for the default database: relative, so that a copied or moved
+#: estate folder uses its own ``estate.db``, never the one of the folder it came from.
+RELATIVE_DB_URL = f"sqlite:///{SQLITE_NAME}"
+
+
+def resolve_db_url(root: Path, url: str) -> str:
+    """``url`` with a relative SQLite path made absolute against the estate folder."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_absolute():
+        return f"sqlite:///{(root / url[len('sqlite:///'):]).resolve()}"
+    return url
 
 
 def normalise_db_url(url: str) -> str:
@@ -87,7 +95,7 @@ def read_config(root: Path) -> EstateConfig:
     url = data.get("db")
     if not isinstance(url, str) or not url:
         raise StoreError('no "db" URL', file=str(cfg))
-    return EstateConfig(db_url=url, created_at=data.get("created_at"))
+    return EstateConfig(db_url=resolve_db_url(root, url), created_at=data.get("created_at"))
 
 
 def write_config(root: Path, config: EstateConfig) -> None:
