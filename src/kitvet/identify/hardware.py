@@ -25,9 +25,10 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from kitvet.identify.hwfiles import IdsFile, IeeeCsv, NetaddrIab, NetaddrOui
 

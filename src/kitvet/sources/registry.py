@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from kitvet.errors import KitvetError, SourceError
 from kitvet.model import Snapshot

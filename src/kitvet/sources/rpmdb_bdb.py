@@ -156,7 +156,7 @@ def read_rpmdb_bdb(path: Path, *, vendor_namespace: str | None = None
     """Software rows of every package in a BDB ``Packages`` file, and the packages skipped.
 
     ``vendor_namespace`` is the purl namespace (the distribution's os-release ID)."""
-    from kitvet.sources.rpmdb_ndb import rows_from_blobs
+    from kitvet.sources.rpmheader import rows_from_blobs
 
     path = Path(path)
     values = ((p, v, r) for p, v, r in iter_bdb_values(path) if v is not None or r is not None)

@@ -19,7 +19,6 @@ file) skips that package with its reason; the others are kept.
 from __future__ import annotations
 
 import logging
-import re
 import struct
 import zlib
 from pathlib import Path
@@ -27,7 +26,6 @@ from typing import Any, Iterator
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Skipped, Snapshot
-from kitvet.sources.detect_util import shown
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -108,54 +106,13 @@ def _read_blob(fh: Any, size: int, pkgidx: int, blkoff: int, blkcnt: int,
     return raw[BLOB_HEAD:BLOB_HEAD + bloblen], None
 
 
-MAX_TEXT = 4096
-_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def clean_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with its text bounded and stripped of control characters (headers are hostile)."""
-    for k, v in row.items():
-        if isinstance(v, str) and (len(v) > MAX_TEXT or _CTRL.search(v)):
-            row[k] = _CTRL.sub("", v[:MAX_TEXT]) or None
-    return row
-
-
-def rows_from_blobs(blobs: Iterator[tuple[str, bytes | None, str | None]], *, path: Path,
-                    source: str, vendor_namespace: str | None = None
-                    ) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    """Software rows for (place, blob, reason) triples; bad ones become Skipped records."""
-    from kitvet.sources.rpmheader import RpmHeaderError, header_to_row, parse_header
-
-    rows: list[dict[str, Any]] = []
-    skipped: list[Skipped] = []
-    for place, blob, reason in blobs:
-        location = f"{shown(path)}:{place}"
-        if blob is None:
-            skipped.append(Skipped(source=source, reason=reason or "unreadable", location=location))
-            continue
-        try:
-            hdr = parse_header(blob)
-        except RpmHeaderError as e:
-            skipped.append(Skipped(source=source, reason=f"bad rpm header: {e.message}",
-                                   location=location))
-            continue
-        if hdr.get("name") == "gpg-pubkey":
-            continue  # imported signing keys, not installed software (rpm -qa lists them too)
-        row = clean_row(header_to_row(hdr, source=source, location=location,
-                                      vendor_namespace=vendor_namespace))
-        if not row.get("name"):
-            skipped.append(Skipped(source=source, location=location,
-                                   reason="package name made only of control characters"))
-            continue
-        rows.append(row)
-    return rows, skipped
-
-
 def read_rpmdb_ndb(path: Path, *, vendor_namespace: str | None = None
                    ) -> tuple[list[dict[str, Any]], list[Skipped]]:
     """Software rows of every package in a Packages.db, and the packages skipped.
 
     ``vendor_namespace`` is the purl namespace (the distribution's os-release ID)."""
+    from kitvet.sources.rpmheader import rows_from_blobs
+
     path = Path(path)
     return rows_from_blobs(iter_ndb_blobs(path), path=path, source="rpm:ndb",
                            vendor_namespace=vendor_namespace)
@@ -203,7 +160,6 @@ class RpmdbImporter(Importer):
 
             rows, skipped = read_rpmdb_sqlite(path, source="rpm:sqlite",
                                               vendor_namespace=namespace)
-            rows = [r for r in map(clean_row, rows) if r.get("name")]
         else:
             raise SourceError("not an rpm database (sqlite, ndb or Berkeley DB hash)",
                               file=str(path), place="offset 0")

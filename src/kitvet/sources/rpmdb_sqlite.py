@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from kitvet.errors import SourceError
 from kitvet.model import Skipped
-from kitvet.sources.rpmheader import RpmHeaderError, header_to_row, parse_header
+from kitvet.sources.rpmheader import rows_from_blobs
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +24,6 @@ SOURCE = "rpm"
 #: Where rpm keeps its sqlite database, newest layout first.
 DB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
 SQLITE_MAGIC = b"SQLite format 3\x00"
-#: rpm keeps imported signing keys as pseudo-packages of this name; they are not software.
-SIGNING_KEY = "gpg-pubkey"
 
 
 def _connect(path: Path) -> Any:
@@ -76,25 +74,9 @@ def read_rpmdb_sqlite(
     Raises :class:`~kitvet.errors.SourceError` when the file as a whole is not an rpm sqlite
     database; a malformed header only skips that package. Locations are ``<file>:hnum=<n>``.
     """
-    rows: list[dict[str, Any]] = []
-    skipped: list[Skipped] = []
-    for hnum, blob in iter_blobs(path):
-        location = f"{path}:hnum={hnum}"
-        try:
-            hdr = parse_header(blob)
-        except RpmHeaderError as e:
-            skipped.append(Skipped(source=source, reason=f"bad rpm header: {e.message}",
-                                   location=location))
-            continue
-        if hdr.get("name") == SIGNING_KEY:
-            continue  # an imported signing key, not installed software (as the ndb/bdb readers)
-        row = header_to_row(hdr, source=source, location=location,
-                            vendor_namespace=vendor_namespace)
-        if not row["name"]:
-            skipped.append(Skipped(source=source, location=location,
-                                   reason="package name made only of control characters"))
-            continue
-        rows.append(row)
+    blobs = ((f"hnum={hnum}", blob, None) for hnum, blob in iter_blobs(path))
+    rows, skipped = rows_from_blobs(blobs, path=path, source=source,
+                                    vendor_namespace=vendor_namespace)
     logger.info("rpm sqlite %s: %d packages, %d skipped", path, len(rows), len(skipped))
     return rows, skipped
 

@@ -21,9 +21,13 @@ package with the reason. :func:`header_to_row` turns a parsed header into a soft
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from kitvet.errors import SourceError
+from kitvet.model import Skipped
+from kitvet.sources.detect_util import shown
 from kitvet.sources.hostfacts import bounded, make_purl
 
 #: rpm's limits (lib/header.c: HEADER_TAGS_MAX, HEADER_DATA_MAX).
@@ -185,3 +189,40 @@ def rpm_purl(name: str, hdr: dict[str, Any], namespace: str | None) -> str:
     return make_purl("rpm", namespace, name, bounded(ver, 256),
                      {"arch": bounded(arch, 64), "epoch": None if epoch in (None, "") else
                       str(epoch)[:20]})
+
+
+#: rpm keeps imported signing keys as pseudo-packages of this name; they are not software.
+SIGNING_KEY = "gpg-pubkey"
+
+
+def rows_from_blobs(blobs: Iterable[tuple[str, bytes | None, str | None]], *, path: Path,
+                    source: str, vendor_namespace: str | None = None
+                    ) -> tuple[list[dict[str, Any]], list[Skipped]]:
+    """Software rows for (place, header blob, reason) triples of one rpm database, any format.
+
+    A blob of None (its reason says why) or a malformed header becomes a Skipped record
+    located ``<file>:<place>``; signing keys are left out, as ``rpm -qa`` users expect.
+    """
+    rows: list[dict[str, Any]] = []
+    skipped: list[Skipped] = []
+    for place, blob, reason in blobs:
+        location = f"{shown(path)}:{place}"
+        if blob is None:
+            skipped.append(Skipped(source=source, reason=reason or "unreadable", location=location))
+            continue
+        try:
+            hdr = parse_header(blob)
+        except RpmHeaderError as e:
+            skipped.append(Skipped(source=source, reason=f"bad rpm header: {e.message}",
+                                   location=location))
+            continue
+        if hdr.get("name") == SIGNING_KEY:
+            continue
+        row = header_to_row(hdr, source=source, location=location,
+                            vendor_namespace=vendor_namespace)
+        if not row["name"]:
+            skipped.append(Skipped(source=source, location=location,
+                                   reason="package name made only of control characters"))
+            continue
+        rows.append(row)
+    return rows, skipped
