@@ -69,3 +69,13 @@ def test_explain_finds_a_subject_by_alias_in_any_case() -> None:
         "kaspersky-lab"
     r = CliRunner().invoke(main, ["policy", "explain", "kaspersky"])
     assert r.exit_code == 2 and "did you mean kaspersky-lab" in r.output
+
+
+def test_json_carries_each_assertions_scope_and_caveats() -> None:
+    us = _explain("kaspersky-lab", "--profile", "us-federal")
+    fcc = next(a for a in us["assertions"] if a["date"] == "2022-03-25")
+    assert "no FCC/USF subsidies" in fcc["scope"]
+    assert fcc["note"] == "Public Notice DA number not verified"
+    assert fcc["source_quality"] == "secondary"
+    undated = next(a for a in us["assertions"] if a["citation"] == "answer to P-001206/2019")
+    assert undated["date"] is None and "exact answer date not seen" in undated["date_note"]

@@ -96,8 +96,8 @@ def _show_subject(console: Any, s: Subject) -> None:
         console.print(_t(s.description, "italic"))
     if s.identifiers:
         t = Table(expand=True)
-        for name, ratio in (("identifier", 2), ("value", 3), ("versions", 2), ("where", 1),
-                            ("source", 5)):
+        for name, ratio in (("identifier", 2), ("value", 3), ("versions", 2), ("where", 2),
+                            ("source", 4)):
             t.add_column(name, ratio=ratio, overflow="fold")
         for i in s.identifiers:
             t.add_row(_t(i.kind), _t(i.value), _t(", ".join(i.versions) or i.version_range or "any"),

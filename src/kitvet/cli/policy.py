@@ -67,8 +67,9 @@ def explain(subject: str, profile: str, list_paths: tuple[str, ...], no_bundled:
 
 def _assertion_dict(a: Assertion) -> dict[str, Any]:
     return {k: getattr(a, k) for k in ("authority", "authority_id", "jurisdiction", "kind",
-                                        "instrument", "citation", "date", "reference_url",
-                                        "source", "verified")}
+                                        "instrument", "citation", "date", "date_note",
+                                        "valid_until", "scope", "reference_url", "source",
+                                        "source_quality", "verified", "note")}
 
 
 def verdict_to_dict(rl: RiskList, s: Subject, v: Verdict) -> dict[str, Any]:
@@ -109,8 +110,9 @@ def _print(rl: RiskList, s: Subject, v: Verdict) -> None:
         steps = ", ".join(f"{k} within {d} days" for k, d in v.deadlines.items())
         console.print(Text(f"Deadlines: {steps}"))
     t = Table(expand=True)
-    for name, ratio in (("", 1), ("assertion", 5), ("outcome", 2), ("why", 6)):
-        t.add_column(name, ratio=ratio, overflow="fold")
+    t.add_column("", width=1, no_wrap=True)  # ▶ marks the deciding assertions
+    for name, ratio in (("assertion", 5), ("outcome", 2), ("why", 6)):
+        t.add_column(name, ratio=ratio, overflow="fold", min_width=len(name))
     for o in v.outcomes:
         a = o.assertion
         mark = "▶" if a in v.deciding else ""
