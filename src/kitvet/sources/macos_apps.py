@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
+from kitvet.sources.hostfacts import bounded
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ MAX_PLIST_BYTES = 4 << 20
 MAX_DEPTH = 3
 MAX_BUNDLES = 100_000
 MAX_TEXT = 4096
-_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _COPYRIGHT_NOISE = re.compile(
     r"(copyright|\(c\)|©|all rights reserved\.?|\b(19|20)\d\d\b(\s*[-–,]\s*(19|20)?\d\d\b)*)",
     re.IGNORECASE)
@@ -43,8 +43,7 @@ def clip(value: Any) -> str | None:
         return None
     text = str(value)[:MAX_TEXT]
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # non-UTF-8 paths
-    text = _CTRL.sub("", text).strip()
-    return text or None
+    return bounded(text, MAX_TEXT)
 
 
 def copyright_holder(text: str | None) -> str | None:

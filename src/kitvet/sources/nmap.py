@@ -27,6 +27,7 @@ from kitvet.errors import SourceError
 from kitvet.identify.hardware import name_devices
 from kitvet.model import Host, Snapshot
 from kitvet.sources.detect_util import shown
+from kitvet.sources.hostfacts import bounded
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -34,16 +35,12 @@ logger = logging.getLogger(__name__)
 SOURCE = "nmap"
 #: Longest text kept from any attribute (hostile scans).
 MAX_TEXT = 4096
-_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MAC = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$", re.IGNORECASE)
 
 
 def clip(value: Any) -> str | None:
     """Host-supplied text bounded in size and stripped of control characters (None if empty)."""
-    if value is None:
-        return None
-    text = _CTRL.sub("", str(value)[:MAX_TEXT]).strip()
-    return text or None
+    return None if value is None else bounded(str(value), MAX_TEXT)
 
 
 class NmapImporter(Importer):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import re
 import struct
 from pathlib import Path
 from typing import Any, Iterator
@@ -28,6 +27,7 @@ from typing import Any, Iterator
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
 from kitvet.sources.detect_util import shown
+from kitvet.sources.hostfacts import bounded
 from kitvet.sources.interface import Importer
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ MAX_ENTRIES = 200_000
 #: Most values read from one entry (real Uninstall entries have a few dozen).
 MAX_VALUES = 1024
 MAX_TEXT = 4096
-_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 _UNINSTALL = ("Microsoft", "Windows", "CurrentVersion", "Uninstall")
 #: (key path from the hive root, source name, arch) of every list of programs read.
@@ -99,8 +98,7 @@ def clip(value: Any) -> str | None:
         return None
     if isinstance(value, (list, tuple)):
         value = " ".join(str(v) for v in value)
-    text = _CTRL.sub("", str(value)[:MAX_TEXT]).strip()
-    return text or None
+    return bounded(str(value), MAX_TEXT)
 
 
 class RegistryHiveImporter(Importer):
