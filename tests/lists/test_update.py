@@ -172,3 +172,25 @@ def test_cli_update(server, store, keypair, monkeypatch, tmp_path: Path) -> None
     r = runner.invoke(main, ["lists", "update"])
     assert r.exit_code == 2
     assert "unchanged" in r.output and "failed" in r.output and "404" in r.output
+
+
+def test_export_uses_a_fetched_kitvet_core_over_the_bundled_one(server, store, keypair,
+                                                                 monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    base, root, _ = server
+    priv, keys = keypair
+    newer = (FIXTURES / "small.yaml").read_text().replace("name: test-small", "name: kitvet-core")
+    assert "name: kitvet-core" in newer
+    _publish(root, priv, newer)
+    update_lists([ListSource(f"{base}/small.yaml")], store=store, trusted_keys=[keys])
+    monkeypatch.setenv("KITVET_TRUSTED_KEYS", str(keys))
+    r = CliRunner().invoke(main, ["lists", "export", "--format", "stix", "-o", "-"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    ids = {o["x_kitvet_subject"]["id"] for o in json.loads(r.stdout)["objects"]
+           if o["type"] == "indicator"}
+    assert "example-vendor" in ids and "kaspersky-lab" not in ids  # the fetched list

@@ -281,18 +281,22 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (atomically); '-' for stdout.")
 @click.option("--list", "list_path", type=click.Path(exists=True, dir_okay=False),
-              help="The list to export [default: the bundled kitvet-core].")
+              help="The list to export [default: kitvet-core, the newest fetched by "
+                   "'kitvet lists update' or else the bundled one].")
 @click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned or unverified list.")
 @click.option("--profile", default="default", show_default=True,
               help="Profile whose statuses tag MISP objects (kitvet:status).")
 def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
            profile: str) -> None:
     """Export a risk list to share it with other institutions (MISP or STIX 2.1)."""
-    from kitvet.lists import bundled, load_list
+    from kitvet.lists import load_list, load_lists
     from kitvet.lists.format import atomic_write
 
-    rl = (load_list(list_path, allow_unsigned=allow_unsigned) if list_path
-          else bundled().lists[0])
+    if list_path:
+        rl = load_list(list_path, allow_unsigned=allow_unsigned)
+    else:  # a fetched kitvet-core replaces the bundled one, as for every other command
+        rl = next(x for x in load_lists([], allow_unsigned=allow_unsigned).lists
+                  if x.name == "kitvet-core")
     if fmt == "misp":
         from kitvet.lists.misp import export_misp
         from kitvet.policy import load_profile
