@@ -183,3 +183,30 @@ def test_pci_class_names(system: HardwareDB) -> None:
     assert system.pci_class_name("0x060000")[0] == "Host bridge"
     assert system.pci_class_name("0x990000") is None
     assert system.pci_class_name("<script>") is None
+
+
+def test_update_data_says_when_fetched_files_will_not_be_read(
+        served: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url, _ = served
+    ddir = tmp_path / "data"
+    monkeypatch.setenv("KITVET_DATA_DIR", str(tmp_path / "elsewhere"))
+    result = CliRunner().invoke(main, ["update-data", "--url-base", url, "--data-dir", str(ddir),
+                                       "--only", "usb.ids"])
+    assert result.exit_code == 0, result.output
+    assert f"set KITVET_DATA_DIR={ddir} to use these files" in result.stderr
+    assert (ddir / "usb.ids").stat().st_mode & 0o777 == 0o644  # readable by a service account
+    assert (ddir / "sources.json").stat().st_mode & 0o777 == 0o644
+    # the system's copy is read before the fetched one: say so instead of letting it look used
+    misc = tmp_path / "misc"
+    misc.mkdir()
+    shutil.copy(FIX / "usb.ids", misc / "usb.ids")
+    real = HardwareDB
+    monkeypatch.setattr("kitvet.identify.hardware.HardwareDB",
+                        lambda data: real(system_dirs=(str(misc),), ieee_dir=None, data=data))
+    monkeypatch.setenv("KITVET_DATA_DIR", str(ddir))
+    result = CliRunner().invoke(main, ["update-data", "--url-base", url, "--only", "usb.ids",
+                                       "--only", "pci.ids"])
+    assert result.exit_code == 0, result.output
+    assert f"usb.ids: the system's copy is read first (usb.ids ({misc / 'usb.ids'}))" \
+        in result.stderr
+    assert "pci.ids: the system" not in result.stderr and "KITVET_DATA_DIR" not in result.stderr

@@ -78,6 +78,7 @@ def fetch_one(client: object, url: str, name: str, target_dir: Path,
                     advance(len(chunk))  # type: ignore[operator]
         with open(tmp, "rb") as fh:
             check_content(name, fh.read())
+        os.chmod(tmp, 0o644)  # public data: a service account must read what an admin fetched
         os.replace(tmp, target_dir / name)
     except httpx.HTTPError as e:
         Path(tmp).unlink(missing_ok=True)
@@ -95,6 +96,7 @@ def _write_json(path: Path, data: object) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, sort_keys=True)
             fh.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -134,6 +136,24 @@ def update(target: Path, names: list[str], url_base: str | None, timeout: float,
     if done:
         _write_json(manifest_path, manifest)
     return done, errors
+
+
+#: data file -> the database of kitvet.identify.hardware it feeds (HardwareDB.sources() keys).
+_DATABASE = {"usb.ids": "usb.ids", "pci.ids": "pci.ids", "oui.csv": "MA-L", "mam.csv": "MA-M",
+             "oui36.csv": "MA-S", "iab.csv": "IAB"}
+
+
+def _not_used(target: Path, names: list[str]) -> list[str]:
+    """Why fetched files will not be read: another dir is kitvet's, or the system's copy wins."""
+    from kitvet.identify import hardware
+
+    if target.resolve() != hardware.data_dir().resolve():
+        return [f"kitvet reads its data dir {hardware.data_dir()}; set KITVET_DATA_DIR={target} "
+                "to use these files"]
+    used = hardware.HardwareDB(data=target).sources()
+    return [f"{name}: the system's copy is read first ({used[_DATABASE[name]]})"
+            for name in names
+            if used.get(_DATABASE[name]) and str(target / name) not in str(used[_DATABASE[name]])]
 
 
 def make_subset(name: str, source: Path, out: Path) -> int:
@@ -205,6 +225,8 @@ def update_data(url_base: str | None, data_dir: Path | None, only: tuple[str, ..
     hardware.reset()
     for name, entry in done.items():
         click.echo(f"{name}: {entry['bytes']} bytes from {entry['url']}")
+    for line in _not_used(target, list(done)):
+        click.echo(f"kitvet: note: {line}", err=True)
     if errors:
         for line in errors:
             click.echo(f"kitvet: error: {line}", err=True)
