@@ -29,6 +29,21 @@ def test_custom_message_names_subject_and_authority(bans):
     assert "Kaspersky Lab" in team["custom_msg"] and "US Congress" in team["custom_msg"]
 
 
+def test_message_calls_only_a_ban_a_ban():
+    from kitvet.enforce.select import select_bans
+    from kitvet.lists import bundled
+    from kitvet.policy import load_profile
+
+    def messages(status: str) -> set[str]:
+        bans = select_bans(bundled(), policy=load_profile("eu-institutions"), status=status)
+        return {r["custom_msg"] for r in json.loads(SantaExporter().export(bans).text)["rules"]}
+
+    assert messages("monitor") == {"Blocked by your organisation (status monitor): "
+                                   "EICAR anti-malware test file — EICAR"}
+    banned = messages("ban")
+    assert banned and all(m.startswith("Blocked by your organisation's ban: ") for m in banned)
+
+
 def test_names_and_prefixes_are_not_expressible(bans):
     out = SantaExporter().export(bans)
     reasons = {(g.subject, g.reason) for g in out.gaps}

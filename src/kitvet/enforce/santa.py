@@ -36,7 +36,11 @@ def santa_rule(kind: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-def _message(b: BannedSubject, prefix: str) -> str:
+def _message(b: BannedSubject, prefix: str | None) -> str:
+    """The message Santa shows when it blocks: the subject, its status and who asserted it."""
+    if prefix is None:  # an export of --status review/monitor is not a ban: do not call it one
+        prefix = ("Blocked by your organisation's ban" if b.status in ("ban", "selected")
+                  else f"Blocked by your organisation (status {b.status})")
     return one_line(f"{prefix}: {b.name} — {subject_sources(b, limit=2)}", 240)
 
 
@@ -49,7 +53,7 @@ class SantaExporter(Exporter):
 
     def export(self, bans: BanSet, *, fmt: str | None = None,
                options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
-        prefix = (options or {}).get("message_prefix") or "Blocked by your organisation's ban"
+        prefix = (options or {}).get("message_prefix") or None
         rules: dict[tuple[str, str], dict[str, str]] = {}
         gaps: list[Gap] = []
         for b in bans.subjects:
