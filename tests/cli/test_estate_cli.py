@@ -208,3 +208,39 @@ def test_hostile_names_are_shown_literally(kv, tmp_path):
     out = kv("findings", "list")
     assert "[link=http://evil.example]click[/link]" in out
     assert "[bold]P[/bold]" in kv("estate", "status")
+
+
+def test_status_and_findings_fit_a_narrow_terminal(kv, tmp_path, monkeypatch):
+    """At 80 columns `estate status` keeps each institution on one line with an honest
+    unresolved/live count; at 100 the findings table keeps every id whole (the id is what
+    `findings show` takes) and names the subject by the id `decide` takes."""
+    kv("estate", "init")
+    kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+       "--institution", "Parliament")
+    kv("estate", "review")
+    page = json.loads(kv("findings", "list", "--format", "json"))["items"]
+    xz = next(f for f in page if f["subject_id"].startswith("xz"))
+    kv("exception", "add", "--subject", xz["subject_id"], "--scope", "host:srv-1",
+       "--reason", "forensics", "--approver", "CISO", "--expires", "2099-01-01")
+    monkeypatch.setenv("COLUMNS", "80")
+    status = kv("estate", "status")
+    assert max(len(line) for line in status.splitlines()) <= 80
+    row = next(line for line in status.splitlines() if "Parliament" in line)
+    assert row.rstrip().endswith("2/3 │")  # two unresolved of three live (one accepted)
+    monkeypatch.setenv("COLUMNS", "100")
+    table = kv("findings", "list")
+    for f in page:
+        assert f["finding_id"][:12] in table
+    assert "kaspersky-lab" in table and xz["subject_id"][:12] in table
+
+
+def test_burndown_axis_starts_at_zero(kv, tmp_path):
+    kv("estate", "init")
+    kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+       "--institution", "Parliament")
+    kv("estate", "review")
+    kv("campaign", "start", "xz-utils-backdoor-2024")
+    chart = kv("campaign", "status", "1").split("Burndown", 1)[1]
+    lines = [line.strip("│ ") for line in chart.splitlines()]
+    assert any(line.startswith("1 ┤█") for line in lines)  # one host remaining at the top
+    assert any(line.startswith("0 └") for line in lines)  # zero on the axis, not a bar row

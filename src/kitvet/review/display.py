@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -40,19 +41,26 @@ def cell(value: Any, style: str = "", limit: int = MAX_CELL) -> Text:
 def findings_table(items: Sequence[FindingRecord], total: int, offset: int) -> Table:
     """One page of findings."""
     shown = f"{offset + 1}–{offset + len(items)} of {total}" if items else f"0 of {total}"
-    tbl = Table(title=f"Findings ({shown})", title_justify="left", expand=False)
-    for col in ("id", "status", "state", "institution", "host", "item", "subject", "last seen"):
+    tbl = Table(title=f"Findings ({shown})", title_justify="left", expand=False,
+                box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    # ids, states and dates never wrap: the id is what `findings show` takes, the subject id
+    # what `decide`, `exception add` and `campaign start` take
+    for col in ("id", "status", "state", "last seen"):
+        tbl.add_column(col, no_wrap=True)
+    for col in ("institution", "host", "item", "subject"):
         tbl.add_column(col, overflow="fold")
     for f in items:
         item = " ".join(x for x in (f.name, f.version) if x)
         state = f.state + (f" ↺{f.reappeared}" if f.reappeared else "")
         status = f.status + ("*" if f.decision else "")
         tbl.add_row(cell(f.finding_id[:12]), cell(status, STATUS_STYLE.get(f.status, "")),
-                    cell(state, STATE_STYLE.get(f.state, "")), cell(f.institution),
-                    cell(f.hostname or f.host_id), cell(item, limit=60),
-                    cell(f.subject_name or f.subject_id), cell((f.last_seen or "")[:10]))
-    if any(f.decision for f in items):
-        tbl.caption = "* status set by a decision; ↺ reappeared"
+                    cell(state, STATE_STYLE.get(f.state, "")), cell((f.last_seen or "")[:10]),
+                    cell(f.institution), cell(f.hostname or f.host_id), cell(item, limit=60),
+                    cell(f.subject_id))
+    notes = (["* status set by a decision"] if any(f.decision for f in items) else []) + \
+        (["↺ reappeared (times)"] if any(f.reappeared for f in items) else [])
+    if notes:
+        tbl.caption = "; ".join(notes)
     return tbl
 
 
@@ -124,32 +132,47 @@ def bar(n: int, total: int, width: int = 30, style: str = "red") -> Text:
     return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim")
 
 
+def share_bar(part: int, whole: int, most: int, width: int = 16) -> Text:
+    """``whole`` as a bar scaled to ``most`` (so institutions compare), its first ``part``
+    solid (still to handle) and the rest shaded (handled); blank beyond ``whole``."""
+    whole_w = 0 if most <= 0 else max(1 if whole else 0, round(width * whole / most))
+    part_w = 0 if whole <= 0 else max(1 if part else 0, round(whole_w * part / whole))
+    return (Text("█" * part_w, style="red") + Text("░" * (whole_w - part_w), style="green")
+            + Text(" " * (width - whole_w)))
+
+
+def _when(at: str | None) -> str:
+    """``2026-11-29T08:30:00.123456Z`` → ``2026-11-29 08:30:00Z``."""
+    return f"{at[:10]} {at[11:19]}Z" if at and len(at) >= 19 else (at or "never")
+
+
 def estate_status(st: EstateStatus) -> Group:
     """Per-institution counts with bars, freshness, open campaigns."""
     head = Text.assemble(("Estate ", "bold"), cell(st.path, limit=200), "\n",
-                         f"database {st.database.split(':', 1)[0]} · {st.hosts} hosts · "
-                         f"{st.snapshots} snapshots · {st.audit_entries} audit entries\n",
-                         f"last import {st.last_import or 'never'} · "
-                         f"last review {st.last_review or 'never'}")
+                         f"database {st.database.split(':', 1)[0].split('+')[0]} · {st.hosts} "
+                         f"hosts · {st.snapshots} snapshots · {st.audit_entries} audit entries"
+                         f"\nlast import {_when(st.last_import)} · "
+                         f"last review {_when(st.last_review)}")
     parts: list[Any] = [head]
     if st.review_is_stale:
         parts.append(Text("Inventory was imported after the last review: run "
                           "`kitvet estate review`.", style="yellow"))
-    tbl = Table(title="Live findings per institution", title_justify="left")
+    tbl = Table(title="Live findings per institution", title_justify="left",
+                caption="unresolved: open, in review or confirmed (█); the rest (░) accepted "
+                        "or false positive", caption_justify="left")
     tbl.add_column("institution")
     tbl.add_column("hosts", justify="right")
     for s in ("ban", "review", "monitor"):
         tbl.add_column(s, justify="right", style=STATUS_STYLE[s])
-    tbl.add_column("open / total (ban + review)")
-    most = max((i.findings_by_status.get("ban", 0) + i.findings_by_status.get("review", 0)
-                for i in st.institutions), default=0)
+    tbl.add_column("unresolved / live", no_wrap=True)
+    unresolved_states = ("open", "in_review", "confirmed")
+    most = max((sum(i.findings_by_state.values()) for i in st.institutions), default=0)
     for i in st.institutions:
-        serious = i.findings_by_status.get("ban", 0) + i.findings_by_status.get("review", 0)
-        unresolved = sum(i.findings_by_state.get(s, 0) for s in ("open", "in_review",
-                                                                  "confirmed"))
+        live = sum(i.findings_by_state.values())
+        unresolved = sum(i.findings_by_state.get(s, 0) for s in unresolved_states)
         tbl.add_row(cell(i.institution), str(i.hosts),
                     *(str(i.findings_by_status.get(s, 0)) for s in ("ban", "review", "monitor")),
-                    bar(min(unresolved, serious), most) + Text(f" {unresolved}/{serious}"))
+                    share_bar(unresolved, live, most) + Text(f" {unresolved}/{live}"))
     parts.append(tbl)
     for c in st.open_campaigns:
         parts.append(campaign_status(c))
@@ -184,9 +207,9 @@ def burndown(c: CampaignStatus, height: int = 6, width: int = 48) -> Text:
     lines = []
     for level in range(height, 0, -1):
         row = "".join("█" if p.remaining * height / top >= level - 0.5 else " " for p in pts)
-        label = f"{round(top * level / height):>5} ┤" if level in (height, 1) else "      │"
+        label = f"{top:>5} ┤" if level == height else "      │"
         lines.append(label + row)
-    lines.append("      └" + "─" * len(pts))
+    lines.append("    0 └" + "─" * len(pts))
     lines.append(f"       {pts[0].at[:10]} → {pts[-1].at[:10]}: hosts remaining per review "
                  f"(now {pts[-1].remaining})")
     return Text("Burndown\n" + "\n".join(lines))
