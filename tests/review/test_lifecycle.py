@@ -113,3 +113,14 @@ def test_review_defaults_to_bundled_lists_and_default_profile(estate):
     f = estate.findings().items[0]
     assert f.subject_id.startswith("xz-utils") and f.list_name == "kitvet-core"
     assert estate.audit(action="estate.review")[0].details["profile"] == "default"
+
+
+def test_review_reports_each_step_for_a_progress_bar(estate):
+    from store.helpers import lists
+
+    from kitvet.store.estate import REVIEW_STEPS
+
+    estate.import_snapshots([snap("h1", "P", D1, [("Evil App", "1", EVIL)])], actor="a")
+    steps: list[str] = []
+    estate.review(actor="a", lists=lists(), policy=policy(), progress=steps.append)
+    assert tuple(steps) == REVIEW_STEPS

@@ -147,9 +147,20 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
 def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
             allow_unsigned: bool, actor: str) -> None:
     """Match current inventory against the lists and update findings."""
+    from rich.progress import Progress
+
+    from kitvet.store.estate import REVIEW_STEPS
+
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
-    with console().status("reviewing the estate"):
-        res = est.review(actor=actor, lists=lists, policy=policy, profile=profile)
+    con = console()
+    with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
+        task = progress.add_task("reviewing the estate", total=len(REVIEW_STEPS))
+
+        def step(name: str) -> None:
+            done = REVIEW_STEPS.index(name)
+            progress.update(task, completed=done, description=f"review: {name}")
+        res = est.review(actor=actor, lists=lists, policy=policy, profile=profile,
+                         progress=step)
     by = ", ".join(f"{k} {v}" for k, v in sorted(res.by_status.items())) or "none"
     click.echo(f"review {res.review_id}: {res.findings} live finding(s) ({by}); {res.new} new, "
                f"{res.removed} removed, {res.reappeared} reappeared, {res.reopened} re-opened "

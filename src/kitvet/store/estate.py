@@ -51,6 +51,10 @@ from kitvet.store.status import estate_status
 
 logger = logging.getLogger(__name__)
 
+#: The steps of a review, in order, as :meth:`Estate.review` reports them to ``progress``.
+REVIEW_STEPS = ("reading current snapshots", "matching inventory against the lists",
+                "recording findings", "removing orphaned lake files")
+
 #: ``matcher(con, lists, policy) -> pyarrow.Table`` with FINDING_FIELDS
 Matcher = Callable[[Any, Any, Any], pa.Table]
 
@@ -134,12 +138,15 @@ class Estate:
 
     # -- review ------------------------------------------------------------------------------
     def review(self, *, actor: str, lists: Any = None, policy: Any = None,
-               profile: str | None = None, matcher: Matcher | None = None) -> ReviewResult:
+               profile: str | None = None, matcher: Matcher | None = None,
+               progress: Callable[[str], None] | None = None) -> ReviewResult:
         """Match current inventory against ``lists`` through ``policy`` and update findings.
 
         ``lists`` defaults to the bundled lists, ``policy`` to the profile named ``profile``
-        (``default`` when None).
+        (``default`` when None). ``progress`` is called with the name of each of the
+        :data:`REVIEW_STEPS` as it starts (the CLI draws a progress bar from it).
         """
+        step = progress or (lambda _name: None)
         import duckdb
 
         matcher = matcher or _default_matcher()
@@ -157,15 +164,19 @@ class Estate:
         # Reviews hold the lake lock from reading current snapshots to recording findings, so
         # a review never records findings older than those of the review before it.
         with self.lake.locked():
+            step(REVIEW_STEPS[0])
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
             con = duckdb.connect()
             try:
                 self.lake.current_views(con)
+                step(REVIEW_STEPS[1])
                 table = matcher(con, lists, policy)
             finally:
                 con.close()
+            step(REVIEW_STEPS[2])
             result = self.apply_findings(table, actor=actor, current=current, profile=profile,
                                          lists_meta=meta, lists=lists, policy=policy)
+        step(REVIEW_STEPS[3])
         with read(self.engine) as conn:
             referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
         self.lake.clean(referenced)
