@@ -12,7 +12,7 @@ from typing import Any
 
 from kitvet.errors import PolicyError
 from kitvet.model.risk import Assertion, Subject, status_rank
-from kitvet.policy.profile import ProfileSpec, Rule, parse_profile
+from kitvet.policy.profile import ProfileSpec, Rule, among, parse_profile
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Policy:
             if ig.match.applies(a):
                 return ig.reason
         if not s.trust.applies(a):
-            if s.trust.jurisdictions and not _in(a.jurisdiction, s.trust.jurisdictions):
+            if not among(a.jurisdiction, s.trust.jurisdictions):
                 return f"jurisdiction {a.jurisdiction or 'unknown'} is not trusted by {self.name}"
             return f"authority {a.authority_id or a.authority} is not trusted by {self.name}"
         return None
@@ -159,10 +159,6 @@ def _weight(o: Outcome) -> tuple[int, int, str]:
     a = o.assertion
     quality = {"official": 0, "secondary": 1}.get(a.source_quality or "", 2)
     return (0 if a.verified else 1, quality, a.date or "9999")
-
-
-def _in(value: str | None, allowed: tuple[str, ...]) -> bool:
-    return "*" in allowed or (value is not None and value.lower() in {x.lower() for x in allowed})
 
 
 def _profiles_dir() -> Path:

@@ -51,9 +51,9 @@ class Match:
     def applies(self, a: Any) -> bool:
         """True if assertion ``a`` matches every given criterion."""
         return (
-            _among(a.kind, self.kinds)
-            and _among(a.jurisdiction, self.jurisdictions)
-            and _among(a.authority_id, self.authorities)
+            among(a.kind, self.kinds)
+            and among(a.jurisdiction, self.jurisdictions)
+            and among(a.authority_id, self.authorities)
             and (self.verified is None or a.verified == self.verified)
         )
 
@@ -70,7 +70,8 @@ class Match:
         return ", ".join(parts) or "any assertion"
 
 
-def _among(value: str | None, allowed: tuple[str, ...]) -> bool:
+def among(value: str | None, allowed: tuple[str, ...]) -> bool:
+    """Whether ``value`` is one of ``allowed`` (any case); empty or ``*`` allows anything."""
     if not allowed or "*" in allowed:
         return True
     return value is not None and value.lower() in {x.lower() for x in allowed}
