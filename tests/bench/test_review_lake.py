@@ -185,3 +185,21 @@ def test_indexed_key_matching_equals_asking_every_identifier():
         assert fast == slow, probe.name
         if probe.name in ("publisher", "name"):
             assert len(mine) >= 8 and slow
+
+
+def test_lake_views_of_an_empty_lake_are_empty(tmp_path, lists_policy):
+    con = duckdb.connect()
+    names = lake_views(con, tmp_path / "lake")
+    assert con.execute(f"SELECT count(*) FROM {names['software']}").fetchall() == [(0,)]
+    assert match(con, *lists_policy, **names).num_rows == 0
+
+
+def test_lake_views_never_open_batches_nothing_points_at(small_estate, tmp_path, lists_policy):
+    root = tmp_path / "estate"
+    shutil.copytree(small_estate[0], root)
+    orphan = root / "lake" / "software" / "orphan-batch.parquet"
+    orphan.write_bytes(b"not parquet: an import killed half-way")
+    con = duckdb.connect()
+    names = lake_views(con, root / "lake")
+    rows = con.execute(f"SELECT count(*) FROM {names['software']}").fetchall()[0][0]
+    assert rows == small_estate[1]["software_rows"]
