@@ -156,6 +156,19 @@ def test_cyrillic_legal_forms_are_dropped():
     assert normalize_org("AO Kaspersky Lab") == "kaspersky lab"
 
 
+@pytest.mark.parametrize("name,key", [
+    ("JetBrains s.r.o.", "jetbrains"),
+    ("Avast Software s.r.o", "avast software"),
+    ("Acme, L.L.C.", "acme"),
+    ("Fiat S.p.A.", "fiat"),
+    ("Z.A.O. Kaspersky Lab", "kaspersky lab"),
+    ("C & C Software", "c c software"),  # lone letters are part of the name, not a legal form
+    ("Foo 1.2.3 Inc", "foo 1 2 3"),  # digits are never read as dotted initials
+])
+def test_dotted_legal_forms_are_dropped_and_lone_letters_kept(name, key):
+    assert normalize_org(name) == key
+
+
 def test_attribution_to_dict_is_json_ready():
     import json
 
