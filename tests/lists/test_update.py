@@ -182,8 +182,9 @@ def test_export_uses_a_fetched_kitvet_core_over_the_bundled_one(server, store, k
 
     base, root, _ = server
     priv, keys = keypair
-    newer = (FIXTURES / "small.yaml").read_text().replace("name: test-small", "name: kitvet-core")
-    assert "name: kitvet-core" in newer
+    newer = (FIXTURES / "small.yaml").read_text().replace(
+        "name: test-small", "name: kitvet-core").replace("\ndate: 2024-04-01", "\ndate: 2099-01-01")
+    assert "name: kitvet-core" in newer and "2099-01-01" in newer
     _publish(root, priv, newer)
     update_lists([ListSource(f"{base}/small.yaml")], store=store, trusted_keys=[keys])
     monkeypatch.setenv("KITVET_TRUSTED_KEYS", str(keys))
@@ -194,3 +195,31 @@ def test_export_uses_a_fetched_kitvet_core_over_the_bundled_one(server, store, k
     ids = {o["x_kitvet_subject"]["id"] for o in json.loads(r.stdout)["objects"]
            if o["type"] == "indicator"}
     assert "example-vendor" in ids and "kaspersky-lab" not in ids  # the fetched list
+
+
+def test_an_older_signed_list_is_refused_as_a_rollback(server, store, keypair) -> None:
+    base, root, _ = server
+    priv, keys = keypair
+    text = (FIXTURES / "small.yaml").read_text()
+    _publish(root, priv, text.replace('version: "1"', 'version: "2"'))
+    src = ListSource(f"{base}/small.yaml")
+    [good] = update_lists([src], store=store, trusted_keys=[keys])
+    # a mirror replays an older release, validly signed by the same key
+    _publish(root, priv, text.replace("\ndate: 2024-04-01", "\ndate: 2024-01-01"))
+    [old] = update_lists([src], store=store, trusted_keys=[keys])
+    assert old.status == "failed" and "refused as a rollback" in old.message
+    assert "2024-01-01" in old.message and "keeping last good copy" in old.message
+    assert cached_lists(store) == [good.path]
+
+
+def test_a_stale_fetched_kitvet_core_does_not_replace_a_newer_bundled_one(
+        server, store, keypair, caplog) -> None:
+    base, root, _ = server
+    priv, keys = keypair
+    stale = (FIXTURES / "small.yaml").read_text().replace("name: test-small", "name: kitvet-core")
+    _publish(root, priv, stale)  # dated 2024-04-01, before the bundled kitvet-core
+    update_lists([ListSource(f"{base}/small.yaml")], store=store, trusted_keys=[keys])
+    ls = load_lists([], trusted_keys=[keys, *signing.default_key_locations()[:1]])
+    [core] = ls.lists
+    assert core.subject("kaspersky-lab") is not None  # the bundled list stays in force
+    assert "older than the bundled" in caplog.text

@@ -102,7 +102,8 @@ def load_lists(
     """The lists in force: the bundled ones, the last good copies fetched by
     ``kitvet lists update`` (unless excluded) and those at ``paths``.
 
-    A fetched list replaces a bundled list of the same name (a newer kitvet-core, say);
+    A fetched list replaces a bundled list of the same name (a newer kitvet-core, say) unless
+    it is dated before it (a stale copy after kitvet itself was upgraded);
     otherwise two lists with the same name are refused (a user list carries its own name).
     """
     trusted_keys = list(trusted_keys) if trusted_keys is not None else None
@@ -112,7 +113,13 @@ def load_lists(
 
         for path in cached_lists():
             rl = load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
-            lists = [x for x in lists if not (x.name == rl.name and x in bundled().lists)]
+            shipped = [x for x in lists if x.name == rl.name and x in bundled().lists]
+            if shipped and str(shipped[0].date) > str(rl.date):
+                logger.warning("%s: fetched %s %s (%s) is older than the bundled %s (%s); "
+                               "using the bundled one", path.name, rl.name, rl.version,
+                               rl.date, shipped[0].version, shipped[0].date)
+                continue
+            lists = [x for x in lists if x not in shipped]
             lists.append(rl)
     for path in paths:
         lists.append(load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys))

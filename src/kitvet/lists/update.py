@@ -190,6 +190,7 @@ def update_one(
         if sig_bytes is not None:
             sig_path(tmp).write_bytes(sig_bytes)
         rl = load_list(tmp, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+        _refuse_rollback(rl, entry)
         if sig_bytes is not None:
             os.replace(sig_path(tmp), sig_path(final))
         else:
@@ -199,12 +200,21 @@ def update_one(
         shutil.rmtree(tmpdir, ignore_errors=True)
     state["lists"][src.url] = {
         "file": final.name, "name": rl.name, "version": rl.version, "signed_by": rl.signed_by,
+        "date": rl.date,
         "etag": resp_headers.get("etag"), "last_modified": resp_headers.get("last-modified"),
         "fetched_at": now, "checked_at": now,
     }
     signed = f"signed by key {rl.signed_by}" if rl.signed_by else "UNSIGNED"
     return UpdateResult(src.url, "updated", f"{rl.name} {rl.version}, {len(rl.subjects)} "
                         f"subjects, {signed}", final)
+
+
+def _refuse_rollback(rl: Any, entry: dict[str, Any]) -> None:
+    """Refuse a validly signed list older than the last good copy of the same list: a mirror
+    or an attacker replaying an old release must not silently undo newer entries."""
+    if entry.get("name") == rl.name and entry.get("date") and str(rl.date) < entry["date"]:
+        raise ListError(f"{rl.name} {rl.version} is dated {rl.date}, older than the last good "
+                        f"copy ({entry.get('version')}, {entry['date']}); refused as a rollback")
 
 
 def _read_or_none(path: Path) -> bytes | None:
