@@ -201,10 +201,15 @@ def main(argv: list[str] | None = None) -> int:
             if a.ingest_hosts and "ingest" not in results:
                 results["ingest"] = measure_ingest(estate, min(a.ingest_hosts, n), prog)
         m = read_manifest(estate)
-        r.update(generate_s=gen_s, software_rows=m["software_rows"], device_rows=m["device_rows"])
+        r.update(generate_s=gen_s, software_rows=m["software_rows"], device_rows=m["device_rows"],
+                 load_average=[round(x, 2) for x in os.getloadavg()])
         results["sizes"][str(n)] = r
     results["targets"] = [{"target": t, "measured": g, "met": ok} for t, g, ok in verdicts(results)]
     report(results)
+    load = max(s["load_average"][0] for s in results["sizes"].values())
+    if load > (os.cpu_count() or 1):
+        console.print(f"[yellow]note: load average reached {load:.1f} on {os.cpu_count()} CPUs; "
+                      "other processes competed for the CPUs, timings are pessimistic[/]")
     a.out.mkdir(parents=True, exist_ok=True)
     dest = a.out / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
     dest.write_text(json.dumps(results, indent=2) + "\n")
