@@ -199,3 +199,16 @@ def test_the_example_profile_of_the_docs_works_as_the_docs_say(tmp_path: Path,
     assert bsi.status is None and "decision 2024-17" in bsi.reason
     assert all(o.status is None for o in v.outcomes if o.assertion.jurisdiction == "US")
     assert len(v.exculpatory) == 2
+
+
+def test_a_known_exploited_vulnerability_is_reviewed_under_every_bundled_profile() -> None:
+    # CISA's catalogue is a technical fact for an EU institution too, not a US instrument to
+    # be capped at monitor like a US law
+    kev = _subject(_a("known-exploited-vulnerability", jur="US", aid="us-cisa"))
+    for name in ("default", "eu-institutions", "us-federal"):
+        v = load_profile(name).evaluate(kev)
+        assert v.status == "review", (name, v.outcomes)
+    eu = load_profile("eu-institutions").evaluate(kev)
+    assert "[rule 'exploited-vulnerability-review']" in eu.rule
+    law = load_profile("eu-institutions").evaluate(_subject(_a("prohibited-by-law", jur="US")))
+    assert law.status == "monitor"  # US legal instruments still only inform
