@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kitvet.bench import hardware
@@ -149,6 +150,11 @@ def device_table(cats: np.ndarray, listed: np.ndarray, models: list[list[int]],
     return pos[order], table.take(pa.array(order))
 
 
+#: Text of every byte value, in hex and in decimal (MACs and IPs are built by lookup).
+_BYTE_TEXT = (np.array([f"{i:02x}" for i in range(256)], dtype=object),
+              np.array([str(i) for i in range(256)], dtype=object))
+
+
 def _neighbours(n: int, listed: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, pa.Table]:
     k = rng.integers(2, 8, size=n)
     pos = np.repeat(np.arange(n), k)
@@ -162,10 +168,14 @@ def _neighbours(n: int, listed: np.ndarray, rng: np.random.Generator) -> tuple[n
     pos = np.concatenate([pos, lw])
     vend = np.concatenate([vend, lv + len(hardware.NEIGHBOURS)])
     suffix = rng.integers(0, 1 << 24, size=pos.size)
-    macs = [f"{prefixes[v]}:{s >> 16:02x}:{(s >> 8) & 255:02x}:{s & 255:02x}"
-            for v, s in zip(vend.tolist(), suffix.tolist())]
-    ips = [f"10.{(p >> 8) & 255}.{p & 255}.{(s & 253) + 2}"
-           for p, s in zip(pos.tolist(), suffix.tolist())]
+    hexb, decb = _BYTE_TEXT
+    macs = pc.binary_join_element_wise(
+        pa.array(np.asarray(prefixes, dtype=object)[vend], pa.string()),
+        *(pa.array(hexb[(suffix >> shift) & 255], pa.string()) for shift in (16, 8, 0)), ":")
+    ips = pc.binary_join_element_wise(
+        "10", pa.array(decb[(pos >> 8) & 255], pa.string()),
+        pa.array(decb[pos & 255], pa.string()),
+        pa.array(decb[(suffix & 253) + 2], pa.string()), ".")
     m = pos.size
     t = pa.table({
         "source": pa.array(["osquery:arp_cache"] * m, pa.string()),
@@ -174,7 +184,7 @@ def _neighbours(n: int, listed: np.ndarray, rng: np.random.Generator) -> tuple[n
         "vendor_id": pa.nulls(m, pa.string()), "product_id": pa.nulls(m, pa.string()),
         "vendor_name": pa.array(orgs, pa.string()).take(pa.array(vend)),
         "product_name": pa.nulls(m, pa.string()), "serial": pa.nulls(m, pa.string()),
-        "mac": pa.array(macs, pa.string()), "ip": pa.array(ips, pa.string()),
+        "mac": macs, "ip": ips,
         "oui_org": pa.array(orgs, pa.string()).take(pa.array(vend)),
         "description": pa.nulls(m, pa.string()),
     })
