@@ -190,3 +190,23 @@ def test_cpe_vendor_prefix_attributes_software_and_firmware():
     assert by_cpe("cpe:/h:hikvision:ip_camera")[0].org_id == "hikvision"  # CPE 2.2 URI
     assert by_cpe("cpe:2.3:a:hikvision:foo") == []  # part matters: no a: prefix listed
     assert by_cpe("cpe:2.3:a:kasperskyfan:foo") == []
+
+
+def test_new_hardware_databases_are_not_answered_from_stale_attributions(tmp_path):
+    from kitvet.identify import hardware
+
+    misc = tmp_path / "misc"
+    misc.mkdir()
+    (misc / "usb.ids").write_text("12d1  First Name Of Huawei\n")
+    try:
+        hardware.configure(hardware.HardwareDB(system_dirs=(str(misc),), ieee_dir=None,
+                                               data=tmp_path / "none", use_netaddr=False))
+        assert "First Name Of Huawei" in by_bus_id("usb", "12d1")[0].explanation
+        assert by_mac("bc:5e:33:00:11:22") == []  # no registry in this database
+        (misc / "usb.ids").write_text("12d1  Second Name Of Huawei\n")
+        hardware.configure(hardware.HardwareDB(system_dirs=(str(misc),), ieee_dir=None,
+                                               data=tmp_path / "none", use_netaddr=True))
+        assert "Second Name Of Huawei" in by_bus_id("usb", "12d1")[0].explanation
+        assert by_mac("bc:5e:33:00:11:22")[0].org_id == "hikvision"
+    finally:
+        hardware.reset()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
@@ -214,6 +215,9 @@ def reset() -> None:
     for fn in (usb_vendor_name, usb_product_name, pci_vendor_name, pci_device_name,
                pci_class_name, _oui_block):
         fn.cache_clear()
+    software = sys.modules.get("kitvet.identify.software")  # its answers came from these
+    if software is not None:
+        software.clear_hardware_caches()
 
 
 @lru_cache(maxsize=8192)

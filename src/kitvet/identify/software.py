@@ -66,6 +66,7 @@ def _cached(fn: Callable[..., list[Attribution]]) -> Callable[..., list[Attribut
     def wrapper(*args: Any, **kw: Any) -> list[Attribution]:
         return list(inner(*args, **kw))
 
+    wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -294,6 +295,13 @@ def by_mac(mac: str) -> list[Attribution]:
     name, registry = got
     return _org_name(name, f"MAC {mac} registered to", "oui_org_name", registry,
                      alias_kinds=("oui_org_name", "publisher"))
+
+
+def clear_hardware_caches() -> None:
+    """Forget attributions that came from the hardware databases (kitvet.identify.hardware
+    calls this when its databases change: ``update-data``, ``configure``, ``reset``)."""
+    for fn in (by_bus_id, by_mac):
+        fn.cache_clear()  # type: ignore[attr-defined]
 
 
 @_cached
