@@ -291,3 +291,19 @@ def test_a_file_without_one_usable_event_is_an_error_not_an_empty_host(tmp_path)
     with pytest.raises(SourceError, match="without hostIdentifier") as e:
         OsqueryImporter().read(arr)
     assert e.value.place == "item 0"
+
+
+def test_one_table_exports_without_os_version_get_the_tables_platform(tmp_path):
+    d = tmp_path / "pc-7"
+    d.mkdir()
+    (d / "programs.json").write_text(json.dumps([_prog("7-Zip")]))
+    (snap,) = OsqueryImporter().read(d / "programs.json")
+    assert snap.host.platform == "windows"  # programs is a Windows-only table
+    (d / "apps.json").write_text(json.dumps([{"name": "Firefox.app", "bundle_identifier": "x",
+                                              "bundle_short_version": "1", "path": "/A"}]))
+    (snap,) = OsqueryImporter().read(d / "apps.json")
+    assert snap.host.platform == "macos"
+    (d / "arp_cache.json").write_text(json.dumps([{"address": "10.0.0.1", "mac": "bc:5e:33:00:11:22",
+                                                   "interface": "eth0", "permanent": "0"}]))
+    (snap,) = OsqueryImporter().read(d / "arp_cache.json")
+    assert snap.host.platform == "unknown"  # every platform has an ARP table

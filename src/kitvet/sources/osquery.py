@@ -307,6 +307,20 @@ def _read_array(path: Path) -> list[Snapshot]:
     return [build_snapshot(host_id, {table: rows}, {table: table}, {}, None, from_file=True)]
 
 
+#: Tables only one platform has (osquery specs): the platform of a host without os_version.
+_PLATFORM_TABLES = {"programs": "windows", "authenticode": "windows", "apps": "macos",
+                    "signature": "macos", "deb_packages": "linux", "rpm_packages": "linux"}
+
+
+def _platform(osv: dict[str, Any], by_table: dict[str, Any]) -> str:
+    """From os_version, else from tables only one platform has (osqueryi exports of one table)."""
+    named = platform_of(osv.get("platform"), osv.get("platform_like"), osv.get("name"))
+    if named != "unknown":
+        return named
+    found = {_PLATFORM_TABLES[t] for t in by_table if by_table[t] and t in _PLATFORM_TABLES}
+    return found.pop() if len(found) == 1 else "unknown"
+
+
 def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
                    table_of: dict[str, str | None], decorations: dict[str, Any],
                    collected_at: str | None, *, from_file: bool = False) -> Snapshot:
@@ -324,7 +338,7 @@ def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
     host = Host(
         host_id=host_id,
         hostname=hostname or (None if from_file else host_id),
-        platform=platform_of(osv.get("platform"), osv.get("platform_like"), osv.get("name")),
+        platform=_platform(osv, by_table),
         os_name=text(osv.get("name")),
         os_version=text(osv.get("version")),
         machine_id=text(sysinfo.get("uuid")) or text(decorations.get("host_uuid")),
