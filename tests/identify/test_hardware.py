@@ -118,6 +118,17 @@ def test_hostile_ids_file_does_not_break_lookups(tmp_path: Path) -> None:
     assert db.usb_product_name("12d1", "0001") is None
 
 
+def test_truncated_compressed_ids_file_answers_nothing_instead_of_raising(tmp_path: Path) -> None:
+    import gzip
+
+    whole = gzip.compress((FIX / "usb.ids").read_bytes())
+    (tmp_path / "usb.ids.gz").write_bytes(whole[: len(whole) // 2])  # EOFError when read
+    (tmp_path / "pci.ids.gz").write_bytes(whole[:10] + b"\xff" * 64)  # a corrupt stream
+    db = HardwareDB(system_dirs=(str(tmp_path),), ieee_dir=None, data=tmp_path / "none")
+    assert db.usb_vendor_name("12d1") is None
+    assert db.pci_vendor_name("8086") is None
+
+
 # --- kitvet update-data against a real HTTP server on 127.0.0.1 ---------------------------
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class _File:
                 if self._data is None:
                     try:
                         self._data = b"\n" + _load(self.path)
-                    except OSError as e:
+                    except (OSError, EOFError, zlib.error) as e:  # a truncated .gz too
                         logger.warning("cannot read %s: %s", self.path, e)
                         self._data = b"\n"
         return self._data
