@@ -154,3 +154,16 @@ def test_review_and_identify_read_a_folder_as_import_does(tmp_path, caplog):
     assert r.exit_code == 0, r.output
     (item,) = json.loads(r.stdout)["items"]
     assert item["organisations"] == ["Kaspersky Lab"]
+
+
+def test_output_to_a_folder_or_nowhere_is_one_line_naming_the_target(tmp_path):
+    scan = str(FIX / "nmap" / "scan.xml")
+    r = _run(scan, "-o", str(tmp_path))
+    assert r.exit_code == 2
+    assert f"kitvet: error: {tmp_path}: is a folder" in r.stderr
+    assert ".tmp" not in r.stderr and not list(tmp_path.glob(".*.tmp"))
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    r = _run(scan, "-o", str(blocked / "inv.json"))  # parent is a file: cannot be created
+    assert r.exit_code == 2 and f"{blocked / 'inv.json'}: cannot write here" in r.stderr
+    assert "Traceback" not in r.output

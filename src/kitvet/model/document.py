@@ -76,13 +76,21 @@ def write_document(snapshots: Iterable[Snapshot], out: str | os.PathLike[str] | 
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise InventoryError("is a folder; give the name of the file to write", file=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InventoryError(f"cannot write here: {e.strerror or e}", file=str(path)) from e
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, ensure_ascii=False)
             fh.write("\n")
         os.replace(tmp, path)
+    except OSError as e:  # disk full, target turned into a folder...: name the target, not tmp
+        Path(tmp).unlink(missing_ok=True)
+        raise InventoryError(f"cannot write: {e.strerror or e}", file=str(path)) from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
