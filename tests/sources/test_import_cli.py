@@ -167,3 +167,21 @@ def test_output_to_a_folder_or_nowhere_is_one_line_naming_the_target(tmp_path):
     r = _run(scan, "-o", str(blocked / "inv.json"))  # parent is a file: cannot be created
     assert r.exit_code == 2 and f"{blocked / 'inv.json'}: cannot write here" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_a_folder_with_a_given_format_reads_each_file_in_that_format(tmp_path):
+    from kitvet.sources.registry import read_paths
+
+    d = tmp_path / "pc-5"
+    d.mkdir()
+    (d / "programs.json").write_text(json.dumps([
+        {"name": "AnyDesk", "version": "8.0", "publisher": "AnyDesk Software GmbH",
+         "uninstall_string": "x", "identifying_number": "", "install_location": ""}]))
+    (snap,) = read_paths([d], fmt="osquery")
+    assert [r["name"] for r in snap.software] == ["AnyDesk"]
+    apps = tmp_path / "Applications" / "Tool.app" / "Contents"
+    apps.mkdir(parents=True)
+    (apps / "Info.plist").write_bytes(b'<?xml version="1.0"?><plist version="1.0"><dict>'
+                                      b"<key>CFBundleName</key><string>Tool</string></dict></plist>")
+    (snap,) = read_paths([tmp_path / "Applications"], fmt="macos-apps")  # read whole
+    assert [r["name"] for r in snap.software] == ["Tool"]

@@ -93,12 +93,12 @@ def read_paths(
     snaps: list[Snapshot] = []
     for p in paths:
         whole = importer(fmt) if fmt else _detect(p)
-        if whole is not None or not p.is_dir():
+        if not p.is_dir() or (whole is not None and whole.detect(p, b"")):
             snaps.extend((whole or detect(p)).read(p, institution=institution))
             continue
         for f, _ in expand([p]):
             try:
-                imp = _detect(f)
+                imp = importer(fmt) if fmt else _detect(f)
                 if imp is not None:
                     snaps.extend(imp.read(f, institution=institution))
             except KitvetError as e:
