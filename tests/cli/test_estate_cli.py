@@ -127,6 +127,7 @@ def test_clear_errors(kv, tmp_path):
     assert "no estate here" in kv("findings", "list", code=2)
     kv("estate", "init")
     assert "no finding" in kv("findings", "show", "doesnotexist", code=2)
+    assert "at least 6 characters" in kv("findings", "show", "3f2a", code=2)
     assert "bad scope" in kv("exception", "add", "--subject", "x", "--scope", "planet:mars",
                              "--reason", "r", "--approver", "a", "--expires", "2099-01-01",
                              code=2)
@@ -244,3 +245,15 @@ def test_burndown_axis_starts_at_zero(kv, tmp_path):
     lines = [line.strip("│ ") for line in chart.splitlines()]
     assert any(line.startswith("1 ┤█") for line in lines)  # one host remaining at the top
     assert any(line.startswith("0 └") for line in lines)  # zero on the axis, not a bar row
+
+
+def test_decide_warns_about_a_subject_nobody_knows(kv, tmp_path):
+    kv("estate", "init")
+    kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+       "--institution", "Parliament")
+    kv("estate", "review")
+    out = kv("decide", "kasperksy-lab", "--decision", "banned", "--rationale", "typo")
+    assert "warning: no subject 'kasperksy-lab'" in out and "did you mean 'kaspersky-lab'" in out
+    # a subject of the bundled lists that no review found yet is a deliberate, quiet decision
+    quiet = kv("decide", "hytera", "--decision", "banned", "--rationale", "pre-emptive")
+    assert "warning" not in quiet and "0 finding(s) updated" in quiet

@@ -217,3 +217,10 @@ def test_summary_counts_only_what_a_scoped_reviewer_may_see(srv):
     assert r.status_code == 202, r.text
     again = srv.client.get("/api/v1/summary", headers=srv.as_("alice")).json()
     assert again["last_import"] == before and again["snapshots"] == 2
+
+
+def test_a_decision_on_a_mistyped_subject_is_refused_with_a_suggestion(srv):
+    r = srv.client.post("/api/v1/decisions", headers=srv.as_("admin"), json={
+        "subject_id": "acmee", "decision": "banned", "rationale": "typo"})
+    assert r.status_code == 404 and "did you mean 'acme'" in r.json()["detail"]
+    assert srv.client.get("/api/v1/decisions", headers=srv.as_("admin")).json() == []

@@ -265,6 +265,15 @@ def set_state(est: Any, finding_id: str, state: str, reason: str, actor: str) ->
 def decide(est: Any, subject: str, decision: str, rationale: str, evidence: tuple[str, ...],
            actor: str) -> None:
     """Rule on a subject; overrides the policy's status on all its findings."""
+    from kitvet.lists import bundled
+    from kitvet.review.findings import unknown_subject_message
+
+    known = est.known_subjects()
+    if subject not in known:  # a subject no review found yet: fine if a list names it
+        known |= {s.id for rl in bundled().lists for s in rl.subjects}
+        if subject not in known:
+            click.echo(f"warning: {unknown_subject_message(subject, known)}; the decision is "
+                       "recorded and applies if a review ever finds it", err=True)
     d = est.decide(subject, decision, actor=actor, rationale=rationale, evidence=evidence)
     click.echo(f"decision {d.decision_id}: {subject} {decision} (status {d.status}) — "
                f"{d.findings_affected} finding(s) updated")

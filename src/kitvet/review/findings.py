@@ -99,6 +99,9 @@ def _one(conn: Connection, finding_id: str) -> Any:
             return rows[0]
         if len(rows) > 1:
             raise StoreError(f"finding id prefix {finding_id!r} is ambiguous")
+    elif finding_id:
+        raise StoreError(f"no finding {finding_id!r} (an id prefix needs at least 6 "
+                         "characters)")
     raise StoreError(f"no finding {finding_id!r}")
 
 
@@ -157,6 +160,23 @@ def decide(conn: Connection, subject_id: str, decision: str, *, actor: str, rati
                           "decision_id": int(did)})
     return DecisionRecord(int(did), subject_id, decision, status, rationale, tuple(evidence),
                           actor, now, None, len(affected))
+
+
+def known_subjects(conn: Connection) -> set[str]:
+    """Subject ids the estate knows: found by a review, recorded, or decided on before."""
+    out: set[str] = set(conn.execute(select(t.subjects.c.subject_id)).scalars())
+    out.update(conn.execute(select(t.findings.c.subject_id).distinct()).scalars())
+    out.update(conn.execute(select(t.decisions.c.subject_id).distinct()).scalars())
+    return out
+
+
+def unknown_subject_message(subject_id: str, known: set[str]) -> str:
+    """"no subject X" with the closest known ids, for a typo in a command."""
+    import difflib
+
+    close = difflib.get_close_matches(subject_id, sorted(known), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"no subject {subject_id!r} in the estate or the lists{hint}"
 
 
 def in_force(conn: Connection) -> dict[str, tuple[str, str]]:

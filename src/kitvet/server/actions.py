@@ -123,7 +123,15 @@ def decide(ctx: ServerContext, user: User, *, subject_id: str, decision: str,
     """Record a decision on a subject (admin only)."""
     _admin(user)
     ev = [e.strip()[:500] for e in evidence if e and e.strip()][:20]
-    return ctx.estate.decide(_text(subject_id, "subject")[:300], (decision or "").strip(),
+    subject_id = _text(subject_id, "subject")[:300]
+    known = {s.id for rl in getattr(ctx.lists, "lists", ()) for s in rl.subjects}
+    if subject_id not in known:
+        known |= ctx.estate.known_subjects()
+        if subject_id not in known:  # a typo would record a decision that never applies
+            from kitvet.review.findings import unknown_subject_message
+
+            raise queries.NotFound(unknown_subject_message(subject_id, known))
+    return ctx.estate.decide(subject_id, (decision or "").strip(),
                              actor=user.actor, rationale=_text(rationale, "rationale"),
                              evidence=ev)
 

@@ -251,6 +251,11 @@ class Estate:
             return findings.decide(conn, subject_id, decision, actor=actor, rationale=rationale,
                                    evidence=evidence, now=utcnow())
 
+    def known_subjects(self) -> set[str]:
+        """Subject ids found by a review, recorded with their assertions or decided on."""
+        with read(self.engine) as conn:
+            return findings.known_subjects(conn)
+
     def decisions(self, *, subject: str | None = None, include_superseded: bool = False
                   ) -> list[DecisionRecord]:
         """Decisions in force (or all), newest first."""
