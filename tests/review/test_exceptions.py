@@ -103,3 +103,15 @@ def test_bad_exceptions_refused(reviewed, kw, message):
     with pytest.raises(StoreError, match=message):
         reviewed.add_exception(**args)
     assert reviewed.exceptions() == []
+
+
+def test_a_hostname_instead_of_a_host_id_is_named_in_the_refusal(reviewed):
+    from store.helpers import snap
+
+    reviewed.import_snapshots([snap("uuid-7f3a", "Agency", "2026-11-01T00:00:00Z",
+                                    [("Acme Tool", "1", "Acme Networks Co")],
+                                    hostname="lab-07")], actor="a")
+    with pytest.raises(StoreError, match="'lab-07' is the hostname of host id 'uuid-7f3a'"):
+        reviewed.add_exception(subject_id="acme", scope="host:lab-07", reason="lab",
+                               approver="CISO", expires="2099-12-31", actor="a")
+    assert reviewed.exceptions() == []

@@ -75,7 +75,11 @@ def add(conn: Connection, *, subject_id: str, scope: str, reason: str, approver:
         raise StoreError("an exception needs a reason and an approver")
     if kind == "host" and conn.execute(select(t.hosts.c.host_id).where(
             t.hosts.c.host_id == value)).first() is None:
-        raise StoreError(f"no host {value!r} in the estate")
+        named = list(conn.execute(select(t.hosts.c.host_id).where(t.hosts.c.hostname == value)
+                                  .order_by(t.hosts.c.host_id).limit(3)).scalars())
+        hint = (f" ({value!r} is the hostname of host id {', '.join(map(repr, named))}: "
+                "give the host id)") if named else ""
+        raise StoreError(f"no host {value!r} in the estate{hint}")
     if kind == "institution" and conn.execute(select(t.institutions.c.name).where(
             t.institutions.c.name == value)).first() is None:
         raise StoreError(f"no institution {value!r} in the estate")
