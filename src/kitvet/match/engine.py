@@ -5,14 +5,18 @@ columns of :mod:`kitvet.model.inventory` (extra columns are ignored) — and ret
 findings table (:data:`~kitvet.model.finding.FINDING_FIELDS`) as Arrow.
 
 How (DESIGN.md, "Engines and stores"):
-1. each :class:`~kitvet.match.probes.Probe` extracts the *distinct* keys of its column;
+1. one aggregation per table collects the *distinct* keys of every
+   :class:`~kitvet.match.probes.Probe` (publisher, name, path, USB vendor id ...) in one scan;
 2. Python decides, once per distinct key, which identifiers it satisfies (normalisation,
-   prefixes, registry look-ups) and why — a few thousand calls, not one per row;
-3. one scan of each table keeps only rows whose keys matched; those few rows are joined to the
+   prefixes, registry look-ups) and why — tens of thousands of calls, not one per row;
+3. a second scan keeps only the rows whose keys matched; those few rows are joined to the
    identifiers, filtered by package type and platform, and version-checked once per distinct
    (package type, version, identifier) with each package type's semantics;
 4. rows of the same (host, item, subject) fold into one finding; the policy gives each subject
    its status once.
+
+:func:`lake_views` gives the engine the current snapshots of a Parquet lake (or only some of
+them, for incremental review); ``docs/scale.md`` has the measurements.
 """
 
 from __future__ import annotations
