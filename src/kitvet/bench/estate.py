@@ -211,9 +211,14 @@ def host_table(plan: HostPlan, sl: slice, collected_at: str) -> pa.Table:
 
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write ``table`` atomically (temp file + rename)."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, row_group_size=512 * 1024, compression="snappy")
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, row_group_size=512 * 1024, compression="snappy")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 ProgressFn = Callable[[int], None]

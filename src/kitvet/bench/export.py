@@ -93,8 +93,12 @@ def _batches(estate: Path, max_hosts: int | None) -> list[tuple[str, int]]:
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.tmp")
-    con.execute(f"COPY ({sql}) TO '{_q(str(tmp))}' (FORMAT JSON)")
-    os.replace(tmp, dest)
+    try:
+        con.execute(f"COPY ({sql}) TO '{_q(str(tmp))}' (FORMAT JSON)")
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _q(text: str) -> str:

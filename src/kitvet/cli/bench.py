@@ -115,11 +115,15 @@ def spark_review_cmd(estate: Path, master: str, profile: str, out: Path | None) 
     from kitvet.match.spark import run_spark
     from kitvet.policy import load_profile
 
-    findings = run_spark(estate, bundled(), load_profile(profile), master=master)
-    if out:
-        import pyarrow.parquet as pq
+    from rich.console import Console
 
-        pq.write_table(findings, out)
+    lists, policy = bundled(), load_profile(profile)
+    with Console(stderr=True).status(f"reviewing {estate} on Spark ({master})"):
+        findings = run_spark(estate, lists, policy, master=master)
+    if out:
+        from kitvet.bench.estate import write_parquet
+
+        write_parquet(findings, out)
     counts: dict[str, int] = {}
     for s in findings.column("status").to_pylist():
         counts[s] = counts.get(s, 0) + 1
