@@ -66,6 +66,15 @@ def test_a_copied_installed_file_imports_through_the_registry(tmp_path: Path) ->
     (snap,) = read_paths([copy])
     assert [r["name"] for r in snap.software] == ["musl", "busybox", "xz-libs"]
     assert snap.software[2]["purl"] == "pkg:apk/alpine/xz-libs@5.6.1-r0?arch=x86_64"
+    root = tmp_path / "container"  # inside a copied tree: that system's host and namespace
+    (root / "lib" / "apk" / "db").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "lib" / "apk" / "db" / "installed").write_bytes(FIXTURE.read_bytes())
+    (root / "etc" / "os-release").write_text("NAME=postmarketOS\nID=postmarketos\n")
+    (root / "etc" / "machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (snap,) = read_paths([root / "lib" / "apk" / "db" / "installed"])
+    assert snap.host.host_id == "0123456789abcdef0123456789abcdef"
+    assert snap.software[2]["purl"] == "pkg:apk/postmarketos/xz-libs@5.6.1-r0?arch=x86_64"
 
 
 @settings(max_examples=300, deadline=None)

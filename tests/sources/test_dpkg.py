@@ -170,6 +170,21 @@ def test_a_copied_status_file_imports_through_the_registry(tmp_path: Path) -> No
     assert snap.software[0]["purl"].startswith("pkg:deb/adduser@")
 
 
+def test_a_status_file_inside_a_copied_tree_belongs_to_that_system(tmp_path: Path) -> None:
+    from kitvet.sources.registry import read_paths
+
+    root = tmp_path / "backup-web01"
+    (root / "var" / "lib" / "dpkg").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "var" / "lib" / "dpkg" / "status").write_bytes((ADMIN / "status").read_bytes())
+    (root / "etc" / "os-release").write_text('NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="22.04"\n')
+    (root / "etc" / "hostname").write_text("web01\n")
+    (snap,) = read_paths([root / "var" / "lib" / "dpkg" / "status"])
+    assert (snap.host.hostname, snap.host.os_name, snap.host.os_version) == (
+        "web01", "Ubuntu", "22.04")
+    assert snap.software[0]["purl"].startswith("pkg:deb/ubuntu/adduser@")
+
+
 # --- property test: any bytes give records and skipped stanzas, never an exception ---------
 
 

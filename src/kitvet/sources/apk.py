@@ -18,6 +18,7 @@ from kitvet.errors import SourceError
 from kitvet.model import Snapshot
 from kitvet.sources.hostfacts import (
     bounded,
+    database_host,
     make_purl,
     package_file_snapshot,
     read_regular,
@@ -154,5 +155,6 @@ class ApkInstalledImporter(Importer):
         if len(data) > MAX_BYTES:
             raise SourceError(f"larger than {MAX_BYTES} bytes", file=str(path))
         records, bad = parse_installed(data, file=str(path))
-        rows = [to_row(r, str(path), None) for r in records]
-        return [package_file_snapshot(SOURCE, path, institution, rows, bad, parsed=len(records))]
+        host, namespace = database_host(SOURCE, path, institution, (("lib", "apk", "db"),))
+        rows = [to_row(r, str(path), namespace) for r in records]
+        return [package_file_snapshot(SOURCE, path, host, rows, bad, parsed=len(records))]

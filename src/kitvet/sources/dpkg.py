@@ -25,6 +25,7 @@ from kitvet.errors import SourceError
 from kitvet.model import Snapshot
 from kitvet.sources.hostfacts import (
     bounded,
+    database_host,
     make_purl,
     package_file_snapshot,
     read_regular,
@@ -287,13 +288,15 @@ class DpkgStatusImporter(Importer):
                 and b"\nStatus: " in first)
 
     def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
-        """The listed packages of the file as one snapshot (purls without a distribution)."""
+        """The listed packages of the file as one snapshot (its system's host when the file
+        sits at ``<root>/var/lib/dpkg/status`` of a copied tree)."""
         path = Path(path)
         try:
             data = _read(path)
         except OSError as e:
             raise SourceError(f"cannot read: {e.strerror or e}", file=str(path)) from e
         packages, bad = parse_status(data, file=str(path))
-        rows = [to_row(p, None) for p in packages if p.listed]
-        return [package_file_snapshot(SOURCE, path, institution, rows,
+        host, namespace = database_host(SOURCE, path, institution, (("var", "lib", "dpkg"),))
+        rows = [to_row(p, namespace) for p in packages if p.listed]
+        return [package_file_snapshot(SOURCE, path, host, rows,
                                       [(b.line, b.reason) for b in bad], parsed=len(packages))]

@@ -71,16 +71,34 @@ def host_id_from_name(hostname: str) -> str:
     return hashlib.sha256(hostname.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
-def file_host(kind: str, path: Path, institution: str | None) -> Host:
-    """The host of a package database imported as a file (no host facts beside it)."""
+def database_host(kind: str, path: Path, institution: str | None,
+                  db_dirs: tuple[tuple[str, ...], ...], *, source: str | None = None
+                  ) -> tuple[Host, str | None]:
+    """The host of a package database imported as a file, and its purl namespace.
+
+    When the file sits where its package manager keeps it inside a copied system tree
+    (``<root>/var/lib/dpkg/status`` for ``db_dirs`` ``(("var", "lib", "dpkg"),)``), the host is
+    that system's (machine id, hostname, os-release) and the namespace its os-release ID;
+    otherwise a host id derived from the file's path (``<kind>-…``) and no namespace.
+    """
+    source = source or kind
+    parent = path.resolve().parent
+    for rel in db_dirs:
+        if parent.parts[-len(rel):] == rel and len(parent.parts) > len(rel):
+            facts = host_facts(parent.parents[len(rel) - 1])
+            if facts.machine_id or facts.hostname or facts.os_name:
+                return Host(host_id=facts.host_id, hostname=facts.hostname,
+                            institution=institution, platform="linux",
+                            os_name=facts.os_pretty or facts.os_name,
+                            os_version=facts.os_version, machine_id=facts.machine_id,
+                            sources=(source,)), facts.os_id
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
     return Host(host_id=f"{kind}-{digest}", institution=institution, platform="linux",
-                sources=(kind,))
+                sources=(source,)), None
 
 
-def package_file_snapshot(kind: str, path: Path, institution: str | None,
-                          rows: list[dict[str, Any]], bad: list[tuple[int, str]],
-                          *, parsed: int) -> Snapshot:
+def package_file_snapshot(kind: str, path: Path, host: Host, rows: list[dict[str, Any]],
+                          bad: list[tuple[int, str]], *, parsed: int) -> Snapshot:
     """One snapshot of a package database copied from a host (dpkg status, apk installed).
 
     ``bad`` records (line, reason) are skipped with their line. A file in which not one record
@@ -92,7 +110,7 @@ def package_file_snapshot(kind: str, path: Path, institution: str | None,
         raise SourceError(f"no readable {kind} package record: {reason} "
                           f"({len(bad)} bad record(s))",
                           file=str(path), place=f"line {line}")
-    snap = Snapshot(host=file_host(kind, path, institution))
+    snap = Snapshot(host=host)
     for line, reason in bad:
         snap.skip(kind, reason, location=f"{path}:{line}")
     for row in rows:

@@ -175,30 +175,9 @@ class RpmdbImporter(Importer):
 DB_DIRS = (("var", "lib", "rpm"), ("usr", "lib", "sysimage", "rpm"))
 
 
-def system_root(path: Path) -> Path | None:
-    """The root of the system an rpm database belongs to, when it sits where rpm keeps it."""
-    parent = path.resolve().parent
-    for rel in DB_DIRS:
-        if parent.parts[-len(rel):] == rel and len(parent.parts) > len(rel):
-            return parent.parents[len(rel) - 1]
-    return None
-
-
 def _host(path: Path, institution: str | None) -> tuple[Host, str | None]:
-    """The host of a database (its system's machine id, hostname, os-release when found
-    beside it) and the purl namespace (os-release ID)."""
-    import hashlib
+    """The host of a database (its system's, when it sits where rpm keeps it in a copied
+    tree) and the purl namespace (os-release ID)."""
+    from kitvet.sources.hostfacts import database_host
 
-    root = system_root(path)
-    if root is not None:
-        from kitvet.sources.hostfacts import host_facts
-
-        facts = host_facts(root)
-        if facts.machine_id or facts.hostname or facts.os_name:
-            return Host(host_id=facts.host_id, hostname=facts.hostname, institution=institution,
-                        platform="linux", os_name=facts.os_pretty or facts.os_name,
-                        os_version=facts.os_version, machine_id=facts.machine_id,
-                        sources=("rpm",)), facts.os_id
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    return Host(host_id=f"rpmdb-{digest}", institution=institution, platform="linux",
-                sources=("rpm",)), None
+    return database_host("rpmdb", path, institution, DB_DIRS, source="rpm")
