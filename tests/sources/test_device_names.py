@@ -117,7 +117,8 @@ def test_reported_names_are_kept_and_unknown_ids_get_none() -> None:
             {"bus": "network", "mac": "bc:5e:33:00:11:22", "oui_org": "Reported Org"}]
     hardware.name_devices(rows)
     assert (rows[0]["vendor_name"], rows[0]["product_name"]) == ("HUAWEI", "E3372")
-    assert "vendor_name" not in rows[1] and "product_name" not in rows[1]
+    assert "vendor_name" not in rows[1] and "product_name" not in rows[1]  # nothing invented
+    assert rows[1]["description"] == "USB device ffff:0001"  # but never a nameless device
     assert "oui_org" not in rows[2] and "vendor_name" not in rows[2]
     assert rows[3]["oui_org"] == "Reported Org"
 

@@ -271,7 +271,8 @@ def name_devices(rows: Iterable[dict[str, Any]]) -> None:
     """Fill, in place, the names a source left out of device rows, from these databases.
 
     ``oui_org`` of a MAC (IEEE registries); ``vendor_name`` / ``product_name`` of a USB or PCI
-    id (usb.ids / pci.ids); the ``vendor_name`` of a device known only by its MAC from its
+    id (usb.ids / pci.ids), else a ``description`` such as "USB device ffff:0001" so no
+    device goes unnamed; the ``vendor_name`` of a device known only by its MAC from its
     ``oui_org``. What the source reported is kept. Every importer and collector names its
     devices through this one function, so an inventory reads the same whatever its source;
     a broken database never loses a row.
@@ -295,6 +296,8 @@ def _name_device(row: dict[str, Any]) -> None:
             got = usb_product_name(vid, pid) if bus == "usb" else pci_device_name(vid, pid)
             if got:
                 row["product_name"] = got[0]
+        if not (row.get("vendor_name") or row.get("product_name") or row.get("description")):
+            row["description"] = f"{bus.upper()} device {vid}" + (f":{pid}" if pid else "")
     if row.get("mac"):
         if not row.get("oui_org"):
             got = oui_org(row["mac"])
