@@ -82,3 +82,20 @@ def test_cli_diff_refuses_unsigned_without_flag() -> None:
     r = CliRunner().invoke(main, ["lists", "diff", str(FIXTURES / "small.yaml"),
                                   str(FIXTURES / "small.yaml")])
     assert r.exit_code == 2 and "unsigned" in r.output
+
+
+def test_diff_shows_what_an_update_does_to_statuses_under_a_profile(tmp_path: Path) -> None:
+    core = bundled_paths()[0]
+    text = core.read_text("utf-8")
+    old_kind = "    kind: warning\n    instrument: EICAR Standard"
+    assert text.count(old_kind) == 1
+    new = tmp_path / "core-new.yaml"
+    new.write_text(text.replace(old_kind, old_kind.replace("warning", "removal-order")), "utf-8")
+    args = ["lists", "diff", str(core), str(new), "--allow-unsigned", "--profile"]
+    r = CliRunner().invoke(main, [*args, "default"], env={"COLUMNS": "200"})
+    assert r.exit_code == 1, r.output
+    assert "status under default:" in r.output and "eicar-test-file: monitor → review" in r.output
+    r = CliRunner().invoke(main, [*args, "us-federal", "--format", "json"])
+    assert json.loads(r.stdout)["statuses"] == {  # a non-US removal order: review there too
+        "profile": "us-federal",
+        "changed": [{"subject": "eicar-test-file", "old": "monitor", "new": "review"}]}

@@ -191,31 +191,41 @@ def verify(list_files: tuple[Path, ...], keys: tuple[Path, ...]) -> None:
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
+@click.option("--profile", help="Also show the subjects whose status under this policy profile "
+                                "(bundled name or file) the update changes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def diff(old: Path, new: Path, allow_unsigned: bool, fmt: str) -> None:
+def diff(old: Path, new: Path, allow_unsigned: bool, profile: str | None, fmt: str) -> None:
     """Subjects, identifiers and assertions added, removed and changed from OLD to NEW.
 
     Exit code 0 when the lists say the same thing, 1 when they differ, 2 on error.
     """
     from kitvet.lists import load_list
-    from kitvet.lists.diff import diff_lists
+    from kitvet.lists.diff import diff_lists, status_changes
 
     d = diff_lists(load_list(old, allow_unsigned=allow_unsigned),
                    load_list(new, allow_unsigned=allow_unsigned))
+    statuses = None
+    if profile:
+        from kitvet.policy import load_profile
+
+        pol = load_profile(profile)
+        statuses = (pol.name, status_changes(d.old, d.new, pol))
     if fmt == "json":
-        click.echo(json.dumps({"old": {"name": d.old.name, "version": d.old.version,
-                                       "signed_by": d.old.signed_by},
-                               "new": {"name": d.new.name, "version": d.new.version,
-                                       "signed_by": d.new.signed_by},
-                               "changes": [c.to_dict() for c in d.changes]},
-                              indent=2, ensure_ascii=False))
+        doc: dict[str, Any] = {
+            "old": {"name": d.old.name, "version": d.old.version, "signed_by": d.old.signed_by},
+            "new": {"name": d.new.name, "version": d.new.version, "signed_by": d.new.signed_by},
+            "changes": [c.to_dict() for c in d.changes]}
+        if statuses:
+            doc["statuses"] = {"profile": statuses[0], "changed": [
+                {"subject": sid, "old": o, "new": n} for sid, o, n in statuses[1]]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        _print_diff(d)
+        _print_diff(d, statuses)
     raise SystemExit(0 if d.empty else 1)
 
 
-def _print_diff(d: Any) -> None:
+def _print_diff(d: Any, statuses: tuple[str, list[tuple[str, str, str]]] | None = None) -> None:
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -231,6 +241,12 @@ def _print_diff(d: Any) -> None:
             console.print(_t(f"      {name}: {o!r} → {n!r}"))
     summary = ", ".join(f"{d.count(w)} {w}" for w in ("added", "removed", "changed"))
     console.print(_t(f"{summary}" if d.changes else "no differences", "bold"))
+    if statuses is not None:
+        name, changed = statuses
+        console.print(_t(f"status under {name}: " + ("unchanged for every subject"
+                                                      if not changed else ""), "bold"))
+        for sid, o, n in changed:
+            console.print(_t(f"  {sid}: {o} → {n}"))
 
 
 @lists.command("update")

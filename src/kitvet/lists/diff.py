@@ -121,3 +121,14 @@ def diff_lists(old: RiskList, new: RiskList) -> ListDiff:
         else:
             changes += _diff_subject(olds[sid], s)
     return ListDiff(old, new, tuple(changes))
+
+
+def status_changes(old: RiskList, new: RiskList, policy: Any) -> list[tuple[str, str, str]]:
+    """(subject id, old status, new status) of every subject whose status under ``policy``
+    (anything with ``evaluate(subject).status``) differs; ``-`` where a list lacks the subject.
+    What an update does to an organisation's bans and reviews, beside what it changes."""
+    olds = {s.id: policy.evaluate(s).status for s in old.subjects}
+    news = {s.id: policy.evaluate(s).status for s in new.subjects}
+    ids = list(olds) + [sid for sid in news if sid not in olds]
+    return [(sid, olds.get(sid, "-"), news.get(sid, "-")) for sid in ids
+            if olds.get(sid, "-") != news.get(sid, "-")]
