@@ -105,9 +105,10 @@ def test_hostile_names_render_as_text(site):
 def test_long_hostile_strings_never_widen_the_page(site):
     """A 5,000-character software name and a 400-character hostname stay inside the viewport
     (lists cut them, the finding page wraps them), and a host id with "/" opens its page."""
+    from srvkit import risk_lists
+
     from kitvet.model import Host, Snapshot
     from kitvet.policy import load_profile
-    from srvkit import risk_lists
 
     est = site["estate"]
     est.import_snapshots([Snapshot(

@@ -201,9 +201,10 @@ def test_error_pages_keep_the_navigation_for_a_signed_in_user(sqlite_srv):
 
 def _hostile_host(srv, host_id: str = "rack/7") -> str:
     """Import a host whose id has a "/" and whose strings are very long; returns its finding."""
+    from srvkit import risk_lists
+
     from kitvet.model import Host, Snapshot
     from kitvet.policy import load_profile
-    from srvkit import risk_lists
 
     snap = Snapshot(host=Host(host_id=host_id, hostname="h" * 400, institution="Alpha Agency",
                               collected_at="2026-11-20T10:00:00Z"),

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from kitvet.errors import StoreError
 from kitvet.review import audit
@@ -26,13 +26,18 @@ from kitvet.store.records import (
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
-_RECORD_COLS = [c for c in FindingRecord.__dataclass_fields__]
+#: The findings columns a :class:`FindingRecord` is built from (select these, then :func:`record`).
+RECORD_COLUMNS = [t.findings.c[c] for c in FindingRecord.__dataclass_fields__]
+#: Most severe first: ``order_by(SEVERITY)``.
+SEVERITY = case({"ban": 0, "review": 1, "monitor": 2, "allow": 3}, value=t.findings.c.status,
+                else_=4)
 
 
-def _record(row: Any) -> FindingRecord:
+def record(row: Any) -> FindingRecord:
+    """A :class:`FindingRecord` from a row selected with :data:`RECORD_COLUMNS`."""
     m = row._mapping
     return FindingRecord(**{c: (bool(m[c]) if c == "live" else m[c])  # type: ignore[arg-type]
-                            for c in _RECORD_COLS})
+                            for c in FindingRecord.__dataclass_fields__})
 
 
 def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
@@ -57,13 +62,10 @@ def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     total = conn.execute(select(func.count()).select_from(f).where(*cond)).scalar_one()
-    from sqlalchemy import case
-
-    rank = case({"ban": 0, "review": 1, "monitor": 2, "allow": 3}, value=f.c.status, else_=4)
-    rows = conn.execute(select(*[f.c[c] for c in _RECORD_COLS]).where(*cond)
-                        .order_by(rank, f.c.institution, f.c.host_id, f.c.finding_id)
+    rows = conn.execute(select(*RECORD_COLUMNS).where(*cond)
+                        .order_by(SEVERITY, f.c.institution, f.c.host_id, f.c.finding_id)
                         .limit(limit).offset(offset)).all()
-    return Page(tuple(_record(r) for r in rows), total, limit, offset)
+    return Page(tuple(record(r) for r in rows), total, limit, offset)
 
 
 def detail(conn: Connection, finding_id: str) -> FindingDetail:
@@ -83,12 +85,12 @@ def detail(conn: Connection, finding_id: str) -> FindingDetail:
                                 e.review_id) for e in ev)
     from kitvet.review import subjects
 
-    return FindingDetail(_record(row), evidence, events, subjects.get(conn, row.subject_id))
+    return FindingDetail(record(row), evidence, events, subjects.get(conn, row.subject_id))
 
 
 def _one(conn: Connection, finding_id: str) -> Any:
     f = t.findings
-    cols = [f.c[c] for c in _RECORD_COLS]
+    cols = RECORD_COLUMNS
     row = conn.execute(select(*cols).where(f.c.finding_id == finding_id)).first()
     if row is not None:
         return row
@@ -125,7 +127,7 @@ def set_state(conn: Connection, finding_id: str, state: str, *, actor: str, reas
     audit.append(conn, actor=actor, action="finding.state", obj=f"finding:{row.finding_id}",
                  at=now, details={"from": row.state, "to": state, "reason": reason,
                                   "exception_id": exception_id})
-    return _record(_one(conn, row.finding_id))
+    return record(_one(conn, row.finding_id))
 
 
 def decide(conn: Connection, subject_id: str, decision: str, *, actor: str, rationale: str,

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, or_, select
+from sqlalchemy import Connection, func, literal, or_, select
 
 from kitvet.errors import KitvetError, StoreError
 from kitvet.review import audit
+from kitvet.review.findings import RECORD_COLUMNS, SEVERITY, record
 from kitvet.server.accounts import Scope, User
 from kitvet.store import tables as t
 from kitvet.store.db import read
@@ -32,10 +33,8 @@ from kitvet.store.records import (
 
 logger = logging.getLogger(__name__)
 
-_COLS = list(FindingRecord.__dataclass_fields__)
 SORTS: dict[str, Any] = {
-    "severity": case({"ban": 0, "review": 1, "monitor": 2, "allow": 3},
-                     value=t.findings.c.status, else_=4),
+    "severity": SEVERITY,
     "first_seen": t.findings.c.first_seen,
     "last_seen": t.findings.c.last_seen,
     "institution": t.findings.c.institution,
@@ -60,12 +59,6 @@ def like(col: Any, text: str) -> Any:
     """Case-insensitive substring match, portable and with LIKE wildcards escaped."""
     esc = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(col).like(f"%{esc}%", escape="\\")
-
-
-def _record(row: Any) -> FindingRecord:
-    m = row._mapping
-    values: dict[str, Any] = {c: (bool(m[c]) if c == "live" else m[c]) for c in _COLS}
-    return FindingRecord(**values)
 
 
 def _many(val: Sequence[str] | str | None) -> list[str]:
@@ -103,9 +96,9 @@ def findings_page(conn: Connection, scope: Scope, *, status: Sequence[str] | str
     limit = max(1, min(int(limit), max_page))
     offset = max(0, int(offset))
     total = conn.execute(select(func.count()).select_from(f).where(*cond)).scalar_one()
-    rows = conn.execute(select(*[f.c[c] for c in _COLS]).where(*cond).order_by(*order)
+    rows = conn.execute(select(*RECORD_COLUMNS).where(*cond).order_by(*order)
                         .limit(limit).offset(offset)).all()
-    return Page(tuple(_record(r) for r in rows), total, limit, offset)
+    return Page(tuple(record(r) for r in rows), total, limit, offset)
 
 
 def finding_detail(estate: Any, scope: Scope, finding_id: str) -> FindingDetail:
@@ -219,7 +212,6 @@ def audit_entries(conn: Connection, user: User, *, limit: int = 100, offset: int
                   ) -> list[audit.AuditEntry]:
     """Audit entries, newest first. A scoped account sees entries about its institutions'
     findings and hosts, and its own actions; admins and estate-wide auditors see all."""
-    scope = user.scope
     a = t.audit_log
     q = select(a).order_by(a.c.seq.desc())
     if action:

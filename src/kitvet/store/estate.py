@@ -26,8 +26,8 @@ from kitvet.store import tables as t
 from kitvet.store.db import inserted_id, make_engine, migrate, read, utcnow, write
 from kitvet.store.lake import Lake
 from kitvet.store.location import (
-    EstateConfig,
     RELATIVE_DB_URL,
+    EstateConfig,
     estate_dir,
     normalise_db_url,
     read_config,
