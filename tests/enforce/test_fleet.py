@@ -215,3 +215,12 @@ def test_publisher_matches_rpm_vendor_and_is_checked_once(bans):
                          rpm_packages=[{"name": "kes", "version": "12", "vendor": "AO Kaspersky Lab"}])
     win = [p for p in policies(bans) if "Kaspersky" in p["name"] and p["platform"] == "windows"]
     assert win[0]["query"].count("FROM programs WHERE lower(publisher)") == 1
+
+
+def test_description_keeps_what_speaks_for_the_subject_beside_the_accusations(bans):
+    specs = [p for p in policies(bans) if "Kaspersky Lab" in p["name"]]
+    assert specs
+    for p in specs:
+        assert "Asserted by: US Congress" in p["description"]
+        assert ("On record for it: no-evidence-found by European Commission "
+                "(Answer P-000603/2018).") in p["description"]

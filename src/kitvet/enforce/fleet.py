@@ -32,8 +32,11 @@ def _policies(bans: BanSet) -> tuple[list[dict[str, Any]], list[Gap]]:
 
 def _description(b: BannedSubject, checks: list[Check]) -> str:
     what = "; ".join(c.what for c in checks)
+    speaks_for = "; ".join(f"{a.kind} by {a.authority} ({a.citation or a.instrument})"
+                           for a in b.subject.assertions if a.exculpatory)
+    beside = f" On record for it: {speaks_for}." if speaks_for else ""
     return one_line(f"{b.name} is under a {b.status} ({b.rule or 'selected'}). Asserted by: "
-                    f"{subject_sources(b)}. Fails when the host has: {what}.", 2000)
+                    f"{subject_sources(b)}.{beside} Fails when the host has: {what}.", 2000)
 
 
 def _resolution(b: BannedSubject) -> str:
