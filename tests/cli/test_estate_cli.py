@@ -257,3 +257,18 @@ def test_decide_warns_about_a_subject_nobody_knows(kv, tmp_path):
     # a subject of the bundled lists that no review found yet is a deliberate, quiet decision
     quiet = kv("decide", "hytera", "--decision", "banned", "--rationale", "pre-emptive")
     assert "warning" not in quiet and "0 finding(s) updated" in quiet
+
+
+def test_one_unreadable_file_never_keeps_the_others_out(kv, tmp_path):
+    kv("estate", "init")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kitvet_inventory": "1.0.0", "snapshots": [')
+    good = inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")
+    out = kv("estate", "import", str(bad), str(good), "--institution", "P", code=1)
+    assert "2 snapshot(s) stored" in out and "1 file(s) could not be read" in out
+    assert "refused: " in out and "bad.json" in out
+    assert json.loads(kv("estate", "status", "--format", "json"))["hosts"] == 2
+    # nothing readable at all: an error, and the estate is unchanged
+    only_bad = kv("estate", "import", str(bad), str(bad), "--institution", "P", code=2)
+    assert "none of the 2 files could be read" in only_bad
+    assert json.loads(kv("estate", "status", "--format", "json"))["snapshots"] == 2

@@ -114,29 +114,43 @@ def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
 @with_estate
 def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str | None,
             no_create_institutions: bool, actor: str) -> None:
-    """Import inventory files (one atomic batch); exit 1 if a snapshot was refused."""
+    """Import inventory files (one atomic batch); exit 1 if a file or snapshot was refused."""
     from rich.progress import Progress
 
+    from kitvet.errors import KitvetError
     from kitvet.sources.registry import read_paths
 
     snaps = []
+    failed: list[KitvetError] = []  # one bad file never keeps the good ones out
     con = console()
     with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
         task = progress.add_task("reading inventory", total=len(files))
         for f in files:
-            snaps.extend(read_paths([f], fmt=fmt, institution=institution))
+            try:
+                snaps.extend(read_paths([f], fmt=fmt, institution=institution))
+            except KitvetError as e:
+                failed.append(e)
             progress.advance(task)
+        if failed and not snaps:  # nothing to import: an error (exit 2), not a partial import
+            if len(failed) == 1:
+                raise failed[0]
+            for e in failed:
+                click.echo(f"refused: {e}", err=True)
+            raise KitvetError(f"none of the {len(failed)} files could be read")
         progress.add_task("importing", total=None)
         res = est.import_snapshots(snaps, actor=actor, institution=institution,
                                    create_institutions=not no_create_institutions)
     click.echo(f"{len(res.added)} snapshot(s) stored ({len(res.became_current)} now current, "
                f"{len(res.historical)} older kept as history), {len(res.duplicates)} already "
-               f"present, {len(res.rejected)} refused")
+               f"present, {len(res.rejected)} refused"
+               + (f", {len(failed)} file(s) could not be read" if failed else ""))
     if res.institutions_created:
         click.echo(f"new institution(s): {', '.join(res.institutions_created)}")
+    for e in failed:
+        click.echo(f"refused: {e}", err=True)
     for r in res.rejected:
         click.echo(f"refused: {r.location}: {r.reason}", err=True)
-    if res.rejected:
+    if res.rejected or failed:
         sys.exit(EXIT_FINDINGS)
 
 
