@@ -38,8 +38,9 @@ def test_message_calls_only_a_ban_a_ban():
         bans = select_bans(bundled(), policy=load_profile("eu-institutions"), status=status)
         return {r["custom_msg"] for r in json.loads(SantaExporter().export(bans).text)["rules"]}
 
-    assert messages("monitor") == {"Blocked by your organisation (status monitor): "
-                                   "EICAR anti-malware test file — EICAR"}
+    monitored = ("Blocked by your organisation (status monitor): "
+                 "EICAR anti-malware test file — EICAR")
+    assert messages("monitor") == {monitored}
     banned = messages("ban")
     assert banned and all(m.startswith("Blocked by your organisation's ban: ") for m in banned)
 

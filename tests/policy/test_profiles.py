@@ -190,7 +190,7 @@ def test_the_example_profile_of_the_docs_works_as_the_docs_say(tmp_path: Path,
     import re
 
     docs = (Path(__file__).parents[2] / "docs" / "policy.md").read_text("utf-8")
-    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "kitvet_profile" in b]
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", docs, re.DOTALL) if "kitvet_profile" in b]
     (tmp_path / "our-ministry.yaml").write_text(example, "utf-8")
     v = load_profile(tmp_path / "our-ministry.yaml").evaluate(kaspersky)
     assert v.status == "ban" and "[rule 'national-orders-ban']" in v.rule

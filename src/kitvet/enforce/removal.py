@@ -165,9 +165,10 @@ class RemovalPlanExporter(Exporter):
         steps = plan_steps(banned_findings(snaps, bans), snaps, versioned)
         gaps = [Gap(s.subject_name, f"{s.item}: {s.manual}") for s, _ in steps if s.manual]
         notes = [f"{len(snaps)} host(s), each from its latest snapshot; {len(steps)} step(s).",
-                 "A package banned only in some versions is moved to the version the "
-                 "distribution ships now (apt-get install --only-upgrade, dnf distro-sync, apk "
-                 "upgrade), not removed; the next inventory shows whether that version is clean."]
+                 ("A package banned only in some versions is moved to the version the "
+                  "distribution ships now (apt-get install --only-upgrade, dnf distro-sync, apk "
+                  "upgrade), not removed; the next inventory shows whether that version is "
+                  "clean.")]
         if (fmt or "markdown") == "json":
             doc = {"kitvet": header_dict(bans, self.name, len(steps), gaps, notes),
                    "steps": [{"institution": s.institution, "platform": s.platform,

@@ -7,6 +7,7 @@ matched item is reported as a change, field by field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -77,7 +78,8 @@ def _field_changes(old: Any, new: Any, skip: set[str]) -> tuple[tuple[str, Any, 
     return tuple(out)
 
 
-def _diff_items(sid: str, item: str, old: tuple, new: tuple, key, label) -> list[Change]:
+def _diff_items(sid: str, item: str, old: tuple, new: tuple, key: Callable[[Any], Any],
+                label: Callable[[Any], str]) -> list[Change]:
     olds = {key(x): x for x in old}
     news = {key(x): x for x in new}
     out = [Change("removed", item, sid, label(x)) for k, x in olds.items() if k not in news]

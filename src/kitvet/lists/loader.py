@@ -111,12 +111,12 @@ def load_lists(
     if include_updated:
         from kitvet.lists.update import cached_lists
 
-        for path in cached_lists():
-            rl = load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+        for fetched in cached_lists():
+            rl = load_list(fetched, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
             shipped = [x for x in lists if x.name == rl.name and x in bundled().lists]
             if shipped and str(shipped[0].date) > str(rl.date):
                 logger.warning("%s: fetched %s %s (%s) is older than the bundled %s (%s); "
-                               "using the bundled one", path.name, rl.name, rl.version,
+                               "using the bundled one", fetched.name, rl.name, rl.version,
                                rl.date, shipped[0].version, shipped[0].date)
                 continue
             lists = [x for x in lists if x not in shipped]

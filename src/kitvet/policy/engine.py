@@ -104,7 +104,7 @@ class Policy:
         ):
             status = cap
             reason += f", capped at {cap} because the assertion is unverified"
-        deadlines = (rule.deadlines if rule and rule.deadlines is not None else None)
+        deadlines = dict(rule.deadlines) if rule and rule.deadlines is not None else None
         return Outcome(a, status, reason, rule.name if rule else None, deadlines)
 
     def evaluate(self, subject: Subject, *, today: str | None = None) -> Verdict:
