@@ -24,7 +24,7 @@ def estate(tmp_path_factory):
     root = tmp_path_factory.mktemp("spark") / "estate"
     # seed 7 gives listed hosts of every kind in 200 hosts (checked below)
     generate(root, 200, seed=7, batch_hosts=80)
-    apply_change(root, fraction=0.05)
+    apply_change(root, fraction=0.3)  # 60 hosts, two of them with findings
     return root
 
 
@@ -46,6 +46,33 @@ def test_spark_findings_equal_duckdb_findings(estate):
                                t.column("explanation").to_pylist()))
     assert key(got) == key(expected)
     assert got.equals(expected)
+
+
+def test_spark_incremental_review_equals_duckdb(estate):
+    import json
+
+    from kitvet.lists import bundled
+    from kitvet.match.engine import lake_views, match
+    from kitvet.match.spark import run_spark
+    from kitvet.policy import load_profile
+
+    changed = json.loads((estate / "estate.json").read_text())["changes"][0]["snapshot_ids"]
+    lists, policy = bundled(), load_profile("default")
+    con = duckdb.connect()
+    names = lake_views(con, estate / "lake", snapshot_ids=changed)
+    expected = match(con, lists, policy, snapshot_ids=changed, **names)
+    got = run_spark(estate, lists, policy, snapshot_ids=changed)
+    assert expected.num_rows > 0
+    assert got.equals(expected)
+    assert set(got.column("host_id").to_pylist()) <= {
+        h for h, s in zip(*_current(estate)) if s in set(changed)}
+
+
+def _current(estate):
+    import pyarrow.parquet as pq
+
+    cur = pq.read_table(estate / "lake" / "current.parquet")
+    return cur.column("host_id").to_pylist(), cur.column("snapshot_id").to_pylist()
 
 
 def test_spark_reports_a_missing_lake_clearly(tmp_path):
