@@ -275,3 +275,23 @@ def test_campaign_page_counts_excepted_hosts_so_the_columns_add_up(sqlite_srv):
     assert excepted == 1 and affected == removed + excepted + remaining
     assert "<th>Excepted</th>" in c.get("/campaigns").text
     assert 'class="key-remaining"' in page  # the burndown legend says which line is which
+
+
+def test_start_campaign_offers_only_subjects_a_campaign_can_start_for(sqlite_srv):
+    c = sqlite_srv.client
+    login(c, "admin")
+
+    def offered() -> list[str]:
+        html = c.get("/campaigns").text
+        return re.findall(r'<option value="([^"]+)">', html)
+
+    assert offered() == ["evil-build"]  # ban by policy; acme is only "review"
+    r = c.post("/campaigns", data={"subject_id": "evil-build",
+                                   "csrf_token": csrf_of(c.get("/campaigns").text)},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert offered() == [] and 'id="no-candidates"' in c.get("/campaigns").text
+    r = c.post("/api/v1/decisions", headers=sqlite_srv.as_("admin"), json={
+        "subject_id": "acme", "decision": "banned", "rationale": "ministry order"})
+    assert r.status_code == 201, r.text
+    assert offered() == ["acme"]

@@ -207,6 +207,21 @@ def subject_counts(conn: Connection, scope: Scope) -> dict[str, dict[str, int]]:
     return out
 
 
+def campaign_candidates(conn: Connection) -> list[str]:
+    """Subjects a campaign may start for: banned by a decision in force, or with live findings
+    of status ban and no contrary decision; none that already has an open campaign."""
+    from kitvet.review.findings import in_force
+
+    decided = in_force(conn)
+    f, c = t.findings, t.campaigns
+    found = set(conn.execute(select(f.c.subject_id).distinct()
+                             .where(f.c.live.is_(True), f.c.status == "ban")).scalars())
+    banned = {s for s, (_d, status) in decided.items() if status == "ban"}
+    banned |= {s for s in found if decided.get(s, ("", "ban"))[1] == "ban"}
+    running = set(conn.execute(select(c.c.subject_id).where(c.c.closed_at.is_(None))).scalars())
+    return sorted(banned - running)
+
+
 def audit_entries(conn: Connection, user: User, *, limit: int = 100, offset: int = 0,
                   action: str | None = None, obj: str | None = None
                   ) -> list[audit.AuditEntry]:

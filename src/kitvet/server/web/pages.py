@@ -123,7 +123,7 @@ def campaigns(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     with read(ctx.estate.engine) as conn:
         rows = [queries.scoped_campaign(c, session.user.scope, conn)
                 for c in ctx.estate.campaigns()]
-    banned = sorted({s.id for _rl, s in ctx.lists.subjects()})
+        banned = queries.campaign_candidates(conn) if session.user.is_admin else []
     return render(request, "campaigns.html", session, campaigns=rows, subjects=banned)
 
 
