@@ -119,3 +119,13 @@ def test_a_cpe_can_be_typed_as_is():
     r = explain_item("cpe:2.3:a:kaspersky:total_security:21:*:*:*:*:*:*:*")
     assert [a.org_id for a in r.attributions] == ["kaspersky-lab"]
     assert r.attributions[0].observed == "cpe:2.3:a:kaspersky:total_security:21:*:*:*:*:*:*:*"
+
+
+def test_the_table_says_why_an_item_is_unknown():
+    r = CliRunner().invoke(main, ["identify", "mac:02-00-00-00-00-01", "usb:ffff",
+                                  "package:surely-not-listed"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "locally administered MAC" in text
+    assert "vendor id in neither usb.ids nor the alias table" in text
+    assert "in the alias table under no organisation" in text

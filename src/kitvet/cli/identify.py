@@ -45,6 +45,8 @@ def _table(results: list) -> None:  # type: ignore[type-arg]
     from rich.table import Table
     from rich.text import Text
 
+    from kitvet.identify.explain import why_unknown
+
     console = Console(soft_wrap=False)
     if not results:
         console.print("No item identified.")
@@ -57,7 +59,8 @@ def _table(results: list) -> None:  # type: ignore[type-arg]
         item = r.item + (f"\nhost {r.host_id}" if r.host_id else "") + (
             f"\n{r.location}" if r.location else "")
         if not r.attributions:
-            table.add_row(Text(item), Text("unknown", style="dim"), "")
+            table.add_row(Text(item), Text("unknown", style="dim"),
+                          Text(why_unknown(r), style="dim"))
         for i, a in enumerate(r.attributions):
             # inventory text is shown as plain Text: markup in hostile values is not rendered
             table.add_row(Text(item if i == 0 else ""), Text(a.organisation), Text(a.explanation))

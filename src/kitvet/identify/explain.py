@@ -120,6 +120,22 @@ def explain_item(text: str) -> Explained:
                      attributions=tuple(ITEM_KINDS[kind](value)))
 
 
+def why_unknown(item: Explained) -> str:
+    """Why an item has no attribution, in words for the table's empty "why" column."""
+    if item.item_type != "identifier":
+        return "no identifier of this item is in a database kitvet has"
+    kind, _, value = item.item.partition(":")
+    if kind == "mac":
+        digits = "".join(c for c in value.lower() if c in "0123456789abcdef")
+        if len(digits) > 1 and int(digits[1], 16) & 2:
+            return ("a locally administered MAC (randomised, or set by its owner): no IEEE "
+                    "registry assigns it")
+        return "prefix in no IEEE registry kitvet has (kitvet update-data fetches them)"
+    if kind in ("usb", "pci"):
+        return f"vendor id in neither {kind}.ids nor the alias table"
+    return "in the alias table under no organisation"
+
+
 def _label(row: dict[str, Any], fields: tuple[str, ...]) -> str:
     return " ".join(str(row[f]) for f in fields if row.get(f)) or "?"
 
