@@ -156,16 +156,27 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
 
 @estate.command("review")
 @list_options
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Matching engine: embedded DuckDB, or Apache Spark over the "
+              "same Parquet lake (identical findings).")
+@click.option("--master", default="local[2]", show_default=True,
+              help="Spark master URL with --engine spark (local[N], spark://host:7077, yarn, k8s://...).")
 @actor_option
 @with_estate
 def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
-            allow_unsigned: bool, actor: str) -> None:
+            allow_unsigned: bool, engine: str, master: str, actor: str) -> None:
     """Match current inventory against the lists and update findings."""
     from rich.progress import Progress
 
     from kitvet.store.estate import REVIEW_STEPS
 
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
+    matcher = None
+    if engine == "spark":
+        from kitvet.match.spark import run_spark
+
+        def matcher(_con: Any, lists: Any, policy: Any) -> Any:
+            return run_spark(est.root, lists, policy, master=master)
     con = console()
     with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
         task = progress.add_task("reviewing the estate", total=len(REVIEW_STEPS))
@@ -174,7 +185,7 @@ def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: boo
             done = REVIEW_STEPS.index(name)
             progress.update(task, completed=done, description=f"review: {name}")
         res = est.review(actor=actor, lists=lists, policy=policy, profile=profile,
-                         progress=step)
+                         progress=step, matcher=matcher)
     by = ", ".join(f"{k} {v}" for k, v in sorted(res.by_status.items())) or "none"
     click.echo(f"review {res.review_id}: {res.findings} live finding(s) ({by}); {res.new} new, "
                f"{res.removed} removed, {res.reappeared} reappeared, {res.reopened} re-opened "
