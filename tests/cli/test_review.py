@@ -116,3 +116,15 @@ def test_a_bad_row_is_skipped_and_the_good_ones_kept(tmp_path):
     out = json.loads(run("review", str(f), "--format", "json", "--fail-on", "none").output)
     assert [x["name"] for x in out["findings"]] == ["xz-utils"]
     assert out["skipped"] and "must be a string" in out["skipped"][0]["reason"]
+
+
+def test_a_device_known_only_by_its_ids_is_reported_not_a_crash(tmp_path):
+    doc = {"kitvet_inventory": "1.0.0", "snapshots": [{"host": {"host_id": "h", "platform": "linux"},
+           "devices": [{"bus": "usb", "vendor_id": "12d1", "product_id": "1506"}]}]}
+    f = tmp_path / "inv.json"
+    f.write_text(json.dumps(doc))
+    for fmt in ("table", "csv", "html", "json"):
+        r = run("review", str(f), "--format", fmt, "--fail-on", "none")
+        assert r.exit_code == 0, (fmt, r.output)
+        assert "12d1" in r.output
+    assert "None" not in run("review", str(f), "--format", "html", "--fail-on", "none").output

@@ -21,6 +21,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=lambda v: "" if v is None else v,  # a missing field prints nothing, not "None"
     )
     env.globals.update(STATUS_ORDER=STATUS_ORDER, STATUS_COLOR=STATUS_COLOR, version=__version__)
     return env

@@ -102,6 +102,7 @@ def build(result: "ReviewResult", *, title: str = "kitvet review") -> ReportMode
         accusing = [a for a in (subject.assertions if subject else ()) if not a.exculpatory]
         exculpatory = [a for a in (subject.assertions if subject else ()) if a.exculpatory]
         row = dict(row)
+        row["name"] = row.get("name") or _unnamed(row)
         row["matched"] = json.loads(row["matched"]) if row.get("matched") else []
         row["assertions"] = [assertion_dict(a) for a in accusing]
         row["exculpatory"] = [assertion_dict(a) for a in exculpatory]
@@ -120,6 +121,14 @@ def build(result: "ReviewResult", *, title: str = "kitvet review") -> ReportMode
         skipped=[{"host_id": h, **s.to_dict()} for h, s in result.skipped],
         title=title,
     )
+
+
+def _unnamed(row: dict[str, Any]) -> str:
+    """A label for an item no source named (a device known only by its ids)."""
+    if row.get("item_type") == "device":
+        ids = ":".join(x for x in (row.get("vendor_id"), row.get("product_id")) if x)
+        return f"{(row.get('package_type') or 'unknown').upper()} device {ids or row.get('mac') or ''}".strip()
+    return "(unnamed)"
 
 
 def generator() -> str:
