@@ -138,7 +138,7 @@ class _HostState:
     __slots__ = ("queries", "marks", "decorations", "last_time", "ignored", "skips")
 
     def __init__(self) -> None:
-        self.queries: dict[str, dict[bytes, tuple[int, dict[str, Any]]]] = {}
+        self.queries: dict[str, dict[bytes, int]] = {}
         self.marks: dict[str, tuple[Any, Any]] = {}
         self.decorations: dict[str, Any] = {}
         self.last_time = 0
@@ -235,7 +235,7 @@ class _Replay:
             hs.queries[name] = {}
 
     def _state(self, hs: _HostState, name: str, sample: Any, *, reset: bool
-               ) -> dict[bytes, tuple[int, dict[str, Any]]] | None:
+               ) -> dict[bytes, int] | None:
         if name not in self.tables:
             if sample is None:
                 return None if name not in hs.queries else hs.queries[name]
@@ -247,28 +247,33 @@ class _Replay:
             hs.queries[name] = {}
         return hs.queries[name]
 
-    def _apply(self, hs: _HostState, state: dict[bytes, tuple[int, dict[str, Any]]], name: str,
+    def _apply(self, hs: _HostState, state: dict[bytes, int], name: str,
                lineno: int, rows: list[Any], *, add: bool) -> None:
+        # a row is kept as its canonical JSON only (it is decoded again, once per distinct
+        # row, when the final state is converted): a tenth of the memory of the dicts
         for row in rows:
-            if not isinstance(row, dict):
+            if type(row) is not dict and not isinstance(row, dict):
                 hs.skips.append((f"query {name!r}: a row is not an object",
                                  f"{self.file}:{lineno}"))
-                continue
-            key = _row_key(row)
-            if add:
-                state[key] = (lineno, row)
+            elif add:
+                state[_row_key(row)] = lineno
             else:
-                state.pop(key, None)
+                state.pop(_row_key(row), None)
 
     def snapshots(self) -> list[Snapshot]:
         """The current state of every host as snapshots."""
         snaps: list[Snapshot] = []
+        cache: dict[Any, Any] = {}  # rows seen on many hosts are converted once
+        where: dict[int, str] = {}  # one location string per line, shared by its rows
         for host_id, hs in self.hosts.items():
             collected = (datetime.fromtimestamp(hs.last_time, timezone.utc)
                          .strftime("%Y-%m-%dT%H:%M:%SZ") if hs.last_time else None)
-            rows = {name: [(f"{self.file}:{ln}", r) for ln, r in state.values()]
-                    for name, state in hs.queries.items()}
-            snap = build_snapshot(host_id, rows, self.tables, hs.decorations, collected)
+            rows: dict[str, list[tuple[str, Any]]] = {}
+            for name, state in hs.queries.items():
+                rows[name] = [(where.get(ln) or where.setdefault(ln, f"{self.file}:{ln}"), key)
+                              for key, ln in state.items()]
+            snap = build_snapshot(host_id, rows, self.tables, hs.decorations, collected,
+                                  cache=cache)
             for reason, where in hs.skips:
                 snap.skip("osquery", reason, where)
             for name, n in hs.ignored.items():
@@ -323,12 +328,19 @@ def _platform(osv: dict[str, Any], by_table: dict[str, Any]) -> str:
 
 def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
                    table_of: dict[str, str | None], decorations: dict[str, Any],
-                   collected_at: str | None, *, from_file: bool = False) -> Snapshot:
-    """One host's snapshot from its rows per query (``table_of`` maps query -> table)."""
+                   collected_at: str | None, *, from_file: bool = False,
+                   cache: dict[Any, Any] | None = None) -> Snapshot:
+    """One host's snapshot from its rows per query (``table_of`` maps query -> table).
+
+    A row is a decoded object or its canonical JSON (``bytes``, from a replayed log);
+    software rows in JSON are converted once per distinct row and table through ``cache``.
+    """
     by_table: dict[str, list[tuple[str, Any]]] = {}
     for name, rs in rows.items():
         t = table_of.get(name)
         if t:
+            if t not in tables.SOFTWARE:  # few rows, read by several steps: decode them now
+                rs = [(w, loads(r) if type(r) is bytes else r) for w, r in rs]
             by_table.setdefault(t, []).extend(rs)
     sysinfo = next((r for _, r in by_table.get("system_info", []) if isinstance(r, dict)), {})
     osv = next((r for _, r in by_table.get("os_version", []) if isinstance(r, dict)), {})
@@ -346,6 +358,6 @@ def build_snapshot(host_id: str, rows: dict[str, list[tuple[str, Any]]],
         sources=("osquery",),
     )
     snap = Snapshot(host=host)
-    tables.add_rows(snap, by_table, osv)
+    tables.add_rows(snap, by_table, osv, cache)
     name_devices(snap.devices)
     return snap
