@@ -37,7 +37,8 @@ try:
     from orjson import dumps as _odumps
 
     def _row_key(row: dict[str, Any]) -> bytes:
-        return _odumps(row, option=OPT_SORT_KEYS)
+        # copied: orjson's bytes keep their whole (~4 KiB) write buffer, 15x the JSON itself
+        return bytes(memoryview(_odumps(row, option=OPT_SORT_KEYS)))
 except ImportError:  # pragma: no cover
     def _row_key(row: dict[str, Any]) -> bytes:
         return json.dumps(row, sort_keys=True).encode()
