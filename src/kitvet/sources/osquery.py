@@ -265,13 +265,13 @@ class _Replay:
         """The current state of every host as snapshots."""
         snaps: list[Snapshot] = []
         cache: dict[Any, Any] = {}  # rows seen on many hosts are converted once
-        where: dict[int, str] = {}  # one location string per line, shared by its rows
+        locs: dict[int, str] = {}  # one location string per line, shared by its rows
         for host_id, hs in self.hosts.items():
             collected = (datetime.fromtimestamp(hs.last_time, timezone.utc)
                          .strftime("%Y-%m-%dT%H:%M:%SZ") if hs.last_time else None)
             rows: dict[str, list[tuple[str, Any]]] = {}
             for name, state in hs.queries.items():
-                rows[name] = [(where.get(ln) or where.setdefault(ln, f"{self.file}:{ln}"), key)
+                rows[name] = [(locs.get(ln) or locs.setdefault(ln, f"{self.file}:{ln}"), key)
                               for key, ln in state.items()]
             snap = build_snapshot(host_id, rows, self.tables, hs.decorations, collected,
                                   cache=cache)
