@@ -29,6 +29,11 @@ from kitvet.store.db import read, utcnow, write
 from kitvet.store.lake import Lake, new_batch_id
 from kitvet.store.records import ImportResult
 
+try:
+    from orjson import dumps as _odumps
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _odumps = None
+
 logger = logging.getLogger(__name__)
 
 #: Test hook: ``KITVET_PAUSE_AT=<point>:<seconds>`` sleeps at a named point of an import
@@ -53,13 +58,35 @@ def snapshot_id(snap: Snapshot) -> str:
     sha256 over canonical JSON of [host row, sorted software rows, sorted device rows], each row
     the list of its field values in the order of the model's fields (null and "" alike).
     """
-    sw_fields = [f for f in SOFTWARE_FIELDS if f != "host_id"]
-    dev_fields = [f for f in DEVICE_FIELDS if f != "host_id"]
-    software = sorted([_text(r.get(f)) for f in sw_fields] for r in snap.software)
-    devices = sorted([_text(r.get(f)) for f in dev_fields] for r in snap.devices)
+    software = _values(snap.software, _SW_FIELDS)
+    devices = _values(snap.devices, _DEV_FIELDS)
     host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
-    body = json.dumps([host, software, devices], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    doc = [host, software, devices]
+    try:  # the same bytes as json.dumps(ensure_ascii=False, compact), ten times faster
+        body = _odumps(doc) if _odumps is not None else None
+    except TypeError:  # a lone surrogate: the standard library fails as it always did
+        body = None
+    if body is None:
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(body).hexdigest()
+
+
+_SW_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")
+_DEV_FIELDS = tuple(f for f in DEVICE_FIELDS if f != "host_id")
+_ONLY_STR = {str}
+
+
+def _values(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> list[list[str]]:
+    """Each row's values in ``fields`` order as text ("" for null), sorted."""
+    blanks = ("",) * len(fields)
+    out = []
+    for r in rows:
+        vals = list(map(r.get, fields, blanks))  # one C loop: the common all-text row
+        if set(map(type, vals)) != _ONLY_STR:
+            vals = [_text(r.get(f)) for f in fields]
+        out.append(vals)
+    out.sort()
+    return out
 
 
 def _text(value: Any) -> str:
