@@ -55,3 +55,14 @@ def test_rows_shared_by_hosts_are_each_hosts_own(tmp_path: Path) -> None:
     assert b[0]["name"] == "bash"  # each host has its own row objects
     assert [s.reason for s in snaps["b"].skipped] == \
         ["package not installed (status 'deinstall ok config-files')"]
+
+
+def test_a_host_after_one_with_bad_rows_keeps_its_locations(tmp_path: Path) -> None:
+    f = tmp_path / "osqueryd.results.log"
+    f.write_text("\n".join([_event("a", ["not a row"], "programs"),
+                            _event("b", [{"name": "7-Zip", "identifying_number": "{1}"}],
+                                   "programs")]) + "\n")
+    snaps = {s.host.host_id: s for s in OsqueryImporter().read(f)}
+    assert [(s.reason, s.location) for s in snaps["a"].skipped] == \
+        [("query 'pack/p/programs': a row is not an object", f"{f}:1")]
+    assert [r["location"] for r in snaps["b"].software] == [f"{f}:2"]
