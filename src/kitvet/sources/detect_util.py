@@ -94,7 +94,8 @@ def load_json_file(path: Path) -> Any:
 
 def text(value: Any) -> str | None:
     """A host-supplied scalar as bounded clean text; None for null, empty or non-scalars."""
-    if type(value) is str and len(value) <= MAX_FIELD_CHARS and _CONTROL.search(value) is None:
+    if type(value) is str and len(value) <= MAX_FIELD_CHARS and (
+            value.isprintable() or _CONTROL.search(value) is None):
         return value.strip() or None  # the common case, without a per-character loop
     if value is None or isinstance(value, (dict, list, bool)):
         return None

@@ -184,15 +184,12 @@ def _software_rows(snap: Snapshot, table: str, conv: Callable[[Row], Row],
         if type(done) is str:
             snap.skip(source, done, where)
             continue
-        row = done.copy()
-        if signers:
-            path = row.get("path")
-            signer = signers.get(_norm_path(path)) if path else None
-            if signer:
-                row["signer"] = signer
-        row["source"] = source
-        row["location"] = where
-        out.append(row)  # keys are SOFTWARE_FIELDS
+        path = done.get("path") if signers else None
+        signer = signers.get(_norm_path(path)) if path else None
+        if signer:
+            out.append({**done, "signer": signer, "source": source, "location": where})
+        else:  # keys are SOFTWARE_FIELDS
+            out.append({**done, "source": source, "location": where})
 
 
 def _convert(table: str, conv: Callable[[Row], Row], r: Row, distro: str | None) -> Row | str:
