@@ -258,7 +258,7 @@ def _fast_purl(ptype: str, ns: str | None, name: str, version: str,
             and all(plain(v) for v in quals.values())):
         return None
     if ptype in ("pypi", "npm"):
-        if "+" in name:  # lowered after percent-encoding there: "%2b"
+        if "+" in name or ns:  # lowered after percent-encoding there ("%2b"); namespaces
             return None
         name = name.lower().replace("_", "-") if ptype == "pypi" else name.lower()
     out = f"pkg:{ptype}/{ns}/{name}@{version}" if ns else f"pkg:{ptype}/{name}@{version}"
