@@ -171,29 +171,63 @@ class NetaddrOui(_File):
             return None
         return _line_rest(self.data, at + 1 + 6 + len("     (base 16)")) or None
 
+    _offsets: dict[int, tuple[int, int]] | None = None
+
     def _via_index(self, idx: Path, key: str) -> str | None:
         if self._index is None:
-            self._index = {}
+            self._index = {}  # answers already given (an importer asks for many MACs)
             try:
                 self._idx_data = b"\n" + idx.read_bytes()
             except OSError:
                 self._idx_data = b"\n"
-        at = self._idx_data.find(f"\n{int(key, 16)},".encode())
-        if at < 0:
-            return None
-        end = self._idx_data.find(b"\n", at + 1)
-        fields = self._idx_data[at + 1 : end if end > 0 else None].split(b",")
+        if key in self._index:
+            return self._index[key] or None
+        self._lookups += 1
+        if self._offsets is None and self._lookups > _INDEX_AFTER:
+            self._offsets = _parse_oui_idx(self._idx_data)
+        entry = self._offsets.get(int(key, 16)) if self._offsets is not None else \
+            _find_oui_idx(self._idx_data, key)
+        org = self._read_record(*entry) if entry else None
+        self._index[key] = org or ""
+        return org
+
+    def _read_record(self, offset: int, size: int) -> str | None:
         try:
-            offset, size = int(fields[1]), min(int(fields[2]), 65536)
             with self.path.open("rb") as fh:
                 fh.seek(offset)
-                record = fh.read(size)
-        except (OSError, ValueError, IndexError):
+                record = fh.read(min(size, 65536))
+        except OSError:
             return None
         marker = record.find(b"(base 16)")
         if marker < 0:
             return None
         return _line_rest(record, marker + len("(base 16)")) or None
+
+
+def _find_oui_idx(idx_data: bytes, key: str) -> tuple[int, int] | None:
+    """One entry of netaddr's oui.idx (``prefix,offset,size`` lines), searched in place."""
+    at = idx_data.find(f"\n{int(key, 16)},".encode())
+    if at < 0:
+        return None
+    end = idx_data.find(b"\n", at + 1)
+    fields = idx_data[at + 1 : end if end > 0 else None].split(b",")
+    try:
+        return int(fields[1]), int(fields[2])
+    except (ValueError, IndexError):
+        return None
+
+
+def _parse_oui_idx(idx_data: bytes) -> dict[int, tuple[int, int]]:
+    """All of netaddr's oui.idx as a dict (built once an importer has asked many times)."""
+    out: dict[int, tuple[int, int]] = {}
+    for line in idx_data.split(b"\n"):
+        fields = line.split(b",")
+        if len(fields) == 3:
+            try:
+                out.setdefault(int(fields[0]), (int(fields[1]), int(fields[2])))
+            except ValueError:
+                continue
+    return out
 
 
 _IAB = re.compile(
@@ -207,9 +241,11 @@ class NetaddrIab(_File):
     def org(self, hexmac: str) -> str | None:
         """The organisation of the block containing ``hexmac`` (12 upper-case hex digits)."""
         if self._index is None:
-            dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
-            if self.data.find(f"\n{dashed} ".encode()) < 0:
-                return None  # no IAB block under this MA-L: skip parsing the whole file
+            self._lookups += 1
+            if self._lookups <= _INDEX_AFTER:  # few look-ups (collect): search in place
+                dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
+                if self.data.find(f"\n{dashed} ".encode()) < 0:
+                    return None  # no IAB block under this MA-L: skip parsing the whole file
             self._index = {
                 (m.group(1) + m.group(2) + m.group(3) + m.group(4)).decode(): m.group(5)
                 .decode("utf-8", "replace").strip()
