@@ -77,22 +77,8 @@ class Lake:
         """Write (snapshot_id, snapshot) pairs as one batch of three Parquet files."""
         batch_id = batch_id or new_batch_id()
         pairs = list(snapshots)
-        cols: dict[str, dict[str, list[Any]]] = {}
         for kind in KINDS:
-            rows: list[tuple[str, str, dict[str, Any]]] = []
-            for sid, snap in pairs:
-                host_row = snap.host.to_row()
-                items = [host_row] if kind == "hosts" else (
-                    snap.software if kind == "software" else snap.devices)
-                rows.extend((sid, host_row["host_id"], r) for r in items)
-            cols[kind] = {"snapshot_id": [r[0] for r in rows],
-                          "batch_id": [batch_id] * len(rows),
-                          "host_id": [r[1] for r in rows]}
-            for f in KINDS[kind]:
-                if f != "host_id":
-                    cols[kind][f] = [_text(r[2].get(f)) for r in rows]
-        for kind in KINDS:
-            table = pa.table(cols[kind], schema=kind_schema(kind))
+            table = _kind_table(kind, pairs, batch_id)
             self._write(table, self.path / kind / f"{batch_id}.parquet")
         return batch_id
 
@@ -174,6 +160,41 @@ class Lake:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _kind_table(kind: str, pairs: list[tuple[str, Snapshot]], batch_id: str) -> pa.Table:
+    """One lake table of a batch. Rows convert to Arrow in C (as one struct array); only a
+    batch holding a non-string value (a number from a lenient source) goes column by column."""
+    fields = [f for f in KINDS[kind] if f != "host_id"]
+    items: list[dict[str, Any]] = []
+    sids: list[str] = []
+    hids: list[str] = []
+    for sid, snap in pairs:
+        host_row = snap.host.to_row()
+        rows = [host_row] if kind == "hosts" else (
+            snap.software if kind == "software" else snap.devices)
+        items.extend(rows)
+        sids.extend([sid] * len(rows))
+        hids.extend([host_row["host_id"]] * len(rows))
+    try:
+        struct = pa.array(items, type=pa.struct([(f, pa.string()) for f in fields]))
+        cols = {f: struct.field(f) for f in fields}
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        cols = {f: _column([r.get(f) for r in items]) for f in fields}
+    cols.update(snapshot_id=pa.array(sids, pa.string()),
+                batch_id=pa.array([batch_id] * len(items), pa.string()),
+                host_id=pa.array(hids, pa.string()))
+    schema = kind_schema(kind)
+    return pa.table([cols[name] for name in schema.names], schema=schema)
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """A string column; Arrow converts in C, and only a column holding a non-string (a number
+    from a lenient source) goes through the per-value fallback."""
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_text(v) for v in values], type=pa.string())
 
 
 def _text(value: Any) -> str | None:
