@@ -44,17 +44,20 @@ def test_oui_org_resolves_to_every_registry_prefix(bans):
 
 def test_registry_csv_in_the_data_dir_is_used(tmp_path, monkeypatch):
     from kitvet.enforce import ouis
+    from kitvet.identify import hardware
 
     (tmp_path / "mam.csv").write_text(
         "Registry,Assignment,Organization Name,Organization Address\n"
         'MA-M,70B3D51,"Example Cameras Co.,Ltd.",Somewhere\n', encoding="utf-8")
     monkeypatch.setenv("KITVET_DATA_DIR", str(tmp_path))
+    hardware.reset()  # the registries the matcher reads are the ones the export reads
     ouis.registry_index.cache_clear()
     try:
         got = prefixes_for_org("EXAMPLE CAMERAS CO LTD")
         assert [(p.hexdigits, p.bits) for p in got] == [("70b3d51", 28)]
         assert got[0].registry == f"IEEE MA-M ({tmp_path / 'mam.csv'})"
     finally:
+        hardware.reset()
         ouis.registry_index.cache_clear()
 
 

@@ -2,9 +2,9 @@
 identifiers resolved to every IEEE assignment (MA-L, MA-M, MA-S, IAB) whose organisation
 normalises (:func:`kitvet.identify.orgs.normalize_org`) to the identifier's.
 
-The registries are read from where :mod:`kitvet.identify.hardware` finds them (Debian's
-ieee-data CSVs, kitvet's data dir after ``kitvet update-data``), else from netaddr's ``oui.txt``
-and ``iab.txt``; read once and indexed by normalised organisation name.
+The registries are the ones :mod:`kitvet.identify.hardware` reads for the matcher (Debian's
+ieee-data CSVs, kitvet's data dir after ``kitvet update-data``, netaddr's ``oui.txt`` and
+``iab.txt``, kitvet's bundled subsets), indexed once by normalised organisation name.
 """
 
 from __future__ import annotations
@@ -13,16 +13,10 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from kitvet.identify.orgs import normalize_org
 
 logger = logging.getLogger(__name__)
-
-_OUI_LINE = re.compile(r"^([0-9A-Fa-f]{6})\s+\(base 16\)\s+(.*\S)\s*$")
-_IAB_HEX = re.compile(r"^([0-9A-Fa-f]{2})-([0-9A-Fa-f]{2})-([0-9A-Fa-f]{2})\s+\(hex\)")
-_IAB_LINE = re.compile(r"^([0-9A-Fa-f]{3})000-[0-9A-Fa-f]{6}\s+\(base 16\)\s+(.*\S)\s*$")
-
 
 @dataclass(frozen=True, order=True)
 class MacPrefix:
@@ -62,79 +56,17 @@ def parse_mac_prefix(value: str) -> MacPrefix | None:
     return MacPrefix(hexdigits)
 
 
-def _netaddr_dir() -> Path:
-    import netaddr.eui
-
-    return Path(netaddr.eui.__file__).parent
-
-
-def registry_sources() -> list[tuple[str, str, Path]]:
-    """(registry, label, file) of the IEEE registries, found where
-    :mod:`kitvet.identify.hardware` looks (Debian ieee-data, kitvet's data dir), else netaddr's
-    MA-L and IAB text files — so exports resolve organisations as the matcher does."""
-    from kitvet.identify import hardware
-
-    found: list[tuple[str, str, Path]] = []
-    for registry, _digits, fname in hardware.IEEE_REGISTRIES:
-        for d in (Path(hardware.SYSTEM_IEEE_DIR), hardware.data_dir()):
-            if (d / fname).is_file():
-                found.append((registry, f"IEEE {registry} ({d / fname})", d / fname))
-                break
-        else:
-            nfile = {"MA-L": "oui.txt", "IAB": "iab.txt"}.get(registry)
-            if nfile and (_netaddr_dir() / nfile).is_file():
-                found.append((registry, f"IEEE {registry} (netaddr {nfile})",
-                              _netaddr_dir() / nfile))
-    return found
-
-
-def _read_csv(path: Path) -> list[tuple[str, str]]:
-    """(hex assignment, organisation) rows of an IEEE registry CSV."""
-    import csv
-
-    rows = []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for rec in csv.reader(fh):
-            if len(rec) > 2 and re.fullmatch(r"[0-9A-Fa-f]{6,9}", rec[1].strip()):
-                rows.append((rec[1].strip().lower(), rec[2].strip()))
-    return rows
-
-
-def _read_netaddr(path: Path) -> list[tuple[str, str]]:
-    """(hex assignment, organisation) rows of netaddr's oui.txt / iab.txt."""
-    rows = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        head = None
-        for line in fh:
-            m = _OUI_LINE.match(line)
-            if m:
-                rows.append((m.group(1).lower(), m.group(2).strip()))
-                continue
-            mh = _IAB_HEX.match(line)
-            if mh:
-                head = "".join(mh.groups()).lower()
-                continue
-            mi = _IAB_LINE.match(line)
-            if mi and head:
-                rows.append((head + mi.group(1).lower(), mi.group(2).strip()))
-                head = None
-    return rows
-
-
 @lru_cache(maxsize=1)
 def registry_index() -> dict[str, tuple[MacPrefix, ...]]:
-    """Normalised organisation → its IEEE MAC prefixes (sorted)."""
+    """Normalised organisation → its IEEE MAC prefixes (sorted), from the registries the
+    matcher itself reads (:meth:`kitvet.identify.hardware.HardwareDB.ieee_entries`)."""
+    from kitvet.identify import hardware
+
     index: dict[str, set[MacPrefix]] = {}
-    for _registry, label, path in registry_sources():
-        try:
-            rows = _read_csv(path) if path.suffix == ".csv" else _read_netaddr(path)
-        except OSError as e:  # unreadable registry: resolution finds less, callers record gaps
-            logger.warning("IEEE registry %s not readable: %s", path, e)
-            continue
-        for hexdigits, org in rows:
-            key = normalize_org(org)
-            if key:
-                index.setdefault(key, set()).add(MacPrefix(hexdigits, org, label))
+    for hexdigits, org, label in hardware.default_db().ieee_entries():
+        key = normalize_org(org)
+        if key:
+            index.setdefault(key, set()).add(MacPrefix(hexdigits.lower(), org, label))
     return {k: tuple(sorted(v)) for k, v in index.items()}
 
 

@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,13 @@ class HardwareDB:
             if org:
                 return org, src.label  # type: ignore[attr-defined]
         return None
+
+    def ieee_entries(self) -> Iterator[tuple[str, str, str]]:
+        """Every (assignment hex digits, organisation, database label) of the IEEE registries in
+        use — the reverse of :meth:`oui_org`, for exporters that block a vendor's prefixes."""
+        for _registry, src in self._ieee:
+            for hexdigits, org in src.entries():  # type: ignore[attr-defined]
+                yield hexdigits, org, src.label  # type: ignore[attr-defined]
 
     def sources(self) -> dict[str, str | None]:
         """Which file each database is read from (for docs and ``kitvet update-data``)."""

@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,15 +132,17 @@ class IeeeCsv(_File):
         return _csv_org(data[at + 1 : end if end >= 0 else len(data)])
 
     def _build(self) -> dict[str, str]:
-        index: dict[str, str] = {}
+        return dict(self.entries())
+
+    def entries(self) -> Iterator[tuple[str, str]]:
+        """Every (assignment hex digits, organisation) of the registry."""
         prefix = f"{self.registry},".encode()
         for line in self.data.split(b"\n"):
             if line.startswith(prefix):
                 key = line[len(prefix) : len(prefix) + self.digits].decode("ascii", "replace")
                 org = _csv_org(line)
                 if org:
-                    index[key] = org
-        return index
+                    yield key, org
 
 
 def _csv_org(line: bytes) -> str | None:
@@ -172,6 +175,11 @@ class NetaddrOui(_File):
         return _line_rest(self.data, at + 1 + 6 + len("     (base 16)")) or None
 
     _offsets: dict[int, tuple[int, int]] | None = None
+
+    def entries(self) -> Iterator[tuple[str, str]]:
+        """Every (MA-L hex digits, organisation) of the file."""
+        for m in _OUI_LINE.finditer(self.data):
+            yield m.group(1).decode(), m.group(2).decode("utf-8", "replace").strip()
 
     def _via_index(self, idx: Path, key: str) -> str | None:
         if self._index is None:
@@ -230,6 +238,7 @@ def _parse_oui_idx(idx_data: bytes) -> dict[int, tuple[int, int]]:
     return out
 
 
+_OUI_LINE = re.compile(rb"^([0-9A-F]{6})\s+\(base 16\)[ \t]*([^\n]*\S)", re.MULTILINE)
 _IAB = re.compile(
     rb"^([0-9A-F]{2})-([0-9A-F]{2})-([0-9A-F]{2})\s+\(hex\)[^\n]*\n([0-9A-F]{3})[0-9A-F]{3}-"
     rb"[0-9A-F]{6}\s+\(base 16\)\s*([^\n]*)", re.MULTILINE)
@@ -246,9 +255,11 @@ class NetaddrIab(_File):
                 dashed = "-".join(hexmac[i : i + 2] for i in (0, 2, 4))
                 if self.data.find(f"\n{dashed} ".encode()) < 0:
                     return None  # no IAB block under this MA-L: skip parsing the whole file
-            self._index = {
-                (m.group(1) + m.group(2) + m.group(3) + m.group(4)).decode(): m.group(5)
-                .decode("utf-8", "replace").strip()
-                for m in _IAB.finditer(self.data)
-            }
+            self._index = dict(self.entries())
         return self._index.get(hexmac[:9])
+
+    def entries(self) -> Iterator[tuple[str, str]]:
+        """Every (36-bit block hex digits, organisation) of the file."""
+        for m in _IAB.finditer(self.data):
+            yield ((m.group(1) + m.group(2) + m.group(3) + m.group(4)).decode(),
+                   m.group(5).decode("utf-8", "replace").strip())
