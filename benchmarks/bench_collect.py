@@ -89,7 +89,7 @@ def main() -> int:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "h.json"
-        results["kitvet collect"] = measure(kitvet + ["collect", "-o", str(out)], args.runs,
+        results["kitvet collect"] = measure([*kitvet, "collect", "-o", str(out)], args.runs,
                                             args.warmup)
         if shutil.which("dpkg-query"):
             results["dpkg-query -W"] = measure(["dpkg-query", "-W"], args.runs, args.warmup)

@@ -26,7 +26,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +87,7 @@ def measure_size(estate: Path, threads: int | None, repeat: int, prog: Progress)
     snaps.write_text(json.dumps(change["snapshot_ids"]))
     targs = ["--estate", str(estate)] + (["--threads", str(threads)] if threads else [])
     res: dict[str, dict] = {}
-    steps = [("floor", targs), ("review", targs), ("incremental", targs + ["--snapshots", str(snaps)])]
+    steps = [("floor", targs), ("review", targs), ("incremental", [*targs, "--snapshots", str(snaps)])]
     task = prog.add_task(f"measure {estate.name}", total=len(steps) * repeat)
     for name, a in steps:
         runs = []
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results")
     a = ap.parse_args(argv)
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
-    results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform()},
                      "seed": a.seed, "generator_version": GENERATOR_VERSION, "sizes": {}}
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]note: load average reached {load:.1f} on {os.cpu_count()} CPUs; "
                       "other processes competed for the CPUs, timings are pessimistic[/]")
     a.out.mkdir(parents=True, exist_ok=True)
-    dest = a.out / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    dest = a.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     dest.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"results: {dest}")
     return 0

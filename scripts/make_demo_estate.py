@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kitvet.model import Host, Snapshot  # noqa: E402
-from kitvet.model.document import dump_document  # noqa: E402
+from kitvet.model import Host, Snapshot
+from kitvet.model.document import dump_document
 
 OUT = Path(__file__).resolve().parents[1] / "src/kitvet/data/demo/estate.json.gz"
 WHEN = "2026-11-02T09:00:00+00:00"
@@ -78,7 +78,7 @@ def host(name: str, inst: str, platform: str, os_name: str, os_version: str) -> 
 
 def linux(name: str, inst: str, rng: random.Random, xz: str = "5.4.1-0.2") -> Snapshot:
     s = host(name, inst, "linux", "Debian GNU/Linux", "12 (bookworm)")
-    pkgs = rng.sample(DEB, k=rng.randint(30, len(DEB))) + [("xz-utils", xz), ("liblzma5", xz)]
+    pkgs = [*rng.sample(DEB, k=rng.randint(30, len(DEB))), ("xz-utils", xz), ("liblzma5", xz)]
     for i, (n, v) in enumerate(sorted(pkgs)):
         s.add_software(source="dpkg", location=f"/var/lib/dpkg/status:{1 + i * 27}", name=n, version=v,
                        publisher="Debian", package_type="deb", arch="amd64",
@@ -144,8 +144,7 @@ def build() -> list[Snapshot]:
     snaps.append(linux("build-01", "Research Agency", rng, xz="5.6.1-1"))  # backdoored upload
     snaps.append(linux("build-02", "Research Agency", rng, xz="5.6.1+really5.4.5-1"))  # the revert
     gw = linux("gw-01", "Regional Office", rng)
-    for prefix, org in NEIGHBOURS + [("bc:5e:33", "Hangzhou Hikvision Digital Technology Co.,Ltd."),
-                                     ("74:c9:29", "Zhejiang Dahua Technology Co., Ltd.")]:
+    for prefix, org in [*NEIGHBOURS, ("bc:5e:33", "Hangzhou Hikvision Digital Technology Co.,Ltd."), ("74:c9:29", "Zhejiang Dahua Technology Co., Ltd.")]:
         gw.add_device(source="neighbours", location="/proc/net/arp", bus="network", mac=mac(prefix, rng),
                       ip=f"10.20.0.{rng.randrange(2, 250)}", oui_org=org)
     snaps.append(gw)

@@ -5,7 +5,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def small_estate(tmp_path_factory):
-    """A 300-host generated estate (seed 17: six listed hosts on Windows, Debian and macOS), shared by the bench tests; do not modify."""
+    """A 300-host generated estate (seed 17: six listed hosts on Windows, Debian and macOS),
+    shared by the bench tests; do not modify."""
     from kitvet.bench.estate import generate
 
     root = tmp_path_factory.mktemp("bench") / "estate"

@@ -29,7 +29,7 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path):
     a = generate(tmp_path / "a", 40, seed=5, batch_hosts=16)
     b = generate(tmp_path / "b", 40, seed=5, batch_hosts=16)
     c = generate(tmp_path / "c", 40, seed=6, batch_hosts=16)
-    assert a == b
+    assert a == b and a != c
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
     assert len(a["batches"]) == 3

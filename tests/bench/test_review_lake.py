@@ -30,7 +30,7 @@ def test_findings_fall_on_listed_hosts_and_never_on_decoys(small_estate, lists_p
     root, manifest = small_estate
     findings = _review(root / "lake", lists_policy)
     plan = plan_hosts(manifest["hosts"], manifest["seed"])
-    listed = {h for h, f in zip(plan.host_id, plan.listed) if f}
+    listed = {h for h, f in zip(plan.host_id, plan.listed, strict=False) if f}
     hosts = set(findings.column("host_id").to_pylist())
     assert hosts and hosts <= listed
     # every listed host carries at least one listed software item, so each has a finding
@@ -65,7 +65,7 @@ def test_incremental_review_equals_the_full_review_of_changed_hosts(small_estate
     full = _review(root / "lake", lists_policy).to_pylist()
     part = _review(root / "lake", lists_policy, snapshot_ids=change["snapshot_ids"])
     cur = pq.read_table(root / "lake" / "current.parquet").to_pydict()
-    changed_hosts = {h for h, s in zip(cur["host_id"], cur["snapshot_id"])
+    changed_hosts = {h for h, s in zip(cur["host_id"], cur["snapshot_id"], strict=False)
                      if s in set(change["snapshot_ids"])}
     assert len(changed_hosts) == change["hosts"] == 60
     expected = [r for r in full if r["host_id"] in changed_hosts]
@@ -119,8 +119,8 @@ def test_mac_shortcuts_find_what_asking_every_key_finds(lists_policy):
     rng = random.Random(4)
     macs = []
     for n in range(3000):
-        base = rng.choice(prefixes) if n % 10 == 0 else "%06x" % rng.getrandbits(24)
-        full = (base + "%012x" % rng.getrandbits(48))[:12]
+        base = rng.choice(prefixes) if n % 10 == 0 else f"{rng.getrandbits(24):06x}"
+        full = (base + f"{rng.getrandbits(48):012x}")[:12]
         mac = ":".join(full[i:i + 2] for i in range(0, 12, 2))
         macs.append(mac.upper() if n % 3 == 0 else mac)
     macs += ["44-19-B6-00-00-01", "bc5e.3300.0001", "not a mac", "44:19:b6"]
@@ -128,8 +128,8 @@ def test_mac_shortcuts_find_what_asking_every_key_finds(lists_policy):
     con = duckdb.connect()
     con.register("devices", pa.Table.from_pylist(rows, schema=DEVICE_SCHEMA))
     con.register("software", SOFTWARE_SCHEMA.empty_table())
-    got = {r for r in engine._distinct_key_matches(con, idents, {"software": "software",
-                                                                  "devices": "devices"})}
+    got = set(engine._distinct_key_matches(con, idents, {"software": "software",
+                                                                  "devices": "devices"}))
     want = set()
     for p in PROBES:
         if p.table != "devices":

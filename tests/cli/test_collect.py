@@ -80,7 +80,7 @@ def test_live_collect_lists_what_dpkg_query_lists(tmp_path: Path) -> None:
     out = tmp_path / "live.json"
     exe = Path(sys.executable).parent / "kitvet"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "kitvet"]
-    subprocess.run(cmd + ["collect", "-o", str(out)], check=True, capture_output=True)
+    subprocess.run([*cmd, "collect", "-o", str(out)], check=True, capture_output=True)
     (snap,) = read_document(out)
     fmt = "${Package}\\t${Architecture}\\t${Version}\\n"
     real = subprocess.run(["dpkg-query", "-W", "-f", fmt], capture_output=True, text=True,

@@ -27,7 +27,7 @@ def inventory(path: Path, collected_at: str, with_xz: bool = True) -> Path:
         {"host": {"host_id": "pc-1", "platform": "windows", "collected_at": collected_at},
          "software": software},
         {"host": {"host_id": "srv-1", "platform": "linux", "collected_at": collected_at},
-         "software": xz + [{"name": "bash", "version": "5.2", "package_type": "deb"}]}]}
+         "software": [*xz, {"name": "bash", "version": "5.2", "package_type": "deb"}]}]}
     path.write_text(json.dumps(doc))
     return path
 

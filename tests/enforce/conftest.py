@@ -98,7 +98,7 @@ class StatusPolicy:
         return Verdict(st, f"test: {subject.id} → {st}")
 
 
-ALL_BAN = StatusPolicy(tuple((s.id, "ban") for s in TEST_LIST.subjects) + (("evil", "ban"),))
+ALL_BAN = StatusPolicy((*tuple((s.id, "ban") for s in TEST_LIST.subjects), ("evil", "ban")))
 
 
 @pytest.fixture

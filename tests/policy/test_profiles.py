@@ -102,7 +102,8 @@ def test_no_assertions_gives_default_status() -> None:
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (lambda t: t.replace("warning: review", "warning: block"), r"org\.yaml: statuses\.warning: 'block' is not a status"),
+        (lambda t: t.replace("warning: review", "warning: block"),
+         r"org\.yaml: statuses\.warning: 'block' is not a status"),
         (lambda t: t + "colour: red\n", r"org\.yaml: colour: unknown field 'colour'"),
         (lambda t: t.replace("  named-in-resolution: monitor\n", ""), r"statuses: no status for named-in-resolution"),
         (lambda t: t.replace("reason: our own", "why: our own"), r"ignore\[0\]: an ignore entry needs a reason"),

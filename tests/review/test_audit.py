@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 
 import pytest
@@ -36,7 +37,7 @@ def test_intact_chain(logged):
     assert check.ok and check.entries == len(entries) >= 6
     assert check.head_hash == entries[-1].hash
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert logged.verify_audit(expect_head=check.head_hash).ok
 
 

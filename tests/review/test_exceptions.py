@@ -64,7 +64,7 @@ def test_expired_exception_reopens_at_next_review(reviewed, monkeypatch):
     ev = reviewed.finding(reviewed.findings(host="h1").items[0].finding_id).events[-1]
     assert (ev.from_state, ev.to_state) == ("accepted", "open")
     assert f"exception {ex.exception_id} expired" in ev.reason
-    assert not [e for e in reviewed.exceptions(active_only=True)]
+    assert not list(reviewed.exceptions(active_only=True))
 
 
 def test_revoke_reopens_at_once_unless_another_covers(reviewed):

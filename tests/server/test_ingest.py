@@ -161,9 +161,9 @@ def test_concurrent_ingests_over_real_http_all_land(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
+    from srvkit import make_server
 
     from kitvet.server.testing import running
-    from srvkit import make_server
 
     app, est, _ut, it = make_server(tmp_path / "estate", None, seed=False)
 

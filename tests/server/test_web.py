@@ -19,7 +19,7 @@ def test_pages_need_a_session(sqlite_srv):
 def test_login_sets_a_strict_httponly_session_cookie(sqlite_srv):
     r = login(sqlite_srv.client, "admin", next_url="/findings")
     assert r.status_code == 303 and r.headers["location"] == "/findings"
-    cookie = [c for c in r.headers.get_list("set-cookie") if c.startswith("kitvet_session=")][0]
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("kitvet_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     for page in PAGES:
         assert sqlite_srv.client.get(page).status_code == 200, page
@@ -106,7 +106,7 @@ def test_host_strings_are_escaped(sqlite_srv):
 def test_no_javascript_and_no_external_assets(sqlite_srv):
     c = sqlite_srv.client
     login(c, "admin")
-    for page in PAGES + ["/login", "/api/v1/docs"]:
+    for page in [*PAGES, "/login", "/api/v1/docs"]:
         html = c.get(page).text
         assert "<script" not in html.replace("&lt;script", ""), page
         for url in re.findall(r'<(?:link|img|script)[^>]+(?:href|src)="([^"]+)"', html):

@@ -156,7 +156,7 @@ def test_macos_plist_on_any_bytes(data):
 def test_ndb_on_damaged_files(muts, cut):
     p = _write(_mutate(NDB, muts, cut), "Packages.db")
     try:
-        rows, skipped = read_rpmdb_ndb(p)
+        rows, _skipped = read_rpmdb_ndb(p)
     except SourceError as e:
         assert e.file == str(p)
         return
@@ -169,7 +169,7 @@ def test_ndb_on_damaged_files(muts, cut):
 def test_bdb_on_damaged_files(muts, cut):
     p = _write(_mutate(BDB, muts, cut), "Packages")
     try:
-        rows, skipped = read_rpmdb_bdb(p)
+        rows, _skipped = read_rpmdb_bdb(p)
     except SourceError as e:
         assert e.file == str(p)
         return
@@ -187,10 +187,10 @@ row_values = st.one_of(st.none(), st.text(max_size=100))
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({k: row_values for k in ("name", "publisher", "signer", "bundle_id",
-                                                     "path", "package_type")}),
-       st.fixed_dictionaries({k: row_values for k in ("bus", "vendor_id", "product_id", "mac",
-                                                     "oui_org", "vendor_name")}))
+@given(st.fixed_dictionaries(dict.fromkeys(
+           ("name", "publisher", "signer", "bundle_id", "path", "package_type"), row_values)),
+       st.fixed_dictionaries(dict.fromkeys(
+           ("bus", "vendor_id", "product_id", "mac", "oui_org", "vendor_name"), row_values)))
 def test_identify_never_fails_on_any_row(sw_row, dev_row):
     for a in identify_software(sw_row) + identify_device(dev_row):
         assert a.organisation and a.explanation

@@ -29,7 +29,7 @@ KES = {
 
 def software_hive(tmp_path: Path) -> Path:
     tree = regf.uninstall_tree({"{4A5D3F58-7D0B-4A7C-9A1B-2C2B1C7D3E11}": KES},
-                               prefix=("WOW6432Node",) + UNINSTALL)
+                               prefix=("WOW6432Node", *UNINSTALL))
     tree.update(regf.uninstall_tree({
         "7-Zip": {"DisplayName": "7-Zip 23.01 (x64)", "DisplayVersion": "23.01",
                   "Publisher": "Igor Pavlov",
@@ -64,7 +64,7 @@ def test_ntuser_hive_per_user_programs(tmp_path):
         "Publisher": "Zoom Video Communications, Inc.",
         "QuietUninstallString":
             "\"C:\\Users\\a\\AppData\\Roaming\\Zoom\\uninstall\\Installer.exe\" /q",
-    }}, prefix=("SOFTWARE",) + UNINSTALL)  # real NTUSER hives spell it SOFTWARE
+    }}, prefix=("SOFTWARE", *UNINSTALL))  # real NTUSER hives spell it SOFTWARE
     hive = regf.write_hive(tmp_path / "NTUSER.DAT", tree)
     snap = read_hive(hive)
     (row,) = snap.software
@@ -174,7 +174,7 @@ def _review_json(path: Path) -> dict:
 
 
 def test_review_of_a_hive_with_kaspersky_flags_it_with_the_publisher_as_evidence(tmp_path):
-    tree = regf.uninstall_tree({"{KES}": KES}, prefix=("Software",) + UNINSTALL)
+    tree = regf.uninstall_tree({"{KES}": KES}, prefix=("Software", *UNINSTALL))
     hive = regf.write_hive(tmp_path / "NTUSER.DAT", tree)
     doc = _review_json(hive)
     (f,) = doc["findings"]

@@ -117,7 +117,7 @@ def test_reads_a_database_written_by_berkeley_db_itself(tmp_path, config):
     for i, b in enumerate(blobs, start=1):
         lines += [" " + struct.pack("<I", i).hex(), " " + b.hex()]
     dump = tmp_path / "dump.txt"
-    dump.write_text("\n".join(lines + ["DATA=END", ""]))
+    dump.write_text("\n".join([*lines, "DATA=END", ""]))
     out = tmp_path / "Packages"
     cmd = [loader, "-f", str(dump)] + [a for c in config for a in ("-c", c)] + [str(out)]
     subprocess.run(cmd, check=True, capture_output=True)

@@ -76,7 +76,7 @@ def _pg_reachable() -> str | None:
 
         with psycopg.connect(PG_URL, connect_timeout=3):
             return None
-    except Exception as e:  # noqa: BLE001 - any failure means "skip with the reason"
+    except Exception as e:
         return f"PostgreSQL not reachable at {PG_URL}: {str(e).splitlines()[0]}"
 
 

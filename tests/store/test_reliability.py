@@ -130,7 +130,7 @@ def test_review_while_an_import_holds_the_write_lock(estate, tmp_path):
     proc = start_import(estate, inv, pause="in-transaction", seconds=2)
     wait_for_pause(proc)
     first = review(estate)  # waits for the import's transaction, then records its own
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert first.new == 1  # matched the inventory current when the review started
     second = review(estate)

@@ -14,29 +14,7 @@ import random
 from dataclasses import dataclass
 
 #: Stems of real free-software projects and libraries (name material for packages).
-STEMS = """
-acl adwaita alsa apparmor apr apt argon2 aspell atk attr audit avahi bash bc binutils bison
-boost brotli bsdutils bzip2 c-ares cairo ca-certificates capstone cjson clang cmake colord
-coreutils cpio cracklib cron cups curl cyrus-sasl dav1d db dbus dconf debconf device-mapper
-diffutils dirmngr dmidecode dnsmasq docker dosfstools dpkg e2fsprogs ed efibootmgr elfutils
-emacs enchant ethtool evince exempi exif expat fdisk ffi file findutils firefox flac flex fontconfig
-freetype fribidi fuse gawk gcc gcrypt gd gdbm gdk-pixbuf gettext ghostscript gimp git glib glibc
-gmp gnome gnupg gnutls gpgme graphene graphite2 grep groff grub gsettings gstreamer gtk gzip
-harfbuzz heimdal hicolor hostname hunspell hwdata icu idn2 ijs imagemagick inetutils iproute2
-iptables iputils isc-dhcp iso-codes jansson jbig2dec jq json-c json-glib kbd keyutils kmod krb5
-lame lcms2 ldap less libarchive libbsd libcap libcbor libdrm libedit libevent libfido2 libgcc
-libice libidn libinput libjpeg libksba libmd libnl libpng libpsl libseccomp libsm libssh libtasn1
-libtool libunistring libusb libuv libwebp libx11 libxcb libxml2 libxslt libyaml linux llvm lmdb
-logrotate lsof lua lz4 lzo m4 make man-db mariadb mawk mesa mime-support mpfr nano ncurses netbase
-nettle network-manager nghttp2 nginx nodejs npth nspr nss ntfs-3g numactl openjpeg openldap
-openssh openssl opus orc p11-kit pam pango parted passwd patch pciutils pcre2 perl php pixman
-pkgconf policykit polkit poppler popt postfix postgresql procps psmisc publicsuffix pulseaudio
-python qemu qt readline redis rpcbind rsync rsyslog ruby samba sane sed sensible-utils shadow
-shared-mime-info slang snappy socat speex sqlite squashfs strace sudo systemd tar tcl tcpdump
-tdb texinfo tiff tk tmux tpm2-tss tzdata ucf udisks2 unzip upower usbutils util-linux vim
-vorbis vte wayland wget which wireless-tools wpa x11-utils xauth xdg-utils xfsprogs xkeyboard
-xorg xserver xz yajl zip zlib zstd
-""".split()
+STEMS = ["acl", "adwaita", "alsa", "apparmor", "apr", "apt", "argon2", "aspell", "atk", "attr", "audit", "avahi", "bash", "bc", "binutils", "bison", "boost", "brotli", "bsdutils", "bzip2", "c-ares", "cairo", "ca-certificates", "capstone", "cjson", "clang", "cmake", "colord", "coreutils", "cpio", "cracklib", "cron", "cups", "curl", "cyrus-sasl", "dav1d", "db", "dbus", "dconf", "debconf", "device-mapper", "diffutils", "dirmngr", "dmidecode", "dnsmasq", "docker", "dosfstools", "dpkg", "e2fsprogs", "ed", "efibootmgr", "elfutils", "emacs", "enchant", "ethtool", "evince", "exempi", "exif", "expat", "fdisk", "ffi", "file", "findutils", "firefox", "flac", "flex", "fontconfig", "freetype", "fribidi", "fuse", "gawk", "gcc", "gcrypt", "gd", "gdbm", "gdk-pixbuf", "gettext", "ghostscript", "gimp", "git", "glib", "glibc", "gmp", "gnome", "gnupg", "gnutls", "gpgme", "graphene", "graphite2", "grep", "groff", "grub", "gsettings", "gstreamer", "gtk", "gzip", "harfbuzz", "heimdal", "hicolor", "hostname", "hunspell", "hwdata", "icu", "idn2", "ijs", "imagemagick", "inetutils", "iproute2", "iptables", "iputils", "isc-dhcp", "iso-codes", "jansson", "jbig2dec", "jq", "json-c", "json-glib", "kbd", "keyutils", "kmod", "krb5", "lame", "lcms2", "ldap", "less", "libarchive", "libbsd", "libcap", "libcbor", "libdrm", "libedit", "libevent", "libfido2", "libgcc", "libice", "libidn", "libinput", "libjpeg", "libksba", "libmd", "libnl", "libpng", "libpsl", "libseccomp", "libsm", "libssh", "libtasn1", "libtool", "libunistring", "libusb", "libuv", "libwebp", "libx11", "libxcb", "libxml2", "libxslt", "libyaml", "linux", "llvm", "lmdb", "logrotate", "lsof", "lua", "lz4", "lzo", "m4", "make", "man-db", "mariadb", "mawk", "mesa", "mime-support", "mpfr", "nano", "ncurses", "netbase", "nettle", "network-manager", "nghttp2", "nginx", "nodejs", "npth", "nspr", "nss", "ntfs-3g", "numactl", "openjpeg", "openldap", "openssh", "openssl", "opus", "orc", "p11-kit", "pam", "pango", "parted", "passwd", "patch", "pciutils", "pcre2", "perl", "php", "pixman", "pkgconf", "policykit", "polkit", "poppler", "popt", "postfix", "postgresql", "procps", "psmisc", "publicsuffix", "pulseaudio", "python", "qemu", "qt", "readline", "redis", "rpcbind", "rsync", "rsyslog", "ruby", "samba", "sane", "sed", "sensible-utils", "shadow", "shared-mime-info", "slang", "snappy", "socat", "speex", "sqlite", "squashfs", "strace", "sudo", "systemd", "tar", "tcl", "tcpdump", "tdb", "texinfo", "tiff", "tk", "tmux", "tpm2-tss", "tzdata", "ucf", "udisks2", "unzip", "upower", "usbutils", "util-linux", "vim", "vorbis", "vte", "wayland", "wget", "which", "wireless-tools", "wpa", "x11-utils", "xauth", "xdg-utils", "xfsprogs", "xkeyboard", "xorg", "xserver", "xz", "yajl", "zip", "zlib", "zstd"]
 
 #: Real software publishers (as Windows Uninstall keys and macOS signatures show them).
 PUBLISHERS = """
@@ -53,16 +31,8 @@ Microsoft Corporation|Google LLC|Adobe Inc.|Mozilla|Oracle Corporation|Apple Inc
 |Bitdefender|Malwarebytes|CrowdStrike, Inc.|Tanium Inc.|Ivanti|Quest Software Inc.
 """.replace("\n", "").split("|")
 
-_BRANDS = """
-Acme Contoso Fabrikam Northwind Tailspin Litware Proseware Adatum Lucerne Wingtip Woodgrove
-Trey Coho Alpine Blue Yonder Humongous Margie Wide World Fourth Coffee Datum Relecloud
-Graphic Design Institute Liberty Delightful Southridge Consolidated Messenger
-""".split()
-_PRODUCT_WORDS = """
-PDF Reader Editor Studio Viewer Manager Agent Client Connector Toolkit Runtime Driver Suite
-Assistant Update Service Monitor Backup Sync Capture Scanner Player Converter Designer Analyzer
-Console Launcher Helper Plugin Framework Bridge Gateway Recorder Tracker Planner Desk Notes
-""".split()
+_BRANDS = ["Acme", "Contoso", "Fabrikam", "Northwind", "Tailspin", "Litware", "Proseware", "Adatum", "Lucerne", "Wingtip", "Woodgrove", "Trey", "Coho", "Alpine", "Blue", "Yonder", "Humongous", "Margie", "Wide", "World", "Fourth", "Coffee", "Datum", "Relecloud", "Graphic", "Design", "Institute", "Liberty", "Delightful", "Southridge", "Consolidated", "Messenger"]
+_PRODUCT_WORDS = ["PDF", "Reader", "Editor", "Studio", "Viewer", "Manager", "Agent", "Client", "Connector", "Toolkit", "Runtime", "Driver", "Suite", "Assistant", "Update", "Service", "Monitor", "Backup", "Sync", "Capture", "Scanner", "Player", "Converter", "Designer", "Analyzer", "Console", "Launcher", "Helper", "Plugin", "Framework", "Bridge", "Gateway", "Recorder", "Tracker", "Planner", "Desk", "Notes"]
 _FORMS = ["Inc.", "GmbH", "Ltd.", "LLC", "S.A.", "AB", "Corporation", "Software", "B.V.", "Oy"]
 
 
@@ -168,9 +138,7 @@ def windows_products(rng: random.Random, n: int) -> list[Product]:
         if name in seen:
             continue
         seen.add(name)
-        guid = "{%08X-%04X-%04X-%04X-%012X}" % (rng.getrandbits(32), rng.getrandbits(16),
-                                                 rng.getrandbits(16), rng.getrandbits(16),
-                                                 rng.getrandbits(48))
+        guid = f"{{{rng.getrandbits(32):08X}-{rng.getrandbits(16):04X}-{rng.getrandbits(16):04X}-{rng.getrandbits(16):04X}-{rng.getrandbits(48):012X}}}"
         folder = f"C:\\Program Files\\{short}\\{name.replace(short, '').strip() or short}"
         out.append(Product(
             name=name, publisher=pub, package_type="windows",
@@ -194,7 +162,7 @@ def macos_products(rng: random.Random, n: int) -> list[Product]:
     companies = _companies(rng, 400)
     out: list[Product] = []
     seen: set[str] = set()
-    brew = [s for s in STEMS]
+    brew = list(STEMS)
     rng.shuffle(brew)
     while len(out) < n:
         if rng.random() < 0.35 and brew:

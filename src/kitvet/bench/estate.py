@@ -19,9 +19,9 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kitvet.bench import hardware
-from kitvet.bench.pool import CATALOGUES, Pool, build_pool
+from kitvet.bench.pool import CATALOGUES, Pool
 from kitvet.errors import KitvetError
-from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
+from kitvet.model.inventory import DEVICE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def host_table(plan: HostPlan, sl: slice, collected_at: str) -> pa.Table:
     cats = plan.catalogue[sl]
     cols: dict[str, list[str | None]] = {
         "snapshot_id": list(plan.snapshot_id[sl]), "host_id": list(ids),
-        "hostname": [f"{CATALOGUES[c][:3]}-{h[:8]}" for c, h in zip(cats, ids)],
+        "hostname": [f"{CATALOGUES[c][:3]}-{h[:8]}" for c, h in zip(cats, ids, strict=False)],
         "institution": [INSTITUTIONS[i] for i in plan.institution[sl]],
         "platform": [_OS[CATALOGUES[c]][0] for c in cats],
         "os_name": [_OS[CATALOGUES[c]][1] for c in cats],

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow.parquet as pq
@@ -171,7 +171,12 @@ def _system_events() -> str:
 def export_kitvet(estate: Path, out: Path, *, max_hosts: int | None = None,
                   progress: Callable[[int], None] | None = None) -> list[Path]:
     """Write the estate (or its first ``max_hosts`` hosts) as kitvet inventory JSON documents."""
-    from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, INVENTORY_SCHEMA_VERSION, SOFTWARE_FIELDS
+    from kitvet.model.inventory import (
+        DEVICE_FIELDS,
+        HOST_FIELDS,
+        INVENTORY_SCHEMA_VERSION,
+        SOFTWARE_FIELDS,
+    )
 
     estate, out = Path(estate), Path(out)
     out.mkdir(parents=True, exist_ok=True)

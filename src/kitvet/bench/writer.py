@@ -166,7 +166,7 @@ def apply_change(root: Path, fraction: float = 0.01, generation: int = 1) -> dic
     seed, hosts = manifest["seed"], manifest["hosts"]
     plan = plan_hosts(hosts, seed)
     rng = np.random.default_rng([seed, generation, 7])
-    n = max(1, int(round(hosts * fraction)))
+    n = max(1, round(hosts * fraction))
     chosen = np.sort(rng.choice(hosts, size=n, replace=False))
     snaps = np.array([s[:24] + f"{generation:08x}" for s in plan.snapshot_id[chosen]], dtype=object)
     sub = HostPlan(plan.host_id[chosen], snaps, plan.catalogue[chosen],
@@ -177,7 +177,7 @@ def apply_change(root: Path, fraction: float = 0.01, generation: int = 1) -> dic
                         rng, CHANGED_AT)
     cur = pq.read_table(root / "lake" / "current.parquet").to_pydict()
     where = {h: i for i, h in enumerate(cur["host_id"])}
-    for h, sid in zip(sub.host_id, snaps):
+    for h, sid in zip(sub.host_id, snaps, strict=False):
         cur["snapshot_id"][where[h]] = sid
         cur["batch_id"][where[h]] = batch_id
     write_parquet(pa.table(cur), root / "lake" / "current.parquet")

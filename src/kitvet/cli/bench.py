@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -111,11 +112,11 @@ def change_cmd(estate: Path, fraction: float, generation: int) -> None:
               help="Write findings as Parquet here.")
 def spark_review_cmd(estate: Path, master: str, profile: str, out: Path | None) -> None:
     """Review an estate's lake on Apache Spark (same findings as the DuckDB engine)."""
+    from rich.console import Console
+
     from kitvet.lists import bundled
     from kitvet.match.spark import run_spark
     from kitvet.policy import load_profile
-
-    from rich.console import Console
 
     lists, policy = bundled(), load_profile(profile)
     with Console(stderr=True).status(f"reviewing {estate} on Spark ({master})"):

@@ -225,7 +225,7 @@ def findings() -> None:
 @click.option("--all", "all_", is_flag=True, help="Include findings no longer live.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
-@click.option("--fail-on", type=click.Choice(STATUSES + ("none",)), default="none",
+@click.option("--fail-on", type=click.Choice((*STATUSES, "none")), default="none",
               show_default=True, help="Exit 1 if a listed finding has this status or worse.")
 @fmt_option("table", "json", "csv")
 @with_estate

@@ -128,7 +128,8 @@ def _source(x: Assertion | Identifier) -> Any:
 
 @lists.command("keygen")
 @click.option("--private-key", type=click.Path(dir_okay=False, path_type=Path),
-              default=lambda: str(_config_dir() / "list-signing-key.pem"), show_default="~/.config/kitvet/list-signing-key.pem",
+              default=lambda: str(_config_dir() / "list-signing-key.pem"),
+              show_default="~/.config/kitvet/list-signing-key.pem",
               help="Where to write the new private key (mode 0600; never overwritten).")
 @click.option("--public-dir", type=click.Path(file_okay=False, path_type=Path),
               default=lambda: str(_config_dir() / "keys"), show_default="~/.config/kitvet/keys",

@@ -11,7 +11,6 @@ import click
 from kitvet.cli import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
-    from kitvet.match import ReviewResult
     from kitvet.model import Snapshot
 
 FAIL_ON = ("ban", "review", "monitor", "none")
@@ -41,7 +40,7 @@ def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_u
     return lists, load_profile(profile)
 
 
-def this_host(institution: str | None = None) -> "Snapshot":
+def this_host(institution: str | None = None) -> Snapshot:
     """Collect this machine's inventory."""
     from kitvet.sources.local import collect
 

@@ -73,10 +73,7 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
                          lists=tuple(list_paths), allow_unsigned=allow_unsigned,
                          max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
                          review_mode=review_mode)
-    if demo:
-        est = _demo_estate(estate, db, settings)
-    else:
-        est = _open(estate, db)
+    est = _demo_estate(estate, db, settings) if demo else _open(estate, db)
     _run(est, settings)
 
 

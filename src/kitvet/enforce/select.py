@@ -27,7 +27,8 @@ def select_bans(
 ) -> BanSet:
     """The BanSet of ``lists``: subjects named in ``subject_ids`` (id, name or alias, any
     case), else those whose status under ``policy`` (anything with
-    ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is ``status``. A subject carried by several lists is taken once, from the first list.
+    ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is ``status``. A subject carried
+    by several lists is taken once, from the first list.
     Identifiers marked unverified are left out (and named in every export's header) unless
     ``include_unverified``: a block rule should stand on a verified identifier."""
     wanted = [s for s in subject_ids if s]

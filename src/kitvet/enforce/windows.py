@@ -41,7 +41,7 @@ def _xml(root: ET.Element, head: list[str]) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    el = ET.SubElement(parent, tag, dict(attrs.items()))
     if text is not None:
         el.text = text
     return el

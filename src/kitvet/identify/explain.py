@@ -21,9 +21,10 @@ Anything else is read as an inventory file or folder in any importable format
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kitvet.errors import KitvetError
 from kitvet.identify import software as sw

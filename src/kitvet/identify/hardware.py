@@ -148,7 +148,7 @@ class HardwareDB:
         hexmac = _MAC_HEX.sub("", mac or "").upper()
         if len(hexmac) < 6:
             return None
-        for registry, src in self._ieee:
+        for _registry, src in self._ieee:
             org = src.org(hexmac)  # type: ignore[attr-defined]
             if org:
                 return org, src.label  # type: ignore[attr-defined]
@@ -287,7 +287,7 @@ def name_devices(rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         try:
             _name_device(row)
-        except Exception as e:  # noqa: BLE001 - a broken ids file never loses a device
+        except Exception as e:
             logger.debug("cannot name device %s: %s", row.get("location"), e)
 
 

@@ -15,14 +15,13 @@ import unicodedata
 from functools import lru_cache
 
 #: Legal-form words dropped from organisation names (after lower-casing and punctuation folding).
-LEGAL_FORMS: frozenset[str] = frozenset(
-    """
-    ao zao oao pao ooo jsc ojsc cjsc pjsc llc ltd limited inc incorporated corp corporation
-    co company gmbh ag kg se sa sas sarl srl spa bv nv plc pty pte pvt lp llp oy ab as asa kk
-    sro kft ltda sdn bhd
-    ао зао оао пао ооо
-    """.split()
-)
+LEGAL_FORMS: frozenset[str] = frozenset([
+    "ao", "zao", "oao", "pao", "ooo", "jsc", "ojsc", "cjsc", "pjsc", "llc", "ltd", "limited",
+    "inc", "incorporated", "corp", "corporation", "co", "company", "gmbh", "ag", "kg", "se",
+    "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "pty", "pte", "pvt", "lp", "llp",
+    "oy", "ab", "as", "asa", "kk", "sro", "kft", "ltda", "sdn", "bhd", "ао", "зао", "оао",
+    "пао", "ооо",
+])
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
 #: Dotted initials ("s.r.o.", "L.L.C.", "S.p.A.") become one word before punctuation is folded,
 #: so the legal form is dropped as a word and no lone letter has to be.

@@ -17,10 +17,11 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kitvet.identify.orgs import normalize_org
 
@@ -113,7 +114,7 @@ def load_aliases(path: Path = ALIAS_TABLE) -> AliasTable:
         oid, name = str(org["id"]), str(org["name"])
         names.setdefault(normalize_org(name), (oid, name))
         own = {"kind": "publisher", "value": name, "source": "canonical name"}
-        for ident in [own] + list(org.get("identifiers", [])):
+        for ident in [own, *list(org.get("identifiers", []))]:
             e = _Entry(oid, name, str(ident["kind"]), str(ident["value"]), ident.get("source"))
             if e.kind in ("publisher", "signer", "oui_org_name"):
                 names.setdefault(normalize_org(e.value), (oid, name))
@@ -132,7 +133,7 @@ def _org_name(value: str, what: str, kind: str, database: str | None = None,
     if not norm:
         return []
     via = f" ({database})" if database else ""
-    for k in (kind,) + tuple(a for a in alias_kinds if a != kind):
+    for k in (kind, *tuple(a for a in alias_kinds if a != kind)):
         for e in table.lookup(k, norm):
             return [Attribution(e.org, kind, value, database or ALIAS_DB,
                                 f"{what} {value!r}{via} → {e.org} (alias table)", e.org_id,
@@ -251,7 +252,7 @@ def _hardware(fn_name: str, *args: str) -> tuple[str, str] | None:
     fn: Callable[..., tuple[str, str] | None] = getattr(hardware, fn_name)
     try:
         return fn(*args)
-    except Exception as e:  # noqa: BLE001 - a broken ids file never stops identification
+    except Exception as e:
         logger.debug("%s%s failed: %s", fn_name, args, e)
         return None
 

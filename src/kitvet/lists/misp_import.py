@@ -132,7 +132,7 @@ def event_to_document(text: str | bytes, *, file: str) -> dict[str, Any]:
     ev = _load(text, file)
     meta = _list_meta(ev)
     subjects: dict[str, dict[str, Any]] = {}  # anchor/object uuid -> subject
-    for n, obj in enumerate(ev.objects):
+    for obj in ev.objects:
         rec = _record(obj, "subject")
         if rec is not None:
             rec.setdefault("aliases", [])

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -173,7 +173,7 @@ def update_one(
     if have and entry.get("last_modified"):
         headers["If-Modified-Since"] = entry["last_modified"]
     status, body, resp_headers = _get(client, src.url, headers, MAX_LIST_BYTES)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     if status == 304:
         entry["checked_at"] = now
         return UpdateResult(src.url, "unchanged", "not modified (conditional request)", current)

@@ -23,16 +23,16 @@ if TYPE_CHECKING:
 class ReviewResult:
     """What one review found: findings (Arrow, FINDING_FIELDS), the hosts, what was skipped."""
 
-    findings: "pa.Table"
-    hosts: "pa.Table"
+    findings: pa.Table
+    hosts: pa.Table
     software_count: int
     device_count: int
-    skipped: list[tuple[str, "Skipped"]] = field(default_factory=list)  # (host_id, skipped)
-    lists: "ListSet | None" = None
+    skipped: list[tuple[str, Skipped]] = field(default_factory=list)  # (host_id, skipped)
+    lists: ListSet | None = None
     policy_name: str = "default"
 
 
-def review_snapshots(snapshots: list["Snapshot"], lists: "ListSet", policy: "Policy") -> ReviewResult:
+def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) -> ReviewResult:
     """Review in-memory snapshots against the lists under the policy."""
     import duckdb
 

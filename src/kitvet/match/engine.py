@@ -24,8 +24,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -83,7 +84,7 @@ def compile_identifiers(lists: ListSet) -> list[CompiledIdentifier]:
 def match(
     con: duckdb.DuckDBPyConnection,
     lists: ListSet,
-    policy: "Policy",
+    policy: Policy,
     *,
     software: str = "software",
     devices: str = "devices",
@@ -137,7 +138,7 @@ def _restrict(con: duckdb.DuckDBPyConnection, tables: dict[str, str],
               snapshot_ids: Iterable[str]) -> dict[str, str]:
     """Temporary views of the relations limited to these snapshots."""
     ids = pa.table({"snapshot_id": pa.array(sorted(set(snapshot_ids)), pa.string())})
-    con.execute("CREATE OR REPLACE TEMP TABLE _kv_snaps AS SELECT * FROM ids")
+    _temp_table(con, "_kv_snaps", ids)
     out = {}
     for kind, rel in tables.items():
         cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
@@ -188,7 +189,7 @@ def _distinct_key_matches(
             for p, mine in probes
         )
         keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
-        for (probe, mine), found in zip(probes, keys):
+        for (probe, mine), found in zip(probes, keys, strict=False):
             match_keys = _registry_matches if probe.name == "mac_registry" else _each_key
             rows.extend(match_keys(probe, found or (), mine))
     logger.debug("%d distinct-key matches", len(rows))
@@ -268,12 +269,21 @@ def _registry_matches(probe: Probe, keys: Iterable[str], idents: list[CompiledId
 def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], cols: list[str],
               types: list[pa.DataType]) -> None:
     arrays = [pa.array([r[i] for r in rows], type=t) for i, t in enumerate(types)]
-    tbl = pa.Table.from_arrays(arrays, names=cols)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM tbl")
+    _temp_table(con, name, pa.Table.from_arrays(arrays, names=cols))
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Copy an Arrow table into the temporary table ``name`` (named explicitly, not found by
+    DuckDB's scan of the caller's local variables)."""
+    con.register("_kv_arrow_src", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _kv_arrow_src")
+    finally:
+        con.unregister("_kv_arrow_src")
 
 
 def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier]) -> None:
-    tbl = pa.table({
+    _temp_table(con, "_kv_idents", pa.table({
         "ident_id": pa.array([i.ident_id for i in idents], pa.int32()),
         "subject_id": [i.subject_id for i in idents],
         "list_name": [i.list_name for i in idents],
@@ -282,11 +292,10 @@ def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdenti
         "versioned": pa.array([i.versioned for i in idents], pa.bool_()),
         "package_types": pa.array([list(i.package_types) for i in idents], pa.list_(pa.string())),
         "platforms": pa.array([list(i.platforms) for i in idents], pa.list_(pa.string())),
-    })
-    con.execute("CREATE OR REPLACE TEMP TABLE _kv_idents AS SELECT * FROM tbl")
+    }))
 
 
-def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: "Policy") -> None:
+def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: Policy) -> None:
     rows = []
     for rl, subject in lists.subjects():
         verdict = policy.evaluate(subject)
@@ -300,15 +309,15 @@ def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: "
 def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
     """Rows of ``rel`` (already only matched rows) joined to their identifiers."""
     if table == "software":
-        cols = ("host_id, 'software' AS item_type, {key} AS item_key, name, version, publisher, "
+        cols = (f"host_id, 'software' AS item_type, {SOFTWARE_ITEM_KEY} AS item_key, name, version, publisher, "
                 "package_type, path, NULL AS vendor_id, NULL AS product_id, NULL AS mac, "
-                "source, location").format(key=SOFTWARE_ITEM_KEY)
+                "source, location")
     else:
-        cols = ("host_id, 'device' AS item_type, {key} AS item_key, "
+        cols = (f"host_id, 'device' AS item_type, {DEVICE_ITEM_KEY} AS item_key, "
                 "coalesce(product_name, vendor_name, description, mac) AS name, "
                 "NULL AS version, coalesce(vendor_name, oui_org) AS publisher, "
                 "bus AS package_type, NULL AS path, vendor_id, product_id, mac, "
-                "source, location").format(key=DEVICE_ITEM_KEY)
+                "source, location")
     joins = " UNION ALL ".join(
         f"SELECT {cols}, m.ident_id, '{p.field}' AS field, m.k AS observed, m.explanation "
         f"FROM {rel} JOIN _kv_keys m ON m.probe = '{p.name}' AND ({p.where_sql}) "
@@ -402,7 +411,7 @@ def as_records(table: pa.Table) -> list[dict[str, Any]]:
 
 def lake_views(
     con: duckdb.DuckDBPyConnection,
-    lake: "str | os.PathLike[str]",
+    lake: str | os.PathLike[str],
     *,
     snapshot_ids: Iterable[str] | None = None,
     prefix: str = "",
@@ -450,7 +459,7 @@ def lake_views(
             fields = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS,
                       "hosts": HOST_FIELDS}[kind]
             cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}"
-                             for c in ("snapshot_id", "batch_id") + fields)
+                             for c in ("snapshot_id", "batch_id", *fields))
             parts.append(f"SELECT {cols} WHERE false")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {names[kind]} AS "
                     + " UNION ALL BY NAME ".join(parts))
@@ -462,7 +471,7 @@ def _classify_batches(root: Path, cur: pa.Table) -> tuple[list[str], list[str]]:
     import pyarrow.parquet as pq
 
     by_batch: dict[str, set[str]] = {}
-    for sid, bid in zip(cur.column("snapshot_id").to_pylist(), cur.column("batch_id").to_pylist()):
+    for sid, bid in zip(cur.column("snapshot_id").to_pylist(), cur.column("batch_id").to_pylist(), strict=False):
         by_batch.setdefault(bid, set()).add(sid)
     full, partial = [], []
     for bid in sorted(by_batch):

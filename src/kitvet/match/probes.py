@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kitvet.identify.orgs import normalize_org
 

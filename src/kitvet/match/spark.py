@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 _FIELDS = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS, "hosts": HOST_FIELDS}
 
 
-def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> "SparkSession":
+def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> SparkSession:
     """A Spark session for reviews (quiet console, few shuffle partitions in local mode)."""
     try:
         from pyspark.sql import SparkSession
@@ -69,11 +70,11 @@ def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> 
 def run_spark(
     estate_dir: str | os.PathLike[str],
     lists: ListSet,
-    policy: "Policy",
+    policy: Policy,
     master: str = "local[2]",
     *,
     snapshot_ids: Iterable[str] | None = None,
-    spark: "SparkSession | None" = None,
+    spark: SparkSession | None = None,
 ) -> pa.Table:
     """Review the estate's lake on Spark; the findings table (FINDING_FIELDS) as Arrow.
 
@@ -116,8 +117,8 @@ def _lake_root(path: Path) -> Path:
     return root
 
 
-def _current_frames(spark: "SparkSession", lake: Path,
-                    snapshot_ids: Iterable[str] | None) -> dict[str, "DataFrame"]:
+def _current_frames(spark: SparkSession, lake: Path,
+                    snapshot_ids: Iterable[str] | None) -> dict[str, DataFrame]:
     """software/devices/hosts DataFrames of the current (or the given) snapshots."""
     from pyspark.sql import functions as F
 
@@ -128,7 +129,7 @@ def _current_frames(spark: "SparkSession", lake: Path,
     for kind, fields in _FIELDS.items():
         folder = lake / kind
         if not any(folder.glob("*.parquet")):
-            schema = ", ".join(f"`{c}` STRING" for c in ("snapshot_id", "batch_id") + fields)
+            schema = ", ".join(f"`{c}` STRING" for c in ("snapshot_id", "batch_id", *fields))
             out[kind] = spark.createDataFrame([], schema)
             continue
         df = spark.read.option("mergeSchema", "true").parquet(str(folder / "*.parquet"))
@@ -139,7 +140,7 @@ def _current_frames(spark: "SparkSession", lake: Path,
     return out
 
 
-def _matched_keys(df: "DataFrame", probes: list[tuple[Probe, list[Any]]]) -> dict[str, list[str]]:
+def _matched_keys(df: DataFrame, probes: list[tuple[Probe, list[Any]]]) -> dict[str, list[str]]:
     """Distinct keys of every probe (one Spark aggregation), matched in Python per key."""
     from pyspark.sql import functions as F
 
@@ -158,7 +159,7 @@ def _matched_keys(df: "DataFrame", probes: list[tuple[Probe, list[Any]]]) -> dic
     return matched
 
 
-def _matched_rows(df: "DataFrame", table: str, probes: list[tuple[Probe, list[Any]]],
+def _matched_rows(df: DataFrame, table: str, probes: list[tuple[Probe, list[Any]]],
                   matched: dict[str, list[str]]) -> pa.Table:
     """Rows whose probe keys matched, to the driver as Arrow (inventory columns only)."""
     from pyspark.sql import functions as F
@@ -177,7 +178,7 @@ def _matched_rows(df: "DataFrame", table: str, probes: list[tuple[Probe, list[An
     return got.cast(schema)
 
 
-def _host_rows(df: "DataFrame", host_ids: list[str]) -> pa.Table:
+def _host_rows(df: DataFrame, host_ids: list[str]) -> pa.Table:
     from pyspark.sql import functions as F
 
     from kitvet.model.schema import HOST_SCHEMA
@@ -188,7 +189,7 @@ def _host_rows(df: "DataFrame", host_ids: list[str]) -> pa.Table:
         .cast(HOST_SCHEMA)
 
 
-def _finish(small: dict[str, pa.Table], lists: ListSet, policy: "Policy") -> pa.Table:
+def _finish(small: dict[str, pa.Table], lists: ListSet, policy: Policy) -> pa.Table:
     """The embedded engine over the matched rows: identical findings to a full DuckDB review."""
     import duckdb
 

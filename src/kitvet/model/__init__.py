@@ -4,6 +4,7 @@ Small things are frozen dataclasses; bulk inventory rows move as Arrow tables wh
 schemas live in :mod:`kitvet.model.schema` (imported lazily: collection never needs pyarrow).
 """
 
+from kitvet.model.finding import Evidence, Finding
 from kitvet.model.inventory import (
     DEVICE_FIELDS,
     HOST_FIELDS,
@@ -23,7 +24,6 @@ from kitvet.model.risk import (
     Subject,
     status_rank,
 )
-from kitvet.model.finding import Evidence, Finding
 
 __all__ = [
     "ASSERTION_KINDS",

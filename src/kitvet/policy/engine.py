@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,9 @@ class Policy:
 
 
 def _today() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 def _weight(o: Outcome) -> tuple[int, int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kitvet import __version__
@@ -92,7 +92,7 @@ class ReportModel:
         return max((f["status"] for f in self.findings), key=status_rank)
 
 
-def build(result: "ReviewResult", *, title: str = "kitvet review") -> ReportModel:
+def build(result: ReviewResult, *, title: str = "kitvet review") -> ReportModel:
     """The report model of a review result."""
     lists = result.lists or ListSet()
     subjects: dict[str, Subject] = {s.id: s for _, s in lists.subjects()}
@@ -110,7 +110,7 @@ def build(result: "ReviewResult", *, title: str = "kitvet review") -> ReportMode
     findings.sort(key=lambda f: (-status_rank(f["status"]), f["institution"] or "",
                                  f["hostname"] or f["host_id"], f["subject_name"] or ""))
     return ReportModel(
-        generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         policy=result.policy_name,
         lists=[{"name": rl.name, "version": rl.version, "date": rl.date, "publisher": rl.publisher,
                 "signed_by": rl.signed_by} for rl in lists.lists],

@@ -9,7 +9,7 @@ active exception covers them. Active exceptions that cover nothing are reported.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def today() -> str:
     """Today's date (UTC) as ISO text."""
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 def parse_scope(scope: str) -> tuple[str, str | None]:

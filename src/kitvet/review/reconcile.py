@@ -8,6 +8,7 @@ snapshot is unchanged (the lists or policy changed) stops being live but keeps i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections import Counter
@@ -60,10 +61,8 @@ def _evidence(row: dict[str, Any]) -> str:
     ev = {f: row.get(f) for f in _EVIDENCE_FIELDS if row.get(f) not in (None, "")}
     matched = ev.get("matched")
     if isinstance(matched, str):
-        try:
+        with contextlib.suppress(ValueError):
             ev["matched"] = json.loads(matched)
-        except ValueError:
-            pass
     text = json.dumps(ev, ensure_ascii=False, default=str)
     return text if len(text) <= _MAX_EVIDENCE_CHARS else text[:_MAX_EVIDENCE_CHARS]
 

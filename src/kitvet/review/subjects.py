@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -40,7 +41,7 @@ def record(conn: Connection, subject_ids: Iterable[str], *, lists: Any, policy: 
         wanted.discard(subject.id)
         try:
             verdict = policy.evaluate(subject)
-        except Exception as e:  # noqa: BLE001 - a policy bug must not lose the review
+        except Exception as e:
             logger.warning("policy could not evaluate %s: %s", subject.id, e)
             continue
         reasons = {id(o.assertion): o.reason for o in getattr(verdict, "outcomes", ())}

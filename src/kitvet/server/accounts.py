@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -100,7 +100,7 @@ def _dummy_hash() -> str:
 
 
 def _future(seconds: int) -> str:
-    t = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    t = datetime.now(UTC) + timedelta(seconds=seconds)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

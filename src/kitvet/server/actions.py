@@ -106,9 +106,7 @@ def visible_exceptions(ctx: ServerContext, user: User) -> list[Any]:
         hosts = None
         for e in ctx.estate.exceptions():
             kind, _, value = e.scope.partition(":")
-            if user.scope.everything or kind == "estate":
-                out.append(e)
-            elif kind == "institution" and user.scope.allows(value):
+            if user.scope.everything or kind == "estate" or (kind == "institution" and user.scope.allows(value)):
                 out.append(e)
             elif kind == "host":
                 if hosts is None:

@@ -76,7 +76,7 @@ def search(estate: Any, scope: Scope, *, kind: str = "software", q: str | None =
                f"LIMIT {limit + 1}")
         cur = con.execute(sql, params)
         names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        rows = [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
     except duckdb.Error as e:
         raise StoreError(f"cannot read the inventory lake: {e}") from e
     finally:

@@ -141,9 +141,9 @@ class ApkInstalledImporter(Importer):
         """A file of ``X:value`` stanzas with P: and V: lines."""
         first = head.split(b"\n\n", 1)[0]
         lines = first.split(b"\n")
-        return (path.is_file() and any(l.startswith(b"P:") for l in lines)
-                and any(l.startswith(b"V:") for l in lines)
-                and all(len(l) >= 2 and l[1:2] == b":" for l in lines if l))
+        return (path.is_file() and any(ln.startswith(b"P:") for ln in lines)
+                and any(ln.startswith(b"V:") for ln in lines)
+                and all(len(ln) >= 2 and ln[1:2] == b":" for ln in lines if ln))
 
     def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
         """The packages of the file as one snapshot."""

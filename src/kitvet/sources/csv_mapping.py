@@ -19,9 +19,10 @@ import dataclasses
 import io
 import logging
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import yaml
 

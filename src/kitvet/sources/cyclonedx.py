@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
@@ -59,10 +60,7 @@ class CycloneDxImporter(Importer):
             b"<bom" in h and _NS_PREFIX.encode() in h)
 
     def read(self, path: Path, *, institution: str | None = None) -> list[Snapshot]:
-        if _head(path).startswith(b"<"):
-            snap = _read_xml(path)
-        else:
-            snap = _read_json(path)
+        snap = _read_xml(path) if _head(path).startswith(b"<") else _read_json(path)
         return with_institution([snap], institution)
 
 
@@ -160,7 +158,7 @@ def _read_xml(path: Path) -> Snapshot:
                           file=shown(path), place="/bom")
     ns = root.tag[1:].split("}")[0]
     _check_spec(ns[len(_NS_PREFIX):], path)
-    q = "{%s}" % ns
+    q = f"{{{ns}}}"
     meta = root.find(q + "metadata")
     mcomp = meta.find(q + "component") if meta is not None else None
     mdict = _xml_meta_component(mcomp, ns)
@@ -214,7 +212,7 @@ def _walk_xml(els: list[Element], q: str, place: str, depth: int = 0
 def _xml_meta_component(el: Element | None, ns: str) -> dict[str, Any] | None:
     if el is None:
         return None
-    q = "{%s}" % ns
+    q = f"{{{ns}}}"
     out: dict[str, Any] = {"name": el.findtext(q + "name"), "group": el.findtext(q + "group"),
                            "version": el.findtext(q + "version"), "type": el.get("type"),
                            "publisher": el.findtext(q + "publisher")}

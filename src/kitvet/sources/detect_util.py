@@ -11,8 +11,9 @@ import dataclasses
 import json
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot

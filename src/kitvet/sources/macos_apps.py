@@ -15,8 +15,9 @@ import logging
 import plistlib
 import re
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
@@ -71,7 +72,7 @@ class MacosAppsImporter(Importer):
         if not path.is_dir():
             return False
         try:
-            first = zip(range(500), path.iterdir())
+            first = zip(range(500), path.iterdir(), strict=False)
             return any(p.suffix == ".app" and p.is_dir() for _, p in first)
         except OSError:
             return False
@@ -163,7 +164,7 @@ def _bundle(snap: Snapshot, bundle: Path, rel: str) -> None:
         return
     try:
         info = _load_plist(plist)
-    except Exception as e:  # noqa: BLE001 - plistlib raises many types on corrupt input
+    except Exception as e:
         snap.skip(SOURCE, f"unreadable Info.plist: {type(e).__name__}: {clip(e) or ''}",
                   location)
         return
@@ -186,7 +187,7 @@ def _signer(bundle: Path, info: dict[str, Any]) -> str | None:
         return None
     try:
         return clip(signing_identity(bundle / "Contents" / "MacOS" / exe))
-    except Exception as e:  # noqa: BLE001 - a strange binary never loses the bundle
+    except Exception as e:
         logger.debug("%s: no signer read: %s", bundle, e)
         return None
 

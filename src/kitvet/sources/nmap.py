@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -96,7 +96,7 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
 
 def _iso(epoch: str | None) -> str | None:
     try:
-        return datetime.fromtimestamp(int(epoch or ""), tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(int(epoch or ""), tz=UTC).isoformat()
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -254,9 +254,9 @@ def cpe22_to_23(uri: str | None) -> str | None:
     edition = parts[5]
     extra = ["", "", "", ""]
     if edition.startswith("~"):
-        packed = (edition[1:].split("~") + ["", "", "", "", ""])[:5]
+        packed = ([*edition[1:].split("~"), "", "", "", "", ""])[:5]
         edition, extra = packed[0], packed[1:]
-    fields = [parts[0][0], parts[1], parts[2], parts[3], parts[4], edition, parts[6]] + extra
+    fields = [parts[0][0], parts[1], parts[2], parts[3], parts[4], edition, parts[6], *extra]
     out = []
     for f in fields:
         if f in ("", "*"):

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from kitvet.errors import SourceError
 from kitvet.identify.hardware import name_devices
@@ -136,7 +137,7 @@ def _lenient(line: bytes) -> Any:
 class _HostState:
     """The replayed state of one host: per query, its current rows keyed by their content."""
 
-    __slots__ = ("queries", "marks", "decorations", "last_time", "ignored", "skips")
+    __slots__ = ("decorations", "ignored", "last_time", "marks", "queries", "skips")
 
     def __init__(self) -> None:
         self.queries: dict[str, dict[bytes, int]] = {}
@@ -239,7 +240,7 @@ class _Replay:
                ) -> dict[bytes, int] | None:
         if name not in self.tables:
             if sample is None:
-                return None if name not in hs.queries else hs.queries[name]
+                return hs.queries.get(name, None)
             self.tables[name] = tables.table_for(name, sample if isinstance(sample, dict) else {})
         if self.tables[name] is None:
             hs.ignored[name] = hs.ignored.get(name, 0) + 1
@@ -268,7 +269,7 @@ class _Replay:
         cache: dict[Any, Any] = {}  # rows seen on many hosts are converted once
         locs: dict[int, str] = {}  # one location string per line, shared by its rows
         for host_id, hs in self.hosts.items():
-            collected = (datetime.fromtimestamp(hs.last_time, timezone.utc)
+            collected = (datetime.fromtimestamp(hs.last_time, UTC)
                          .strftime("%Y-%m-%dT%H:%M:%SZ") if hs.last_time else None)
             rows: dict[str, list[tuple[str, Any]]] = {}
             for name, state in hs.queries.items():

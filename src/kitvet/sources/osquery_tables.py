@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from packageurl import PackageURL
 
@@ -41,7 +42,7 @@ SIGNATURES: dict[str, tuple[frozenset[str], ...]] = {
         "os_version": ("major minor platform", "platform_like", "codename platform"),
     }.items()
 }
-TABLE_NAMES: tuple[str, ...] = tuple(SIGNATURES) + ("programs_and_features",)
+TABLE_NAMES: tuple[str, ...] = (*tuple(SIGNATURES), "programs_and_features")
 _BY_LENGTH = sorted(TABLE_NAMES, key=len, reverse=True)
 
 
@@ -270,7 +271,7 @@ def _fast_purl(ptype: str, ns: str | None, name: str, version: str,
 def _signers(by_table: dict[str, list[tuple[str, Any]]]) -> dict[str, str]:
     """Normalised path (file, bundle, or any folder above it) -> code signer."""
     out: dict[str, str] = {}
-    for where, r in by_table.get("authenticode", []) + by_table.get("signature", []):
+    for _where, r in by_table.get("authenticode", []) + by_table.get("signature", []):
         if not isinstance(r, dict):
             continue
         result = (text(r.get("result")) or "").lower()

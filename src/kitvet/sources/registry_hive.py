@@ -21,8 +21,9 @@ import hashlib
 import itertools
 import logging
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
@@ -48,9 +49,9 @@ _UNINSTALL = ("Microsoft", "Windows", "CurrentVersion", "Uninstall")
 #: (key path from the hive root, source name, arch) of every list of programs read.
 LOCATIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (_UNINSTALL, "registry:uninstall", None),
-    (("WOW6432Node",) + _UNINSTALL, "registry:uninstall", "x86"),
-    (("Software",) + _UNINSTALL, "registry:uninstall-user", None),
-    (("Software", "WOW6432Node") + _UNINSTALL, "registry:uninstall-user", "x86"),
+    (("WOW6432Node", *_UNINSTALL), "registry:uninstall", "x86"),
+    (("Software", *_UNINSTALL), "registry:uninstall-user", None),
+    (("Software", "WOW6432Node", *_UNINSTALL), "registry:uninstall-user", "x86"),
     (("Root", "InventoryApplication"), "registry:amcache", None),
     (("Root", "InventoryApplicationFile"), "registry:amcache-file", None),
 )
@@ -171,7 +172,7 @@ def _recover(path: Path, seq1: int, seq2: int) -> tuple[Any, str]:
                                               str(logs[1]) if len(logs) > 1 else None,
                                               restored_hive_path=str(restored))
             hive = RegistryHive(str(restored), hive_type="ntuser")  # read into memory here
-        except Exception as e:  # noqa: BLE001 - a bad log leaves the hive as it is on disk
+        except Exception as e:
             return None, f"{dirty}; its transaction logs could not be applied " \
                          f"({type(e).__name__}: {clip(e) or ''}): recent changes may be missing"
     names = " and ".join(p.name for p in logs)
@@ -213,16 +214,14 @@ def _host(hive: Any, head: bytes, path: Path, institution: str | None) -> Host:
         try:
             values = {str(v.name).casefold(): v.value
                       for v in itertools.islice(key.iter_values(trim_values=False), MAX_VALUES)}
-        except Exception:  # noqa: BLE001 - facts are optional; the programs still count
+        except Exception:
             continue
         for vname, field in names.items():
             if clip(values.get(vname)) and field not in facts:
                 facts[field] = clip(values[vname])
     guid = (facts.pop("machine_id", None) or "").strip("{}").lower() or None
-    if guid:
-        host_id = f"windows-{guid}"
-    else:
-        host_id = "hive-" + hashlib.sha256(head[:512] + path.name.encode()).hexdigest()[:16]
+    host_id = (f"windows-{guid}" if guid else
+               "hive-" + hashlib.sha256(head[:512] + path.name.encode()).hexdigest()[:16])
     version = " ".join(x for x in (facts.get("display_version"), facts.get("build")) if x)
     return Host(host_id=host_id, institution=institution, platform="windows",
                 os_name=facts.get("os_name") or "Windows", os_version=version or None,
@@ -270,7 +269,7 @@ def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
     try:
         values = {str(v.name).casefold(): v.value
                   for v in itertools.islice(sub.iter_values(trim_values=False), MAX_VALUES)}
-    except Exception as e:  # noqa: BLE001 - one corrupt entry must not lose the others
+    except Exception as e:
         snap.skip(source, f"unreadable values: {type(e).__name__}: {clip(e) or ''}", place)
         return
     row: dict[str, Any] = {}

@@ -63,7 +63,7 @@ def parse(
         if len(values) != len(_FIELDS):
             bad.append((i + 1, f"expected {len(_FIELDS)} fields, found {len(values)}"))
             continue
-        hdr = {k: (None if v in ("", "(none)") else v) for k, v in zip(_FIELDS, values)}
+        hdr = {k: (None if v in ("", "(none)") else v) for k, v in zip(_FIELDS, values, strict=False)}
         if not hdr["name"]:
             bad.append((i + 1, "record without a name"))
             continue

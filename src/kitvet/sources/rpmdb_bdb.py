@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kitvet.errors import SourceError
 from kitvet.model import Skipped

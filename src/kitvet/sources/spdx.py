@@ -135,7 +135,7 @@ def _read_tag_value(path: Path, body: bytes) -> Snapshot:
     except Exception as e:  # ply/lexer failures on garbage
         raise SourceError(f"not a readable SPDX tag-value document ({str(e)[:200]})",
                           file=shown(path)) from e
-    for i, (pkg, err) in enumerate(zip(packages, errors)):
+    for i, (pkg, err) in enumerate(zip(packages, errors, strict=False)):
         where = f"{shown(path)}:{line_of[i] if i < len(line_of) else '?'}"
         if pkg is None:
             snap.skip("spdx", err or "package refused by spdx-tools", where)
@@ -154,7 +154,7 @@ def _tag_value_blocks(doc_text: str) -> tuple[list[Package | None], list[str | N
         header = _MINIMAL_HEADER
     packages: list[Package | None] = []
     errors: list[str | None] = []
-    for a, b in zip(starts, starts[1:] + [len(doc_text)]):
+    for a, b in zip(starts, [*starts[1:], len(doc_text)], strict=False):
         block = doc_text[a:b]
         if not block.startswith("PackageName"):
             continue

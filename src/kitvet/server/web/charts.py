@@ -68,7 +68,7 @@ def burndown(points: Sequence[Any], *, title: str, due: str | None = None) -> Ma
         return x, top + ph - ph * v / peak
 
     for series, cls in (("affected", "line-affected"), ("remaining", "line-remaining")):
-        pts = " ".join("%.1f,%.1f" % xy(i, getattr(p, series)) for i, p in enumerate(points))
+        pts = " ".join("{:.1f},{:.1f}".format(*xy(i, getattr(p, series))) for i, p in enumerate(points))
         body.append(f'<polyline points="{pts}" class="{cls}" fill="none"/>')
     for i, p in enumerate(points):
         x, y = xy(i, p.remaining)

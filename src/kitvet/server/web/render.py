@@ -36,7 +36,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         found = accounts.session_user(request.app.state.kv.estate.engine,
                                       request.cookies.get(SESSION_COOKIE))
         session = WebSession(*found) if found else None
-    except Exception:  # noqa: BLE001 - the error page must render whatever failed
+    except Exception:
         session = None
     return render(request, "error.html", session, status=status, status_code=status,
                   message=message)
