@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test system-deps bench clean
+.PHONY: setup demo test lint system-deps bench clean
 
 setup: $(VENV)/.installed
 
@@ -20,8 +20,13 @@ system-deps:
 demo: setup
 	$(BIN)/kitvet demo
 
-test: setup system-deps
-	$(BIN)/python -m pytest
+# Lint and types first (seconds), then the suite. The tests start their own PostgreSQL.
+test: setup system-deps lint
+	$(BIN)/python -m pytest --durations=25
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages kitvet's tests use as real validators and browser:
 # chromium + chromium-driver (web tests), usbguard (rule parser), nftables (nft -c),
-# default-jre-headless (Spark engine tests), rpm (the real rpm reads the rpm databases the tests
+# default-jre-headless (Spark engine tests), postgresql (the tests start their own throwaway
+# server from its binaries), rpm (the real rpm reads the rpm databases the tests
 # write), db5.3-util (libdb writes real Berkeley DB files), poppler-utils (reads PDF reports). Skips what is already present.
 set -euo pipefail
 need=()
@@ -9,6 +10,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v usbguard >/dev/null 2>&1 || need+=(usbguard)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 \
+  || need+=(postgresql)
 command -v rpm >/dev/null 2>&1 || need+=(rpm)
 command -v db5.3_load >/dev/null 2>&1 || need+=(db5.3-util)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)

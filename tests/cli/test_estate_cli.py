@@ -164,37 +164,24 @@ def test_every_estate_command_and_option_is_documented():
 
 
 @pytest.mark.postgres
-def test_estate_on_postgresql(kv, tmp_path):
-    import os
-    import uuid
+def test_estate_on_postgresql(kv, tmp_path, pg_schema_url):
+    import psycopg
 
-    psycopg = pytest.importorskip("psycopg")
-    url = os.environ.get("KITVET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as e:
-        if os.environ.get("KITVET_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL not reachable at {url}: {e}")
-        pytest.skip(f"PostgreSQL not reachable at {url}: {str(e).splitlines()[0]}")
-    schema = f"cli_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        out = kv("estate", "init", "--db", f"{url}?options=-csearch_path%3D{schema}")
-        assert "postgresql" in out
-        toml = (tmp_path / "estate" / "estate.toml").read_text()
-        assert "postgresql+psycopg://" in toml and not (tmp_path / "estate" / "estate.db").exists()
-        kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
-           "--institution", "Parliament")
-        assert "3 live finding(s)" in kv("estate", "review")
-        assert json.loads(kv("findings", "list", "--format", "json"))["total"] == 3
-        assert "audit log intact: 3 entries" in kv("audit", "verify")
-        tables = {r[0] for r in admin.execute(
+    out = kv("estate", "init", "--db", pg_schema_url)
+    assert "postgresql" in out
+    toml = (tmp_path / "estate" / "estate.toml").read_text()
+    assert "postgresql+psycopg://" in toml and not (tmp_path / "estate" / "estate.db").exists()
+    kv("estate", "import", str(inventory(tmp_path / "a.json", "2026-11-01T00:00:00Z")),
+       "--institution", "Parliament")
+    assert "3 live finding(s)" in kv("estate", "review")
+    assert json.loads(kv("findings", "list", "--format", "json"))["total"] == 3
+    assert "audit log intact: 3 entries" in kv("audit", "verify")
+    schema = pg_schema_url.rsplit("%3D", 1)[1]
+    with psycopg.connect(pg_schema_url.split("?")[0]) as c:
+        tables = {r[0] for r in c.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             (schema,))}
-        assert {"findings", "audit_log", "snapshots"} <= tables
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+    assert {"findings", "audit_log", "snapshots"} <= tables
 
 
 def test_hostile_names_are_shown_literally(kv, tmp_path):

@@ -1,14 +1,12 @@
-"""Helpers of the server tests: a seeded estate (SQLite, and the real PostgreSQL when
-reachable), accounts of every role, tokens, and a TestClient with the review worker running.
+"""Helpers of the server tests: a seeded estate (SQLite, and a real PostgreSQL), accounts of
+every role, tokens, and a TestClient with the review worker running.
 
-PostgreSQL: ``KITVET_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test); each
-server gets its own throwaway database, dropped afterwards. Unreachable → skipped, unless
-``KITVET_REQUIRE_PG=1`` (CI), which turns the skip into a failure.
+PostgreSQL: the server the tests start themselves (``pg_server`` in tests/conftest.py, or
+``KITVET_TEST_PG_URL``); each server gets its own schema, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -31,7 +29,6 @@ def cheap_hashing() -> None:
 cheap_hashing()
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PG_URL = os.environ.get("KITVET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery staple"
 USERS = {  # name: (role, institutions)
     "admin": ("admin", ()),

@@ -1,4 +1,4 @@
-"""Fixtures: an estate on SQLite and on the real PostgreSQL (see tests/store/helpers.py)."""
+"""Fixtures: an estate on SQLite and on a real PostgreSQL (see tests/store/helpers.py)."""
 
 import sys
 from pathlib import Path
@@ -7,4 +7,4 @@ _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:  # the shared helpers live in tests/store/helpers.py
     sys.path.insert(0, _TESTS)
 
-from store.helpers import db_url, estate, pg_database  # noqa: E402, F401
+from store.helpers import db_url, estate  # noqa: E402, F401

@@ -6,8 +6,6 @@ engine (kitvet.match.engine) through the bundled ``default`` policy profile.
 
 from __future__ import annotations
 
-import os
-import uuid
 from typing import Any
 
 import pytest
@@ -67,53 +65,13 @@ def review(estate: Any, actor: str = "tester") -> Any:
 
 # -- database fixtures (imported by the conftest of tests/store and tests/review) -------------
 
-PG_URL = os.environ.get("KITVET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_reachable() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return None
-    except Exception as e:
-        return f"PostgreSQL not reachable at {PG_URL}: {str(e).splitlines()[0]}"
-
-
-@pytest.fixture(scope="session")
-def pg_database():
-    """A fresh database kitvet_test_<random> for this test run, dropped afterwards."""
-    why = _pg_reachable()
-    if why and os.environ.get("KITVET_REQUIRE_PG"):
-        pytest.fail(why + " (KITVET_REQUIRE_PG is set)")
-    if why:
-        pytest.skip(why)
-    import psycopg
-
-    name = f"kitvet_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    base = PG_URL.rsplit("/", 1)[0] + "/" + name
-    yield base
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
     """None (SQLite inside the estate) or a PostgreSQL URL on a fresh schema."""
     if request.param == "sqlite":
         yield None
         return
-    base = request.getfixturevalue("pg_database")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(base, autocommit=True) as c:
-        c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield request.getfixturevalue("pg_schema_url")  # tests/conftest.py: the tests' own server
 
 
 @pytest.fixture

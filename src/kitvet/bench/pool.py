@@ -21,7 +21,7 @@ from kitvet.model.inventory import SOFTWARE_FIELDS
 POOL_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")
 
 #: Products whose common versions are *not* listed but look close to listed ones (decoys).
-_DECOYS = {
+_DECOYS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "deb": [("xz-utils", ("5.6.1+really5.4.5-1", "5.4.1-0.2", "5.4.5-0.3", "5.2.5-2.1~deb11u1")),
             ("liblzma5", ("5.6.1+really5.4.5-1", "5.4.1-0.2", "5.4.5-0.3", "5.2.5-2.1~deb11u1"))],
     "rpm": [("xz", ("5.2.5-8.el9_0", "5.4.4-1.el10", "5.2.4-4.el8_6")),

@@ -134,8 +134,8 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
         if failed and not snaps:  # nothing to import: an error (exit 2), not a partial import
             if len(failed) == 1:
                 raise failed[0]
-            for e in failed:
-                click.echo(f"refused: {e}", err=True)
+            for err in failed:
+                click.echo(f"refused: {err}", err=True)
             raise KitvetError(f"none of the {len(failed)} files could be read")
         progress.add_task("importing", total=None)
         res = est.import_snapshots(snaps, actor=actor, institution=institution,
@@ -146,8 +146,8 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
                + (f", {len(failed)} file(s) could not be read" if failed else ""))
     if res.institutions_created:
         click.echo(f"new institution(s): {', '.join(res.institutions_created)}")
-    for e in failed:
-        click.echo(f"refused: {e}", err=True)
+    for err in failed:
+        click.echo(f"refused: {err}", err=True)
     for r in res.rejected:
         click.echo(f"refused: {r.location}: {r.reason}", err=True)
     if res.rejected or failed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -88,7 +89,7 @@ class _progress:
 
     def __init__(self, total: int) -> None:
         self.total = total
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         if self.total < 5:

@@ -12,6 +12,8 @@ from kitvet.cli import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
     from kitvet.model import Snapshot
+    from kitvet.model.risk import ListSet
+    from kitvet.policy import Policy
 
 FAIL_ON = ("ban", "review", "monitor", "none")
 FORMATS = ("table", "json", "csv", "html", "sarif", "pdf")
@@ -30,7 +32,7 @@ def list_options(f):  # type: ignore[no-untyped-def]
 
 
 def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
-                          profile: str):  # type: ignore[no-untyped-def]
+                          profile: str) -> tuple[ListSet, Policy]:
     """The lists and policy a review runs under."""
     from kitvet.lists import load_lists
     from kitvet.policy import load_profile

@@ -272,11 +272,12 @@ def by_bus_id(bus: str, vid: str, pid: str | None = None) -> list[Attribution]:
     listed = table.lookup(kind, vid)
     if got:
         name, database = got
+        oid: str | None
+        source: str | None = None
         if listed:
             org, oid, source = listed[0].org, listed[0].org_id, listed[0].source
         else:
             oid, org = table.names.get(normalize_org(name), (None, name))
-            source = None
         what = f"{label} vendor id {vid}" + (f" product {pid} ({product[0]})" if product else "")
         return [Attribution(org, kind, vid if not pid else f"{vid}:{pid}", database,
                             f"{what} → {name} ({database})", oid, source)]

@@ -9,7 +9,7 @@ findings for estates beyond one machine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,7 +39,10 @@ def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) 
     from kitvet.match.engine import match
     from kitvet.model.schema import device_table, host_table, software_table
 
-    sw_rows, dev_rows, host_rows, skipped = [], [], [], []
+    sw_rows: list[dict[str, Any]] = []
+    dev_rows: list[dict[str, Any]] = []
+    host_rows: list[dict[str, Any]] = []
+    skipped: list[tuple[str, Any]] = []
     for snap in snapshots:
         hid = snap.host.host_id
         host_rows.append(snap.host.to_row())

@@ -473,7 +473,8 @@ def _classify_batches(root: Path, cur: pa.Table) -> tuple[list[str], list[str]]:
     by_batch: dict[str, set[str]] = {}
     for sid, bid in zip(cur.column("snapshot_id").to_pylist(), cur.column("batch_id").to_pylist(), strict=False):
         by_batch.setdefault(bid, set()).add(sid)
-    full, partial = [], []
+    full: list[str] = []
+    partial: list[str] = []
     for bid in sorted(by_batch):
         hosts_file = root / "hosts" / f"{bid}.parquet"
         try:

@@ -34,7 +34,8 @@ def bar_chart(by_institution: dict[str, dict[str, int]], *, width: int = 640) ->
     scale = (width - label_w - 60) / top
     bars = []
     for i, (name, counts) in enumerate(by_institution.items()):
-        x, segs = label_w, []
+        x: float = label_w
+        segs = []
         for st in STATUS_ORDER:
             n = counts.get(st, 0)
             if n:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from kitvet import __version__
 from kitvet.report.model import ReportModel
@@ -14,7 +15,7 @@ _LEVEL = {"ban": "error", "review": "warning", "monitor": "note", "allow": "none
 def render(model: ReportModel) -> str:
     """The findings as a SARIF 2.1.0 log."""
     rules: dict[str, dict] = {}
-    results = []
+    results: list[dict[str, Any]] = []
     for f in model.findings:
         if f["subject_id"] not in rules:
             accuse = "; ".join(f"{a['label']} ({a['authority']}, {a['date'] or 'undated'})"
@@ -28,7 +29,7 @@ def render(model: ReportModel) -> str:
             }
         file, _, line = (f.get("location") or f.get("source") or f["host_id"]).rpartition(":")
         region = {"startLine": int(line)} if line.isdigit() and file else None
-        loc = {"physicalLocation": {"artifactLocation": {"uri": file if region else
+        loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": file if region else
                                                           (f.get("location") or f["host_id"])}}}
         if region:
             loc["physicalLocation"]["region"] = region

@@ -85,7 +85,7 @@ def _read_json(path: Path) -> Snapshot:
         raise SourceError('"specVersion" missing or not a string', file=shown(path),
                           place="$.specVersion")
     _check_spec(spec, path)
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     snap = Snapshot(host=_host(path, meta.get("component"), data.get("serialNumber"),
                                meta.get("timestamp"), data.get("components")))
     _machine(snap, meta.get("component"), f"{shown(path)}:$.metadata.component")
@@ -107,7 +107,7 @@ def _read_json(path: Path) -> Snapshot:
             continue
         flat = {k: v for k, v in raw.items() if k != "components"}
         try:
-            comp = Component.from_json(flat)
+            comp = Component.from_json(flat)  # type: ignore[attr-defined]  # added by serializable
         except Exception as e:  # the library raises many kinds for bad input
             snap.skip("cyclonedx", f"component refused by cyclonedx-python-lib: "
                       f"{str(e)[:200]}", where)
@@ -180,7 +180,8 @@ def _read_xml(path: Path) -> Snapshot:
             if child.tag == q + "components":
                 flat.remove(child)
         try:
-            comp = Component.from_xml(flat, default_namespace=ns)
+            comp = Component.from_xml(  # type: ignore[attr-defined]  # added by serializable
+                flat, default_namespace=ns)
         except Exception as e:  # the library raises many kinds for bad input
             snap.skip("cyclonedx", f"component refused by cyclonedx-python-lib: "
                       f"{str(e)[:200]}", where)

@@ -15,17 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from orjson import loads as _loads  # several times faster than the standard library
+
 from kitvet.errors import SourceError
 from kitvet.model import Host, Snapshot
 from kitvet.model.document import MAX_FIELD_CHARS, _bound
-
-try:  # orjson is several times faster; the standard library is the fallback
-    import orjson as _orjson
-
-    _loads: Any = _orjson.loads
-except ImportError:  # pragma: no cover - orjson is a dependency
-    _orjson = None
-    _loads = json.loads
 
 logger = logging.getLogger(__name__)
 

@@ -208,8 +208,8 @@ class _Replay:
         self._mark(hs, name, ev)
         if "diffResults" in ev:
             diff = ev["diffResults"] if isinstance(ev["diffResults"], dict) else {}
-            added = diff.get("added") if isinstance(diff.get("added"), list) else []
-            removed = diff.get("removed") if isinstance(diff.get("removed"), list) else []
+            added: list[Any] = diff["added"] if isinstance(diff.get("added"), list) else []
+            removed: list[Any] = diff["removed"] if isinstance(diff.get("removed"), list) else []
             sample = added[0] if added else (removed[0] if removed else None)
             state = self._state(hs, name, sample, reset=False)
             if state is not None:

@@ -182,7 +182,7 @@ def _software_rows(snap: Snapshot, table: str, conv: Callable[[Row], Row],
                 done = known[r] = _convert(table, conv, loads(r), distro)
         else:
             done = _convert(table, conv, r, distro)
-        if type(done) is str:
+        if isinstance(done, str):
             snap.skip(source, done, where)
             continue
         path = done.get("path") if signers else None

@@ -153,7 +153,7 @@ def transaction_logs(path: Path) -> list[Path]:
             if n in siblings]
 
 
-def _recover(path: Path, seq1: int, seq2: int) -> tuple[Any, str]:
+def _recover(path: Path, seq1: int, seq2: int) -> tuple[Any, str | None]:
     """Apply the transaction logs of a hive that was not cleanly closed (regipy.recovery)."""
     import tempfile
 

@@ -87,7 +87,7 @@ def _read_json(path: Path) -> Snapshot:
         raise SourceError(f"expected a JSON object, found {type(data).__name__}",
                           file=shown(path), place="$")
     _check_version(data.get("spdxVersion"), path, "$.spdxVersion")
-    info = data.get("creationInfo") if isinstance(data.get("creationInfo"), dict) else {}
+    info = data["creationInfo"] if isinstance(data.get("creationInfo"), dict) else {}
     snap = Snapshot(host=_host(path, data.get("name"), info.get("created")))
     packages = data.get("packages", [])
     if not isinstance(packages, list):

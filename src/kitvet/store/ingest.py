@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from orjson import dumps as _odumps
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
@@ -28,11 +29,6 @@ from kitvet.store import tables as t
 from kitvet.store.db import read, utcnow, write
 from kitvet.store.lake import Lake, new_batch_id
 from kitvet.store.records import ImportResult
-
-try:
-    from orjson import dumps as _odumps
-except ImportError:  # pragma: no cover - orjson is a dependency
-    _odumps = None
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +59,7 @@ def snapshot_id(snap: Snapshot) -> str:
     host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
     doc = [host, software, devices]
     try:  # the same bytes as json.dumps(ensure_ascii=False, compact), ten times faster
-        body = _odumps(doc) if _odumps is not None else None
+        body = _odumps(doc)
     except TypeError:  # a lone surrogate: the standard library fails as it always did
         body = None
     if body is None:
