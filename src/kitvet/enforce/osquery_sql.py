@@ -12,9 +12,10 @@ version, publisher), ``deb_packages`` (name, version = the full Debian version, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kitvet.enforce.header import one_line
 from kitvet.enforce.interface import BannedSubject, Gap
 from kitvet.enforce.ouis import parse_mac_prefix, prefixes_for_org
 from kitvet.identify.orgs import normalize_org
@@ -36,6 +37,15 @@ _PLATFORM_NAMES = {"macos": "darwin", "darwin": "darwin", "linux": "linux", "win
 _MAC_HEX = "replace(replace(replace(lower(mac), ':', ''), '-', ''), '.', '')"
 
 
+#: Where a check looks: ``host`` — the subject's software or device is on this host;
+#: ``segment`` — a device of the subject answered on this host's network segment (ARP cache),
+#: which says nothing against the host itself.
+SCOPES = ("host", "segment")
+#: Identifier kinds of hardware: relevant on every platform, so a platform whose osquery has no
+#: table for them is a gap, not a platform the identifier does not apply to.
+_HARDWARE = {"usb_vendor_id": "USB", "usb_product_id": "USB", "pci_vendor_id": "PCI"}
+
+
 @dataclass(frozen=True)
 class Check:
     """One condition over one osquery table that is true for a banned row."""
@@ -43,6 +53,11 @@ class Check:
     table: str
     where: str
     what: str  # human description, e.g. "deb package xz-utils at upstream 5.6.0, 5.6.1"
+
+    @property
+    def scope(self) -> str:
+        """``segment`` for ARP-cache checks (a neighbour), ``host`` for everything else."""
+        return "segment" if self.table == "arp_cache" else "host"
 
     def exists_sql(self) -> str:
         """``EXISTS (...)`` over this check."""
@@ -89,14 +104,19 @@ def _versions(col_cond: Callable[[str], str], versions: tuple[str, ...]) -> str:
     return "(" + " OR ".join(col_cond(v) for v in sorted(versions)) + ")"
 
 
+def _wanted(ident: Identifier) -> set[str]:
+    """Fleet platforms an identifier applies to (all when it names none)."""
+    if not ident.platforms:
+        return set(ALL)
+    return {_PLATFORM_NAMES.get(p.lower(), p.lower()) for p in ident.platforms}
+
+
 def _platforms(ident: Identifier, table: str) -> tuple[str, ...]:
     plats = TABLE_PLATFORMS[table]
     if table == "processes" and ident.value.lower().endswith((".exe", ".dll", ".sys")):
         plats = ("windows",)
-    if ident.platforms:
-        wanted = {_PLATFORM_NAMES.get(p.lower(), p.lower()) for p in ident.platforms}
-        plats = tuple(p for p in plats if p in wanted)
-    return plats
+    wanted = _wanted(ident)
+    return tuple(p for p in plats if p in wanted)
 
 
 def _package_checks(ident: Identifier, v: str, vs: tuple[str, ...]
@@ -208,27 +228,58 @@ def _what(noun: str, name: str, versions: tuple[str, ...]) -> str:
     return f"{noun} {name}" + (f" at version {', '.join(sorted(versions))}" if versions else "")
 
 
-def subject_checks(b: BannedSubject) -> tuple[dict[str, list[Check]], list[Gap]]:
-    """Checks of a subject grouped by Fleet platform, and what could not be expressed."""
-    by_platform: dict[str, list[Check]] = {}
+@dataclass(frozen=True)
+class CheckGroup:
+    """The checks of one subject for one scope and platform."""
+
+    scope: str  # "host" or "segment"
+    platform: str  # Fleet platform: darwin, linux, windows
+    checks: tuple[Check, ...]
+    missing: tuple[str, ...] = ()  # what this platform cannot check (said in the policy)
+
+
+def subject_checks(b: BannedSubject) -> tuple[list[CheckGroup], list[Gap]]:
+    """Checks of a subject grouped by scope and Fleet platform (sorted), and what could not be
+    expressed — per platform where a hardware id has no osquery table there."""
+    grouped: dict[tuple[str, str], list[Check]] = {}
+    missing: dict[str, list[str]] = {}
     gaps: list[Gap] = []
     for ident in b.identifiers():
         checks, why = identifier_checks(b, ident)
         if why:
             gaps.append(Gap(b.name, why))
         for c in checks:
-            for plat in _platforms(ident, c.table):
-                have = by_platform.setdefault(plat, [])
-                same = [i for i, x in enumerate(have) if (x.table, x.where) == (c.table, c.where)]
-                if not same:
-                    have.append(c)
-                elif c.what not in have[same[0]].what:
-                    have[same[0]] = Check(c.table, c.where, f"{have[same[0]].what}, {c.what}")
-    if not by_platform:
+            plats = _platforms(ident, c.table)
+            if not plats:
+                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)} (platforms "
+                                        f"{', '.join(ident.platforms)}): osquery table {c.table} "
+                                        "does not exist there"))
+            for plat in plats:
+                _add(grouped.setdefault((c.scope, plat), []), c)
+        if ident.kind in _HARDWARE and checks:
+            wanted = _wanted(ident)
+            for plat in sorted(p for p in ALL if p in wanted
+                               and p not in TABLE_PLATFORMS[checks[0].table]):
+                note = f"{checks[0].what} (osquery has no {checks[0].table} table on {plat})"
+                missing.setdefault(plat, []).append(note)
+                gaps.append(Gap(b.name, f"{plat}: {note}"))
+    if not grouped:
         gaps.append(Gap(b.name, "no identifier osquery can check"))
-    return dict(sorted(by_platform.items())), gaps
+    groups = [CheckGroup(scope, plat, tuple(cs),
+                         tuple(missing.get(plat, ())) if scope == "host" else ())
+              for (scope, plat), cs in sorted(grouped.items())]
+    return groups, gaps
 
 
-def compliance_query(checks: list[Check]) -> str:
+def _add(have: list[Check], c: Check) -> None:
+    """Add a check, merging the description of one with the same table and condition."""
+    same = [i for i, x in enumerate(have) if (x.table, x.where) == (c.table, c.where)]
+    if not same:
+        have.append(c)
+    elif c.what not in have[same[0]].what:
+        have[same[0]] = Check(c.table, c.where, f"{have[same[0]].what}, {c.what}")
+
+
+def compliance_query(checks: Sequence[Check]) -> str:
     """Returns one row when no check finds a banned row (the host is compliant)."""
     return "SELECT 1 WHERE " + " AND ".join("NOT " + c.exists_sql() for c in checks) + ";"
