@@ -106,10 +106,16 @@ def test_collapse_drops_covered_prefixes():
 
 
 def test_nftables_structure(bans):
-    text = NacExporter().export(only(bans, "huawei"), fmt="nftables").text
-    assert "table inet kitvet {" in text and "set banned_ouis {" in text
-    assert "type ether_addr" in text and "flags interval" in text
-    assert "00:e0:fc:00:00:00-00:e0:fc:ff:ff:ff" in text
+    out = NacExporter().export(only(bans, "huawei"), fmt="nftables")
+    body_lines = body(out.text)
+    # declare, delete, re-create: one transaction that loads the first time and replaces later
+    assert body_lines[:3] == ["table inet kitvet", "delete table inet kitvet",
+                              "table inet kitvet {"]
+    assert "type ether_addr" in out.text and "flags interval" in out.text
+    assert "00:e0:fc:00:00:00-00:e0:fc:ff:ff:ff" in out.text
+    assert "type filter hook prerouting priority raw; policy accept;" in out.text
+    assert "# Note: Hook: inet prerouting" in out.text and "silently match nothing" in out.text
+    assert out.extra["nft_elements"] == "00:e0:fc:00:00:00-00:e0:fc:ff:ff:ff\n"
 
 
 @pytest.mark.skipif(NFT is None, reason="nft (nftables) not installed")

@@ -93,12 +93,17 @@ def targets() -> None:
               show_default=True, help="USBGuard: block or reject banned devices.")
 @click.option("--enforce", "enforce_mode", is_flag=True,
               help="WDAC/AppLocker: enforcing policy instead of audit mode.")
+@click.option("--nft-family", type=click.Choice(["inet", "bridge", "netdev"]), default="inet",
+              show_default=True, help="nac nftables: the table family (and so the hook).")
+@click.option("--nft-device", "nft_devices", multiple=True,
+              help="nac nftables, netdev family: device whose ingress is filtered (repeatable).")
 @click.option("--institution", help="Institution of hosts whose inventory names none.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the export here (atomically); default stdout.")
 @selection_options
 def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
-           institution: str | None, output: str | None, inventory: tuple[Path, ...],
+           nft_family: str, nft_devices: tuple[str, ...], institution: str | None,
+           output: str | None, inventory: tuple[Path, ...],
            status: str, subjects: tuple[str, ...], date: str | None,
            include_unverified: bool, list_paths: tuple[str, ...], no_bundled: bool,
            allow_unsigned: bool, profile: str) -> None:
@@ -117,7 +122,8 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
     if inventory and not ex.needs_inventory:
         click.echo(f"kitvet: warning: target {target} does not use --inventory", err=True)
     snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
-    options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode}
+    options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode,
+                               "nft_family": nft_family, "nft_devices": nft_devices}
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
     write_output(result.text, output)
     if output and output != "-":

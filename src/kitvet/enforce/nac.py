@@ -1,15 +1,21 @@
-"""Network access control: MAC/OUI block lists (plain text, CSV) and an nftables set file.
+"""Network access control: MAC/OUI block lists (plain text, CSV) and an nftables ruleset.
 
 Prefixes come from ``mac_prefix`` identifiers and from ``oui_org_name`` identifiers resolved
-through the IEEE registry (:mod:`kitvet.enforce.ouis`). The nftables file defines
-``table inet kitvet`` with an interval set ``banned_ouis`` of ``ether_addr`` ranges, checked by
-``nft -c -f FILE``; a commented rule shows how to use it.
+through the IEEE registry (:mod:`kitvet.enforce.ouis`).
+
+The nftables file owns one table, ``<family> kitvet``: an interval set ``banned_ouis`` of
+``ether_addr`` ranges and a chain ``ban`` on a hook that sees the source MAC of received frames
+(``inet``: prerouting; ``bridge``: prerouting of the bridge ports; ``netdev``: ingress of named
+devices). The file first declares, then deletes and re-creates the table in the same
+transaction, so ``nft -f FILE`` both loads it the first time and *replaces* it on every update:
+a prefix taken off the ban is no longer blocked after the reload.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +23,28 @@ from typing import Any
 from kitvet.enforce.header import commented, header_lines, identifier_source, one_line
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.enforce.ouis import MacPrefix, parse_mac_prefix, prefixes_for_org
+from kitvet.errors import EnforceError
 
 CSV_COLUMNS = ("prefix", "bits", "first_mac", "last_mac", "subject_id", "subject_name",
                "identifier_kind", "identifier_value", "registry_org", "source")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+#: nftables families kitvet writes, the hook of the ``ban`` chain, and why that hook.
+NFT_FAMILIES: dict[str, tuple[str, str]] = {
+    "inet": ("type filter hook prerouting priority raw; policy accept;",
+             "inet prerouting (priority raw, before connection tracking) sees the source MAC of "
+             "every IPv4/IPv6 packet this host receives or routes; it does not see ARP or other "
+             "non-IP frames (use --nft-family netdev), and rules on output or postrouting "
+             "never see a neighbour's source MAC: there they silently match nothing."),
+    "bridge": ("type filter hook prerouting priority filter; policy accept;",
+               "bridge prerouting sees every frame entering a port of a Linux bridge, IP or "
+               "not, whether forwarded to another port or delivered to this host."),
+    "netdev": ("type filter hook ingress devices = {{ {devices} }} priority filter; "
+               "policy accept;",
+               "netdev ingress sees every frame received on the named devices, before any "
+               "other hook, ARP included; the devices must exist when the file is loaded."),
+}
+#: Linux interface names (IFNAMSIZ 16, no slash, space or quote).
+_IFNAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
 
 @dataclass(frozen=True)
@@ -86,8 +110,9 @@ class NacExporter(Exporter):
     """MAC/OUI block lists and nftables set."""
 
     name = "nac"
-    description = "MAC/OUI block list: text (one prefix a line), csv (with subject and source), " \
-                  "nftables (inet set of ether_addr intervals)"
+    description = ("MAC/OUI block list: text (one prefix a line), csv (with subject and "
+                   "source), nftables (table with a set of ether_addr ranges and a drop chain; "
+                   "inet, bridge or netdev)")
     formats = ("text", "csv", "nftables")
 
     def export(self, bans: BanSet, *, fmt: str | None = None,
@@ -97,7 +122,7 @@ class NacExporter(Exporter):
         if fmt == "csv":
             return self._csv(bans, rows, gaps)
         if fmt == "nftables":
-            return self._nft(bans, rows, gaps)
+            return self._nft(bans, rows, gaps, options or {})
         uniq = _collapse([r.prefix for r in rows])
         head = commented(header_lines(bans, f"{self.name} ({fmt})", len(uniq), gaps,
                                       ["One prefix a line: first MAC address / prefix bits."]))
@@ -116,15 +141,54 @@ class NacExporter(Exporter):
                         _cell(r.prefix.org or ""), _cell(r.source)])
         return Export(self.name, buf.getvalue(), len(rows), tuple(gaps), "text/csv")
 
-    def _nft(self, bans: BanSet, rows: list[PrefixRow], gaps: list[Gap]) -> Export:
+    def _nft(self, bans: BanSet, rows: list[PrefixRow], gaps: list[Gap],
+             options: Mapping[str, Any]) -> Export:
+        family = str(options.get("nft_family") or "inet")
+        devices = tuple(options.get("nft_devices") or ())
         uniq = _collapse([r.prefix for r in rows])
-        notes = [("Load with `nft -f FILE`; use the set from your own chains, e.g. "
-                  "`ether saddr @banned_ouis drop` in table inet kitvet.")]
-        out = [commented(header_lines(bans, f"{self.name} (nftables)", len(uniq), gaps, notes))]
-        out.append("table inet kitvet {\n\tset banned_ouis {\n\t\ttype ether_addr\n"
-                   "\t\tflags interval\n")
-        if uniq:
-            elems = ",\n".join(f"\t\t\t{p.first()}-{p.last()}" for p in uniq)
-            out.append("\t\telements = {\n" + elems + "\n\t\t}\n")
-        out.append("\t}\n}\n")
-        return Export(self.name, "".join(out), len(uniq), tuple(gaps), "text/plain")
+        text = nft_ruleset(uniq, family, devices)
+        notes = [f"Owns table {family} kitvet (do not add rules of your own to it): load and "
+                 "reload with `nft -f FILE` — the file deletes and re-creates the table in one "
+                 "transaction, so an update replaces the set, never only adds to it.",
+                 f"Hook: {NFT_FAMILIES[family][1]}",
+                 ("Elements on a host: `nft list set " + family + " kitvet banned_ouis | "
+                  "grep -oE '" + ELEMENT_RE + "' | LC_ALL=C sort`.")]
+        out = commented(header_lines(bans, f"{self.name} (nftables, {family})", len(uniq),
+                                     gaps, notes))
+        return Export(self.name, out + text, len(uniq), tuple(gaps), "text/plain",
+                      {"nft_elements": nft_elements(uniq)})
+
+
+#: One set element as ``nft list set`` prints it (``first-last``), for the state check.
+ELEMENT_RE = "([0-9a-f]{2}:){5}[0-9a-f]{2}-([0-9a-f]{2}:){5}[0-9a-f]{2}"
+
+
+def nft_elements(prefixes: list[MacPrefix]) -> str:
+    """The set's elements as the documented state command writes them on a host: one
+    ``first-last`` a line, sorted as ``sort`` sorts them (C locale)."""
+    return "".join(f"{e}\n" for e in sorted(f"{p.first()}-{p.last()}" for p in prefixes))
+
+
+def nft_ruleset(prefixes: list[MacPrefix], family: str, devices: tuple[str, ...]) -> str:
+    """The nftables file body: declare, delete and re-create ``table <family> kitvet``."""
+    if family not in NFT_FAMILIES:
+        raise EnforceError(f"nftables family must be one of {', '.join(NFT_FAMILIES)}, "
+                           f"not {family!r}")
+    bad = [d for d in devices if not _IFNAME.match(d)]
+    if bad:
+        raise EnforceError(f"not a network interface name: {bad[0]!r}")
+    if family == "netdev" and not devices:
+        raise EnforceError("the netdev family needs --nft-device IFACE (the ingress hook "
+                           "belongs to devices)")
+    if family != "netdev" and devices:
+        raise EnforceError("--nft-device is for the netdev family only")
+    hook = NFT_FAMILIES[family][0].format(devices=", ".join(f'"{d}"' for d in devices))
+    out = [f"table {family} kitvet\n", f"delete table {family} kitvet\n",
+           f"table {family} kitvet {{\n\tset banned_ouis {{\n\t\ttype ether_addr\n"
+           "\t\tflags interval\n"]
+    if prefixes:
+        elems = ",\n".join(f"\t\t\t{p.first()}-{p.last()}" for p in prefixes)
+        out.append("\t\telements = {\n" + elems + "\n\t\t}\n")
+    out.append("\t}\n\n\tchain ban {\n\t\t" + hook + "\n"
+               "\t\tether saddr @banned_ouis counter drop\n\t}\n}\n")
+    return "".join(out)
