@@ -28,7 +28,17 @@ def estate(tmp_path_factory):
     return root
 
 
-def test_spark_findings_equal_duckdb_findings(estate):
+@pytest.fixture(scope="module")
+def spark():
+    """One local Spark session for the module (a JVM start costs seconds, more on a busy machine)."""
+    from kitvet.match.spark import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+def test_spark_findings_equal_duckdb_findings(estate, spark):
     from kitvet.lists import bundled
     from kitvet.match.engine import lake_views, match
     from kitvet.match.spark import run_spark
@@ -38,7 +48,7 @@ def test_spark_findings_equal_duckdb_findings(estate):
     con = duckdb.connect()
     lake_views(con, estate / "lake")
     expected = match(con, lists, policy)
-    got = run_spark(estate, lists, policy, master="local[2]")
+    got = run_spark(estate, lists, policy, spark=spark)
     assert expected.num_rows > 0, "the estate must carry listed items for this test to mean much"
     assert {"ban", "review"} <= set(expected.column("status").to_pylist())
     key = lambda t: sorted(zip(t.column("finding_id").to_pylist(),  # noqa: E731
@@ -48,7 +58,7 @@ def test_spark_findings_equal_duckdb_findings(estate):
     assert got.equals(expected)
 
 
-def test_spark_incremental_review_equals_duckdb(estate):
+def test_spark_incremental_review_equals_duckdb(estate, spark):
     import json
 
     from kitvet.lists import bundled
@@ -61,7 +71,7 @@ def test_spark_incremental_review_equals_duckdb(estate):
     con = duckdb.connect()
     names = lake_views(con, estate / "lake", snapshot_ids=changed)
     expected = match(con, lists, policy, snapshot_ids=changed, **names)
-    got = run_spark(estate, lists, policy, snapshot_ids=changed)
+    got = run_spark(estate, lists, policy, snapshot_ids=changed, spark=spark)
     assert expected.num_rows > 0
     assert got.equals(expected)
     assert set(got.column("host_id").to_pylist()) <= {
