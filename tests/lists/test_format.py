@@ -119,3 +119,24 @@ def test_printable_escapes_characters_that_reorder_the_display() -> None:
     assert printable("Kaspersky\u202eexe.bat") == "Kaspersky\\u202eexe.bat"
     assert printable("a\u2066b\u2028c\x85d") == "a\\u2066b\\u2028c\\x85d"
     assert printable("Zürich — Ελλάδα") == "Zürich — Ελλάδα"
+
+
+def test_reach_and_organisation_are_read_and_a_bad_reach_is_refused(tmp_path: Path) -> None:
+    text = SMALL.replace("  - id: example-vendor\n", "  - id: example-vendor\n"
+                         "    organisation: example-org\n", 1)
+    assert "organisation: example-org" in text
+    first_kind = text.index("        kind:", text.index("assertions:"))
+    good = text[:first_kind] + "        reach: subsidiaries-and-affiliates\n" + text[first_kind:]
+    rl = load_list(_write(tmp_path, good), allow_unsigned=True)
+    vendor = rl.subject("example-vendor")
+    assert vendor is not None and vendor.organisation == "example-org"
+    reaching = [a.reach for a in vendor.assertions]
+    assert reaching[0] == "subsidiaries-and-affiliates"
+    # an affiliate (level 2) is reached only by the assertion that says so
+    assert [a.reach for a in vendor.reaching(2).assertions] == ["subsidiaries-and-affiliates"]
+    assert vendor.reaching(0) == vendor
+    assert list_to_document(rl)["subjects"][0]["organisation"] == "example-org"
+    bad = good.replace("reach: subsidiaries-and-affiliates", "reach: everyone")
+    with pytest.raises(ListError) as e:
+        load_list(_write(tmp_path, bad), allow_unsigned=True)
+    assert "reach: 'everyone' is not one of entity, subsidiaries" in str(e.value)

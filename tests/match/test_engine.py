@@ -88,3 +88,25 @@ def test_clean_estate_has_no_findings_and_ids_are_stable(lists, policy, snapshot
     a = review_snapshots(bad, lists, policy).findings.column("finding_id").to_pylist()
     b = review_snapshots(again, lists, policy).findings.column("finding_id").to_pylist()
     assert a == b and len(a) == 1
+
+
+def test_two_versions_of_one_package_are_two_findings_each_with_its_own_location(
+        lists, policy, snapshot):
+    # rc 1.3.9 and 2.3.9 on one host (both malicious): one finding per item, and each finding's
+    # version and location come from the same item
+    from kitvet.model import Identifier, RiskList, Subject
+    from kitvet.model.risk import ListSet
+
+    rc = Subject(id="npm-rc", name="rc", kind="product-version",
+                 identifiers=(Identifier("package_name", "rc", versions=("1.3.9", "2.3.9"),
+                                         package_types=("npm",)),),
+                 assertions=lists.lists[0].subjects[0].assertions)
+    ls = ListSet((RiskList(name="t", publisher="t", version="1", date="2024-01-01",
+                           subjects=(rc,)),))
+    snaps = [snapshot("dev1", software=[
+        {"name": "rc", "version": "2.3.9", "package_type": "npm", "location": "b/package.json"},
+        {"name": "rc", "version": "1.3.9", "package_type": "npm", "location": "a/package.json"}])]
+    rows = review_snapshots(snaps, ls, policy).findings.to_pylist()
+    assert sorted((r["version"], r["location"]) for r in rows) == [
+        ("1.3.9", "a/package.json"), ("2.3.9", "b/package.json")]
+    assert len({r["finding_id"] for r in rows}) == 2

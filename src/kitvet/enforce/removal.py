@@ -104,6 +104,9 @@ def plan_steps(findings: pa.Table, snapshots: list[Snapshot],
         for r in s.software:
             if r.get("uninstall"):
                 uninstall[(s.host.host_id, _item_key(r))] = r["uninstall"]
+                # a finding on a version carries the version in its item key
+                uninstall[(s.host.host_id, f"{_item_key(r)}|{r.get('version') or ''}")] = \
+                    r["uninstall"]
     hosts: dict[Step, set[str]] = defaultdict(set)
     for f in findings.to_pylist():
         matched = {(f["subject_id"], m.get("kind"), m.get("value"))

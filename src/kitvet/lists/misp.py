@@ -66,7 +66,8 @@ def _anchor(s: Subject, rl: RiskList, status: str | None) -> Any:
     obj = MISPObject(name, strict=True)
     obj.uuid = _uuid(rl.name, s.id)
     obj.comment = _js({"kitvet": "subject", "id": s.id, "name": s.name, "kind": s.kind,
-                       "aliases": list(s.aliases), "description": s.description})
+                       "aliases": list(s.aliases), "description": s.description,
+                       "organisation": s.organisation})
     attr = obj.add_attribute("name", value=s.name)
     _tag(attr, "subject", s.id)
     _tag(attr, "status", status)

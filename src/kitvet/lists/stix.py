@@ -112,7 +112,7 @@ def _indicator(s: Subject, rl: RiskList, created_by: str) -> Any:
     valid_from, valid_until = _validity(s, rl)
     malicious = any(a.kind == "confirmed-malicious-version" for a in s.assertions)
     subject = {"id": s.id, "name": s.name, "kind": s.kind, "aliases": list(s.aliases),
-               "description": s.description}
+               "description": s.description, "organisation": s.organisation}
     return Indicator(
         id=_id("indicator", rl.name, s.id), name=s.name, description=s.description,
         pattern=pattern_for(s), pattern_type="stix", valid_from=valid_from,

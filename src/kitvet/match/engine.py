@@ -352,7 +352,13 @@ def _findings_sql(hosts: str) -> str:
         FROM {hosts} GROUP BY host_id
     ),
     m AS (
-        SELECT c.*, i.subject_id, i.list_name, i.kind, i.value,
+        SELECT c.* REPLACE (
+                   -- a match on a version (rc 1.3.9, rc 2.3.9) is a match on that item: two
+                   -- versions on one host are two findings; a vendor match follows the item
+                   -- through upgrades
+                   CASE WHEN i.versioned THEN c.item_key || '|' || coalesce(c.version, '')
+                        ELSE c.item_key END AS item_key),
+               i.subject_id, i.list_name, i.kind, i.value,
                CASE WHEN i.versioned THEN c.explanation || '; ' || v.why
                     ELSE c.explanation END AS why,
                h.hostname, h.institution, h.platform
@@ -376,11 +382,13 @@ def _findings_sql(hosts: str) -> str:
         SELECT host_id, item_type, item_key, subject_id,
                any_value(hostname) AS hostname, any_value(institution) AS institution,
                any_value(platform) AS platform,
-               min(name) AS name, max(version) AS version, min(publisher) AS publisher,
+               -- version and location of one and the same row (the lowest version)
+               min(name) AS name, min(version) AS version, min(publisher) AS publisher,
                min(package_type) AS package_type, min(path) AS path,
                min(vendor_id) AS vendor_id, min(product_id) AS product_id, min(mac) AS mac,
                string_agg(DISTINCT source, ', ' ORDER BY source) AS source,
-               min(location) AS location,
+               arg_min(location, coalesce(version, '') || chr(0) || coalesce(location, ''))
+                   AS location,
                to_json(list(DISTINCT {{'kind': kind, 'value': value, 'field': field,
                                       'observed': observed}}
                             ORDER BY {{'kind': kind, 'value': value, 'field': field,

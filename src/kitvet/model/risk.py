@@ -44,6 +44,21 @@ IDENTIFIER_KINDS: dict[str, str] = {
     "mac_prefix": "devices.mac prefix (OUI, MA-M or MA-S assignment)",
 }
 
+#: How far an assertion reaches through the organisation graph, narrowest first. ``entity``:
+#: the named organisation and its brands; ``subsidiaries``: and the organisations it controls;
+#: ``subsidiaries-and-affiliates``: and its affiliates and joint ventures (instruments that name
+#: a company "and its subsidiaries and affiliates", as the FCC Covered List does).
+REACHES: tuple[str, ...] = ("entity", "subsidiaries", "subsidiaries-and-affiliates")
+
+
+def reach_level(reach: str | None) -> int:
+    """Rank of a reach: entity 0, subsidiaries 1, subsidiaries-and-affiliates 2."""
+    try:
+        return REACHES.index(reach or "entity")
+    except ValueError:
+        return 0
+
+
 #: Statuses a policy gives a finding, most severe first.
 STATUSES: tuple[str, ...] = ("ban", "review", "monitor", "allow")
 
@@ -72,11 +87,17 @@ class Assertion:
     authority_id: str | None = None  # stable slug of the authority, e.g. "us-dhs" (profiles trust by it)
     citation: str | None = None  # short human citation, e.g. "BOD 17-01"
     note: str | None = None  # caveat of kitvet's authors (unverified detail, correction)
+    reach: str | None = None  # entity (default), subsidiaries, subsidiaries-and-affiliates
 
     @property
     def exculpatory(self) -> bool:
         """True for assertions that speak for the subject (no evidence found, cleared)."""
         return self.kind in EXCULPATORY_KINDS
+
+    @property
+    def reach_level(self) -> int:
+        """How far through the organisation graph this assertion reaches (:data:`REACHES`)."""
+        return reach_level(self.reach)
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,18 @@ class Subject:
     description: str | None = None
     identifiers: tuple[Identifier, ...] = ()
     assertions: tuple[Assertion, ...] = ()
+    organisation: str | None = None  # id in the organisation graph (kitvet.identify.graph)
+
+    def reaching(self, level: int) -> Subject:
+        """This subject with only the assertions that reach an organisation ``level`` steps
+        out (0 the organisation itself; see :data:`REACHES`). Exculpatory assertions are kept
+        when they reach as far; an affiliate is never more than the instruments say of it."""
+        from dataclasses import replace
+
+        if level <= 0:
+            return self
+        return replace(self, assertions=tuple(a for a in self.assertions
+                                              if a.reach_level >= level))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 {
   "algorithm": "ed25519",
   "canonical": "kitvet-list-json-v1",
-  "key_id": "155229194309568e",
+  "key_id": "528a4df94a271f2d",
   "kitvet_signature": "1",
-  "sha256": "f882b79f26512acc7189643f2a364bb1f158cd322ad90c590418108731347257",
-  "signature": "QAf6QGjaaHTKlBafSolHiq7W0K7W0IASd+AjHWRTVOaBpzQTOxqhWmeJ88YjDrg0czb25OBMEoryXMtqiioiCQ=="
+  "sha256": "9f47686a5dc84608a4f2f4fcb9413d00ca39c9ec9db67240a42fdbac7da7d5f5",
+  "signature": "2MNAeUPvG3e3VxRLd89JYJv2eE/88/5pDJq7D7apiN3bYHcLndsHD3bREAHXw5OpShzhrvh/Y5C7HxmraJmABw=="
 }
