@@ -42,6 +42,8 @@ KASPERSKY = Subject(
     identifiers=(ident("publisher", "AO Kaspersky Lab"),
                  ident("publisher", "Kaspersky Lab ZAO"),
                  ident("signer", "AO Kaspersky Lab"),
+                 ident("signer", "CN=AO Kaspersky Lab, O=AO Kaspersky Lab, L=Moscow, S=Moscow, "
+                                 "C=RU"),
                  ident("process_name", "avp.exe"),
                  ident("process_name", "kavtray.exe", verified=False),
                  ident("package_name", "kesl", package_types=("deb", "rpm")),

@@ -93,6 +93,10 @@ def targets() -> None:
               show_default=True, help="USBGuard: block or reject banned devices.")
 @click.option("--enforce", "enforce_mode", is_flag=True,
               help="WDAC/AppLocker: enforcing policy instead of audit mode.")
+@click.option("--wdac-revision", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="WDAC: last part of VersionEx, for a second export of the same date.")
+@click.option("--applocker-standalone", is_flag=True,
+              help="AppLocker: add allow-all path rules (a policy of its own; never merge it).")
 @click.option("--nft-family", type=click.Choice(["inet", "bridge", "netdev"]), default="inet",
               show_default=True, help="nac nftables: the table family (and so the hook).")
 @click.option("--nft-device", "nft_devices", multiple=True,
@@ -101,12 +105,11 @@ def targets() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the export here (atomically); default stdout.")
 @selection_options
-def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
-           nft_family: str, nft_devices: tuple[str, ...], institution: str | None,
-           output: str | None, inventory: tuple[Path, ...],
-           status: str, subjects: tuple[str, ...], date: str | None,
-           include_unverified: bool, list_paths: tuple[str, ...], no_bundled: bool,
-           allow_unsigned: bool, profile: str) -> None:
+def export(target: str, fmt: str | None, institution: str | None, output: str | None,
+           inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
+           date: str | None, include_unverified: bool, list_paths: tuple[str, ...],
+           no_bundled: bool, allow_unsigned: bool, profile: str,
+           **target_options: Any) -> None:
     """Export the ban as rules for one enforcement tool (header: lists, policy, date,
     subjects with sources, and what the target cannot express)."""
     from kitvet.enforce import exporter
@@ -122,8 +125,10 @@ def export(target: str, fmt: str | None, usb_action: str, enforce_mode: bool,
     if inventory and not ex.needs_inventory:
         click.echo(f"kitvet: warning: target {target} does not use --inventory", err=True)
     snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
-    options: dict[str, Any] = {"usb_action": usb_action, "enforce": enforce_mode,
-                               "nft_family": nft_family, "nft_devices": nft_devices}
+    # target options (usb_action, enforce, nft_family, nft_devices, wdac_revision,
+    # applocker_standalone) go to the exporter as they are; each reads its own
+    options: dict[str, Any] = dict(target_options)
+    options["enforce"] = options.pop("enforce_mode", False)
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
     write_output(result.text, output)
     if output and output != "-":

@@ -6,13 +6,21 @@ or it blocks everything — plus ``Deny`` file rules on the original file name f
 ``process_name`` (all versions: ``MinimumFileVersion="65535.65535.65535.65535"``, as in
 Microsoft's recommended block rules). Signer rules need the issuing CA's TBS hash and file-hash
 rules the Authenticode hash; lists carry neither, so both are reported as not expressible.
+Safe to update: the ``PolicyID`` is derived from what the policy is *for* (the lists' names, the
+profile, the status selected or the subjects chosen) — never from its content or date — so a
+newer export replaces the deployed ``{PolicyID}.cip`` instead of adding a second base policy, and
+``VersionEx`` (``YYYY.M.D.R`` from the export date and a revision) increases with every update,
+as Windows requires of a policy that replaces another.
 
-AppLocker: ``FilePublisherRule Action="Deny"`` per signer/publisher name (``O=...`` subject),
-with an allow-everything path rule per collection so the deny-only policy blocks nothing else.
+AppLocker: ``FilePublisherRule Action="Deny"`` per signing-certificate subject (``O=..., L=...,
+S=..., C=...``, the whole subject AppLocker compares). Deny-only by default, safe to merge into an
+existing allow-list policy (``Set-AppLockerPolicy -Merge``); an allow-everything path rule per
+collection only in the explicit standalone mode, whose header warns never to merge it.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -20,6 +28,7 @@ from typing import Any
 
 from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
+from kitvet.errors import EnforceError
 from kitvet.model.risk import Identifier
 
 SIPOLICY_NS = "urn:schemas-microsoft-com:sipolicy"
@@ -31,6 +40,29 @@ _NS = uuid.UUID("6f1d3c1e-5b8a-4c0e-9a57-6b1e4f3d2a10")  # kitvet's namespace fo
 
 def _guid(*parts: str) -> str:
     return "{" + str(uuid.uuid5(_NS, "\x1f".join(parts))).upper() + "}"
+
+
+def policy_identity(bans: BanSet) -> tuple[str, ...]:
+    """What a WDAC policy is *for*: the lists' names, the profile and the status selected (or
+    the subjects chosen by id). Versions, dates and the subjects a status selects today are not
+    part of it, so every update of the same ban has the same PolicyID."""
+    chosen = (f"status:{bans.status}",) if bans.status else tuple(
+        f"subject:{i}" for i in sorted(bans.subject_ids()))
+    return ("wdac", *sorted({rl.name for rl in bans.lists}), f"policy:{bans.policy}", *chosen)
+
+
+def wdac_policy_id(bans: BanSet) -> str:
+    """The stable PolicyID of this ban's WDAC policy."""
+    return _guid(*policy_identity(bans))
+
+
+def version_ex(date: str, revision: int = 0) -> str:
+    """``YYYY.M.D.R``: increases with the export date; ``revision`` orders two different
+    exports of one date (each part at most 65535, as VersionEx parts are 16-bit)."""
+    y, m, d = (int(x) for x in date.split("-"))
+    if not 0 <= revision <= 65535:
+        raise EnforceError("the WDAC revision must be between 0 and 65535")
+    return f"{y}.{m}.{d}.{revision}"
 
 
 def _xml(root: ET.Element, head: list[str]) -> str:
@@ -91,11 +123,13 @@ class WdacExporter(Exporter):
     def export(self, bans: BanSet, *, fmt: str | None = None,
                options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
         enforce = bool((options or {}).get("enforce", False))
+        revision = int((options or {}).get("wdac_revision") or 0)
         denies, gaps = _wdac_denies(bans)
         denies = sorted(set(denies), key=lambda d: (d[0].casefold(), d[1]))
-        pid = _guid("wdac", bans.date, *(f"{d[0]}|{d[1]}" for d in denies))
+        pid = wdac_policy_id(bans)
+        version = version_ex(bans.date, revision)
         root = ET.Element("SiPolicy", {"xmlns": SIPOLICY_NS, "PolicyType": "Base Policy"})
-        _sub(root, "VersionEx", "10.0.0.0")
+        _sub(root, "VersionEx", version)
         _sub(root, "PolicyID", pid)
         _sub(root, "BasePolicyID", pid)
         _sub(root, "PlatformID", PLATFORM_ID)
@@ -129,9 +163,15 @@ class WdacExporter(Exporter):
             _sub(_sub(st, "Value"), "String", val)
         notes = [("Standalone deny policy: the two Allow-All rules keep everything not denied "
                   "running; remove them only when merging into an allow-list policy."),
+                 (f"PolicyID {pid} is the same for every update of this ban (lists "
+                  f"{', '.join(sorted({rl.name for rl in bans.lists}))}, policy {bans.policy}, "
+                  f"{'status ' + bans.status if bans.status else 'subjects chosen by id'}); "
+                  f"VersionEx {version} must be higher than the deployed one's (a second export "
+                  "of the same date needs the wdac-revision option)."),
                  "Audit mode" if not enforce else "Enforced (no Audit Mode option)"]
         head = header_lines(bans, self.name, len(denies), gaps, notes)
-        return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml")
+        return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml",
+                      {"wdac_policy_id": pid, "wdac_version": version})
 
 
 def _windows_name(ident: Identifier) -> bool:
@@ -144,59 +184,117 @@ def _windows_name(ident: Identifier) -> bool:
     return santa_rule(ident.kind, ident.value) is None
 
 
-def publisher_name(value: str) -> str:
-    """An AppLocker PublisherName: the value as given when it is already an X.500 subject
-    (``O=..., L=..., C=...``), else ``O=<VALUE>`` upper-cased as AppLocker shows subjects."""
-    v = one_line(value, 400)
-    return v if "O=" in v.upper() else f"O={v.upper()}"
+#: X.500 attributes of an AppLocker publisher, in the order AppLocker writes them.
+_PUBLISHER_RDNS = ("O", "L", "S", "C")
+_RDN = re.compile(r'\s*([A-Za-z.0-9]+)\s*=\s*("(?:[^"]|"")*"|[^,]*)\s*(?:,|$)')
+
+
+def publisher_name(value: str) -> str | None:
+    """The AppLocker ``PublisherName`` of a signing-certificate subject (``CN=..., O=AO
+    Kaspersky Lab, L=Moscow, S=Moscow, C=RU`` -> ``O=AO KASPERSKY LAB, L=MOSCOW, S=MOSCOW,
+    C=RU``), or None when ``value`` is not a subject with at least O and C: AppLocker compares
+    the whole subject, so an organisation name alone would never match a file."""
+    v = one_line(value, 1000)
+    if "=" not in v:
+        return None
+    parts: dict[str, str] = {}
+    pos = 0
+    while pos < len(v):
+        m = _RDN.match(v, pos)
+        if not m or m.end() == pos:
+            return None
+        key = m.group(1).upper()
+        key = "S" if key == "ST" else key
+        val = m.group(2).strip()
+        if val.startswith('"') and val.endswith('"') and len(val) >= 2:
+            val = val[1:-1].replace('""', '"')
+        parts.setdefault(key, val.upper())
+        pos = m.end()
+    if not parts.get("O") or not parts.get("C"):
+        return None
+    out = []
+    for k in _PUBLISHER_RDNS:
+        if k in parts:
+            val = parts[k]
+            out.append(f'{k}="{val}"' if "," in val or '"' in val else f"{k}={val}")
+    return ", ".join(out)
 
 
 class ApplockerExporter(Exporter):
     """AppLocker deny policy XML."""
 
     name = "applocker"
-    description = "AppLocker policy XML: FilePublisherRule Action=Deny per banned publisher"
+    description = ("AppLocker policy XML: FilePublisherRule Action=Deny per signing-certificate "
+                   "subject; deny-only (merge), allow-all only with --applocker-standalone")
     formats = ("xml",)
 
     def export(self, bans: BanSet, *, fmt: str | None = None,
                options: Mapping[str, Any] | None = None, inventory: Any = None) -> Export:
-        mode = "Enabled" if (options or {}).get("enforce") else "AuditOnly"
-        gaps: list[Gap] = []
-        pubs: dict[str, str] = {}  # publisher name -> subject name
-        for b in bans.subjects:
-            idents = [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]
-            for ident in idents:
-                pubs.setdefault(publisher_name(ident.value), b.name)
-            if not idents:
-                gaps.append(Gap(b.name, "no signer or publisher name — no AppLocker publisher "
-                                        "rule"))
-            for ident in b.identifiers("process_name", "sha256"):
-                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 64)} — not "
-                                        "expressed for AppLocker (see the wdac target)"))
+        opts = options or {}
+        mode = "Enabled" if opts.get("enforce") else "AuditOnly"
+        standalone = bool(opts.get("applocker_standalone"))
+        pubs, gaps = _applocker_publishers(bans)
         root = ET.Element("AppLockerPolicy", {"Version": "1"})
         count = 0
         for collection in ("Exe", "Msi"):
             rc = _sub(root, "RuleCollection", Type=collection, EnforcementMode=mode)
-            allow = _sub(rc, "FilePathRule", Id=_guid("applocker", collection, "allow-all")[1:-1]
-                         .lower(), Name="kitvet: allow everything not denied",
-                         Description="Keeps this deny-only collection from blocking all else",
-                         UserOrGroupSid=EVERYONE, Action="Allow")
-            _sub(_sub(allow, "Conditions"), "FilePathCondition", Path="*")
+            if standalone:
+                allow = _sub(rc, "FilePathRule",
+                             Id=_guid("applocker", collection, "allow-all")[1:-1].lower(),
+                             Name="kitvet: allow everything not denied (standalone only)",
+                             Description="Standalone mode: allows every file; never merge "
+                                         "into an allow-list policy",
+                             UserOrGroupSid=EVERYONE, Action="Allow")
+                _sub(_sub(allow, "Conditions"), "FilePathCondition", Path="*")
             for pub in sorted(pubs, key=str.casefold):
                 subject = pubs[pub]
                 rule = _sub(rc, "FilePublisherRule",
                             Id=_guid("applocker", collection, pub)[1:-1].lower(),
-                            Name=one_line(f"kitvet ban: {subject} ({pub})", 200),
+                            Name=one_line(f"kitvet ban: {subject} ({pub})", 1000),
                             Description=one_line(f"Denies files signed by {pub}; banned subject "
-                                                 f"{subject}", 400),
+                                                 f"{subject}", 1000),
                             UserOrGroupSid=EVERYONE, Action="Deny")
                 cond = _sub(_sub(rule, "Conditions"), "FilePublisherCondition",
                             PublisherName=pub, ProductName="*", BinaryName="*")
                 _sub(cond, "BinaryVersionRange", LowSection="*", HighSection="*")
                 count += 1
-        notes = [("AppLocker compares the signing certificate's whole subject: where a list "
-                  "gives only an organisation, check PublisherName against a signed file "
-                  "(Get-AppLockerFileInformation) before enforcing."),
-                 f"EnforcementMode={mode}"]
+        notes = _applocker_notes(standalone, mode)
         head = header_lines(bans, self.name, count, gaps, notes)
         return Export(self.name, _xml(root, head), count, tuple(gaps), "application/xml")
+
+
+def _applocker_publishers(bans: BanSet) -> tuple[dict[str, str], list[Gap]]:
+    """AppLocker publisher -> subject name, and what AppLocker cannot express."""
+    gaps: list[Gap] = []
+    pubs: dict[str, str] = {}
+    for b in bans.subjects:
+        idents = [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]
+        for ident in idents:
+            pub = publisher_name(ident.value)
+            if pub is None:
+                gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} is a name, "
+                                        "not a certificate subject — AppLocker compares the "
+                                        "whole subject (O=, L=, S=, C=): read it from a signed "
+                                        "file with Get-AppLockerFileInformation -Path FILE"))
+                continue
+            pubs.setdefault(pub, b.name)
+        if not idents:
+            gaps.append(Gap(b.name, "no signer or publisher name — no AppLocker publisher "
+                                    "rule"))
+        for ident in b.identifiers("process_name", "sha256"):
+            gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 64)} — not "
+                                    "expressed for AppLocker (see the wdac target)"))
+    return pubs, gaps
+
+
+def _applocker_notes(standalone: bool, mode: str) -> list[str]:
+    if standalone:
+        return [("WARNING — standalone mode: each collection carries a path rule '*' that "
+                 "allows every file for Everyone except the denied publishers. Never merge this "
+                 "file into an allow-list policy (Set-AppLockerPolicy -Merge, a GPO): it would "
+                 "allow everything."), f"EnforcementMode={mode}"]
+    return [("Deny-only, for merging into your AppLocker policy (Set-AppLockerPolicy -Merge, "
+             "or the GPO that holds your allow rules). Alone it allows nothing: AppLocker "
+             "blocks every file of a collection that has rules but no allow rule matching it "
+             "(the applocker-standalone option adds allow-all rules for a policy of its own)."),
+            f"EnforcementMode={mode}"]
