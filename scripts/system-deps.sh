@@ -2,7 +2,7 @@
 # Installs the system packages kitvet's tests use as real validators and browser:
 # chromium + chromium-driver (web tests), usbguard (rule parser), nftables (nft -f in network
 # namespaces the tests create with iproute2), libxml2-utils (xmllint against the WDAC/AppLocker
-# schemas),
+# schemas), umockdev (usbguard-daemon runs on mock USB devices in the tests),
 # default-jre-headless (Spark engine tests), postgresql (the tests start their own throwaway
 # server from its binaries), rpm (the real rpm reads the rpm databases the tests
 # write), db5.3-util (libdb writes real Berkeley DB files), poppler-utils (reads PDF reports). Skips what is already present.
@@ -13,6 +13,7 @@ command -v usbguard >/dev/null 2>&1 || need+=(usbguard)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v umockdev-wrapper >/dev/null 2>&1 || need+=(umockdev)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 \
   || need+=(postgresql)

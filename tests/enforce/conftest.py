@@ -64,7 +64,10 @@ HIKVISION = Subject(
 THREECX = Subject(
     id="3cx-desktopapp-2023", name="3CX DesktopApp", kind="product-version",
     identifiers=(ident("product_name", "3CX Desktop App", versions=("18.12.407",)),
-                 ident("sha256", "a" * 64),
+                 ident("sha256", "a" * 64, platforms=("macos",)),
+                 ident("sha256", "b" * 64, platforms=("windows",)),
+                 ident("sha256", "c" * 64),
+                 ident("cdhash", "d" * 40),
                  ident("signer", "33CF4VB9Y2:com.electron.3cx-desktop-app")),
     assertions=(CVE,))
 HOSTILE = Subject(

@@ -109,3 +109,54 @@ def test_comment_text_folds_controls_and_bidirectional_overrides():
 
     assert one_line("evil\u202eexe.bat\nblock id *:*\x85x\u2066y") == \
         "evil exe.bat block id *:* x y"
+
+
+def test_partial_coverage_is_a_gap_not_nothing():
+    """The bundled DJI/Autel subject carries DJI's USB vendor id only: the export says the
+    rules cover DJI only, for every hardware target."""
+    from kitvet.enforce.fleet import FleetExporter
+    from kitvet.enforce.nac import NacExporter
+    from kitvet.enforce.select import select_bans
+    from kitvet.lists import bundled
+    from kitvet.policy import load_profile
+
+    bans = select_bans(bundled(), policy=load_profile("us-federal"),
+                       subject_ids=["foreign-uas-dji-autel"])
+    out = UsbguardExporter().export(bans)
+    assert rule_lines(out.text) == ['block id 2ca3:* label "kitvet:foreign-uas-dji-autel"']
+    assert "Not expressible for usbguard: nothing" not in out.text
+    assert ("#   Foreign-produced uncrewed aircraft systems (DJI, Autel Robotics): Autel "
+            "Robotics: no USB vendor or product id in the lists — these rules cover DJI only "
+            "(partial coverage)") in out.text
+    nac = NacExporter().export(bans, fmt="text")
+    assert "Autel Robotics: no MAC prefix or OUI organisation in the lists — these rules " \
+           "cover DJI only (partial coverage)" in nac.text
+    fleet = FleetExporter().export(bans)
+    assert "Autel Robotics: no identifier osquery can check" in fleet.text
+
+
+def test_makers_of_a_subject():
+    from kitvet.enforce.coverage import makers
+    from kitvet.model.risk import Subject
+
+    assert makers(Subject("x", "Drones (DJI, Autel Robotics)", kind="hardware-vendor")) == \
+        ["DJI", "Autel Robotics"]
+    assert makers(Subject("x", "China Telecom (Americas) Corp.", kind="service")) == []
+    assert makers(Subject("x", "CCleaner 5.33 (2017)", kind="product-version")) == []
+    assert makers(Subject("x", "Hikvision", kind="hardware-vendor",
+                          aliases=("Hikvision", "Ezviz"))) == ["Hikvision", "Ezviz"]
+
+
+def test_deployed_rule_lines_are_what_usbguard_writes_back(bans, hostile_bans):
+    """usbguard-daemon rewrites every rule file (without comments) when it saves the policy:
+    the deployed RuleFile is the rule lines only, each exactly as USBGuard prints it, so the
+    file keeps the digest in the header."""
+    import hashlib
+
+    for b in (bans, hostile_bans):
+        out = UsbguardExporter().export(b)
+        lines = out.extra["usbguard_rules"]
+        assert lines == "".join(ln + "\n" for ln in rule_lines(out.text))
+        digest = hashlib.sha256(lines.encode()).hexdigest()
+        assert f"# Note: Rule lines as deployed (and as usbguard writes them back): sha256 " \
+               f"{digest}" in out.text

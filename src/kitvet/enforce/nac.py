@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kitvet.enforce.coverage import uncovered
 from kitvet.enforce.header import commented, header_lines, identifier_source, one_line
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.enforce.ouis import MacPrefix, parse_mac_prefix, prefixes_for_org
@@ -65,6 +66,7 @@ def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
     gaps: list[Gap] = []
     for b in bans.subjects:
         n = 0
+        used = []
         for ident in b.identifiers("mac_prefix", "oui_org_name"):
             found: tuple[MacPrefix, ...]
             if ident.kind == "mac_prefix":
@@ -79,11 +81,14 @@ def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
                     gaps.append(Gap(b.name, f"OUI organisation {one_line(ident.value, 80)!r}: "
                                             "no IEEE registry prefix normalises to it"))
                 source = "identifier: " + identifier_source(ident.source)
+            if found:
+                used.append(ident)
             for p in found:
                 n += 1
                 src = f"{p.registry}; {source}" if p.registry else source
                 rows.setdefault((p.hexdigits, b.id), PrefixRow(p, b.id, b.name, ident.kind,
                                                                ident.value, src))
+        gaps.extend(uncovered(b, used, "MAC prefix or OUI organisation"))
         if n == 0 and not b.identifiers("mac_prefix", "oui_org_name"):
             gaps.append(Gap(b.name, "no MAC prefix or OUI organisation — not expressible as a "
                                     "MAC block"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kitvet.enforce.coverage import uncovered
 from kitvet.enforce.header import one_line
 from kitvet.enforce.interface import BannedSubject, Gap
 from kitvet.enforce.ouis import parse_mac_prefix, prefixes_for_org
@@ -244,10 +245,13 @@ def subject_checks(b: BannedSubject) -> tuple[list[CheckGroup], list[Gap]]:
     grouped: dict[tuple[str, str], list[Check]] = {}
     missing: dict[str, list[str]] = {}
     gaps: list[Gap] = []
+    used: list[Identifier] = []
     for ident in b.identifiers():
         checks, why = identifier_checks(b, ident)
         if why:
             gaps.append(Gap(b.name, why))
+        if checks:
+            used.append(ident)
         for c in checks:
             plats = _platforms(ident, c.table)
             if not plats:
@@ -265,6 +269,7 @@ def subject_checks(b: BannedSubject) -> tuple[list[CheckGroup], list[Gap]]:
                 gaps.append(Gap(b.name, f"{plat}: {note}"))
     if not grouped:
         gaps.append(Gap(b.name, "no identifier osquery can check"))
+    gaps.extend(uncovered(b, used, "identifier osquery can check"))
     groups = [CheckGroup(scope, plat, tuple(cs),
                          tuple(missing.get(plat, ())) if scope == "host" else ())
               for (scope, plat), cs in sorted(grouped.items())]

@@ -1,9 +1,14 @@
 """Santa (macOS) rules in the JSON form ``santactl rule --import`` and sync servers use:
-``{"rules": [{"identifier", "policy": "BLOCKLIST", "rule_type", "custom_msg"}]}``.
+``{"rules": [{"identifier", "policy": "BLOCKLIST", "rule_type", "custom_msg", "comment"}]}``.
 
-Only identifiers Santa can enforce become rules: Apple Team IDs (TEAMID), signing IDs
-``TEAMID:com.example.app`` (SIGNINGID), certificate SHA-256 (CERTIFICATE) and file SHA-256
-(BINARY). An organisation name as signer or a bundle-id prefix is recorded as not expressible.
+Santa runs on macOS and decides on macOS code signatures and files, so only macOS-applicable
+identifiers become rules: Apple Team IDs (TEAMID), signing IDs ``TEAMID:com.example.app`` or
+``platform:com.apple.x`` (SIGNINGID), certificate SHA-256 (CERTIFICATE), code-directory hashes
+(CDHASH, 40 hex digits, where a list carries them) and file SHA-256 (BINARY) — the last only for
+files a list says are macOS files (``platforms: [macos]``): a hash of a Windows DLL never
+matches on a Mac. Everything else (an organisation name as signer, a bundle-id prefix, a hash of
+a file for another platform or of unknown platform) is listed as not expressible, per platform.
+Every rule's ``comment`` names the subject, the identifier and its source.
 """
 
 from __future__ import annotations
@@ -13,26 +18,45 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kitvet.enforce.header import header_dict, one_line, subject_sources
+from kitvet.enforce.header import header_dict, identifier_source, one_line, subject_sources
 from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
+from kitvet.model.risk import Identifier
 
 _TEAM = re.compile(r"^[A-Z0-9]{10}$")
 _SIGNING = re.compile(r"^(?:[A-Z0-9]{10}|platform):[A-Za-z0-9._-]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CDHASH = re.compile(r"^[0-9a-f]{40}$")
+#: Identifier kinds Santa can take, and kinds it is worth saying why not.
+SANTA_KINDS = ("team_id", "signer", "sha256", "cdhash", "bundle_id_prefix")
+_MACOS = {"macos", "darwin", "mac", "osx"}
 
 
 def santa_rule(kind: str, value: str) -> tuple[str, str] | None:
-    """(rule_type, identifier) for an identifier Santa can enforce, else None."""
+    """(rule_type, identifier) for an identifier Santa can enforce, else None (platforms are
+    checked by :func:`macos_applicable`)."""
     v = value.strip()
     if kind == "team_id" and _TEAM.match(v.upper()):
         return "TEAMID", v.upper()
     if kind == "sha256" and _SHA256.match(v.lower()):
         return "BINARY", v.lower()
+    if kind == "cdhash" and _CDHASH.match(v.lower()):
+        return "CDHASH", v.lower()
     if kind == "signer":
         if _SHA256.match(v.lower()):
             return "CERTIFICATE", v.lower()
         if _SIGNING.match(v):
             return "SIGNINGID", v
+    return None
+
+
+def macos_applicable(ident: Identifier) -> str | None:
+    """None when the identifier can match on macOS, else why not."""
+    plats = {p.lower() for p in ident.platforms}
+    if plats and not plats & _MACOS:
+        return f"for {', '.join(sorted(plats))} only — Santa runs on macOS"
+    if ident.kind == "sha256" and not plats & _MACOS:
+        return ("a file hash the list does not mark as a macOS file (platforms: [macos]) — "
+                "a BINARY rule for a Windows or Linux file never matches on a Mac")
     return None
 
 
@@ -58,24 +82,39 @@ class SantaExporter(Exporter):
         gaps: list[Gap] = []
         for b in bans.subjects:
             n = 0
-            for ident in b.identifiers("team_id", "signer", "sha256", "bundle_id_prefix"):
+            for ident in b.identifiers(*SANTA_KINDS):
                 got = santa_rule(ident.kind, ident.value)
                 if got is None:
                     gaps.append(Gap(b.name, _why(ident.kind, ident.value)))
                     continue
+                elsewhere = macos_applicable(ident)
+                if elsewhere:
+                    gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)}: "
+                                            f"{elsewhere}"))
+                    continue
                 n += 1
                 rules.setdefault(got, {"identifier": got[1], "policy": "BLOCKLIST",
-                                       "rule_type": got[0], "custom_msg": _message(b, prefix)})
+                                       "rule_type": got[0], "custom_msg": _message(b, prefix),
+                                       "comment": _comment(b, ident)})
             if n == 0:
-                gaps.append(Gap(b.name, "no Team ID, signing ID, certificate or file hash — "
-                                        "not expressible as a Santa rule"))
+                gaps.append(Gap(b.name, "no macOS Team ID, signing ID, certificate, cdhash or "
+                                        "macOS file hash — not expressible as a Santa rule"))
         ordered = [rules[k] for k in sorted(rules)]
         notes = [("Import with `santactl rule --import FILE` or serve the rules from a sync "
-                  "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes.")]
+                  "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes."),
+                 ("macOS only: the subjects' Windows and Linux programs are for the wdac, "
+                  "applocker and fleet targets.")]
         doc = {"kitvet": header_dict(bans, self.name, len(ordered), gaps, notes),
                "rules": ordered}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         return Export(self.name, text, len(ordered), tuple(gaps), "application/json")
+
+
+def _comment(b: BannedSubject, ident: Identifier) -> str:
+    """Where a rule comes from: subject, identifier and its source, the authorities."""
+    return one_line(f"kitvet: {b.name} [{b.id}] — {ident.kind} {ident.value}; identifier "
+                    f"source: {identifier_source(ident.source)}; asserted by: "
+                    f"{subject_sources(b)}", 600)
 
 
 def _why(kind: str, value: str) -> str:

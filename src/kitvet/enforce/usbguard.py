@@ -1,16 +1,24 @@
 """USBGuard rules: ``block id 12d1:*`` (or ``reject``) per banned USB vendor / product id.
 
-USBGuard evaluates rules top to bottom and the first match decides, so these rules must stand
-*before* the allow rules of the policy they join (``/etc/usbguard/rules.conf``). Each rule carries
-a ``label`` naming the subject and a comment line naming the subject and its sources.
+USBGuard applies the first rule that matches, and ``usbguard-daemon`` reads its ``RuleFile``
+(``/etc/usbguard/rules.conf``) *before* the files of ``RuleFolder`` (``rules.d/``, in name order):
+a block rule in ``rules.d`` comes after the host's allow rules and never applies. So the rule
+lines of this export become the ``RuleFile``, and the host's own policy lives in ``rules.d``.
+Each rule line is written exactly as USBGuard writes rules back when it saves the policy (a
+permanent ``usbguard allow-device -p`` rewrites every rule file, without comments, and appends to
+the last file of ``rules.d``), so the deployed ``rules.conf`` keeps the digest recorded at export
+and ``kitvet enforce attest`` can prove it is in place. Each rule carries a ``label`` naming the
+subject; the export's comment lines name the subject and its sources.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from kitvet.enforce.coverage import uncovered
 from kitvet.enforce.header import (
     commented,
     header_lines,
@@ -49,14 +57,16 @@ class UsbguardExporter(Exporter):
         if action not in ACTIONS:
             raise EnforceError(f"USBGuard action must be one of {', '.join(ACTIONS)}")
         body: list[str] = []
+        lines: list[str] = []
         gaps: list[Gap] = []
-        rules = 0
         for b in bans.subjects:
             idents = b.identifiers("usb_vendor_id", "usb_product_id")
             if not idents:
                 gaps.append(Gap(b.name, "no USB vendor or product id — not expressible as a "
                                         "USBGuard rule"))
                 continue
+            gaps.extend(uncovered(b, [i for i in idents if usb_id(i.kind, i.value)],
+                                  "USB vendor or product id"))
             seen: set[str] = set()
             for ident in idents:
                 dev = usb_id(ident.kind, ident.value)
@@ -72,12 +82,22 @@ class UsbguardExporter(Exporter):
                     f"{b.name} [{b.id}]: USB id {dev} ({what}); asserted by: "
                     f"{subject_sources(b)}; identifier source: "
                     f"{identifier_source(ident.source)}")]))
-                body.append(f'{action} id {dev} label "kitvet:{_label(b.id)}"\n')
-                rules += 1
-        notes = [("USBGuard applies the first matching rule: put these rules before the allow "
-                  "rules of your rules.conf (e.g. include them at its top).")]
-        head = commented(header_lines(bans, self.name, rules, gaps, notes))
-        return Export(self.name, head + "\n" + "".join(body), rules, tuple(gaps))
+                line = f'{action} id {dev} label "kitvet:{_label(b.id)}"\n'
+                body.append(line)
+                lines.append(line)
+        ruleset = "".join(lines)
+        notes = [("USBGuard applies the first matching rule and reads its RuleFile before "
+                  "RuleFolder (rules.d/): the rule lines of this file are the RuleFile "
+                  "(/etc/usbguard/rules.conf) and the host's own allow rules live in rules.d/ — "
+                  "never the other way round, where these rules would come too late."),
+                 ("Deploy: grep -Ev '^(#|$)' THIS_FILE | install -m 0600 /dev/stdin "
+                  "/etc/usbguard/rules.conf && systemctl restart usbguard (once before: move "
+                  "the host's rules.conf to /etc/usbguard/rules.d/50-host.conf)."),
+                 ("Rule lines as deployed (and as usbguard writes them back): sha256 "
+                  f"{hashlib.sha256(ruleset.encode()).hexdigest()}")]
+        head = commented(header_lines(bans, self.name, len(lines), gaps, notes))
+        return Export(self.name, head + "\n" + "".join(body), len(lines), tuple(gaps),
+                      extra={"usbguard_rules": ruleset})
 
 
 def _label(subject_id: str) -> str:
