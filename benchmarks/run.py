@@ -6,10 +6,9 @@ RSS is its own —
 
 * the plain DuckDB scan ``SELECT count(DISTINCT (publisher, name, version))`` of the same lake
   (the floor the review is compared with),
-* the full review (lake views + the DuckDB engine, findings returned as Arrow),
+* the full review (the lake's views, ``kitvet.store.lake.Lake.views``, and the DuckDB engine,
+  findings returned as Arrow: what ``kitvet estate review`` runs),
 * the incremental review of the changed 1% of hosts,
-* for information, the full review over the estate store's own lake views
-  (``kitvet.store.lake.Lake.current_views``, what ``kitvet estate review`` reads today),
 * once, the ingest of osquery result logs (parse, and parse + store into a fresh estate).
 
 It prints rows/s, wall time, peak RSS and each target as met / not met, and writes the results
@@ -99,15 +98,7 @@ def measure_size(estate: Path, threads: int | None, repeat: int, prog: Progress)
         best["runs_s"] = [round(r["seconds"], 3) for r in runs]
         res[name] = best
     res["changed_hosts"] = change["hosts"]
-    if _has_store():  # what `kitvet estate review` reads today (informational, no target)
-        res["review-store"] = child("review-store", *targs)
     return res
-
-
-def _has_store() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("kitvet.store.lake") is not None
 
 
 def measure_ingest(estate: Path, hosts: int, prog: Progress) -> dict:
@@ -158,7 +149,7 @@ def report(results: dict) -> None:
     for col in ("hosts", "step", "rows", "wall s", "rows/s", "peak RSS MB"):
         t.add_column(col, justify="right" if col != "step" else "left")
     for n, s in results["sizes"].items():
-        for step in ("floor", "review", "incremental", "review-store"):
+        for step in ("floor", "review", "incremental"):
             if step not in s:
                 continue
             r = s[step]

@@ -44,27 +44,21 @@ def floor(estate: Path, threads: int | None) -> dict:
     return {"seconds": secs, "distinct_triples": n, "rows": rows}
 
 
-def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = None,
-           views: str = "engine") -> dict:
+def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = None) -> dict:
     """Full (or incremental) review: lake views + the DuckDB engine, findings to Arrow."""
     import duckdb
 
     from kitvet.lists import bundled
-    from kitvet.match.engine import lake_views, match
+    from kitvet.match.engine import match
     from kitvet.policy import load_profile
+    from kitvet.store.lake import Lake
 
     lists, policy = bundled(), load_profile("default")
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {threads}")
     t = time.perf_counter()
-    if views == "store":
-        from kitvet.store.lake import Lake
-
-        Lake(estate / "lake").current_views(con)
-        names = {"software": "software", "devices": "devices", "hosts": "hosts"}
-    else:
-        names = lake_views(con, estate / "lake", snapshot_ids=snapshot_ids)
+    names = Lake(estate / "lake").views(con, snapshot_ids=snapshot_ids)
     findings = match(con, lists, policy, snapshot_ids=snapshot_ids, **names)
     secs = time.perf_counter() - t
     statuses: dict[str, int] = {}
@@ -119,8 +113,8 @@ def ingest_estate(files: list[Path], workdir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["floor", "review", "review-store", "incremental",
-                                     "ingest-parse", "ingest-estate"])
+    ap.add_argument("task", choices=["floor", "review", "incremental", "ingest-parse",
+                                     "ingest-estate"])
     ap.add_argument("--estate", type=Path)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--snapshots", type=Path, help="JSON file: list of snapshot ids")
@@ -131,8 +125,6 @@ def main(argv: list[str] | None = None) -> int:
         out = floor(a.estate, a.threads)
     elif a.task == "review":
         out = review(a.estate, a.threads)
-    elif a.task == "review-store":
-        out = review(a.estate, a.threads, views="store")
     elif a.task == "incremental":
         out = review(a.estate, a.threads, json.loads(a.snapshots.read_text()))
     elif a.task == "ingest-parse":

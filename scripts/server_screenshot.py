@@ -25,11 +25,11 @@ def main() -> int:
     args = ap.parse_args()
 
     from kitvet.data import demo_estate
+    from kitvet.estate import init_estate
     from kitvet.server import accounts
     from kitvet.server.app import create_app, load_lists_and_policy
     from kitvet.server.settings import ServerSettings
     from kitvet.server.testing import browser, chromium_path, login, running
-    from kitvet.store import init_estate
 
     if chromium_path() is None:
         print("chromium is not installed", file=sys.stderr)

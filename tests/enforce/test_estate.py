@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from kitvet.cli import main
+from kitvet.estate import init_estate, open_estate
 
 from .test_cli import CLEAN, FEB, LIST, MAR
-
-store = pytest.importorskip("kitvet.store.estate", reason="estate store (kitvet.store) absent")
 
 
 def verify(estate, *files):
@@ -24,7 +22,7 @@ def verify(estate, *files):
 def test_verify_records_campaign_progress(tmp_path):
     from kitvet.lists import load_lists
 
-    est = store.init_estate(tmp_path / "estate", actor="tester")
+    est = init_estate(tmp_path / "estate", actor="tester")
     try:
         lists = load_lists([LIST[1]], allow_unsigned=True, include_bundled=False)
         est.decide("xz-backdoor", "banned", actor="tester", rationale="confirmed backdoor")
@@ -48,7 +46,7 @@ def test_verify_records_campaign_progress(tmp_path):
     assert doc["remaining"] == [] and doc["campaigns"][0]["remaining_hosts"] == 0
     assert doc["removed_since_earlier_snapshots"] == 2
 
-    with store.open_estate(tmp_path / "estate") as est:
+    with open_estate(tmp_path / "estate") as est:
         actions = [e.action for e in est.audit(limit=None)]
     assert actions.count("estate.review") == 3
 

@@ -40,15 +40,15 @@ def spark():
 
 def test_spark_findings_equal_duckdb_findings(estate, spark):
     from kitvet.lists import bundled
-    from kitvet.match.engine import lake_views, match
-    from kitvet.match.spark import run_spark
+    from kitvet.match.engine import DuckDBMatcher
+    from kitvet.match.spark import SparkMatcher
     from kitvet.policy import load_profile
+    from kitvet.store.lake import Lake
 
     lists, policy = bundled(), load_profile("default")
-    con = duckdb.connect()
-    lake_views(con, estate / "lake")
-    expected = match(con, lists, policy)
-    got = run_spark(estate, lists, policy, spark=spark)
+    lake = Lake(estate / "lake")
+    expected = DuckDBMatcher().match(lake, lists, policy)
+    got = SparkMatcher(spark=spark).match(lake, lists, policy)
     assert expected.num_rows > 0, "the estate must carry listed items for this test to mean much"
     assert {"ban", "review"} <= set(expected.column("status").to_pylist())
     key = lambda t: sorted(zip(t.column("finding_id").to_pylist(),  # noqa: E731
@@ -62,14 +62,15 @@ def test_spark_incremental_review_equals_duckdb(estate, spark):
     import json
 
     from kitvet.lists import bundled
-    from kitvet.match.engine import lake_views, match
+    from kitvet.match.engine import match
     from kitvet.match.spark import run_spark
     from kitvet.policy import load_profile
+    from kitvet.store.lake import Lake
 
     changed = json.loads((estate / "estate.json").read_text())["changes"][0]["snapshot_ids"]
     lists, policy = bundled(), load_profile("default")
     con = duckdb.connect()
-    names = lake_views(con, estate / "lake", snapshot_ids=changed)
+    names = Lake(estate / "lake").views(con, snapshot_ids=changed)
     expected = match(con, lists, policy, snapshot_ids=changed, **names)
     got = run_spark(estate, lists, policy, snapshot_ids=changed, spark=spark)
     assert expected.num_rows > 0

@@ -118,7 +118,7 @@ def test_missing_head_is_detected(logged):
 
 
 def test_rewritten_last_entry_is_named(logged):
-    from kitvet.review.audit import entry_hash
+    from kitvet.store.audit import entry_hash
 
     n = logged.verify_audit().entries
     last = logged.audit(limit=None)[-1]

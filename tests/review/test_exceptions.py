@@ -24,7 +24,7 @@ def states(est) -> dict[str, str]:
 
 
 def set_clock(monkeypatch, when: str) -> None:
-    import kitvet.store.estate as mod
+    import kitvet.estate.estate as mod
 
     monkeypatch.setattr(mod, "utcnow", lambda: when)
 

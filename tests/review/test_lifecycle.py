@@ -118,7 +118,7 @@ def test_review_defaults_to_bundled_lists_and_default_profile(estate):
 def test_review_reports_each_step_for_a_progress_bar(estate):
     from store.helpers import lists
 
-    from kitvet.store.estate import REVIEW_STEPS
+    from kitvet.estate import REVIEW_STEPS
 
     estate.import_snapshots([snap("h1", "P", D1, [("Evil App", "1", EVIL)])], actor="a")
     steps: list[str] = []

@@ -100,11 +100,11 @@ class Srv:
 def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings: Any
                 ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
     """An app over a new estate with the users, tokens and (optionally) the two fixtures."""
+    from kitvet.estate import init_estate
     from kitvet.policy import load_profile
     from kitvet.server import accounts, tokens
     from kitvet.server.app import create_app
     from kitvet.server.settings import ServerSettings
-    from kitvet.store import init_estate
 
     est = init_estate(root, db_url=db_url, actor="tests")
     user_tokens, ingest_tokens = {}, {}

@@ -10,7 +10,7 @@ from kitvet.cli import main
 
 
 def _estate(tmp_path):
-    from kitvet.store import init_estate
+    from kitvet.estate import init_estate
 
     root = tmp_path / "estate"
     init_estate(root, actor="tests").close()
@@ -18,8 +18,8 @@ def _estate(tmp_path):
 
 
 def test_user_and_token_commands(tmp_path):
+    from kitvet.estate import open_estate
     from kitvet.server import accounts, tokens
-    from kitvet.store import open_estate
 
     root = _estate(tmp_path)
     run = CliRunner().invoke

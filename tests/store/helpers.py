@@ -77,7 +77,7 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def estate(db_url, tmp_path):
     """A new estate on SQLite or PostgreSQL."""
-    from kitvet.store import init_estate
+    from kitvet.estate import init_estate
 
     est = init_estate(tmp_path / "estate", db_url=db_url, actor="tester")
     yield est

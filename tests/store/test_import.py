@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from kitvet.errors import StoreError
-from kitvet.store import open_estate
+from kitvet.estate import open_estate
 from store.helpers import ACME, EVIL, snap
 
 T1, T2, T3 = "2026-11-01T08:00:00Z", "2026-11-02T08:00:00Z", "2026-11-03T08:00:00+01:00"
@@ -16,7 +16,7 @@ T1, T2, T3 = "2026-11-01T08:00:00Z", "2026-11-02T08:00:00Z", "2026-11-03T08:00:0
 
 def current_software(est) -> list[tuple]:
     con = duckdb.connect()
-    est.current_views(con)
+    est.lake.views(con)
     return sorted(con.execute("SELECT host_id, name, version FROM software").fetchall())
 
 
@@ -112,7 +112,7 @@ def test_reopen_and_status(estate):
 
 
 def test_not_an_estate_and_bad_db_url(tmp_path):
-    from kitvet.store import init_estate
+    from kitvet.estate import init_estate
 
     with pytest.raises(StoreError, match="no estate here"):
         open_estate(tmp_path / "nothing")
@@ -130,7 +130,7 @@ def test_hostile_sizes_are_bounded_not_fatal(estate):
         "host id or institution longer than 300 characters"]
     assert res.became_current == ("ok-1",)
     con = duckdb.connect()
-    estate.current_views(con)
+    estate.lake.views(con)
     assert con.execute("SELECT length(hostname) FROM hosts").fetchone() == (300,)
 
 

@@ -15,7 +15,7 @@ from store.helpers import snap
 
 def test_views_exist_and_are_empty_without_inventory(tmp_path):
     con = duckdb.connect()
-    Lake(tmp_path / "lake").current_views(con)
+    Lake(tmp_path / "lake").views(con)
     for kind in ("software", "devices", "hosts"):
         assert con.execute(f"SELECT count(*) FROM {kind}").fetchone() == (0,)
     cols = [r[0] for r in con.execute("DESCRIBE software").fetchall()]
@@ -33,7 +33,7 @@ def test_batch_files_hold_all_fields_and_only_current_rows_are_read(tmp_path):
     assert table.to_pylist()[0]["host_id"] == "h1"
     lake.write_current([{"host_id": "h1", "snapshot_id": "s-new", "batch_id": b2}])
     con = duckdb.connect()
-    lake.current_views(con)
+    lake.views(con)
     assert con.execute("SELECT name FROM software").fetchall() == [("new",)]
     assert con.execute("SELECT institution FROM hosts").fetchall() == [("P",)]
 
@@ -45,7 +45,7 @@ def test_orphan_with_same_snapshot_id_is_not_double_counted(tmp_path):
     kept = lake.write_batch([("s1", s)])  # the rerun
     lake.write_current([{"host_id": "h1", "snapshot_id": "s1", "batch_id": kept}])
     con = duckdb.connect()
-    lake.current_views(con)
+    lake.views(con)
     assert con.execute("SELECT count(*) FROM software").fetchone() == (1,)
     assert lake.clean({kept}) == []  # too young: could be an import still running
     old = time.time() - 7200

@@ -58,7 +58,7 @@ def test_a_copied_estate_uses_its_own_database(tmp_path):
     move) reads and writes its own estate.db, never the original's."""
     import shutil
 
-    from kitvet.store import init_estate, open_estate
+    from kitvet.estate import init_estate, open_estate
 
     est = init_estate(tmp_path / "a", actor="tests")
     est.close()
@@ -74,7 +74,7 @@ def test_a_copied_estate_uses_its_own_database(tmp_path):
 
 def test_a_relative_sqlite_url_given_at_init_is_taken_from_the_working_directory(
         tmp_path, monkeypatch):
-    from kitvet.store import init_estate
+    from kitvet.estate import init_estate
 
     monkeypatch.chdir(tmp_path)
     with init_estate(tmp_path / "e", db_url="sqlite:///elsewhere.db", actor="tests") as est:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from kitvet.store import init_estate, open_estate
+from kitvet.estate import init_estate, open_estate
 from kitvet.store.db import _alembic_config, pending_migrations, write
 from kitvet.store.tables import metadata
 

@@ -20,7 +20,7 @@ from store.helpers import EVIL, review, snap
 IMPORT_SCRIPT = """
 import logging, sys
 logging.basicConfig(level=logging.WARNING)
-from kitvet.store import open_estate
+from kitvet.estate import open_estate
 est = open_estate(sys.argv[1])
 res = est.import_paths(sys.argv[2:], actor="proc")
 print("ADDED", len(res.added), flush=True)
@@ -87,7 +87,7 @@ def test_killed_import_leaves_estate_unchanged_and_rerun_succeeds(estate, tmp_pa
 
     assert fingerprint(estate) == before
     con = duckdb.connect()
-    estate.current_views(con)
+    estate.lake.views(con)
     assert con.execute("SELECT name FROM software").fetchall() == [("evil-old",)]
     assert estate.verify_audit().ok
 
@@ -95,7 +95,7 @@ def test_killed_import_leaves_estate_unchanged_and_rerun_succeeds(estate, tmp_pa
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     assert "ADDED 1" in out
-    estate.current_views(con)
+    estate.lake.views(con)
     assert con.execute("SELECT name FROM software").fetchall() == [("evil-new",)]
     assert estate.verify_audit().ok
 
@@ -116,7 +116,7 @@ def test_two_imports_at_once_both_land(estate, tmp_path):
     assert estate.host_count() == 6
     assert sorted(estate.institutions()) == ["Agency", "Parliament"]
     con = duckdb.connect()
-    estate.current_views(con)
+    estate.lake.views(con)
     assert con.execute("SELECT count(DISTINCT host_id) FROM software").fetchone() == (6,)
     assert estate.verify_audit().ok
     res = review(estate)

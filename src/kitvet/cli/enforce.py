@@ -169,14 +169,14 @@ def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
     if estate_dir is not None:
         import getpass
 
-        from kitvet.enforce.estate_link import verify_in_estate
+        from kitvet.estate.enforcement import verify_in_estate
 
         result, camps = verify_in_estate(estate_dir, snaps, bans, lists=lists, policy=policy,
                                          profile=profile, actor=actor or getpass.getuser())
     else:
         result = verify(snaps, bans)
     if fmt == "json":
-        from kitvet.enforce.estate_link import campaign_dicts
+        from kitvet.estate.enforcement import campaign_dicts
 
         doc = {"kitvet_verify": "1.0.0", "policy": bans.policy, "status": bans.status,
                "subjects": sorted(bans.subject_ids()), **result.to_dict()}

@@ -1,6 +1,6 @@
 """Estate commands: ``estate``, ``findings``, ``decide``, ``exception``, ``campaign``, ``audit``.
 
-Thin: every command opens the estate, calls one :class:`kitvet.store.Estate` method and renders
+Thin: every command opens the estate, calls one :class:`kitvet.estate.Estate` method and renders
 the result (rich table, JSON or spreadsheet-safe CSV). See ``docs/estate.md``.
 """
 
@@ -40,7 +40,7 @@ def with_estate(f: Callable[..., Any]) -> Callable[..., Any]:
                   help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
     @functools.wraps(f)
     def wrapper(estate_path: str | None, **kw: Any) -> Any:
-        from kitvet.store import open_estate
+        from kitvet.estate import open_estate
 
         est = open_estate(estate_path)
         try:
@@ -97,7 +97,7 @@ def estate() -> None:
 @actor_option
 def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
     """Create an estate (or upgrade an existing one's database)."""
-    from kitvet.store import init_estate
+    from kitvet.estate import init_estate
 
     est = init_estate(estate_path, db_url=db_url, actor=actor)
     click.echo(f"estate ready at {est.root} (database: {est.config.redacted_url()})")
@@ -168,15 +168,13 @@ def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: boo
     """Match current inventory against the lists and update findings."""
     from rich.progress import Progress
 
-    from kitvet.store.estate import REVIEW_STEPS
+    from kitvet.estate import REVIEW_STEPS
+    from kitvet.match.engine import DuckDBMatcher
+    from kitvet.match.interface import Matcher
+    from kitvet.match.spark import SparkMatcher
 
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
-    matcher = None
-    if engine == "spark":
-        from kitvet.match.spark import run_spark
-
-        def matcher(_con: Any, lists: Any, policy: Any) -> Any:
-            return run_spark(est.root, lists, policy, master=master)
+    matcher: Matcher = SparkMatcher(master) if engine == "spark" else DuckDBMatcher()
     con = console()
     with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
         task = progress.add_task("reviewing the estate", total=len(REVIEW_STEPS))

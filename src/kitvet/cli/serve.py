@@ -28,7 +28,7 @@ def _settings(**overrides: Any):  # type: ignore[no-untyped-def]
 
 
 def _open(estate: Path | None, db: str | None, *, create: bool = False):  # type: ignore[no-untyped-def]
-    from kitvet.store import estate_dir, init_estate, open_estate
+    from kitvet.estate import estate_dir, init_estate, open_estate
 
     root = estate_dir(estate)
     if db or create:
@@ -80,9 +80,9 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
 def _demo_estate(estate: Path | None, db: str | None, settings: Any):  # type: ignore[no-untyped-def]
     """Create or re-open the demo estate, import the demo inventory, review, add the admin."""
     from kitvet.data import demo_estate
+    from kitvet.estate import estate_dir, init_estate
     from kitvet.server import accounts
     from kitvet.server.app import load_lists_and_policy
-    from kitvet.store import estate_dir, init_estate
 
     root = estate or (estate_dir().parent / "demo-estate")
     est = init_estate(root, db_url=db, actor="cli:serve-demo")

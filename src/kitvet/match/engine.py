@@ -15,22 +15,20 @@ How (DESIGN.md, "Engines and stores"):
 4. rows of the same (host, item, subject) fold into one finding; the policy gives each subject
    its status once.
 
-:func:`lake_views` gives the engine the current snapshots of a Parquet lake (or only some of
-them, for incremental review); ``docs/scale.md`` has the measurements.
+:class:`DuckDBMatcher` runs it over an estate's lake (:meth:`kitvet.store.lake.Lake.views` gives
+the current snapshots, or only some of them for incremental review); ``docs/scale.md`` has the
+measurements.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
@@ -38,11 +36,12 @@ from kitvet.identify.orgs import normalize_org
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_FIELDS
-from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
+from kitvet.model.inventory import DEVICE_FIELDS, SOFTWARE_FIELDS
 from kitvet.model.risk import ListSet, status_rank
 
 if TYPE_CHECKING:
     from kitvet.policy import Policy
+    from kitvet.store.lake import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -417,82 +416,22 @@ def as_records(table: pa.Table) -> list[dict[str, Any]]:
     return table.to_pylist()
 
 
-def lake_views(
-    con: duckdb.DuckDBPyConnection,
-    lake: str | os.PathLike[str],
-    *,
-    snapshot_ids: Iterable[str] | None = None,
-    prefix: str = "",
-) -> dict[str, str]:
-    """Views ``software``, ``devices``, ``hosts`` over the current snapshots of a Parquet lake.
+class DuckDBMatcher:
+    """The embedded engine as a :class:`~kitvet.match.interface.Matcher`: DuckDB over the
+    lake's views (:meth:`kitvet.store.lake.Lake.views`), in a connection of its own."""
 
-    ``lake`` is the folder holding ``current.parquet`` and ``software/``, ``devices/``,
-    ``hosts/`` batch files. Batch files whose snapshots are all wanted are read directly;
-    only partly-current batches are semi-joined with the wanted (snapshot_id, batch_id) pairs,
-    and batches nothing points at are never opened. With ``snapshot_ids`` the views hold only
-    those snapshots, reading only their batches (incremental review). Returns the view names
-    for :func:`match`'s keywords.
-    """
-    import pyarrow.parquet as pq
+    def __init__(self, *, threads: int | None = None):
+        self.threads = threads
 
-    root = Path(lake)
-    kinds = ("software", "devices", "hosts")
-    names = {k: f"{prefix}{k}" for k in kinds}
-    try:
-        cur = pq.read_table(root / "current.parquet", columns=["snapshot_id", "batch_id"])
-    except FileNotFoundError:
-        cur = pa.table({"snapshot_id": pa.array([], pa.string()),
-                        "batch_id": pa.array([], pa.string())})
-    except (OSError, pa.ArrowInvalid) as e:
-        raise MatchError(f"cannot read the lake's current snapshots: {e}",
-                         file=str(root / "current.parquet")) from e
-    if snapshot_ids is not None:
-        wanted_ids = pa.array(sorted(set(snapshot_ids)), pa.string())
-        cur = cur.filter(pc.is_in(cur.column("snapshot_id"), value_set=wanted_ids))
-    full, partial = _classify_batches(root, cur)
-    pairs = f"_kv_current_{prefix}" if prefix else "_kv_current"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {pairs} AS SELECT * FROM cur")
-    for kind in kinds:
-        parts = []
-        fl = [str(root / kind / f"{b}.parquet") for b in full]
-        pl = [str(root / kind / f"{b}.parquet") for b in partial]
-        fl, pl = [f for f in fl if Path(f).exists()], [f for f in pl if Path(f).exists()]
-        if fl:
-            parts.append(f"SELECT * FROM read_parquet({_sql_files(fl)}, union_by_name=true)")
-        if pl:
-            parts.append(f"SELECT t.* FROM read_parquet({_sql_files(pl)}, union_by_name=true) t "
-                         f"SEMI JOIN {pairs} c ON t.snapshot_id = c.snapshot_id "
-                         "AND t.batch_id = c.batch_id")
-        if not parts:
-            fields = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS,
-                      "hosts": HOST_FIELDS}[kind]
-            cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}"
-                             for c in ("snapshot_id", "batch_id", *fields))
-            parts.append(f"SELECT {cols} WHERE false")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {names[kind]} AS "
-                    + " UNION ALL BY NAME ".join(parts))
-    return names
-
-
-def _classify_batches(root: Path, cur: pa.Table) -> tuple[list[str], list[str]]:
-    """Batches whose snapshots are all wanted (read whole) and those only partly wanted."""
-    import pyarrow.parquet as pq
-
-    by_batch: dict[str, set[str]] = {}
-    for sid, bid in zip(cur.column("snapshot_id").to_pylist(), cur.column("batch_id").to_pylist(), strict=False):
-        by_batch.setdefault(bid, set()).add(sid)
-    full: list[str] = []
-    partial: list[str] = []
-    for bid in sorted(by_batch):
-        hosts_file = root / "hosts" / f"{bid}.parquet"
+    def match(self, lake: Lake, lists: ListSet, policy: Policy, *,
+              snapshot_ids: Iterable[str] | None = None) -> pa.Table:
+        """Findings of the lake's current snapshots (or of ``snapshot_ids`` only)."""
+        ids = None if snapshot_ids is None else list(snapshot_ids)
+        con = duckdb.connect()
         try:
-            have = set(pq.read_table(hosts_file, columns=["snapshot_id"]).column(0).to_pylist())
-        except (OSError, pa.ArrowInvalid):
-            partial.append(bid)  # cannot tell: keep the exact (joined) path
-            continue
-        (full if have <= by_batch[bid] else partial).append(bid)
-    return full, partial
-
-
-def _sql_files(files: list[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+            if self.threads:
+                con.execute(f"SET threads = {int(self.threads)}")
+            names = lake.views(con, snapshot_ids=ids)
+            return match(con, lists, policy, snapshot_ids=ids, **names)
+        finally:
+            con.close()

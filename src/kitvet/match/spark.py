@@ -4,8 +4,9 @@ For estates beyond one machine. Spark does the part that grows with the estate �
 inventory row — and the embedded engine does the rest, so the findings are identical by
 construction rather than by a second implementation:
 
-1. Spark reads ``<estate>/lake`` (current snapshots only: each table semi-joined with
-   ``current.parquet`` on snapshot_id and batch_id) and collects, in one aggregation per
+1. Spark reads the batch files of ``<estate>/lake`` that :meth:`kitvet.store.lake.Lake.scan`
+   names (current snapshots only: partly current batches semi-joined with the current
+   (snapshot_id, batch_id) pairs) and collects, in one aggregation per
    table, the *distinct* key of every probe (publisher, name, path, USB vendor id ...) to
    the driver — tens of thousands of strings, however many hosts;
 2. the probes' own Python matchers decide which distinct keys satisfy an identifier (the
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from kitvet.policy import Policy
+    from kitvet.store.lake import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,51 @@ def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> 
     return spark
 
 
+class SparkMatcher:
+    """The Spark engine as a :class:`~kitvet.match.interface.Matcher`.
+
+    ``spark`` reuses a session; without one a session is started on ``master`` for each
+    :meth:`match` and stopped afterwards.
+    """
+
+    def __init__(self, master: str = "local[2]", *, spark: SparkSession | None = None):
+        self.master = master
+        self.spark = spark
+
+    def match(self, lake: Lake, lists: ListSet, policy: Policy, *,
+              snapshot_ids: Iterable[str] | None = None) -> pa.Table:
+        """Review the lake on Spark; the findings table (FINDING_FIELDS) as Arrow."""
+        from kitvet.match.engine import compile_identifiers
+
+        if not lake.current_file.exists():
+            raise MatchError("no inventory lake here (no current.parquet)", file=str(lake.path))
+        idents = compile_identifiers(lists)
+        own = self.spark is None
+        session = self.spark or spark_session(self.master)
+        try:
+            ids = None if snapshot_ids is None else sorted(set(snapshot_ids))
+            frames = _current_frames(session, lake, ids)
+            small: dict[str, pa.Table] = {}
+            for table in ("software", "devices"):
+                probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
+                          if p.table == table]
+                probes = [(p, mine) for p, mine in probes if mine]
+                matched = _matched_keys(frames[table], probes)
+                small[table] = _matched_rows(frames[table], table, probes, matched)
+            host_ids = sorted(set(small["software"].column("host_id").to_pylist())
+                              | set(small["devices"].column("host_id").to_pylist()))
+            small["hosts"] = _host_rows(frames["hosts"], host_ids)
+        except MatchError:
+            raise
+        except Exception as e:  # Spark/Py4J errors carry long Java traces: keep the first line
+            raise MatchError(f"Spark review failed: {str(e).strip().splitlines()[0][:500]}"
+                             ) from e
+        finally:
+            if own:
+                session.stop()
+        return _finish(small, lists, policy)
+
+
 def run_spark(
     estate_dir: str | os.PathLike[str],
     lists: ListSet,
@@ -76,67 +123,52 @@ def run_spark(
     snapshot_ids: Iterable[str] | None = None,
     spark: SparkSession | None = None,
 ) -> pa.Table:
-    """Review the estate's lake on Spark; the findings table (FINDING_FIELDS) as Arrow.
+    """Review the lake of ``estate_dir`` (or the lake folder itself) on Spark.
 
-    ``estate_dir`` holds ``lake/`` (or is the lake itself). With ``snapshot_ids`` only those
-    snapshots are reviewed. ``spark`` reuses a session (else one is started on ``master``
-    and stopped afterwards).
+    A shortcut for ``SparkMatcher(master, spark=spark).match(Lake(...), lists, policy)``.
     """
-    from kitvet.match.engine import compile_identifiers
-
-    lake = _lake_root(Path(estate_dir))
-    idents = compile_identifiers(lists)
-    own = spark is None
-    session = spark or spark_session(master)
-    try:
-        frames = _current_frames(session, lake, snapshot_ids)
-        small: dict[str, pa.Table] = {}
-        for table in ("software", "devices"):
-            probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
-                      if p.table == table]
-            probes = [(p, mine) for p, mine in probes if mine]
-            matched = _matched_keys(frames[table], probes)
-            small[table] = _matched_rows(frames[table], table, probes, matched)
-        host_ids = sorted(set(small["software"].column("host_id").to_pylist())
-                          | set(small["devices"].column("host_id").to_pylist()))
-        small["hosts"] = _host_rows(frames["hosts"], host_ids)
-    except MatchError:
-        raise
-    except Exception as e:  # Spark/Py4J errors carry long Java traces: keep the first line
-        raise MatchError(f"Spark review failed: {str(e).strip().splitlines()[0][:500]}") from e
-    finally:
-        if own:
-            session.stop()
-    return _finish(small, lists, policy)
+    return SparkMatcher(master, spark=spark).match(_lake(Path(estate_dir)), lists, policy,
+                                                   snapshot_ids=snapshot_ids)
 
 
-def _lake_root(path: Path) -> Path:
-    root = path / "lake" if (path / "lake").is_dir() else path
-    if not (root / "current.parquet").exists():
+def _lake(path: Path) -> Lake:
+    from kitvet.store.lake import Lake
+
+    lake = Lake(path / "lake" if (path / "lake").is_dir() else path)
+    if not lake.current_file.exists():
         raise MatchError("no inventory lake here (no current.parquet)", file=str(path))
-    return root
+    return lake
 
 
-def _current_frames(spark: SparkSession, lake: Path,
-                    snapshot_ids: Iterable[str] | None) -> dict[str, DataFrame]:
-    """software/devices/hosts DataFrames of the current (or the given) snapshots."""
+def _current_frames(spark: SparkSession, lake: Lake, snapshot_ids: list[str] | None
+                    ) -> dict[str, DataFrame]:
+    """software/devices/hosts DataFrames of the current snapshots (or of ``snapshot_ids``),
+    read from the batch files that :meth:`Lake.scan` names."""
     from pyspark.sql import functions as F
 
-    cur = spark.read.parquet(str(lake / "current.parquet")).select("snapshot_id", "batch_id")
+    scan = lake.scan(snapshot_ids)
+    cur = spark.read.parquet(str(lake.current_file)).select("snapshot_id", "batch_id")
     if snapshot_ids is not None:
-        cur = cur.where(F.col("snapshot_id").isin(sorted(set(snapshot_ids))))
+        cur = cur.where(F.col("snapshot_id").isin(snapshot_ids))
     out = {}
     for kind, fields in _FIELDS.items():
-        folder = lake / kind
-        if not any(folder.glob("*.parquet")):
+        whole, partial = scan.files[kind]
+        frames = []
+        for files, join in ((whole, False), (partial, True)):
+            if not files:
+                continue
+            df = spark.read.option("mergeSchema", "true").parquet(*(str(f) for f in files))
+            for c in ("snapshot_id", "batch_id", *fields):
+                if c not in df.columns:
+                    df = df.withColumn(c, F.lit(None).cast("string"))
+            df = df.select("snapshot_id", "batch_id", *fields)
+            frames.append(df.join(F.broadcast(cur), ["snapshot_id", "batch_id"], "left_semi")
+                          if join else df)
+        if not frames:
             schema = ", ".join(f"`{c}` STRING" for c in ("snapshot_id", "batch_id", *fields))
             out[kind] = spark.createDataFrame([], schema)
             continue
-        df = spark.read.option("mergeSchema", "true").parquet(str(folder / "*.parquet"))
-        for c in fields:
-            if c not in df.columns:
-                df = df.withColumn(c, F.lit(None).cast("string"))
-        out[kind] = df.join(F.broadcast(cur), ["snapshot_id", "batch_id"], "left_semi")
+        out[kind] = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
     return out
 
 

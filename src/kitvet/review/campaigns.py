@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from kitvet.errors import StoreError
-from kitvet.review import audit
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import inserted_id
 from kitvet.store.records import (

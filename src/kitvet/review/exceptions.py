@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from kitvet.errors import StoreError
-from kitvet.review import audit
 from kitvet.review.states import ACCEPTABLE
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import inserted_id
 from kitvet.store.records import ExceptionRecord

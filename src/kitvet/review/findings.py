@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from kitvet.errors import StoreError
-from kitvet.review import audit
 from kitvet.review import exceptions as exc
 from kitvet.review.states import DECISIONS, check_transition
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import inserted_id
 from kitvet.store.records import (

@@ -22,8 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
 from kitvet.errors import KitvetError
-from kitvet.review import audit
 from kitvet.server import tables as st
+from kitvet.store import audit
 from kitvet.store.db import utcnow, write
 
 logger = logging.getLogger(__name__)

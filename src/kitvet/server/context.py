@@ -12,7 +12,7 @@ from kitvet.server.settings import ServerSettings
 class ServerContext:
     """The server's long-lived objects (one per app)."""
 
-    estate: Any  # kitvet.store.Estate
+    estate: Any  # kitvet.estate.Estate
     settings: ServerSettings
     lists: Any  # kitvet.model.risk.ListSet
     policy: Any  # kitvet.policy.Policy

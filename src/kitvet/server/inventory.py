@@ -62,7 +62,7 @@ def search(estate: Any, scope: Scope, *, kind: str = "software", q: str | None =
     limit = max(1, min(int(limit), 1000))
     con = duckdb.connect()
     try:
-        estate.current_views(con)
+        estate.lake.views(con)
         con.register("_kv_allowed", allowed)
         where, params = "", []
         if q and q.strip():

@@ -3,7 +3,7 @@
 A reviewer of one institution never sees another's hosts, findings, campaign progress or audit
 entries: each function here takes a :class:`~kitvet.server.accounts.Scope` and adds the
 institution filter to its SQL. Rows outside the scope are reported as "not found" (404), the
-same as rows that do not exist. Writes go through :class:`kitvet.store.Estate` after the scope
+same as rows that do not exist. Writes go through :class:`kitvet.estate.Estate` after the scope
 check (see :mod:`kitvet.server.actions`).
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, or_, select
 
 from kitvet.errors import KitvetError, StoreError
-from kitvet.review import audit
 from kitvet.review.findings import RECORD_COLUMNS, SEVERITY, record
 from kitvet.server.accounts import Scope, User
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import read
 from kitvet.store.records import (

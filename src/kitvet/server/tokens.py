@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 
-from kitvet.review import audit
 from kitvet.server import tables as st
 from kitvet.server.accounts import AccountError, sha256
+from kitvet.store import audit
 from kitvet.store.db import utcnow, write
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from orjson import dumps as _odumps
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
-from kitvet.review import audit
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import read, utcnow, write
 from kitvet.store.lake import Lake, new_batch_id

@@ -7,10 +7,11 @@ Layout under ``<estate>/lake/``::
     hosts/<batch_id>.parquet      snapshot_id, batch_id + HOST_FIELDS
     current.parquet               host_id, snapshot_id, batch_id (one row per host)
 
-Every file is written to a temporary name and renamed into place. A batch file that the review
-database does not reference (an import killed before it committed) is never read: engines
-semi-join every table with ``current.parquet`` on (snapshot_id, batch_id), and
-:meth:`Lake.clean` removes such orphans later.
+Every file is written to a temporary name and renamed into place. This module is the one place
+that reads the layout: :meth:`Lake.scan` names the batch files that hold the current snapshots
+(both engines read those), :meth:`Lake.views` gives DuckDB its views of them. A batch file that
+the review database does not reference (an import killed before it committed) is never read,
+and :meth:`Lake.clean` removes such orphans later.
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kitvet.errors import StoreError
 from kitvet.model import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS, Snapshot
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,15 @@ CURRENT_SCHEMA = pa.schema(
 )
 #: Orphan batch files younger than this may belong to an import still running.
 ORPHAN_GRACE_S = 3600
+
+
+@dataclass(frozen=True)
+class LakeScan:
+    """What a review reads of the lake: the wanted (snapshot_id, batch_id) pairs, and per kind
+    the batch files read whole and those semi-joined with the pairs (see :meth:`Lake.scan`)."""
+
+    current: pa.Table
+    files: dict[str, tuple[list[Path], list[Path]]]
 
 
 def new_batch_id() -> str:
@@ -126,27 +142,84 @@ class Lake:
             logger.info("removed %d orphan lake files", len(removed))
         return removed
 
-    def current_views(self, con: Any, *, prefix: str = "") -> None:
-        """Create views ``software``, ``devices``, ``hosts`` over current snapshots in DuckDB.
+    def scan(self, snapshot_ids: Iterable[str] | None = None) -> LakeScan:
+        """The batch files that hold the current snapshots (or only ``snapshot_ids`` of them).
 
-        Each view has the table's fields plus ``snapshot_id`` and ``batch_id``. With no
-        inventory yet the views exist and are empty.
+        A batch whose snapshots are all wanted is read whole; a batch only partly wanted is
+        semi-joined with the wanted (snapshot_id, batch_id) pairs; a batch nothing points at
+        (an import killed before it committed, an older snapshot's batch) is never opened.
         """
-        has_current = self.current_file.exists()
-        cur = _sql_str(str(self.current_file))
+        try:
+            cur = pq.read_table(self.current_file, columns=["snapshot_id", "batch_id"])
+        except FileNotFoundError:
+            cur = CURRENT_SCHEMA.empty_table().select(["snapshot_id", "batch_id"])
+        except (OSError, pa.ArrowInvalid) as e:
+            raise StoreError(f"cannot read the lake's current snapshots: {e}",
+                             file=str(self.current_file)) from e
+        if snapshot_ids is not None:
+            wanted = pa.array(sorted(set(snapshot_ids)), pa.string())
+            cur = cur.filter(pc.is_in(cur.column("snapshot_id"), value_set=wanted))
+        whole, partial = self._classify(cur)
+        files: dict[str, tuple[list[Path], list[Path]]] = {}
         for kind in KINDS:
-            files = list((self.path / kind).glob("*.parquet"))
-            name = f"{prefix}{kind}"
-            if not files or not has_current:
-                cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in kind_schema(kind).names)
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} WHERE false")
+            files[kind] = ([f for b in whole if (f := self.path / kind / f"{b}.parquet").exists()],
+                           [f for b in partial
+                            if (f := self.path / kind / f"{b}.parquet").exists()])
+        return LakeScan(cur, files)
+
+    def _classify(self, cur: pa.Table) -> tuple[list[str], list[str]]:
+        """Batches whose snapshots are all wanted (read whole) and those only partly wanted."""
+        by_batch: dict[str, set[str]] = {}
+        for sid, bid in zip(cur.column("snapshot_id").to_pylist(),
+                            cur.column("batch_id").to_pylist(), strict=True):
+            by_batch.setdefault(bid, set()).add(sid)
+        whole: list[str] = []
+        partial: list[str] = []
+        for bid in sorted(by_batch):
+            # hosts/<batch>.parquet holds one row per snapshot of the batch, and the current
+            # pairs of a batch are snapshots of it: as many rows as wanted snapshots means all
+            # of them are wanted (the footer says so without reading the file)
+            try:
+                rows = pq.read_metadata(self.path / "hosts" / f"{bid}.parquet").num_rows
+            except (OSError, pa.ArrowInvalid):
+                partial.append(bid)  # cannot tell: keep the exact (joined) path
                 continue
-            con.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT t.* FROM "
-                f"read_parquet({_sql_str(self.glob(kind))}, union_by_name=true) t "
-                f"SEMI JOIN read_parquet({cur}) c "
-                f"ON t.snapshot_id = c.snapshot_id AND t.batch_id = c.batch_id"
-            )
+            (whole if rows == len(by_batch[bid]) else partial).append(bid)
+        return whole, partial
+
+    def views(self, con: DuckDBPyConnection, *, snapshot_ids: Iterable[str] | None = None,
+              prefix: str = "") -> dict[str, str]:
+        """DuckDB views ``software``, ``devices``, ``hosts`` of the current snapshots.
+
+        Each view has the table's fields plus ``snapshot_id`` and ``batch_id``; with no
+        inventory yet the views exist and are empty. With ``snapshot_ids`` the views hold only
+        those snapshots and read only their batches (incremental review). ``prefix`` names the
+        views apart (``new_software`` ...). Returns kind -> view name, for the keywords of
+        :func:`kitvet.match.engine.match`.
+        """
+        scan = self.scan(snapshot_ids)
+        names = {k: f"{prefix}{k}" for k in KINDS}
+        pairs = f"_kv_current_{prefix}" if prefix else "_kv_current"
+        con.register("_kv_scan_current", scan.current)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {pairs} AS SELECT * FROM _kv_scan_current")
+        finally:
+            con.unregister("_kv_scan_current")
+        for kind in KINDS:
+            whole, partial = scan.files[kind]
+            parts = []
+            if whole:
+                parts.append(f"SELECT * FROM read_parquet({_sql_files(whole)}, union_by_name=true)")
+            if partial:
+                parts.append(f"SELECT t.* FROM read_parquet({_sql_files(partial)}, "
+                             f"union_by_name=true) t SEMI JOIN {pairs} c "
+                             "ON t.snapshot_id = c.snapshot_id AND t.batch_id = c.batch_id")
+            if not parts:
+                cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in kind_schema(kind).names)
+                parts.append(f"SELECT {cols} WHERE false")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {names[kind]} AS "
+                        + " UNION ALL BY NAME ".join(parts))
+        return names
 
     def _write(self, table: pa.Table, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -203,3 +276,7 @@ def _text(value: Any) -> str | None:
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_files(files: list[Path]) -> str:
+    return "[" + ", ".join(_sql_str(str(f)) for f in files) + "]"

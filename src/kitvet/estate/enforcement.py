@@ -26,7 +26,7 @@ def verify_in_estate(estate_path: Any, snapshots: list[Snapshot], bans: BanSet, 
                      lists: Any, policy: Any, profile: str | None, actor: str
                      ) -> tuple[Verification, list[Any]]:
     """The verification from the estate store, and the campaigns of the BanSet's subjects."""
-    from kitvet.store.estate import open_estate
+    from kitvet.estate import open_estate
 
     ids = bans.subject_ids()
     with open_estate(estate_path) as est:

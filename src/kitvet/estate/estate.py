@@ -1,7 +1,9 @@
-"""The estate API: everything the CLI and the server do with an estate goes through here.
+"""The estate: everything the CLI and the server do with an estate goes through here.
 
 Every mutating method takes ``actor`` (who did it) and writes its audit entry in the same
-transaction as the change.
+transaction as the change. The estate orchestrates the layers below it: the store persists
+(review database, inventory lake, audit chain), the review rules decide what a change means,
+a :class:`~kitvet.match.interface.Matcher` finds, the lists and the policy judge.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
 from kitvet.errors import StoreError
+from kitvet.estate.status import estate_status
 from kitvet.model import Snapshot
-from kitvet.review import audit as audit_log
 from kitvet.review import campaigns, exceptions, findings, reconcile, subjects
+from kitvet.store import audit as audit_log
 from kitvet.store import ingest
 from kitvet.store import tables as t
 from kitvet.store.db import inserted_id, make_engine, migrate, read, utcnow, write
@@ -43,20 +46,20 @@ from kitvet.store.records import (
     FindingDetail,
     FindingRecord,
     ImportResult,
-    InstitutionStatus,
     Page,
     ReviewResult,
 )
-from kitvet.store.status import estate_status
+
+if TYPE_CHECKING:
+    from kitvet.match.interface import Matcher
+    from kitvet.model.risk import ListSet
+    from kitvet.policy import Policy
 
 logger = logging.getLogger(__name__)
 
 #: The steps of a review, in order, as :meth:`Estate.review` reports them to ``progress``.
 REVIEW_STEPS = ("reading current snapshots", "matching inventory against the lists",
                 "recording findings", "removing orphaned lake files")
-
-#: ``matcher(con, lists, policy) -> pyarrow.Table`` with FINDING_FIELDS
-Matcher = Callable[[Any, Any, Any], pa.Table]
 
 
 def init_estate(path: str | os.PathLike[str] | None = None, *, db_url: str | None = None,
@@ -132,24 +135,23 @@ class Estate:
         """Rewrite ``lake/current.parquet`` from the database; returns the number of hosts."""
         return len(ingest.refresh_current(self.engine, self.lake))
 
-    def current_views(self, con: Any) -> None:
-        """Create ``software``/``devices``/``hosts`` views of current snapshots in DuckDB."""
-        self.lake.current_views(con)
-
     # -- review ------------------------------------------------------------------------------
-    def review(self, *, actor: str, lists: Any = None, policy: Any = None,
-               profile: str | None = None, matcher: Matcher | None = None,
+    def review(self, *, actor: str, lists: ListSet | None = None, policy: Policy | None = None,
+               matcher: Matcher | None = None, profile: str | None = None,
                progress: Callable[[str], None] | None = None) -> ReviewResult:
         """Match current inventory against ``lists`` through ``policy`` and update findings.
 
         ``lists`` defaults to the bundled lists, ``policy`` to the profile named ``profile``
-        (``default`` when None). ``progress`` is called with the name of each of the
-        :data:`REVIEW_STEPS` as it starts (the CLI draws a progress bar from it).
+        (``default`` when None), ``matcher`` to the embedded DuckDB engine. ``profile`` is
+        recorded with the review (the policy's name when None). ``progress`` is called with
+        the name of each of the :data:`REVIEW_STEPS` as it starts (the CLI draws a progress
+        bar from it).
         """
         step = progress or (lambda _name: None)
-        import duckdb
+        if matcher is None:
+            from kitvet.match.engine import DuckDBMatcher
 
-        matcher = matcher or _default_matcher()
+            matcher = DuckDBMatcher()
         if lists is None:
             from kitvet.lists import bundled
 
@@ -158,21 +160,16 @@ class Estate:
             from kitvet.policy import load_profile
 
             policy = load_profile(profile)
-            profile = policy.name
+        profile = profile or policy.name
         meta = [{"name": rl.name, "version": rl.version, "signed_by": rl.signed_by}
-                for rl in getattr(lists, "lists", ())]
+                for rl in lists.lists]
         # Reviews hold the lake lock from reading current snapshots to recording findings, so
         # a review never records findings older than those of the review before it.
         with self.lake.locked():
             step(REVIEW_STEPS[0])
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
-            con = duckdb.connect()
-            try:
-                self.lake.current_views(con)
-                step(REVIEW_STEPS[1])
-                table = matcher(con, lists, policy)
-            finally:
-                con.close()
+            step(REVIEW_STEPS[1])
+            table = matcher.match(self.lake, lists, policy)
             step(REVIEW_STEPS[2])
             result = self.apply_findings(table, actor=actor, current=current, profile=profile,
                                          lists_meta=meta, lists=lists, policy=policy)
@@ -185,7 +182,8 @@ class Estate:
     def apply_findings(self, table: pa.Table, *, actor: str,
                        current: Mapping[str, tuple[str, str]] | None = None,
                        profile: str | None = None, lists_meta: list | None = None,
-                       lists: Any = None, policy: Any = None) -> ReviewResult:
+                       lists: ListSet | None = None, policy: Policy | None = None
+                       ) -> ReviewResult:
         """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings.
 
         With ``lists`` and ``policy`` the assertions behind each found subject are stored too.
@@ -291,8 +289,9 @@ class Estate:
 
     # -- campaigns ---------------------------------------------------------------------------
     def start_campaign(self, subject_id: str, *, actor: str,
-                       deadlines: Mapping[str, int] | None = None, lists: Any = None,
-                       policy: Any = None) -> CampaignRecord:
+                       deadlines: Mapping[str, int | None] | None = None,
+                       lists: ListSet | None = None, policy: Policy | None = None
+                       ) -> CampaignRecord:
         """Start a removal campaign; deadlines default to the policy's verdict, else 30/60/90."""
         days = dict(_policy_deadlines(subject_id, lists, policy))
         days.update({k: v for k, v in (deadlines or {}).items() if v is not None})
@@ -356,15 +355,8 @@ class Estate:
             return conn.execute(select(func.count()).select_from(t.hosts)).scalar_one()
 
 
-def _default_matcher() -> Matcher:
-    try:
-        from kitvet.match.engine import match
-    except ImportError as e:
-        raise StoreError("the matching engine (kitvet.match.engine) is not available") from e
-    return lambda con, lists, policy: match(con, lists, policy)
-
-
-def _policy_deadlines(subject_id: str, lists: Any, policy: Any) -> dict[str, int]:
+def _policy_deadlines(subject_id: str, lists: ListSet | None, policy: Policy | None
+                      ) -> dict[str, int]:
     """Deadlines the policy's verdict gives this subject, or {}."""
     if lists is None or policy is None:
         return {}
@@ -375,4 +367,4 @@ def _policy_deadlines(subject_id: str, lists: Any, policy: Any) -> dict[str, int
     return {}
 
 
-__all__ = ["Estate", "InstitutionStatus", "init_estate", "open_estate"]
+__all__ = ["REVIEW_STEPS", "Estate", "init_estate", "open_estate"]

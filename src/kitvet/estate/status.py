@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, func, select
 
-from kitvet.review import audit, campaigns
+from kitvet.review import campaigns
+from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.records import EstateStatus, InstitutionStatus
 
