@@ -213,3 +213,16 @@ def test_a_known_exploited_vulnerability_is_reviewed_under_every_bundled_profile
     assert "[rule 'exploited-vulnerability-review']" in eu.rule
     law = load_profile("eu-institutions").evaluate(_subject(_a("prohibited-by-law", jur="US")))
     assert law.status == "monitor"  # US legal instruments still only inform
+
+
+def test_a_profile_written_before_the_vulnerable_classes_gets_their_default_status() -> None:
+    # tests/policy/fixtures/org.yaml names no status for vulnerable-version or end-of-life:
+    # it still loads, both count as monitor, and the reason says the status is kitvet's default
+    p = load_profile(FIXTURES / "org.yaml")
+    assert p.spec.defaulted == ("end-of-life", "vulnerable-version")
+    v = p.evaluate(_subject(_a("end-of-life", jur="INT")))
+    assert v.status == "monitor"
+    assert "kitvet's default: the profile gives this kind no status" in v.outcomes[0].reason
+    bundled = load_profile("default")
+    assert bundled.spec.defaulted == ()
+    assert bundled.evaluate(_subject(_a("vulnerable-version", jur=None))).status == "monitor"

@@ -4,7 +4,13 @@ Small things are frozen dataclasses; bulk inventory rows move as Arrow tables wh
 schemas live in :mod:`kitvet.model.schema` (imported lazily: collection never needs pyarrow).
 """
 
-from kitvet.model.finding import Evidence, Finding
+from kitvet.model.finding import (
+    FINDING_CLASSES,
+    Evidence,
+    Finding,
+    expand_classes,
+    finding_class,
+)
 from kitvet.model.inventory import (
     DEVICE_FIELDS,
     HOST_FIELDS,
@@ -28,6 +34,7 @@ from kitvet.model.risk import (
 __all__ = [
     "ASSERTION_KINDS",
     "DEVICE_FIELDS",
+    "FINDING_CLASSES",
     "HOST_FIELDS",
     "IDENTIFIER_KINDS",
     "INVENTORY_SCHEMA_VERSION",
@@ -42,5 +49,7 @@ __all__ = [
     "Skipped",
     "Snapshot",
     "Subject",
+    "expand_classes",
+    "finding_class",
     "status_rank",
 ]

@@ -18,6 +18,8 @@ ASSERTION_KINDS: tuple[str, ...] = (
     "named-in-resolution",
     "confirmed-malicious-version",
     "known-exploited-vulnerability",
+    "vulnerable-version",
+    "end-of-life",
     "no-evidence-found",
     "cleared",
 )

@@ -91,6 +91,8 @@ class Policy:
         rule = self._rule_for(a)
         status = self.spec.statuses[a.kind]
         reason = f"kind {a.kind} → {status}"
+        if a.kind in self.spec.defaulted:
+            reason += " (kitvet's default: the profile gives this kind no status)"
         if rule and rule.status:
             status = rule.status
             reason = f"rule '{rule.name}' ({rule.match.describe()}) → {status}"

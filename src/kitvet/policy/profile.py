@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 
 PROFILE_FORMAT_VERSION = "1.0"
 _ACCUSING = tuple(k for k in ASSERTION_KINDS if k not in EXCULPATORY_KINDS)
+#: Kinds kitvet learnt after profiles existed: a profile that gives them no status gets this
+#: one (and ``policy explain`` says so) instead of being refused.
+DEFAULT_KIND_STATUS: dict[str, str] = {
+    "vulnerable-version": "monitor",
+    "end-of-life": "monitor",
+}
 _MATCH_KEYS = {"kinds", "jurisdictions", "authorities", "verified"}
 _RULE_KEYS = {"name", "match", "status", "at_most", "deadlines", "reason", "allow_unverified"}
 _TOP_KEYS = {
@@ -111,6 +117,7 @@ class ProfileSpec:
     ignore: tuple[Ignore, ...]
     rules: tuple[Rule, ...]
     deadlines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    defaulted: tuple[str, ...] = ()  # kinds whose status came from DEFAULT_KIND_STATUS
     origin: str | None = None
     origin_path: Path | None = None
 
@@ -204,6 +211,8 @@ def parse_profile(doc: Any, *, file: str) -> ProfileSpec:
             raise _err(f"{k!r} is not an accusing assertion kind ({', '.join(_ACCUSING)})",
                        file, f"statuses.{k}")
         statuses[k] = _status(v, file, f"statuses.{k}")
+    defaulted = {k: v for k, v in DEFAULT_KIND_STATUS.items() if k not in statuses}
+    statuses.update(defaulted)
     missing = [k for k in _ACCUSING if k not in statuses]
     if missing:
         raise _err(f"no status for {', '.join(missing)}", file, "statuses")
@@ -217,6 +226,7 @@ def parse_profile(doc: Any, *, file: str) -> ProfileSpec:
         name=doc["name"],
         description=doc.get("description"),
         statuses=statuses,
+        defaulted=tuple(sorted(defaulted)),
         unverified_max=_status(doc.get("unverified_max", "monitor"), file, "unverified_max"),
         default_status=_status(doc.get("default_status", "allow"), file, "default_status"),
         trust=_match(doc.get("trust"), file, "trust"),
