@@ -204,11 +204,13 @@ class Estate:
             _acc, reopened, unused = exceptions.apply(conn, actor=actor, now=now, review_id=rid)
             campaigns.record_points(conn, now=now, review_id=rid)
             by_status = reconcile.status_counts(conn)
+            by_class = reconcile.class_counts(conn)
             live = sum(by_status.values())
             summary = dict(findings=live, new=counts.new, seen=counts.seen,
                            removed=counts.removed, reappeared=counts.reappeared,
                            unmatched=counts.unmatched, reopened=reopened,
-                           by_status=by_status, unused_exceptions=unused)
+                           by_status=by_status, by_class=by_class,
+                           unused_exceptions=unused)
             conn.execute(t.reviews.update().where(t.reviews.c.review_id == rid).values(
                 finished_at=utcnow(), counts=json.dumps(summary)))
             audit_log.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
@@ -216,19 +218,24 @@ class Estate:
                                       reappeared_ids=list(counts.reappeared_ids[:1000]),
                                       removed_ids=list(counts.removed_ids[:1000])))
         return ReviewResult(rid, live, counts.new, counts.seen, counts.removed,
-                            counts.reappeared, reopened, by_status, tuple(unused))
+                            counts.reappeared, reopened, by_status, tuple(unused), by_class)
 
     # -- findings ----------------------------------------------------------------------------
     def findings(self, *, status: Sequence[str] | str | None = None,
                  state: Sequence[str] | str | None = None, institution: str | None = None,
                  subject: str | None = None, host: str | None = None,
                  live: bool | None = True, reappeared: bool | None = None,
+                 finding_class: Sequence[str] | str | None = None,
                  limit: int = 100, offset: int = 0) -> Page[FindingRecord]:
-        """List findings (live ones by default), most severe first, one page at a time."""
+        """List findings (live ones by default), most severe first, one page at a time.
+
+        ``finding_class``: classes or aliases (``eol``, ``vulnerable`` ...; see
+        :func:`kitvet.model.expand_classes`)."""
         with read(self.engine) as conn:
             return findings.listing(conn, status=status, state=state, institution=institution,
                                     subject=subject, host=host, live=live,
-                                    reappeared=reappeared, limit=limit, offset=offset)
+                                    reappeared=reappeared, finding_class=finding_class,
+                                    limit=limit, offset=offset)
 
     def finding(self, finding_id: str) -> FindingDetail:
         """One finding with evidence and history (a unique id prefix of 6+ chars works)."""

@@ -35,7 +35,7 @@ from kitvet.errors import MatchError
 from kitvet.identify.orgs import normalize_org
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
 from kitvet.match.versions import version_matches
-from kitvet.model.finding import FINDING_FIELDS
+from kitvet.model.finding import FINDING_CLASSES, FINDING_FIELDS, finding_class
 from kitvet.model.inventory import DEVICE_FIELDS, SOFTWARE_FIELDS
 from kitvet.model.risk import ListSet, status_rank
 
@@ -298,11 +298,14 @@ def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: P
     rows = []
     for rl, subject in lists.subjects():
         verdict = policy.evaluate(subject)
-        rows.append((rl.name, subject.id, subject.name, verdict.status,
+        rows.append((rl.name, subject.id, subject.name,
+                     finding_class(a.kind for a in subject.assertions), verdict.status,
                      status_rank(verdict.status), verdict.rule))
     _register(con, "_kv_subjects", rows,
-              ["list_name", "subject_id", "subject_name", "status", "rank", "rule"],
-              [pa.string(), pa.string(), pa.string(), pa.string(), pa.int32(), pa.string()])
+              ["list_name", "subject_id", "subject_name", "finding_class", "status", "rank",
+               "rule"],
+              [pa.string(), pa.string(), pa.string(), pa.string(), pa.string(), pa.int32(),
+               pa.string()])
 
 
 def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
@@ -374,8 +377,11 @@ def _findings_sql(hosts: str) -> str:
     s AS (
         SELECT subject_id, arg_max(subject_name, rank) AS subject_name,
                string_agg(DISTINCT list_name, ', ' ORDER BY list_name) AS list_name,
+               min(finding_class) FILTER (WHERE class_rank = min_class_rank) AS finding_class,
                arg_max(status, rank) AS status, arg_max(rule, rank) AS rule, max(rank) AS rank
-        FROM _kv_subjects GROUP BY subject_id
+        FROM (SELECT *, min(class_rank) OVER (PARTITION BY subject_id) AS min_class_rank
+              FROM (SELECT *, {_class_rank_sql()} AS class_rank FROM _kv_subjects))
+        GROUP BY subject_id
     ),
     f AS (
         SELECT host_id, item_type, item_key, subject_id,
@@ -399,11 +405,19 @@ def _findings_sql(hosts: str) -> str:
                AS finding_id,
            f.host_id, f.hostname, f.institution, f.platform, f.item_type, f.item_key,
            f.name, f.version, f.publisher, f.package_type, f.path, f.vendor_id, f.product_id,
-           f.mac, f.source, f.location, f.subject_id, s.subject_name, s.list_name, s.status,
+           f.mac, f.source, f.location, f.subject_id, s.subject_name, s.list_name,
+           s.finding_class, s.status,
            s.rule, CAST(f.matched AS VARCHAR) AS matched, f.explanation
     FROM f JOIN s USING (subject_id)
     ORDER BY s.rank DESC, f.institution, f.host_id, f.subject_id, f.item_key
     """
+
+
+def _class_rank_sql() -> str:
+    """Position of ``finding_class`` in FINDING_CLASSES (a subject in several lists takes the
+    strongest class any of them gives it, as :func:`finding_class` does within one subject)."""
+    whens = " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(FINDING_CLASSES))
+    return f"CASE finding_class {whens} ELSE {len(FINDING_CLASSES)} END"
 
 
 def empty_findings() -> pa.Table:

@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 from kitvet.store.records import (
     CampaignStatus,
     EstateStatus,
@@ -38,10 +39,21 @@ def cell(value: Any, style: str = "", limit: int = MAX_CELL) -> Text:
     return Text(s, style=style)
 
 
-def findings_table(items: Sequence[FindingRecord], total: int, offset: int) -> Table:
-    """One page of findings."""
+def findings_table(items: Sequence[FindingRecord], total: int, offset: int) -> Group | Table:
+    """One page of findings: one table per finding class (classes are never mixed)."""
     shown = f"{offset + 1}–{offset + len(items)} of {total}" if items else f"0 of {total}"
-    tbl = Table(title=f"Findings ({shown})", title_justify="left", expand=False,
+    by_class: dict[str, list[FindingRecord]] = {}
+    for f in items:
+        by_class.setdefault(f.finding_class or "unclassified", []).append(f)
+    if not by_class:
+        return _findings_rows([], f"Findings ({shown})")
+    tables = [_findings_rows(rows, f"{CLASS_LABELS.get(cls, cls)}" + (
+        f" — findings {shown}" if n == 0 else "")) for n, (cls, rows) in enumerate(by_class.items())]
+    return tables[0] if len(tables) == 1 else Group(*tables)
+
+
+def _findings_rows(items: Sequence[FindingRecord], title: str) -> Table:
+    tbl = Table(title=title, title_justify="left", expand=False,
                 box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     # ids, states and dates never wrap: the id is what `findings show` takes, the subject id
     # what `decide`, `exception add` and `campaign start` take
@@ -73,7 +85,9 @@ def finding_detail(d: FindingDetail) -> Group:
     rows = [("finding", f.finding_id), ("host", f"{f.hostname or ''} ({f.host_id})"),
             ("institution", f.institution), ("item", f"{f.item_type}: {f.name} {f.version or ''}"),
             ("publisher", f.publisher), ("subject", f"{f.subject_name} ({f.subject_id})"),
-            ("list", f.list_name), ("policy status", f"{f.policy_status} — {f.rule}"),
+            ("list", f.list_name),
+            ("class", CLASS_LABELS.get(f.finding_class or "", f.finding_class or "unclassified")),
+            ("policy status", f"{f.policy_status} — {f.rule}"),
             ("decision", f.decision or "none"), ("status", f.status), ("state", f.state),
             ("live", "yes" if f.live else "no"), ("first seen", f.first_seen),
             ("last seen", f.last_seen), ("resolved", f.resolved_at or ""),
@@ -157,26 +171,46 @@ def estate_status(st: EstateStatus) -> Group:
     if st.review_is_stale:
         parts.append(Text("Inventory was imported after the last review: run "
                           "`kitvet estate review`.", style="yellow"))
-    tbl = Table(title="Live findings per institution", title_justify="left",
-                caption="unresolved: open, in review or confirmed (█); the rest (░) accepted "
-                        "or false positive", caption_justify="left")
+    classes = [c for c in (*FINDING_CLASSES, "unclassified")
+               if any(i.findings_by_class.get(c) for i in st.institutions)]
+    overview = Table(title="Institutions: live findings per class", title_justify="left")
+    overview.add_column("institution")
+    overview.add_column("hosts", justify="right")
+    for cls in classes:
+        overview.add_column(CLASS_LABELS.get(cls, cls).lower(), justify="right")
+    for i in st.institutions:
+        overview.add_row(cell(i.institution), str(i.hosts),
+                         *(str(sum(i.findings_by_class.get(c, {}).values())) for c in classes))
+    parts.append(overview)
+    if not classes:
+        parts.append(Text("No live findings.", style="green"))
+    for cls in classes:
+        parts.append(_class_table(st, cls))
+    for c in st.open_campaigns:
+        parts.append(campaign_status(c))
+    return Group(*parts)
+
+
+def _class_table(st: EstateStatus, cls: str) -> Table:
+    """Live findings of one class per institution: classes are never summed together."""
+    tbl = Table(title=f"Live findings per institution — {CLASS_LABELS.get(cls, cls)}",
+                title_justify="left",
+                caption="unresolved: open, in review or confirmed (█); the rest (░) accepted, "
+                        "false positive or removed", caption_justify="left")
     tbl.add_column("institution")
     tbl.add_column("hosts", justify="right")
     for s in ("ban", "review", "monitor"):
         tbl.add_column(s, justify="right", style=STATUS_STYLE[s])
     tbl.add_column("unresolved / live", no_wrap=True)
-    unresolved_states = ("open", "in_review", "confirmed")
-    most = max((sum(i.findings_by_state.values()) for i in st.institutions), default=0)
-    for i in st.institutions:
-        live = sum(i.findings_by_state.values())
-        unresolved = sum(i.findings_by_state.get(s, 0) for s in unresolved_states)
+    rows = [(i, i.findings_by_class.get(cls, {})) for i in st.institutions]
+    most = max((sum(c.values()) for _i, c in rows), default=0)
+    for i, counts in rows:
+        live = sum(counts.values())
+        unresolved = i.unresolved_by_class.get(cls, 0)
         tbl.add_row(cell(i.institution), str(i.hosts),
-                    *(str(i.findings_by_status.get(s, 0)) for s in ("ban", "review", "monitor")),
+                    *(str(counts.get(s, 0)) for s in ("ban", "review", "monitor")),
                     share_bar(unresolved, live, most) + Text(f" {unresolved}/{live}"))
-    parts.append(tbl)
-    for c in st.open_campaigns:
-        parts.append(campaign_status(c))
-    return Group(*parts)
+    return tbl
 
 
 def campaign_status(c: CampaignStatus) -> Panel:

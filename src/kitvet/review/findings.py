@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from kitvet.errors import StoreError
+from kitvet.model.finding import FINDING_CLASSES, expand_classes
 from kitvet.review import exceptions as exc
 from kitvet.review.states import DECISIONS, check_transition
 from kitvet.store import audit
@@ -31,6 +32,10 @@ RECORD_COLUMNS = [t.findings.c[c] for c in FindingRecord.__dataclass_fields__]
 #: Most severe first: ``order_by(SEVERITY)``.
 SEVERITY = case({"ban": 0, "review": 1, "monitor": 2, "allow": 3}, value=t.findings.c.status,
                 else_=4)
+#: Class order of :data:`kitvet.model.FINDING_CLASSES`: ``order_by(CLASS_ORDER, SEVERITY)``
+#: keeps each class together in a listing.
+CLASS_ORDER = case({c: n for n, c in enumerate(FINDING_CLASSES)},
+                   value=t.findings.c.finding_class, else_=len(FINDING_CLASSES))
 
 
 def record(row: Any) -> FindingRecord:
@@ -43,11 +48,15 @@ def record(row: Any) -> FindingRecord:
 def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
             state: Sequence[str] | str | None = None, institution: str | None = None,
             subject: str | None = None, host: str | None = None, live: bool | None = True,
-            reappeared: bool | None = None, limit: int = 100, offset: int = 0
-            ) -> Page[FindingRecord]:
-    """Findings matching every given filter, most severe first, one page at a time."""
+            reappeared: bool | None = None, finding_class: Sequence[str] | str | None = None,
+            limit: int = 100, offset: int = 0) -> Page[FindingRecord]:
+    """Findings matching every given filter, class by class (in the order of
+    :data:`~kitvet.model.FINDING_CLASSES`), most severe first, one page at a time.
+
+    ``finding_class`` takes classes or their aliases (``eol``, ``vulnerable``); an unknown
+    name is a :class:`StoreError`."""
     f = t.findings
-    cond: list[Any] = []
+    cond: list[Any] = class_condition(finding_class)
     for col, val in ((f.c.status, status), (f.c.state, state)):
         if val:
             cond.append(col.in_([val] if isinstance(val, str) else list(val)))
@@ -63,9 +72,22 @@ def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
     offset = max(0, int(offset))
     total = conn.execute(select(func.count()).select_from(f).where(*cond)).scalar_one()
     rows = conn.execute(select(*RECORD_COLUMNS).where(*cond)
-                        .order_by(SEVERITY, f.c.institution, f.c.host_id, f.c.finding_id)
+                        .order_by(CLASS_ORDER, SEVERITY, f.c.institution, f.c.host_id,
+                                  f.c.finding_id)
                         .limit(limit).offset(offset)).all()
     return Page(tuple(record(r) for r in rows), total, limit, offset)
+
+
+def class_condition(finding_class: Sequence[str] | str | None) -> list[Any]:
+    """The WHERE condition (as a list, empty for no filter) for classes or class aliases."""
+    if not finding_class:
+        return []
+    names = [finding_class] if isinstance(finding_class, str) else list(finding_class)
+    try:
+        classes = expand_classes(n for name in names for n in name.split(",") if n.strip())
+    except ValueError as e:
+        raise StoreError(str(e)) from e
+    return [t.findings.c.finding_class.in_(classes)] if classes else []
 
 
 def detail(conn: Connection, finding_id: str) -> FindingDetail:

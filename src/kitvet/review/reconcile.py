@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from kitvet.model import status_rank
 from kitvet.model.finding import FINDING_FIELDS
@@ -85,7 +85,8 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
                       institution=_name(row.get("institution")),
                       name=row.get("name"), version=row.get("version"),
                       publisher=row.get("publisher"), subject_name=_name(row.get("subject_name")),
-                      list_name=_name(row.get("list_name")), policy_status=row["status"],
+                      list_name=_name(row.get("list_name")),
+                      finding_class=row.get("finding_class"), policy_status=row["status"],
                       status=status, decision=decision, rule=row.get("rule"), live=True,
                       snapshot_id=sid, evidence=_evidence(row), updated_at=now)
         old = existing.get(fid)
@@ -167,4 +168,15 @@ def status_counts(conn: Connection) -> dict[str, int]:
     """Live findings per effective status."""
     f = t.findings
     return dict(Counter(conn.execute(select(f.c.status).where(f.c.live.is_(True))).scalars()))
+
+
+def class_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """Live findings per class, then per effective status (classes are never summed)."""
+    f = t.findings
+    out: dict[str, dict[str, int]] = {}
+    for cls, status, n in conn.execute(
+            select(f.c.finding_class, f.c.status, func.count()).where(f.c.live.is_(True))
+            .group_by(f.c.finding_class, f.c.status)):
+        out.setdefault(cls or "unclassified", {})[status] = n
+    return out
 

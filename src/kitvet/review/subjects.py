@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from kitvet.model.finding import finding_class
 from kitvet.store import tables as t
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def record(conn: Connection, subject_ids: Iterable[str], *, lists: Any, policy: 
         reasons = {id(o.assertion): o.reason for o in getattr(verdict, "outcomes", ())}
         rows.append({
             "subject_id": subject.id, "name": subject.name[:300], "kind": subject.kind[:40],
+            "finding_class": finding_class(a.kind for a in subject.assertions),
             "list_name": rl.name[:300], "list_version": str(rl.version)[:100],
             "profile": profile, "status": verdict.status, "rule": verdict.rule,
             "assertions": json.dumps([_assertion(a, reasons.get(id(a)))

@@ -42,6 +42,7 @@ class ReviewResult(_Dict):
     reopened: int  # findings re-opened because their exception expired or was revoked
     by_status: dict[str, int] = field(default_factory=dict)
     unused_exceptions: tuple[int, ...] = ()  # active exceptions that matched nothing
+    by_class: dict[str, dict[str, int]] = field(default_factory=dict)  # class -> status -> n
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class FindingRecord(_Dict):
     subject_id: str
     subject_name: str | None
     list_name: str | None
+    finding_class: str | None  # kitvet.model.FINDING_CLASSES (None: recorded before 0003)
     policy_status: str
     status: str
     decision: str | None
@@ -212,6 +214,8 @@ class InstitutionStatus(_Dict):
     hosts: int
     findings_by_status: dict[str, int]
     findings_by_state: dict[str, int]
+    findings_by_class: dict[str, dict[str, int]] = field(default_factory=dict)  # class->status
+    unresolved_by_class: dict[str, int] = field(default_factory=dict)  # open/in review/confirmed
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ findings = Table(
     Column("subject_id", NAME, nullable=False),
     Column("subject_name", NAME),
     Column("list_name", NAME),
+    Column("finding_class", String(40)),  # kitvet.model.FINDING_CLASSES (revision 0003)
     Column("policy_status", String(20), nullable=False),
     Column("status", String(20), nullable=False),  # effective: decision overrides policy
     Column("decision", String(40)),
@@ -112,6 +113,7 @@ Index("ix_findings_subject", findings.c.subject_id)
 Index("ix_findings_host", findings.c.host_id)
 Index("ix_findings_institution", findings.c.institution)
 Index("ix_findings_state_status", findings.c.state, findings.c.status)
+Index("ix_findings_class", findings.c.finding_class)
 
 finding_events = Table(
     "finding_events", metadata,
@@ -212,6 +214,7 @@ subjects = Table(
     Column("subject_id", NAME, primary_key=True),
     Column("name", NAME),
     Column("kind", String(40)),
+    Column("finding_class", String(40)),  # revision 0003
     Column("list_name", NAME),
     Column("list_version", String(100)),
     Column("profile", NAME),
