@@ -12,7 +12,7 @@ import io
 from kitvet.report.model import ReportModel
 
 COLUMNS = (
-    "status", "institution", "hostname", "host_id", "item_type", "name", "version", "publisher",
+    "finding_class", "status", "institution", "hostname", "host_id", "item_type", "name", "version", "publisher",
     "package_type", "path", "vendor_id", "product_id", "mac", "subject_id", "subject_name",
     "rule", "explanation", "assertions", "exculpatory", "source", "location", "finding_id",
 )
@@ -36,11 +36,11 @@ def _assertions(items: list[dict]) -> str:
 
 
 def render(model: ReportModel) -> str:
-    """The findings as CSV, one row per finding."""
+    """The findings as CSV, one row per finding, class by class (never interleaved)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
-    for f in model.findings:
+    for f in (f for _cls, items in model.sections() for f in items):
         row = {**f, "assertions": _assertions(f["assertions"]),
                "exculpatory": _assertions(f["exculpatory"])}
         w.writerow([safe_cell(row.get(c)) for c in COLUMNS])

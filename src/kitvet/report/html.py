@@ -9,7 +9,20 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kitvet import __version__
+from kitvet.model.finding import CLASS_LABELS
 from kitvet.report.model import ReportModel
+
+#: What each class means, under its heading (a reader must not take one for another).
+CLASS_ABOUT = {
+    "confirmed-malicious": "Builds, packages or files shown to be malicious.",
+    "incident": "Signs that an attack has already happened on the host.",
+    "high-risk-vendor": "What authorities said of the makers: listings, warnings, orders. "
+                        "An allegation is not a confirmation.",
+    "vulnerability": "Installed versions with published vulnerabilities (known-exploited ones "
+                     "first): dangerous, not an accusation against the maker. Update them.",
+    "end-of-life": "Releases their makers no longer support: no more security fixes. "
+                   "Dangerous, not an accusation against the maker. Upgrade them.",
+}
 
 STATUS_ORDER = ("ban", "review", "monitor", "allow")
 STATUS_COLOR = {"ban": "#c0392b", "review": "#d68910", "monitor": "#2874a6", "allow": "#1e8449"}
@@ -49,11 +62,23 @@ def bar_chart(by_institution: dict[str, dict[str, int]], *, width: int = 640) ->
 
 
 def render(model: ReportModel, *, expand: bool = False) -> str:
-    """The review as one HTML page (``expand``: assertions shown open, for print/PDF)."""
-    groups: dict[str, dict[str, list]] = {}
-    for f in model.findings:
-        groups.setdefault(f["institution"] or "(no institution)", {}).setdefault(
-            f["status"], []).append(f)
+    """The review as one HTML page (``expand``: assertions shown open, for print/PDF).
+
+    Each finding class has its own section, counts and chart (classes are never summed)."""
+    sections = []
+    for cls, items in model.sections():
+        groups: dict[str, dict[str, list]] = {}
+        per_inst: dict[str, dict[str, int]] = {}
+        for f in items:
+            inst = f["institution"] or "(no institution)"
+            groups.setdefault(inst, {}).setdefault(f["status"], []).append(f)
+            counts = per_inst.setdefault(inst, {})
+            counts[f["status"]] = counts.get(f["status"], 0) + 1
+        sections.append({"cls": cls, "label": CLASS_LABELS.get(cls, cls),
+                         "about": CLASS_ABOUT.get(cls, ""), "count": len(items),
+                         "by_status": model.by_class[cls],
+                         "hosts": model.hosts_by_class.get(cls, 0),
+                         "groups": dict(sorted(groups.items())),
+                         "chart": bar_chart(dict(sorted(per_inst.items())))})
     template = _env().get_template("report.html.j2")
-    return template.render(m=model, groups=dict(sorted(groups.items())),
-                           chart=bar_chart(model.by_institution), expand=expand)
+    return template.render(m=model, sections=sections, expand=expand)

@@ -22,6 +22,7 @@ def render(model: ReportModel) -> str:
             "devices": model.devices,
             "findings": len(model.findings),
             "by_status": model.by_status,
+            "by_class": model.by_class,
             "by_institution": model.by_institution,
             "skipped": len(model.skipped),
         },

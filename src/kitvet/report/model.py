@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kitvet import __version__
-from kitvet.model.risk import Assertion, ListSet, Subject, status_rank
+from kitvet.model.finding import FINDING_CLASSES, finding_class
+from kitvet.model.risk import STATUSES, Assertion, ListSet, Subject, status_rank
 
 if TYPE_CHECKING:
     from kitvet.match import ReviewResult
 
-#: Version of the JSON report format.
-REPORT_SCHEMA_VERSION = "1.0.0"
+#: Version of the JSON report format (1.1.0: ``finding_class`` per finding, ``by_class``).
+REPORT_SCHEMA_VERSION = "1.1.0"
 
 KIND_LABELS = {
     "prohibited-by-law": "prohibited by law",
@@ -32,6 +33,8 @@ KIND_LABELS = {
     "named-in-resolution": "named in a resolution",
     "confirmed-malicious-version": "confirmed malicious version",
     "known-exploited-vulnerability": "known exploited vulnerability",
+    "vulnerable-version": "vulnerable version",
+    "end-of-life": "end of life",
     "no-evidence-found": "no evidence found",
     "cleared": "cleared",
 }
@@ -72,7 +75,41 @@ class ReportModel:
     @property
     def by_status(self) -> dict[str, int]:
         c = Counter(f["status"] for f in self.findings)
-        return {s: c.get(s, 0) for s in ("ban", "review", "monitor", "allow")}
+        return {s: c.get(s, 0) for s in STATUSES}
+
+    @property
+    def by_class(self) -> dict[str, dict[str, int]]:
+        """Findings per class, then per status; only classes with findings, in class order."""
+        out: dict[str, Counter] = {}
+        for f in self.findings:
+            out.setdefault(f.get("finding_class") or "unclassified", Counter())[f["status"]] += 1
+        order = [*FINDING_CLASSES, "unclassified"]
+        return {c: {s: out[c].get(s, 0) for s in STATUSES} for c in order if c in out}
+
+    @property
+    def hosts_by_class(self) -> dict[str, int]:
+        """Hosts with at least one finding of each class."""
+        out: dict[str, set[str]] = {}
+        for f in self.findings:
+            out.setdefault(f.get("finding_class") or "unclassified", set()).add(f["host_id"])
+        return {c: len(h) for c, h in out.items()}
+
+    @property
+    def by_institution_class(self) -> dict[str, dict[str, dict[str, int]]]:
+        """institution -> class -> status -> findings (classes in class order)."""
+        out: dict[str, dict[str, Counter]] = {}
+        for f in self.findings:
+            per = out.setdefault(f["institution"] or "(none)", {})
+            per.setdefault(f.get("finding_class") or "unclassified", Counter())[f["status"]] += 1
+        order = [*FINDING_CLASSES, "unclassified"]
+        return {i: {c: dict(per[c]) for c in order if c in per} for i, per in sorted(out.items())}
+
+    def sections(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """(class, findings) in class order: each class is reported in its own section."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for f in self.findings:
+            groups.setdefault(f.get("finding_class") or "unclassified", []).append(f)
+        return [(c, groups[c]) for c in (*FINDING_CLASSES, "unclassified") if c in groups]
 
     @property
     def by_institution(self) -> dict[str, dict[str, int]]:
@@ -106,6 +143,8 @@ def build(result: ReviewResult, *, title: str = "kitvet review") -> ReportModel:
         row["matched"] = json.loads(row["matched"]) if row.get("matched") else []
         row["assertions"] = [assertion_dict(a) for a in accusing]
         row["exculpatory"] = [assertion_dict(a) for a in exculpatory]
+        if not row.get("finding_class") and subject is not None:
+            row["finding_class"] = finding_class(a.kind for a in accusing)
         findings.append(row)
     findings.sort(key=lambda f: (-status_rank(f["status"]), f["institution"] or "",
                                  f["hostname"] or f["host_id"], f["subject_name"] or ""))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from kitvet import __version__
+from kitvet.model.finding import CLASS_LABELS
 from kitvet.report.model import ReportModel
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -16,7 +17,7 @@ def render(model: ReportModel) -> str:
     """The findings as a SARIF 2.1.0 log."""
     rules: dict[str, dict] = {}
     results: list[dict[str, Any]] = []
-    for f in model.findings:
+    for f in (f for _cls, items in model.sections() for f in items):
         if f["subject_id"] not in rules:
             accuse = "; ".join(f"{a['label']} ({a['authority']}, {a['date'] or 'undated'})"
                                for a in f["assertions"])
@@ -25,7 +26,9 @@ def render(model: ReportModel) -> str:
                 "name": f["subject_name"],
                 "shortDescription": {"text": f["subject_name"]},
                 "fullDescription": {"text": accuse or f["subject_name"]},
-                "properties": {"assertions": f["assertions"], "exculpatory": f["exculpatory"]},
+                "properties": {"tags": [f.get("finding_class") or "unclassified"],
+                               "findingClass": f.get("finding_class"),
+                               "assertions": f["assertions"], "exculpatory": f["exculpatory"]},
             }
         file, _, line = (f.get("location") or f.get("source") or f["host_id"]).rpartition(":")
         region = {"startLine": int(line)} if line.isdigit() and file else None
@@ -37,11 +40,14 @@ def render(model: ReportModel) -> str:
         results.append({
             "ruleId": f["subject_id"],
             "level": _LEVEL.get(f["status"], "note"),
-            "message": {"text": f"{f['status'].upper()}: {f['name']} on "
+            "message": {"text": f"{f['status'].upper()} "
+                                f"({CLASS_LABELS.get(f.get('finding_class') or '', 'unclassified')})"
+                                f": {f['name']} on "
                                 f"{f['hostname'] or f['host_id']} — {f['explanation']}"},
             "locations": [loc],
             "partialFingerprints": {"kitvetFinding/v1": f["finding_id"]},
-            "properties": {"status": f["status"], "rule": f["rule"], "institution":
+            "properties": {"findingClass": f.get("finding_class"),
+                           "status": f["status"], "rule": f["rule"], "institution":
                            f["institution"], "matched": f["matched"]},
         })
     log = {

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from kitvet.model.finding import CLASS_LABELS
 from kitvet.report.model import ReportModel
 
 STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
@@ -15,14 +16,18 @@ STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow
 
 def summary_lines(model: ReportModel) -> list[str]:
     """The summary as rich-markup lines (also used by ``kitvet demo``)."""
-    s = model.by_status
     lines = [
         f"[bold]{escape(model.title)}[/]: {model.hosts} hosts, {model.software_items} software "
         f"items, {model.devices} devices; policy [bold]{escape(model.policy)}[/]; lists "
         + ", ".join(escape(f"{rl['name']} {rl['version']}") for rl in model.lists),
-        f"findings: [bold red]{s['ban']} ban[/], [yellow]{s['review']} review[/], "
-        f"[cyan]{s['monitor']} monitor[/] on {model.hosts_with_findings} hosts",
     ]
+    if not model.findings:
+        lines.append("findings: none")
+    hosts = model.hosts_by_class
+    for cls, s in model.by_class.items():
+        lines.append(f"{escape(CLASS_LABELS.get(cls, cls))}: [bold red]{s['ban']} ban[/], "
+                     f"[yellow]{s['review']} review[/], [cyan]{s['monitor']} monitor[/] on "
+                     f"{hosts.get(cls, 0)} hosts")
     if model.skipped:
         lines.append(f"[dim]{len(model.skipped)} records skipped (see --format json)[/]")
     return lines
@@ -35,19 +40,24 @@ def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
                       highlight=False)
     for line in summary_lines(model):
         console.print(line)
-    if model.by_institution:
-        inst = Table(title="Findings per institution", title_justify="left")
+    if model.by_institution_class:
+        inst = Table(title="Findings per institution and class", title_justify="left")
         inst.add_column("institution")
+        inst.add_column("class")
         for st in ("ban", "review", "monitor"):
             inst.add_column(st, justify="right", style=STATUS_STYLE[st])
-        for name, counts in model.by_institution.items():
-            inst.add_row(escape(name), *(str(counts.get(st, 0)) for st in ("ban", "review", "monitor")))
+        for name, classes in model.by_institution_class.items():
+            for cls, counts in classes.items():
+                inst.add_row(escape(name), escape(CLASS_LABELS.get(cls, cls)),
+                             *(str(counts.get(st, 0)) for st in ("ban", "review", "monitor")))
         console.print(inst)
-    if model.findings:
-        t = Table(title="Findings", title_justify="left", show_lines=False)
+    for cls, items in model.sections():
+        t = Table(title=f"{CLASS_LABELS.get(cls, cls)}: {len(items)} finding"
+                        f"{'s' if len(items) != 1 else ''}", title_justify="left",
+                  show_lines=False)
         for col in ("status", "institution", "host", "item", "subject", "evidence", "authorities"):
             t.add_column(col, overflow="fold")
-        for f in model.findings:
+        for f in items:
             item = f["name"] + (f" {f['version']}" if f.get("version") else "")
             auth = "; ".join(f"{a['label']}: {a['authority']} ({a['date'] or 'undated'})"
                              + ("" if a["verified"] else " [unverified]")
@@ -63,6 +73,6 @@ def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
                       escape(item), escape(f["subject_name"] or ""),
                       escape(f["explanation"] or ""), escape(auth))
         console.print(t)
-    else:
+    if not model.findings:
         console.print("[green]No findings.[/]")
     return buf.getvalue()
