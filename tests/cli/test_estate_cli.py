@@ -213,8 +213,11 @@ def test_status_and_findings_fit_a_narrow_terminal(kv, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     status = kv("estate", "status")
     assert max(len(line) for line in status.splitlines()) <= 80
-    row = next(line for line in status.splitlines() if "Parliament" in line)
-    assert row.rstrip().endswith("2/3 │")  # two unresolved of three live (one accepted)
+    rows = [line.rstrip() for line in status.splitlines() if "Parliament" in line]
+    # one line per institution in each class's table: counts are never summed over classes
+    assert rows[0].split() == ["│", "Parliament", "│", "2", "│", "1", "│", "2", "│"]
+    assert rows[1].endswith("0/1 │")  # confirmed malicious: the one xz finding is accepted
+    assert rows[2].endswith("2/2 │")  # high-risk vendor: both Kaspersky findings unresolved
     monkeypatch.setenv("COLUMNS", "100")
     table = kv("findings", "list")
     for f in page:

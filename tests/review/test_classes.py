@@ -11,9 +11,9 @@ from sqlalchemy import select
 from store.helpers import policy, snap
 
 from kitvet.errors import StoreError
+from kitvet.estate import open_estate
 from kitvet.model import Assertion, Identifier, RiskList, Subject
 from kitvet.model.risk import ListSet
-from kitvet.store import open_estate
 from kitvet.store import tables as t
 from kitvet.store.db import _alembic_config, utcnow, write
 

@@ -42,16 +42,29 @@ def test_review_flow_in_chromium(site):
     page = _page(site, "admin")
     assert page.url.rstrip("/") == site["base"]
     assert page.inner_text("h1") == "Estate overview"
-    assert page.locator("svg.chart").count() == 1
-    assert "Alpha Agency" in page.locator("svg.chart").text_content()
+    # one section per finding class, each with its own counts and chart: never summed
+    sections = page.locator("section.finding-class")
+    assert sections.count() >= 2
+    assert page.locator("svg.chart").count() == sections.count()
+    heads = sections.locator("h2").all_inner_texts()
+    assert "Confirmed malicious" in heads and "High-risk vendor" in heads
+    assert "Alpha Agency" in page.locator("#c-high-risk-vendor svg.chart").text_content()
 
     page.click("nav >> text=Findings")
     page.select_option("select[name=status]", "ban")
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state("load")
     assert "status=ban" in page.url
-    badges = page.locator("table.findings td:first-child .badge").all_inner_texts()
+    badges = page.locator("table.findings td:nth-child(2) .badge").all_inner_texts()
     assert badges and set(badges) == {"ban"}
+    page.select_option("select[name=class]", "high-risk-vendor")
+    page.select_option("select[name=status]", "")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "class=high-risk-vendor" in page.url
+    classes = page.locator("table.findings td:first-child").all_inner_texts()
+    assert classes and set(classes) == {"High-risk vendor"}
+    page.goto(site["base"] + "/findings?status=ban")
 
     page.locator("table.findings a.item").first.click()
     page.wait_for_load_state("load")

@@ -21,6 +21,7 @@ import click
 
 from kitvet.cli import EXIT_FINDINGS
 from kitvet.cli.review import list_options, load_lists_and_policy
+from kitvet.model.finding import CLASS_ALIASES, CLASS_LABELS, FINDING_CLASSES
 
 STATES = ("open", "in_review", "confirmed", "false_positive", "accepted", "removed")
 STATUSES = ("ban", "review", "monitor", "allow")
@@ -184,10 +185,14 @@ def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: boo
             progress.update(task, completed=done, description=f"review: {name}")
         res = est.review(actor=actor, lists=lists, policy=policy, profile=profile,
                          progress=step, matcher=matcher)
-    by = ", ".join(f"{k} {v}" for k, v in sorted(res.by_status.items())) or "none"
-    click.echo(f"review {res.review_id}: {res.findings} live finding(s) ({by}); {res.new} new, "
+    click.echo(f"review {res.review_id}: {res.findings} live finding(s); {res.new} new, "
                f"{res.removed} removed, {res.reappeared} reappeared, {res.reopened} re-opened "
                "by lapsed exceptions")
+    for cls in (*FINDING_CLASSES, "unclassified"):
+        counts = res.by_class.get(cls)
+        if counts:
+            by = ", ".join(f"{k} {counts[k]}" for k in STATUSES if counts.get(k))
+            click.echo(f"  {CLASS_LABELS.get(cls, cls)}: {sum(counts.values())} ({by})")
     if res.unused_exceptions:
         click.echo("exceptions that matched nothing: "
                    + ", ".join(str(i) for i in res.unused_exceptions))
@@ -220,6 +225,11 @@ def findings() -> None:
 @click.option("--subject", help="Subject id, e.g. kaspersky-lab.")
 @click.option("--host", help="Host id.")
 @click.option("--reappeared", is_flag=True, help="Only findings whose item came back.")
+@click.option("--class", "classes", multiple=True,
+              type=click.Choice((*FINDING_CLASSES, *CLASS_ALIASES), case_sensitive=False),
+              help="Finding class (repeatable): confirmed-malicious, incident, high-risk-vendor, "
+                   "vulnerability, end-of-life; eol = end-of-life, vulnerable = vulnerability "
+                   "and end-of-life.")
 @click.option("--all", "all_", is_flag=True, help="Include findings no longer live.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
@@ -228,14 +238,15 @@ def findings() -> None:
 @fmt_option("table", "json", "csv")
 @with_estate
 def list_(est: Any, status: tuple[str, ...], state: tuple[str, ...], institution: str | None,
-          subject: str | None, host: str | None, reappeared: bool, all_: bool, limit: int,
-          offset: int, fail_on: str, fmt: str) -> None:
-    """Findings, most severe first."""
+          subject: str | None, host: str | None, reappeared: bool, classes: tuple[str, ...],
+          all_: bool, limit: int, offset: int, fail_on: str, fmt: str) -> None:
+    """Findings, class by class, most severe first."""
     from kitvet.model import status_rank
 
     page = est.findings(status=status or None, state=state or None, institution=institution,
                         subject=subject, host=host, live=None if all_ else True,
-                        reappeared=True if reappeared else None, limit=limit, offset=offset)
+                        reappeared=True if reappeared else None,
+                        finding_class=classes or None, limit=limit, offset=offset)
     if fmt == "json":
         emit_json(page.to_dict())
     elif fmt == "csv":

@@ -11,7 +11,12 @@ from typing import Any
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.errors import EnforceError
 from kitvet.lists.loader import subject_matches
-from kitvet.model.risk import STATUSES, ListSet
+from kitvet.model.finding import finding_class
+from kitvet.model.risk import STATUSES, ListSet, Subject
+
+#: Finding classes that are dangerous, not malicious: a ban export never blocks them unless
+#: the profile's verdict on the subject is ``ban`` (naming them with --subject is not enough).
+NOT_BANNED_UNLESS_PROFILE = frozenset({"vulnerability", "end-of-life"})
 
 logger = logging.getLogger(__name__)
 
@@ -40,26 +45,36 @@ def select_bans(
         raise EnforceError("selecting by status needs a policy profile (--profile), "
                            "or name subjects with --subject")
     chosen: dict[str, BannedSubject] = {}
+    kept_out: dict[str, tuple[Subject, Gap]] = {}
     for rl, subject in lists.subjects():
-        if subject.id in chosen:
+        if subject.id in chosen or subject.id in kept_out:
             continue
         verdict = policy.evaluate(subject) if policy is not None else None
         v_status = getattr(verdict, "status", None) if verdict is not None else None
         v_rule = getattr(verdict, "rule", None) if verdict is not None else None
         deciding = tuple(dict.fromkeys(a.authority for a in getattr(verdict, "deciding", ())))
-        if wanted:
-            if any(subject_matches(subject, w) for w in wanted):
-                chosen[subject.id] = BannedSubject(subject, rl, str(v_status or "selected"),
-                                                   v_rule, deciding)
-        elif v_status == status:
-            chosen[subject.id] = BannedSubject(subject, rl, str(v_status), v_rule, deciding)
+        picked = (any(subject_matches(subject, w) for w in wanted) if wanted
+                  else v_status == status)
+        if not picked:
+            continue
+        cls = finding_class(a.kind for a in subject.assertions)
+        if cls in NOT_BANNED_UNLESS_PROFILE and v_status != "ban":
+            kept_out[subject.id] = (subject, Gap(subject.name, (
+                f"{cls.replace('-', ' ')}, not banned by "
+                f"{getattr(policy, 'name', None) or 'any profile'} (status "
+                f"{v_status or 'none'}): update or upgrade it; only a profile that bans "
+                "it puts it in a ban export")))
+            continue
+        chosen[subject.id] = BannedSubject(subject, rl, str(v_status or "selected"), v_rule,
+                                           deciding)
     if wanted:
-        missing = [w for w in wanted
-                   if not any(subject_matches(b.subject, w) for b in chosen.values())]
+        known = [b.subject for b in chosen.values()] + [s for s, _g in kept_out.values()]
+        missing = [w for w in wanted if not any(subject_matches(s, w) for s in known)]
         if missing:
             raise EnforceError(f"no such subject in the lists: {', '.join(sorted(missing))} "
                                "(give a subject's id, name or alias; see 'kitvet lists show')")
     withheld = [] if include_unverified else _withhold_unverified(chosen)
+    withheld += [g for _s, g in kept_out.values()]
     used = tuple(sorted(chosen.values(), key=lambda b: b.id))
     list_names = {b.risk_list.name for b in used}
     lists_used = tuple(sorted((rl for rl in lists.lists if rl.name in list_names or not used),

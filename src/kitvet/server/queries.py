@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, or_, select
 
 from kitvet.errors import KitvetError, StoreError
-from kitvet.review.findings import RECORD_COLUMNS, SEVERITY, record
+from kitvet.review.findings import (
+    CLASS_ORDER,
+    RECORD_COLUMNS,
+    SEVERITY,
+    class_condition,
+    record,
+)
 from kitvet.server.accounts import Scope, User
 from kitvet.store import audit
 from kitvet.store import tables as t
@@ -71,11 +77,17 @@ def findings_page(conn: Connection, scope: Scope, *, status: Sequence[str] | str
                   state: Sequence[str] | str | None = None, institution: str | None = None,
                   subject: str | None = None, host: str | None = None, q: str | None = None,
                   live: bool | None = True, sort: str = "severity", descending: bool = False,
-                  limit: int = 50, offset: int = 0, max_page: int = 500
-                  ) -> Page[FindingRecord]:
-    """One page of the findings the scope allows, filtered, searched and sorted."""
+                  limit: int = 50, offset: int = 0, max_page: int = 500,
+                  finding_class: Sequence[str] | str | None = None) -> Page[FindingRecord]:
+    """One page of the findings the scope allows, filtered, searched and sorted.
+
+    ``finding_class``: classes or aliases (``eol``, ``vulnerable``); sorted by severity, the
+    page keeps each class together (class order, then severity)."""
     f = t.findings
-    cond = _in_scope(f.c.institution, scope)
+    try:
+        cond = _in_scope(f.c.institution, scope) + class_condition(_many(finding_class))
+    except StoreError as e:  # an unknown class name: a bad request, not a conflict
+        raise KitvetError(e.message, place="class") from e
     for col, val in ((f.c.status, status), (f.c.state, state)):
         if _many(val):
             cond.append(col.in_(_many(val)))
@@ -92,6 +104,8 @@ def findings_page(conn: Connection, scope: Scope, *, status: Sequence[str] | str
                                                    f.c.subject_id, f.c.finding_id))))
     key = SORTS.get(sort, SORTS["severity"])
     order = [key.desc() if descending else key.asc()]
+    if key is SEVERITY:
+        order.insert(0, CLASS_ORDER)
     order += [f.c.institution, f.c.host_id, f.c.finding_id]
     limit = max(1, min(int(limit), max_page))
     offset = max(0, int(offset))

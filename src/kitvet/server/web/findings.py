@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kitvet.errors import KitvetError
 from kitvet.model import STATUSES
+from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 from kitvet.review.states import MANUAL, STATES
 from kitvet.server import actions, evidence, queries
 from kitvet.server.deps import Ctx, SessionDep
@@ -27,22 +28,26 @@ def findings_list(request: Request, ctx: Ctx, session: SessionDep,
                   status: list[str] = Query(default=[]), state: list[str] = Query(default=[]),
                   institution: str | None = None, subject: str | None = None,
                   host: str | None = None, q: str | None = None, resolved: bool = False,
-                  sort: str = "severity", desc: bool = False, offset: int = Query(0, ge=0)
-                  ) -> Response:
+                  sort: str = "severity", desc: bool = False, offset: int = Query(0, ge=0),
+                  finding_class: list[str] = Query(default=[], alias="class")) -> Response:
     """The findings in scope, filtered and searched."""
     scope = session.user.scope
+    classes = [c for c in finding_class if c]
     with read(ctx.estate.engine) as conn:
         page = queries.findings_page(conn, scope, status=status, state=state,
                                      institution=institution, subject=subject, host=host, q=q,
                                      live=None if resolved else True, sort=sort,
-                                     descending=desc, limit=PAGE, offset=offset)
+                                     descending=desc, limit=PAGE, offset=offset,
+                                     finding_class=classes)
         insts = queries.institutions(conn, scope)
-    params = {"status": status, "state": state, "institution": institution,
+    params = {"status": status, "state": state, "class": classes, "institution": institution,
               "subject": subject, "host": host, "q": q, "resolved": "true" if resolved else None,
               "sort": sort if sort != "severity" else None, "desc": "true" if desc else None}
     return render(request, "findings.html", session, page=page, params=params,
                   institutions=insts, statuses=STATUSES, states=STATES,
+                  classes=FINDING_CLASSES, class_labels=CLASS_LABELS,
                   sorts=list(queries.SORTS), f=dict(status=status, state=state,
+                                                    finding_class=classes,
                                                     institution=institution or "",
                                                     subject=subject or "", host=host or "",
                                                     q=q or "", resolved=resolved, sort=sort,

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kitvet.errors import KitvetError
+from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 from kitvet.review.states import DECISIONS
 from kitvet.server import actions, evidence, inventory, queries
 from kitvet.server.deps import Ctx, SessionDep
@@ -23,19 +24,27 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def overview(request: Request, ctx: Ctx, session: SessionDep) -> Response:
-    """The estate at a glance: findings by status and institution, with a chart."""
+    """The estate at a glance: one section per finding class (its own counts and chart)."""
     with read(ctx.estate.engine) as conn:
         status = queries.scoped_status(ctx.estate.status(), session.user, conn)
-    by_status: Counter[str] = Counter()
-    by_state: Counter[str] = Counter()
-    for i in status.institutions:
-        by_status.update(i.findings_by_status)
-        by_state.update(i.findings_by_state)
-    chart = charts.status_bars([(i.institution, i.findings_by_status)
-                                for i in status.institutions],
-                               title="Live findings by institution and status")
-    return render(request, "overview.html", session, est=status, chart=chart,
-                  by_status=by_status, by_state=by_state, worker=ctx.worker)
+    sections = []
+    for cls in (*FINDING_CLASSES, "unclassified"):
+        per = [(i.institution, i.findings_by_class.get(cls, {})) for i in status.institutions]
+        if not any(c for _i, c in per):
+            continue
+        by_status: Counter[str] = Counter()
+        for _i, c in per:
+            by_status.update(c)
+        label = CLASS_LABELS.get(cls, cls)
+        sections.append({
+            "cls": cls, "label": label, "by_status": by_status,
+            "total": sum(by_status.values()),
+            "unresolved": sum(i.unresolved_by_class.get(cls, 0) for i in status.institutions),
+            "chart": charts.status_bars([(n, c) for n, c in per if c],
+                                        title=f"{label}: live findings by institution and "
+                                              "status")})
+    return render(request, "overview.html", session, est=status, sections=sections,
+                  class_labels=CLASS_LABELS, worker=ctx.worker)
 
 
 @router.get("/subjects")

@@ -20,15 +20,19 @@ def list_findings(ctx: Ctx, user: CurrentUser,
                   institution: str | None = None, subject: str | None = None,
                   host: str | None = None, q: str | None = None,
                   live: bool | None = True, sort: str = "severity", desc: bool = False,
-                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                  finding_class: list[str] = Query(default=[], alias="class")
                   ) -> FindingPage:
     """Findings in scope. ``sort``: severity, first_seen, last_seen, institution, host,
-    subject, state, name; ``q`` searches names, publishers, hosts and subjects."""
+    subject, state, name; ``q`` searches names, publishers, hosts and subjects; ``class``:
+    confirmed-malicious, incident, high-risk-vendor, vulnerability, end-of-life (or eol,
+    vulnerable, malicious, vendor), repeatable."""
     with read(ctx.estate.engine) as conn:
         page = queries.findings_page(conn, user.scope, status=status, state=state,
                                      institution=institution, subject=subject, host=host, q=q,
                                      live=live, sort=sort, descending=desc, limit=limit,
-                                     offset=offset, max_page=ctx.settings.max_page)
+                                     offset=offset, max_page=ctx.settings.max_page,
+                                     finding_class=finding_class)
     return FindingPage(total=page.total, limit=page.limit, offset=page.offset,
                        items=list(page.items))
 
