@@ -55,7 +55,9 @@ def test_registry_csv_in_the_data_dir_is_used(tmp_path, monkeypatch):
     try:
         got = prefixes_for_org("EXAMPLE CAMERAS CO LTD")
         assert [(p.hexdigits, p.bits) for p in got] == [("70b3d51", 28)]
-        assert got[0].registry == f"IEEE MA-M ({tmp_path / 'mam.csv'})"
+        # the registry label names the copy and its date (the newest copy of a registry wins)
+        assert got[0].registry.startswith("IEEE MA-M 20")
+        assert got[0].registry.endswith(f"({tmp_path / 'mam.csv'})")
     finally:
         hardware.reset()
         ouis.registry_index.cache_clear()
@@ -84,7 +86,7 @@ def test_csv_columns_and_formula_safety(bans, hostile_bans):
                        "test source for 00:E0:FC"]]
     hik = [r for r in rows[1:] if r[4] == "hikvision"]
     assert hik and all(r[8] == "Hangzhou Hikvision Digital Technology Co.,Ltd." for r in hik)
-    assert all(r[9].startswith("IEEE MA-L (") for r in hik)
+    assert all(r[9].startswith("IEEE MA-L 20") for r in hik)  # the registry and its date
     bad = NacExporter().export(hostile_bans, fmt="csv").text
     bad_rows = list(csv.reader(io.StringIO("\n".join(body(bad)))))
     for r in bad_rows:

@@ -30,7 +30,8 @@ def system(tmp_path: Path) -> HardwareDB:
         shutil.copy(FIX / name, misc / name)
     for name in ("oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
         shutil.copy(FIX / name, ieee / name)
-    return HardwareDB(system_dirs=(str(misc),), ieee_dir=str(ieee), data=tmp_path / "nodata")
+    return HardwareDB(system_dirs=(str(misc),), ieee_dir=str(ieee), data=tmp_path / "nodata",
+                      bundled=False)
 
 
 def test_usb_and_pci_names_name_their_database(system: HardwareDB, tmp_path: Path) -> None:
@@ -57,7 +58,6 @@ def test_products_never_leak_across_vendors(system: HardwareDB) -> None:
     ("70:b3:d5:f2:f0:01", "TELEPLATFORMS", "IEEE MA-S"),  # 36-bit block inside an RA MA-L
     ("74-1A-E0-90-00-01", "Private", "IEEE MA-M"),
     ("741a.e05a.bcde", "FUJIAN TAILI COMMUNICATION TECHNOLOGY CO.,LTD", "IEEE MA-M"),
-    ("74:1a:e0:10:00:00", "IEEE Registration Authority", "IEEE MA-L"),  # no finer block known
     ("00:50:c2:7d:50:01", "DEUTA-WERKE GmbH", "IEEE IAB"),
     ("48AD08001122", "HUAWEI TECHNOLOGIES CO.,LTD", "IEEE MA-L"),
     ("bc:5e:33:00:11:22", "Hangzhou Hikvision Digital Technology Co.,Ltd.", "IEEE MA-L"),
@@ -66,7 +66,43 @@ def test_oui_longest_match_wins(system: HardwareDB, mac: str, org: str, registry
     found = system.oui_org(mac)
     assert found is not None
     assert found[0] == org
-    assert found[1].startswith(registry + " (")
+    assert found[1].startswith(registry + " ")
+
+
+def test_a_subdivided_block_is_never_attributed_to_the_registration_authority(
+        system: HardwareDB) -> None:
+    # 74:1A:E0 is the IEEE RA's MA-L, split into MA-M blocks; this one is in no MA-M entry
+    assert system.oui_org("74:1a:e0:10:00:00") is None
+
+
+def test_bundled_registries_are_all_there_with_their_date(tmp_path: Path) -> None:
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=tmp_path, use_netaddr=False)
+    labels = dict(db.ieee_registries())
+    assert set(labels) == {"MA-L", "MA-M", "MA-S", "IAB"}
+    assert all(" 2024-07-22 (kitvet bundled, Debian ieee-data 20240722)" in v
+               for v in labels.values())
+    # an MA-S block inside the RA's 70:B3:D5 is its registrant's, not the RA's
+    assert db.oui_org("70:b3:d5:0a:e1:23") == (
+        "Norsat International Inc.",
+        "IEEE MA-S 2024-07-22 (kitvet bundled, Debian ieee-data 20240722)")
+    assert db.oui_org("2c:c4:4f:90:00:01")[0] == "Kaspersky Lab Middle-East FZ-LLC"  # MA-M
+    assert db.oui_org("00:e0:fc:00:00:01")[0] == "HUAWEI TECHNOLOGIES CO.,LTD"
+
+
+def test_the_newest_copy_of_a_registry_wins(tmp_path: Path) -> None:
+    ddir = tmp_path / "data"
+    ddir.mkdir()
+    (ddir / "oui.csv").write_text("Registry,Assignment,Organization Name,Organization Address\n"
+                                  "MA-L,00E0FC,Renamed Later Ltd,Somewhere\n")
+    (ddir / "sources.json").write_text(json.dumps(
+        {"oui.csv": {"url": "x", "fetched_at": "2030-01-02T00:00:00Z"}}))
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=ddir)
+    assert db.oui_org("00:e0:fc:00:00:01") == ("Renamed Later Ltd",
+                                               f"IEEE MA-L 2030-01-02 ({ddir / 'oui.csv'})")
+    (ddir / "sources.json").write_text(json.dumps(
+        {"oui.csv": {"url": "x", "fetched_at": "2020-01-02T00:00:00Z"}}))
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=ddir)
+    assert db.oui_org("00:e0:fc:00:00:01")[0] == "HUAWEI TECHNOLOGIES CO.,LTD"  # bundled newer
 
 
 def test_unknown_and_garbage_macs(system: HardwareDB) -> None:
@@ -84,9 +120,9 @@ def test_many_lookups_build_an_index_with_the_same_answers(system: HardwareDB) -
 
 
 def test_netaddr_registry_when_the_system_has_none(tmp_path: Path) -> None:
-    db = HardwareDB(system_dirs=(), ieee_dir=None, data=tmp_path)
+    db = HardwareDB(system_dirs=(), ieee_dir=None, data=tmp_path, bundled=False)
     org, registry = db.oui_org("bc:5e:33:00:11:22")
-    assert "Hikvision" in org and registry == "IEEE MA-L (netaddr oui.txt)"
+    assert "Hikvision" in org and registry == "IEEE MA-L (netaddr oui.txt, undated)"
     assert db.sources().get("MA-M") is None  # netaddr carries no MA-M
 
 
@@ -165,7 +201,9 @@ def test_update_data_fetches_every_file_atomically(served: tuple[str, Path],
     assert manifest["usb.ids"]["url"] == url + "usb.ids"
     assert len(manifest["oui36.csv"]["sha256"]) == 64
     db = HardwareDB(system_dirs=(), ieee_dir=None, data=ddir)
-    assert db.oui_org("70:b3:d5:f2:f0:01") == ("TELEPLATFORMS", f"IEEE MA-S ({ddir / 'oui36.csv'})")
+    fetched = manifest["oui36.csv"]["fetched_at"][:10]
+    assert db.oui_org("70:b3:d5:f2:f0:01") == (
+        "TELEPLATFORMS", f"IEEE MA-S {fetched} ({ddir / 'oui36.csv'})")
     assert db.usb_vendor_name("12d1")[1] == f"usb.ids ({ddir / 'usb.ids'})"
     assert not list(ddir.glob(".*"))  # no temporary files left behind
 

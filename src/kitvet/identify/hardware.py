@@ -9,11 +9,15 @@ Where the data comes from, first found wins (see docs/collect.md):
   /var/lib/usbutils, ...), else what ``kitvet update-data`` fetched into the data dir
   (``$KITVET_DATA_DIR``, default ``~/.local/share/kitvet/data``), else the small subset
   kitvet carries in ``kitvet/identify/data/``.
-* IEEE MA-L (24-bit), MA-M (28-bit), MA-S (36-bit): Debian's ieee-data CSVs
-  (/usr/share/ieee-data/{oui,mam,oui36}.csv), else the data dir's fetched CSVs, else the
-  registry netaddr ships (MA-L ``oui.txt`` and the older 36-bit ``iab.txt``), else the
-  bundled subset. The older 36-bit IAB blocks come from ieee-data's ``iab.csv`` or netaddr's
-  ``iab.txt``. :func:`oui_org` returns the longest match: MA-S/IAB, then MA-M, then MA-L.
+* IEEE MA-L (24-bit), MA-M (28-bit), MA-S (36-bit) and IAB (the older 36-bit blocks): the
+  newest of three copies, each with its publication date: the registries kitvet bundles
+  (``identify/data/ieee/*.csv.xz``, all four, offline, dated in ``registries.json``), the
+  data dir's CSVs fetched by ``kitvet update-data`` (dated by ``sources.json``), Debian's
+  ieee-data CSVs (/usr/share/ieee-data, dated by ``.lastupdate``). netaddr's ``oui.txt`` /
+  ``iab.txt`` are read only when none of these has a registry. :func:`oui_org` returns the
+  longest match: MA-S/IAB, then MA-M, then MA-L; a MAC in a block the IEEE Registration
+  Authority subdivided (MA-M, MA-S, IAB) is attributed to the block's registrant or, if that
+  registry does not list it, to no one — never to the "IEEE Registration Authority".
 
 Files are read only when first needed and searched in place (see
 :mod:`kitvet.identify.hwfiles`); results are cached per process.
@@ -40,6 +44,9 @@ Answer = tuple[str, str]  # (name, database)
 PACKAGE_DATA = Path(__file__).parent / "data"
 SYSTEM_IDS_DIRS = ("/usr/share/misc", "/usr/share/hwdata", "/var/lib/usbutils", "/usr/share")
 SYSTEM_IEEE_DIR = "/usr/share/ieee-data"
+BUNDLED_IEEE_DIR = PACKAGE_DATA / "ieee"
+#: The MA-L registrant of blocks the IEEE subdivides into MA-M, MA-S and IAB assignments.
+IEEE_RA = "IEEE Registration Authority"
 #: (registry label, hex digits of the assignment, CSV file name), longest first.
 IEEE_REGISTRIES = (("MA-S", 9, "oui36.csv"), ("IAB", 9, "iab.csv"), ("MA-M", 7, "mam.csv"),
                    ("MA-L", 6, "oui.csv"))
@@ -80,13 +87,14 @@ class HardwareDB:
 
     def __init__(self, *, system_dirs: tuple[str, ...] = SYSTEM_IDS_DIRS,
                  ieee_dir: str | None = SYSTEM_IEEE_DIR, data: Path | None = None,
-                 use_netaddr: bool = True) -> None:
+                 use_netaddr: bool = True, bundled: bool = True) -> None:
         ddir = data if data is not None else data_dir()
         self._usb = self._ids("usb.ids", system_dirs, ddir)
         self._pci = self._ids("pci.ids", system_dirs, ddir)
         self._ieee: list[tuple[str, object]] = []
         for registry, digits, fname in IEEE_REGISTRIES:
-            src = self._ieee_source(registry, digits, fname, ieee_dir, ddir, use_netaddr)
+            src = self._ieee_source(registry, digits, fname, ieee_dir, ddir, use_netaddr,
+                                    bundled)
             if src is not None:
                 self._ieee.append((registry, src))
 
@@ -100,25 +108,22 @@ class HardwareDB:
 
     @staticmethod
     def _ieee_source(registry: str, digits: int, fname: str, ieee_dir: str | None, ddir: Path,
-                     use_netaddr: bool) -> object | None:
-        cands = ([Path(ieee_dir) / fname] if ieee_dir else []) + [ddir / fname]
-        path = _first(cands)
-        if path is None and use_netaddr:
+                     use_netaddr: bool, bundled: bool = True) -> object | None:
+        copies = [c for c in (_bundled_copy(registry, fname) if bundled else None,
+                              _fetched_copy(fname, ddir),
+                              _system_copy(fname, ieee_dir)) if c is not None]
+        if copies:
+            path, date, where = max(copies, key=lambda c: c[1])
+            src = IeeeCsv(path, f"IEEE {registry} {date} ({where})")
+            src.registry, src.digits, src.date = registry, digits, date
+            return src
+        if use_netaddr:
             nfile = {"MA-L": "oui.txt", "IAB": "iab.txt"}.get(registry)
             npath = _netaddr_file(nfile) if nfile else None
             if npath is not None:
                 cls = NetaddrOui if registry == "MA-L" else NetaddrIab
-                what = "IEEE MA-L" if registry == "MA-L" else "IEEE IAB"
-                return cls(npath, f"{what} (netaddr {npath.name})")
-        if path is None:
-            path = _first([PACKAGE_DATA / f"{fname}.subset.gz"])
-            if path is None:
-                return None
-            src = IeeeCsv(path, f"IEEE {registry} (kitvet bundled subset)")
-        else:
-            src = IeeeCsv(path, f"IEEE {registry} ({path})")
-        src.registry, src.digits = registry, digits
-        return src
+                return cls(npath, f"IEEE {registry} (netaddr {npath.name}, undated)")
+        return None
 
     def usb_vendor_name(self, vid: str) -> Answer | None:
         """Name of a USB vendor id ("12d1") and the database that named it."""
@@ -150,9 +155,22 @@ class HardwareDB:
             return None
         for _registry, src in self._ieee:
             org = src.org(hexmac)  # type: ignore[attr-defined]
+            if org and org.strip() == IEEE_RA:
+                return None  # a subdivided block whose assignment no registry here lists
             if org:
                 return org, src.label  # type: ignore[attr-defined]
         return None
+
+    def registry_entries(self) -> Iterator[tuple[str, str, str]]:
+        """Every (registry, assignment hex digits, registrant) of the IEEE registries in use,
+        the longest assignments first (the order :meth:`oui_org` asks them in)."""
+        for registry, src in self._ieee:
+            for hexdigits, org in src.entries():  # type: ignore[attr-defined]
+                yield registry, hexdigits, org
+
+    def ieee_registries(self) -> list[tuple[str, str]]:
+        """(registry, database label with its date) of each IEEE registry in use."""
+        return [(registry, src.label) for registry, src in self._ieee]  # type: ignore[attr-defined]
 
     def ieee_entries(self) -> Iterator[tuple[str, str, str]]:
         """Every (assignment hex digits, organisation, database label) of the IEEE registries in
@@ -168,6 +186,62 @@ class HardwareDB:
         for registry, src in self._ieee:
             out[registry] = src.label  # type: ignore[attr-defined]
         return out
+
+
+def _bundled_copy(registry: str, fname: str) -> tuple[Path, str, str] | None:
+    """The registry kitvet bundles: (file, publication date, where from)."""
+    import json
+
+    try:
+        meta = json.loads((BUNDLED_IEEE_DIR / "registries.json").read_text("utf-8"))
+        entry = meta["registries"][registry]
+    except (OSError, ValueError, KeyError):
+        return None
+    path = BUNDLED_IEEE_DIR / entry["file"]
+    if not path.is_file():
+        return None
+    return path, str(entry["published"]), f"kitvet bundled, {meta.get('via', 'IEEE')}"
+
+
+def _fetched_copy(fname: str, ddir: Path) -> tuple[Path, str, str] | None:
+    """A registry ``kitvet update-data`` fetched: (file, fetch date, path)."""
+    import json
+
+    path = ddir / fname
+    if not path.is_file():
+        return None
+    try:
+        entry = json.loads((ddir / "sources.json").read_text("utf-8"))[fname]
+        date = str(entry["fetched_at"])[:10]
+    except (OSError, ValueError, KeyError, TypeError):
+        date = _mtime_date(path)
+    return path, date, str(path)
+
+
+def _system_copy(fname: str, ieee_dir: str | None) -> tuple[Path, str, str] | None:
+    """Debian's ieee-data copy: (file, date of its last update, path)."""
+    if not ieee_dir:
+        return None
+    path = Path(ieee_dir) / fname
+    if not path.is_file():
+        return None
+    try:
+        stamp = int((Path(ieee_dir) / ".lastupdate").read_text().strip())
+        import time
+
+        date = time.strftime("%Y-%m-%d", time.gmtime(stamp))
+    except (OSError, ValueError):
+        date = _mtime_date(path)
+    return path, date, str(path)
+
+
+def _mtime_date(path: Path) -> str:
+    import time
+
+    try:
+        return time.strftime("%Y-%m-%d", time.gmtime(path.stat().st_mtime))
+    except OSError:
+        return "0000-00-00"
 
 
 def _ask(f: IdsFile | None, fn: object) -> Answer | None:

@@ -8,6 +8,7 @@ asked many times builds a full index once. Used through :mod:`kitvet.identify.ha
 from __future__ import annotations
 
 import logging
+import lzma
 import re
 import threading
 import zlib
@@ -22,6 +23,11 @@ _INDEX_AFTER = 64  # lookups in one file before it builds a full index
 
 
 def _load(path: Path) -> bytes:
+    if path.suffix == ".xz":
+        import lzma
+
+        with lzma.open(path, "rb") as fh:
+            return fh.read(MAX_DATA_BYTES)
     if path.suffix == ".gz":
         import gzip
 
@@ -50,7 +56,7 @@ class _File:
                 if self._data is None:
                     try:
                         self._data = b"\n" + _load(self.path)
-                    except (OSError, EOFError, zlib.error) as e:  # a truncated .gz too
+                    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as e:  # truncated
                         logger.warning("cannot read %s: %s", self.path, e)
                         self._data = b"\n"
         return self._data
@@ -114,6 +120,7 @@ class IeeeCsv(_File):
 
     registry: str = ""
     digits: int = 6
+    date: str = ""  # publication (or fetch) date of this copy
 
     def org(self, hexmac: str) -> str | None:
         """The organisation of the block containing ``hexmac`` (12 upper-case hex digits)."""
