@@ -200,7 +200,8 @@ def test_new_hardware_databases_are_not_answered_from_stale_attributions(tmp_pat
     (misc / "usb.ids").write_text("12d1  First Name Of Huawei\n")
     try:
         hardware.configure(hardware.HardwareDB(system_dirs=(str(misc),), ieee_dir=None,
-                                               data=tmp_path / "none", use_netaddr=False))
+                                               data=tmp_path / "none", use_netaddr=False,
+                                                   bundled=False))
         assert "First Name Of Huawei" in by_bus_id("usb", "12d1")[0].explanation
         assert by_mac("bc:5e:33:00:11:22") == []  # no registry in this database
         (misc / "usb.ids").write_text("12d1  Second Name Of Huawei\n")

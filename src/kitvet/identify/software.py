@@ -2,8 +2,9 @@
 
 An :class:`Attribution` says which identifier of an inventory row (publisher, code signer,
 package name, bundle id, binary name, USB/PCI vendor id, MAC address) led to which
-organisation, and from which database: the bundled organisation alias table
-(``identify/data/organisations.yaml``, every entry sourced), usb.ids / pci.ids or the IEEE
+organisation, and from which database: the organisation graph (bundled
+``identify/data/organisations.yaml`` and an organisation's own files, every name sourced;
+:mod:`kitvet.identify.graph`), usb.ids / pci.ids or the IEEE
 registries (:mod:`kitvet.identify.hardware`), or the inventory itself when a name is known to
 no database. Windows publisher and code signer are separate attributions, so a reviewer sees
 when they disagree.
@@ -23,12 +24,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kitvet.identify.orgs import normalize_org
+from kitvet.identify.orgs import normalize_org, org_key
 
 logger = logging.getLogger(__name__)
 
 ALIAS_TABLE = Path(__file__).parent / "data" / "organisations.yaml"
 ALIAS_DB = "alias table"
+#: Identifier kind of each registry of the organisation graph.
+REGISTRY_KINDS = {"ieee": "oui_org_name", "publisher": "publisher", "signer": "signer",
+                  "alias": "publisher", "usb.ids": "usb_vendor_id", "pci.ids": "pci_vendor_id",
+                  "apple-team-id": "team_id", "package-namespace": "purl",
+                  "bundle-id-prefix": "bundle_id_prefix", "cpe": "cpe",
+                  "package-name": "package_name", "process-name": "process_name"}
 REPORTED_DB = "as reported (in no database)"
 #: Package types whose row name is a package-manager package name.
 PACKAGE_TYPES = frozenset({"deb", "rpm", "apk", "npm", "pypi", "gem", "cargo", "golang",
@@ -95,33 +102,53 @@ class AliasTable:
 
 def _key(kind: str, value: str) -> str:
     if kind in ("publisher", "signer", "oui_org_name"):
-        return normalize_org(value)
+        return org_key(value)
     if kind in ("usb_vendor_id", "pci_vendor_id"):
         return value.strip().lower().zfill(4)
     return value.strip().lower()
 
 
 @lru_cache(maxsize=4)
-def load_aliases(path: Path = ALIAS_TABLE) -> AliasTable:
-    """Read and index the organisation alias table (cached)."""
-    import yaml
+def load_aliases(path: Path | None = None) -> AliasTable:
+    """The organisation graph's names indexed by (kind, comparison key) (cached). ``path``: a
+    graph file read alone and unsigned (tests); default: the process's graph."""
+    from kitvet.identify import graph as og
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    g = og.default_graph() if path is None else og.load_graph(
+        [path], allow_unsigned=True, bundled=False)
     index: dict[tuple[str, str], list[_Entry]] = {}
     prefixes: list[_Entry] = []
     names: dict[str, tuple[str, str]] = {}
-    for org in data.get("organisations", []):
-        oid, name = str(org["id"]), str(org["name"])
-        names.setdefault(normalize_org(name), (oid, name))
-        own = {"kind": "publisher", "value": name, "source": "canonical name"}
-        for ident in [own, *list(org.get("identifiers", []))]:
-            e = _Entry(oid, name, str(ident["kind"]), str(ident["value"]), ident.get("source"))
-            if e.kind in ("publisher", "signer", "oui_org_name"):
-                names.setdefault(normalize_org(e.value), (oid, name))
+    for org in g.organisations.values():
+        oid, name = org.id, org.name
+        names.setdefault(org_key(name), (oid, name))
+        own = og.OrgName("publisher", name, "canonical name")
+        for n in (own, *org.names):
+            kind = REGISTRY_KINDS[n.registry]
+            e = _Entry(oid, name, kind, n.value, n.source)
+            if n.registry in og.NAME_REGISTRIES:
+                names.setdefault(org_key(e.value), (oid, name))
             if e.kind in ("bundle_id_prefix", "cpe"):
                 prefixes.append(e)
             index.setdefault((e.kind, _key(e.kind, e.value)), []).append(e)
     return AliasTable({k: tuple(v) for k, v in index.items()}, tuple(prefixes), names)
+
+
+def family_note(org_id: str | None) -> str:
+    """' — a subsidiary of Huawei Technologies Co., Ltd. (organisation graph)' for an
+    organisation that belongs to another today, else ''."""
+    if not org_id:
+        return ""
+    from datetime import date
+
+    from kitvet.identify import graph as og
+
+    g = og.default_graph()
+    today = date.today().isoformat()
+    parts = [f"{og.RELATION_WORDS[r.type]} {g.organisations[r.to_id].name}"
+             for r in g.relations if r.from_id == org_id and r.type != "former-owner"
+             and r.holds_on(today)]
+    return f" — {'; '.join(parts)} (organisation graph)" if parts else ""
 
 
 def _org_name(value: str, what: str, kind: str, database: str | None = None,
@@ -132,16 +159,18 @@ def _org_name(value: str, what: str, kind: str, database: str | None = None,
     norm = normalize_org(name)
     if not norm:
         return []
+    key = org_key(name)
     via = f" ({database})" if database else ""
     for k in (kind, *tuple(a for a in alias_kinds if a != kind)):
-        for e in table.lookup(k, norm):
+        for e in table.lookup(k, key):
             return [Attribution(e.org, kind, value, database or ALIAS_DB,
-                                f"{what} {value!r}{via} → {e.org} (alias table)", e.org_id,
-                                e.source)]
-    known = table.names.get(norm)
+                                f"{what} {value!r}{via} → {e.org} (alias table)"
+                                + family_note(e.org_id), e.org_id, e.source)]
+    known = table.names.get(key)
     if known:
         return [Attribution(known[1], kind, value, database or ALIAS_DB,
-                            f"{what} {value!r}{via} → {known[1]} (alias table)", known[0])]
+                            f"{what} {value!r}{via} → {known[1]} (alias table)"
+                            + family_note(known[0]), known[0])]
     return [Attribution(name, kind, value, database or REPORTED_DB,
                         f"{what} {value!r}{via}: organisation {norm!r}, not in the alias table")]
 
@@ -277,7 +306,7 @@ def by_bus_id(bus: str, vid: str, pid: str | None = None) -> list[Attribution]:
         if listed:
             org, oid, source = listed[0].org, listed[0].org_id, listed[0].source
         else:
-            oid, org = table.names.get(normalize_org(name), (None, name))
+            oid, org = table.names.get(org_key(name), (None, name))
         what = f"{label} vendor id {vid}" + (f" product {pid} ({product[0]})" if product else "")
         return [Attribution(org, kind, vid if not pid else f"{vid}:{pid}", database,
                             f"{what} → {name} ({database})", oid, source)]
@@ -297,6 +326,13 @@ def by_mac(mac: str) -> list[Attribution]:
     name, registry = got
     return _org_name(name, f"MAC {mac} registered to", "oui_org_name", registry,
                      alias_kinds=("oui_org_name", "publisher"))
+
+
+def clear_caches() -> None:
+    """Forget every cached attribution (the organisation graph changed)."""
+    for fn in (by_publisher, by_signer, by_bundle_id, by_cpe, by_package_name, by_process,
+               by_bus_id, by_mac, by_oui_org):
+        fn.cache_clear()  # type: ignore[attr-defined]
 
 
 def clear_hardware_caches() -> None:
