@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
-from kitvet.identify.orgs import normalize_org
+from kitvet.identify.orgs import org_key
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_CLASSES, FINDING_FIELDS, finding_class
@@ -56,11 +56,24 @@ DEVICE_ITEM_KEY = (
 )
 
 
-def compile_identifiers(lists: ListSet) -> list[CompiledIdentifier]:
-    """Every identifier of every subject, numbered and normalised."""
+_DEFAULT_GRAPH: Any = object()
+
+
+def compile_identifiers(lists: ListSet, graph: Any = _DEFAULT_GRAPH) -> list[CompiledIdentifier]:
+    """Every identifier of every subject, numbered and normalised, and those a subject gets
+    from the organisation graph (``graph``: an :class:`~kitvet.identify.graph.OrgGraph`, None
+    for none, default the process's) as far as its assertions reach
+    (:mod:`kitvet.match.reach`)."""
+    from kitvet.match.reach import graph_identifiers
+
+    if graph is _DEFAULT_GRAPH:
+        graph = _default_graph()
     out: list[CompiledIdentifier] = []
     for rl, subject in lists.subjects():
-        for ident in subject.identifiers:
+        extra = [(i, 0, None, None, None) for i in subject.identifiers] + [
+            (g.identifier, g.level, g.via, g.valid_from, g.valid_to)
+            for g in graph_identifiers(subject, graph)]
+        for ident, level, via, valid_from, valid_to in extra:
             out.append(
                 CompiledIdentifier(
                     ident_id=len(out),
@@ -75,9 +88,23 @@ def compile_identifiers(lists: ListSet) -> list[CompiledIdentifier]:
                     package_types=tuple(p.lower() for p in ident.package_types),
                     platforms=tuple(p.lower() for p in ident.platforms),
                     label=ident.label,
+                    level=level,
+                    via=via,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
                 )
             )
     return out
+
+
+def _default_graph() -> Any:
+    """The process's organisation graph; a broken graph file stops the review with its line."""
+    from kitvet.identify import graph as og
+
+    try:
+        return og.default_graph()
+    except og.OrgGraphError as e:
+        raise MatchError(str(e)) from e
 
 
 def match(
@@ -191,6 +218,8 @@ def _distinct_key_matches(
         for (probe, mine), found in zip(probes, keys, strict=False):
             match_keys = _registry_matches if probe.name == "mac_registry" else _each_key
             rows.extend(match_keys(probe, found or (), mine))
+    rows = [(p, k, i, f"{why} — {idents[i].via}" if idents[i].via else why)
+            for p, k, i, why in rows]
     logger.debug("%d distinct-key matches", len(rows))
     return rows
 
@@ -213,8 +242,8 @@ def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
 #: form. Each key is then offered only the identifiers indexed under it (plus any wildcard
 #: ones), so matching stays linear in keys however long the lists are.
 _EXACT_FORMS: dict[str, Any] = {
-    "publisher": normalize_org,
-    "oui_org": normalize_org,
+    "publisher": org_key,
+    "oui_org": org_key,
     "name": lambda k: k.strip().lower(),
     "process": _basename,
     "sha256": lambda k: k.lower(),
@@ -291,20 +320,29 @@ def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdenti
         "versioned": pa.array([i.versioned for i in idents], pa.bool_()),
         "package_types": pa.array([list(i.package_types) for i in idents], pa.list_(pa.string())),
         "platforms": pa.array([list(i.platforms) for i in idents], pa.list_(pa.string())),
+        "level": pa.array([i.level for i in idents], pa.int32()),
+        "via": pa.array([i.via for i in idents], pa.string()),
+        "valid_from": pa.array([i.valid_from for i in idents], pa.string()),
+        "valid_to": pa.array([i.valid_to for i in idents], pa.string()),
     }))
 
 
 def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: Policy) -> None:
     rows = []
     for rl, subject in lists.subjects():
-        verdict = policy.evaluate(subject)
-        rows.append((rl.name, subject.id, subject.name,
-                     finding_class(a.kind for a in subject.assertions), verdict.status,
-                     status_rank(verdict.status), verdict.rule))
+        # a finding reached through a relation gets the status (and class) of the assertions
+        # that reach that far only: an affiliate is never more than the instruments say of it
+        for level in (0, 1, 2):
+            reaching = subject.reaching(level)
+            verdict = policy.evaluate(reaching)
+            rows.append((rl.name, subject.id, subject.name, level,
+                         finding_class(a.kind for a in reaching.assertions), verdict.status,
+                         status_rank(verdict.status), verdict.rule))
     _register(con, "_kv_subjects", rows,
-              ["list_name", "subject_id", "subject_name", "finding_class", "status", "rank",
-               "rule"],
-              [pa.string(), pa.string(), pa.string(), pa.string(), pa.string(), pa.int32(),
+              ["list_name", "subject_id", "subject_name", "level", "finding_class", "status",
+               "rank", "rule"],
+              [pa.string(), pa.string(), pa.string(), pa.int32(), pa.string(), pa.string(),
+               pa.int32(),
                pa.string()])
 
 
@@ -350,7 +388,9 @@ def _findings_sql(hosts: str) -> str:
     return f"""
     WITH h AS (
         SELECT host_id, any_value(hostname) AS hostname, any_value(institution) AS institution,
-               any_value(platform) AS platform
+               any_value(platform) AS platform,
+               -- the day the inventory was taken: relations are attributed as of that day
+               coalesce(substr(max(collected_at), 1, 10), CAST(current_date AS VARCHAR)) AS day
         FROM {hosts} GROUP BY host_id
     ),
     m AS (
@@ -360,7 +400,7 @@ def _findings_sql(hosts: str) -> str:
                    -- through upgrades
                    CASE WHEN i.versioned THEN c.item_key || '|' || coalesce(c.version, '')
                         ELSE c.item_key END AS item_key),
-               i.subject_id, i.list_name, i.kind, i.value,
+               i.subject_id, i.list_name, i.kind, i.value, i.level, i.via,
                CASE WHEN i.versioned THEN c.explanation || '; ' || v.why
                     ELSE c.explanation END AS why,
                h.hostname, h.institution, h.platform
@@ -373,15 +413,18 @@ def _findings_sql(hosts: str) -> str:
         WHERE (len(i.package_types) = 0 OR list_contains(i.package_types, lower(c.package_type)))
           AND (len(i.platforms) = 0 OR list_contains(i.platforms, lower(h.platform)))
           AND (NOT i.versioned OR coalesce(v.ok, false))
+          AND (i.valid_from IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) >= i.valid_from)
+          AND (i.valid_to IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) < i.valid_to)
     ),
     s AS (
-        SELECT subject_id, arg_max(subject_name, rank) AS subject_name,
+        SELECT subject_id, level, arg_max(subject_name, rank) AS subject_name,
                string_agg(DISTINCT list_name, ', ' ORDER BY list_name) AS list_name,
                min(finding_class) FILTER (WHERE class_rank = min_class_rank) AS finding_class,
                arg_max(status, rank) AS status, arg_max(rule, rank) AS rule, max(rank) AS rank
-        FROM (SELECT *, min(class_rank) OVER (PARTITION BY subject_id) AS min_class_rank
+        FROM (SELECT *, min(class_rank) OVER (PARTITION BY subject_id, level)
+                            AS min_class_rank
               FROM (SELECT *, {_class_rank_sql()} AS class_rank FROM _kv_subjects))
-        GROUP BY subject_id
+        GROUP BY subject_id, level
     ),
     f AS (
         SELECT host_id, item_type, item_key, subject_id,
@@ -394,10 +437,13 @@ def _findings_sql(hosts: str) -> str:
                string_agg(DISTINCT source, ', ' ORDER BY source) AS source,
                arg_min(location, coalesce(version, '') || chr(0) || coalesce(location, ''))
                    AS location,
+               -- the closest relation that reached the item decides its status
+               min(level) AS level,
                to_json(list(DISTINCT {{'kind': kind, 'value': value, 'field': field,
-                                      'observed': observed}}
+                                      'observed': observed, 'level': level, 'via': via}}
                             ORDER BY {{'kind': kind, 'value': value, 'field': field,
-                                      'observed': observed}})) AS matched,
+                                      'observed': observed, 'level': level, 'via': via}}))
+                   AS matched,
                string_agg(DISTINCT why, '; ' ORDER BY why) AS explanation
         FROM m GROUP BY host_id, item_type, item_key, subject_id
     )
@@ -408,7 +454,7 @@ def _findings_sql(hosts: str) -> str:
            f.mac, f.source, f.location, f.subject_id, s.subject_name, s.list_name,
            s.finding_class, s.status,
            s.rule, CAST(f.matched AS VARCHAR) AS matched, f.explanation
-    FROM f JOIN s USING (subject_id)
+    FROM f JOIN s USING (subject_id, level)
     ORDER BY s.rank DESC, f.institution, f.host_id, f.subject_id, f.item_key
     """
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kitvet.identify.orgs import normalize_org
+from kitvet.identify.orgs import normalize_org, org_key
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class CompiledIdentifier:
     package_types: tuple[str, ...]
     platforms: tuple[str, ...]
     label: str | None
+    level: int = 0  # reach level (0: the subject's own organisation; see kitvet.match.reach)
+    via: str | None = None  # relation path from the organisation graph, for the explanation
+    valid_from: str | None = None  # the path held from (YYYY-MM-DD) ...
+    valid_to: str | None = None  # ... until (exclusive)
 
     @property
     def versioned(self) -> bool:
@@ -43,7 +47,7 @@ def normalise_identifier(kind: str, value: str) -> str:
     """The comparison key of an identifier value."""
     v = value.strip()
     if kind in ("publisher", "signer", "oui_org_name"):
-        return normalize_org(v)
+        return org_key(v)
     if kind in ("usb_vendor_id", "pci_vendor_id", "usb_product_id"):
         return v.lower().removeprefix("0x")
     if kind == "mac_prefix":
@@ -75,10 +79,11 @@ def _match_org(key: str, idents: list[CompiledIdentifier], what: str) -> list:
     norm = normalize_org(key)
     if not norm:
         return []
+    okey = org_key(key)
     return [
         (i, f"{what} {key!r} → {i.subject_name} (organisation name {norm!r})")
         for i in idents
-        if i.key == norm
+        if i.key == okey
     ]
 
 
@@ -192,9 +197,9 @@ def _match_mac_registry(key: str, idents: list[CompiledIdentifier]) -> list:
         return []
     if not got:
         return []
-    norm = normalize_org(got[0])
-    return [(i, f"MAC {key} → {got[0]} ({got[1]}) → {i.subject_name}")
-            for i in idents if i.key == norm]
+    okey = org_key(got[0])
+    return [(i, f"MAC {key} registered to {got[0]} ({got[1]}) → {i.subject_name}")
+            for i in idents if i.key == okey]
 
 
 PROBES: tuple[Probe, ...] = (
@@ -222,6 +227,8 @@ PROBES: tuple[Probe, ...] = (
     Probe("oui_org", "devices", "oui_org", "TRUE", "devices.oui_org", ("oui_org_name",),
           _match_oui_org),
     Probe("mac", "devices", "lower(mac)", "TRUE", "devices.mac", ("mac_prefix",), _match_mac),
-    Probe("mac_registry", "devices", "lower(mac)", "coalesce(oui_org, '') = ''", "devices.mac",
+    # the registry is asked even when the inventory named the organisation: the evidence names
+    # the IEEE registry and its date
+    Probe("mac_registry", "devices", "lower(mac)", "TRUE", "devices.mac",
           ("oui_org_name",), _match_mac_registry),
 )

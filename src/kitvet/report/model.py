@@ -129,6 +129,24 @@ class ReportModel:
         return max((f["status"] for f in self.findings), key=status_rank)
 
 
+def finding_level(row: dict[str, Any]) -> int:
+    """How far through the organisation graph a finding was reached (0: the listed
+    organisation itself; see kitvet.model.risk.REACHES): the closest of its matches."""
+    matched = row.get("matched") or []
+    if isinstance(matched, str):
+        matched = json.loads(matched) if matched else []
+    return min((int(m.get("level") or 0) for m in matched), default=0)
+
+
+def reaching_assertions(lists: ListSet, row: dict[str, Any]) -> list[Assertion]:
+    """The assertions of a finding's subject that reach as far as the finding was reached: an
+    affiliate is shown only what the instruments say of affiliates."""
+    for _, s in lists.subjects():
+        if s.id == row["subject_id"]:
+            return list(s.reaching(finding_level(row)).assertions)
+    return []
+
+
 def build(result: ReviewResult, *, title: str = "kitvet review") -> ReportModel:
     """The report model of a review result."""
     lists = result.lists or ListSet()
@@ -136,9 +154,13 @@ def build(result: ReviewResult, *, title: str = "kitvet review") -> ReportModel:
     findings = []
     for row in result.findings.to_pylist():
         subject = subjects.get(row["subject_id"])
+        level = finding_level(row)
+        if subject is not None:
+            subject = subject.reaching(level)
         accusing = [a for a in (subject.assertions if subject else ()) if not a.exculpatory]
         exculpatory = [a for a in (subject.assertions if subject else ()) if a.exculpatory]
         row = dict(row)
+        row["reach_level"] = level
         row["name"] = row.get("name") or _unnamed(row)
         row["matched"] = json.loads(row["matched"]) if row.get("matched") else []
         row["assertions"] = [assertion_dict(a) for a in accusing]

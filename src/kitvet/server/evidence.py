@@ -47,15 +47,35 @@ def _stored(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def assertions_of(ctx: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(accusing, exculpatory) assertions of a finding's subject as its last review saw them."""
+    """(accusing, exculpatory) assertions of a finding's subject as its last review saw them,
+    only those that reach as far as the finding was reached through the organisation graph
+    (an affiliate is shown what the instruments say of affiliates, not of the company)."""
     stored = getattr(detail, "subject", None)
     if isinstance(stored, dict) and (stored.get("assertions") or stored.get("exculpatory")):
         key = lambda d: d.get("date") or ""  # noqa: E731
-        return (sorted((_stored(a) for a in stored.get("assertions") or ()), key=key,
-                       reverse=True),
-                sorted((_stored(a) for a in stored.get("exculpatory") or ()), key=key,
-                       reverse=True))
-    return assertions_for(ctx, detail.finding.subject_id)
+        accusing = sorted((_stored(a) for a in stored.get("assertions") or ()), key=key,
+                          reverse=True)
+        exculpatory = sorted((_stored(a) for a in stored.get("exculpatory") or ()), key=key,
+                             reverse=True)
+    else:
+        accusing, exculpatory = assertions_for(ctx, detail.finding.subject_id)
+    level = _level(detail)
+    if level:
+        from kitvet.model.risk import reach_level
+
+        accusing = [d for d in accusing if reach_level(d.get("reach")) >= level]
+        exculpatory = [d for d in exculpatory if reach_level(d.get("reach")) >= level]
+    return accusing, exculpatory
+
+
+def _level(detail: Any) -> int:
+    """How far through the organisation graph the finding was reached (0: the company)."""
+    evidence = getattr(detail, "evidence", None) or {}
+    matched = evidence.get("matched") if isinstance(evidence, dict) else None
+    try:
+        return min((int(m.get("level") or 0) for m in matched or ()), default=0)
+    except (TypeError, ValueError, AttributeError):
+        return 0
 
 
 def subject_dict(rl: Any, s: Any) -> dict[str, Any]:
