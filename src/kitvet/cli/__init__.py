@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "policy": "kitvet.cli.policy:policy",
     "import": "kitvet.cli.importer:import_",
     "identify": "kitvet.cli.identify:identify",
+    "orgs": "kitvet.cli.orgs:orgs",
     "update-data": "kitvet.cli.hwdata:update_data",
     "estate": "kitvet.cli.estate:estate",
     "findings": "kitvet.cli.estate:findings",

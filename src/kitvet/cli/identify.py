@@ -17,8 +17,12 @@ IDENTIFY_SCHEMA_VERSION = "1.0.0"
               help="Format of inventory files (default: detected from content).")
 @click.option("--all", "include_unknown", is_flag=True,
               help="Also list inventory items no identifier attributes to an organisation.")
+@click.option("--suggest", is_flag=True,
+              help="For organisation names no database knows, suggest similar names of the "
+                   "organisation graph (fuzzy, for a reviewer to add as aliases; never a "
+                   "finding).")
 def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
-             include_unknown: bool) -> None:
+             include_unknown: bool, suggest: bool) -> None:
     """Explain who made an item or every item of an inventory file.
 
     ITEM is KIND:VALUE, e.g. usb:12d1, usb:12d1:1506, pci:19e5, mac:bc:5e:33:00:11:22,
@@ -27,11 +31,14 @@ def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
     cpe:2.3:o:hikvision:... typed as is. Anything else is read as an inventory file or
     folder in any format kitvet imports (see kitvet import).
     """
-    from kitvet.identify.explain import explain
+    from kitvet.identify.explain import explain, with_suggestions
 
     results = []
     for target in targets:
-        results.extend(explain(target, fmt=input_format, include_unknown=include_unknown))
+        results.extend(explain(target, fmt=input_format,
+                               include_unknown=include_unknown or suggest))
+    if suggest:
+        results = with_suggestions(results)
     if fmt == "json":
         doc = {"kitvet_identify": IDENTIFY_SCHEMA_VERSION,
                "items": [r.to_dict() for r in results]}
@@ -64,4 +71,9 @@ def _table(results: list) -> None:  # type: ignore[type-arg]
         for i, a in enumerate(r.attributions):
             # inventory text is shown as plain Text: markup in hostile values is not rendered
             table.add_row(Text(item if i == 0 else ""), Text(a.organisation), Text(a.explanation))
+        for s in r.extra.get("suggestions", []):
+            table.add_row(Text(""), Text(f"suggestion: {s['organisation']}", style="yellow"),
+                          Text(f"{s['name']!r} looks like {s['similar_to']!r} (similarity "
+                               f"{s['score']}); add it to the organisation graph as an alias, "
+                               "with a source, if it is the same organisation", style="yellow"))
     console.print(table)

@@ -56,6 +56,10 @@ class Explained:
             out["location"] = self.location
         out["organisations"] = sorted({a.organisation for a in self.attributions})
         out["attributions"] = [a.to_dict() for a in self.attributions]
+        if not self.attributions:
+            out["why_unknown"] = why_unknown(self)
+        if self.extra.get("suggestions"):
+            out["suggestions"] = self.extra["suggestions"]
         return out
 
 
@@ -135,6 +139,54 @@ def why_unknown(item: Explained) -> str:
     if kind in ("usb", "pci"):
         return f"vendor id in neither {kind}.ids nor the alias table"
     return "in the alias table under no organisation"
+
+
+#: Least rapidfuzz token-set ratio (0-100) for a graph name to be suggested as an alias.
+SUGGEST_SCORE = 85
+
+
+def suggest(item: Explained, limit: int = 3) -> list[dict[str, Any]]:
+    """Names of the organisation graph that look like the organisation names of ``item`` no
+    database knows (rapidfuzz token-set ratio of the normalised names), for a reviewer to add
+    as aliases with a source. Suggestions are never attributions and never make a finding."""
+    from rapidfuzz import fuzz, process
+
+    from kitvet.identify.graph import default_graph
+    from kitvet.identify.orgs import normalize_org
+
+    unknown = [a.observed for a in item.attributions if not a.org_id
+               and a.kind in ("publisher", "signer", "oui_org_name")]
+    if item.item_type == "identifier" and not item.attributions:
+        kind, _, value = item.item.partition(":")
+        if kind in ("publisher", "signer", "oui"):
+            unknown.append(value)
+    if not unknown:
+        return []
+    g = default_graph()
+    choices: dict[str, tuple[str, str]] = {}
+    for org in g.organisations.values():
+        for name in org.all_names():
+            key = normalize_org(name)
+            if key:
+                choices.setdefault(key, (org.id, name))
+    out: list[dict[str, Any]] = []
+    for name in dict.fromkeys(unknown):
+        query = normalize_org(name)
+        if not query:
+            continue
+        for key, score, _ in process.extract(query, list(choices), scorer=fuzz.token_set_ratio,
+                                             limit=limit, score_cutoff=SUGGEST_SCORE):
+            oid, graph_name = choices[key]
+            out.append({"name": name, "organisation": oid, "similar_to": graph_name,
+                        "score": round(float(score), 1)})
+    return out
+
+
+def with_suggestions(items: list[Explained]) -> list[Explained]:
+    """The items, each with its alias suggestions in ``extra['suggestions']``."""
+    from dataclasses import replace
+
+    return [replace(i, extra={**i.extra, "suggestions": suggest(i)}) for i in items]
 
 
 def _label(row: dict[str, Any], fields: tuple[str, ...]) -> str:
