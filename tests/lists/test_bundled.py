@@ -107,10 +107,26 @@ def test_every_bundled_fact_carries_its_source(core) -> None:
         assert s.assertions, s.id
         for a in s.assertions:
             assert a.source and a.source_quality and a.jurisdiction and a.citation, (s.id, a)
+            assert a.reference_url and a.reference_url.startswith("http"), (s.id, a.citation)
         for i in s.identifiers:
             assert i.source and i.source_quality, (s.id, i)
         if s.kind != "service":
             assert s.identifiers, f"{s.id} has nothing to match inventory with"
+
+
+def test_covered_list_vendors_name_their_organisation_and_the_reach_of_each_instrument(
+        core) -> None:
+    from kitvet.identify.graph import load_graph
+
+    graph = load_graph([])
+    for sid in ("huawei", "zte", "hytera", "hikvision", "dahua", "kaspersky-lab"):
+        s = core.subject(sid)
+        assert s.organisation and graph.get(s.organisation), sid
+        fcc = [a for a in s.assertions if a.authority_id == "us-fcc" and a.date < "2024"]
+        assert fcc and all(a.reach == "subsidiaries-and-affiliates" for a in fcc), sid
+    # the EU and UK instruments name the company alone
+    huawei = core.subject("huawei")
+    assert {a.reach for a in huawei.assertions if a.jurisdiction in ("EU", "UK")} == {None}
 
 
 def test_package_ecosystem_identifiers(core) -> None:

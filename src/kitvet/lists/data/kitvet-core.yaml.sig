@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "528a4df94a271f2d",
   "kitvet_signature": "1",
-  "sha256": "9f47686a5dc84608a4f2f4fcb9413d00ca39c9ec9db67240a42fdbac7da7d5f5",
-  "signature": "2MNAeUPvG3e3VxRLd89JYJv2eE/88/5pDJq7D7apiN3bYHcLndsHD3bREAHXw5OpShzhrvh/Y5C7HxmraJmABw=="
+  "sha256": "75124ee12feef547a6b82ea10e06cb537afac56e2136b1f0e87cce738c38cede",
+  "signature": "RmojnP5xZXx8euw2VnwONx8ZgUbBOp628ro2FF2TIyWq4Ze3LFmaqssZadrGW0IJRtEPpyf5+ZGlXtYaU3OtCg=="
 }
