@@ -126,3 +126,28 @@ def test_relation_findings_carry_only_the_assertions_that_reach(registry_review)
     lists = bundled()
     kinds = {a.citation for a in reaching_assertions(lists, f)}
     assert kinds == {"FCC Covered List, DA 21-309", "NDAA FY2019 Sec. 889", "FCC 22-84"}
+
+
+@pytest.mark.parametrize("publisher, subject, relation", [
+    ("HIKVISION", "hikvision", None),
+    ("Hikvision", "hikvision", None),
+    ("Zhejiang Dahua Technology Co., Ltd.", "dahua", None),
+    ("Huawei Device Co., Ltd.", "huawei", "a subsidiary of Huawei Technologies"),
+    ("ZTE Corporation", "zte", None),
+    ("Kaspersky", "kaspersky-lab", None),
+    ("Kaspersky Lab UK Ltd.", "kaspersky-lab", "a subsidiary of Kaspersky Lab"),
+])
+def test_the_publishers_of_issue_12_are_matched(publisher, subject, relation) -> None:
+    og.configure(og.load_graph([]))
+    try:
+        snap = Snapshot(host=Host(host_id="w1", hostname="w1", platform="windows",
+                                  collected_at="2026-12-01T00:00:00Z"))
+        snap.add_software(source="test", name="Some App", version="1.0", package_type="windows",
+                          publisher=publisher)
+        rows = review_snapshots([snap], bundled(), load_profile("us-federal")).findings
+        [f] = rows.to_pylist()
+    finally:
+        og.configure(None)
+    assert f["subject_id"] == subject and f["status"] == "ban"
+    if relation:
+        assert relation in f["explanation"] and "reached by" in f["explanation"]

@@ -104,6 +104,8 @@ def finding_detail(d: FindingDetail) -> Group:
         if isinstance(m, dict):
             evidence.add_row(cell(m.get("kind")), cell(f"{m.get('field')} = {m.get('observed')}"
                                                       f" (identifier {m.get('value')})", limit=300))
+            if m.get("via"):
+                evidence.add_row("relation", cell(m.get("via"), limit=500))
     if ev.get("source") or ev.get("location"):
         where = " at ".join(str(x) for x in (ev.get("source"), ev.get("location")) if x)
         evidence.add_row("source", cell(where, limit=300))
@@ -117,23 +119,35 @@ def finding_detail(d: FindingDetail) -> Group:
                      cell(e.reason, limit=200))
     parts: list[Any] = [Panel(facts, title="Finding"), Panel(evidence, title="Evidence")]
     if d.subject:
-        parts.append(authorities(d.subject))
+        parts.append(authorities(d.subject, _level(ev)))
     parts.append(hist)
     return Group(*parts)
 
 
-def authorities(subject: dict[str, Any]) -> Table:
-    """Who said what of the subject, and what the policy made of it; exculpatory beside."""
+def _level(evidence: dict[str, Any]) -> int:
+    """How far through the organisation graph the finding was reached (0: the company)."""
+    levels = [int(m.get("level") or 0) for m in evidence.get("matched") or []
+              if isinstance(m, dict)]
+    return min(levels, default=0)
+
+
+def authorities(subject: dict[str, Any], level: int = 0) -> Table:
+    """Who said what of the subject, and what the policy made of it; exculpatory beside. For a
+    finding reached through a relation (``level`` > 0) only the assertions that reach it."""
+    from kitvet.model.risk import reach_level
+
+    def reaches(a: dict[str, Any]) -> bool:
+        return reach_level(a.get("reach")) >= level
     tbl = Table(title=f"What authorities said (list {subject.get('list_name')} "
                       f"{subject.get('list_version')}, profile {subject.get('profile')})",
                 title_justify="left")
     for col in ("authority", "said", "instrument", "date", "reference", "policy"):
         tbl.add_column(col, overflow="fold")
-    for a in subject.get("assertions") or []:
+    for a in filter(reaches, subject.get("assertions") or []):
         tbl.add_row(cell(a.get("authority")), cell(a.get("kind")), cell(a.get("instrument")),
                     cell(a.get("date") or a.get("date_note") or "undated"),
                     cell(a.get("reference_url")), cell(a.get("outcome"), limit=100))
-    for a in subject.get("exculpatory") or []:
+    for a in filter(reaches, subject.get("exculpatory") or []):
         tbl.add_row(cell(a.get("authority")), cell(a.get("kind"), "green"),
                     cell(a.get("instrument")), cell(a.get("date") or "undated"),
                     cell(a.get("reference_url")), cell("shown beside, never hidden", "green"))
