@@ -53,7 +53,9 @@ KASPERSKY = Subject(
 XZ = Subject(
     id="xz-utils-backdoor-2024", name="xz-utils 5.6.0/5.6.1", kind="product-version",
     identifiers=(ident("package_name", "xz-utils", versions=("5.6.0", "5.6.1"),
-                       package_types=("deb",)),
+                       package_types=("deb",), fixed_versions=("5.6.1+really5.4.5-1",)),
+                 ident("package_name", "liblzma5", versions=("5.6.0", "5.6.1"),
+                       package_types=("deb",), fixed_versions=("5.6.1+really5.4.5-1",)),
                  ident("package_name", "xz", versions=("5.6.0", "5.6.1"),
                        package_types=("rpm",))),
     assertions=(CVE,))

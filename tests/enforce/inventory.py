@@ -5,6 +5,7 @@ from __future__ import annotations
 from .conftest import snapshot
 
 MSI = "{A1B2C3D4-1111-2222-3333-444455556666}"
+AGENT_MSI = "{B2C3D4E5-2222-3333-4444-555566667777}"
 HOSTILE_HOST = "<img src=x onerror=alert(1)>|`reboot`"
 
 
@@ -13,6 +14,8 @@ def estate(*, later: bool = False):
     when = "2026-03-01T00:00:00Z" if later else "2026-02-01T00:00:00Z"
     lin1 = snapshot("lin-1", collected_at=when, software=[
         {"name": "xz-utils", "version": "5.6.1+really5.4.5-1" if later else "5.6.1-1",
+         "package_type": "deb"},
+        {"name": "liblzma5", "version": "5.6.1+really5.4.5-1" if later else "5.6.1-1",
          "package_type": "deb"},
         {"name": "bash", "version": "5.2-1", "package_type": "deb"},
     ])
@@ -31,6 +34,9 @@ def estate(*, later: bool = False):
         {"name": "Kaspersky Helper", "version": "2.0", "package_type": "windows",
          "publisher": "AO Kaspersky Lab",
          "uninstall": '"C:\\Program Files\\KL\\helper uninstall.exe" /S'},
+        {"name": "Kaspersky Security Center Agent", "version": "14.2", "package_type": "windows",
+         "publisher": "AO Kaspersky Lab", "uninstall": '"C:\\Program Files\\KL\\setup.exe" /S',
+         "location": f"SOFTWARE:/Microsoft/Windows/CurrentVersion/Uninstall/{AGENT_MSI}"},
     ])
     mac = snapshot("mac-1", platform="macos", collected_at=when, software=[
         {"name": "3CX Desktop App", "version": "18.12.407", "package_type": "macos",

@@ -84,9 +84,16 @@ def test_removal_plan_from_inventory_files():
     assert r.exit_code == 0, r.output
     steps = json.loads(r.stdout)["steps"]
     assert [(s["institution"], s["command"], s["hosts"]) for s in steps] == [
-        ("Ministry", "apt-get install --only-upgrade --yes xz-utils", ["alpha"]),
-        ("Office", "apt-get install --only-upgrade --yes xz-utils", ["bravo"]),
+        ("Ministry", "apt-get install --yes xz-utils=5.6.1+really5.4.5-1", ["alpha"]),
+        ("Office", "apt-get install --yes xz-utils=5.6.1+really5.4.5-1", ["bravo"]),
     ]
+    r = run("export", "-t", "removal-plan", "--format", "json", "--subject", "xz-backdoor",
+            "--inventory", FEB, "--pin", "xz-utils=5.4.1-0.2", *LIST)
+    assert {s["command"] for s in json.loads(r.stdout)["steps"]} == {
+        "apt-get install --yes --allow-downgrades xz-utils=5.4.1-0.2"}
+    r = run("export", "-t", "removal-plan", "--subject", "xz-backdoor", "--inventory", FEB,
+            "--pin", "xz-utils=5.4; reboot", *LIST)
+    assert r.exit_code == 2 and "--pin must be NAME=VERSION" in r.stderr
 
 
 def test_stdout_holds_only_the_export_when_several_inventories_are_read():

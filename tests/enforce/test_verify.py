@@ -40,5 +40,5 @@ def test_clean_estate(bans):
         b for b in bans.subjects if b.id == "xz-utils-backdoor-2024"))
     later = [s for s in estate(later=True) if s.host.host_id == "lin-1"]
     result = verify(estate()[:1] + later, only_xz)
-    assert result.clean and result.removed == 1
+    assert result.clean and result.removed == 2  # xz-utils and liblzma5
     assert result.to_dict()["hosts_with_banned_items"] == 0

@@ -101,6 +101,9 @@ def targets() -> None:
               show_default=True, help="nac nftables: the table family (and so the hook).")
 @click.option("--nft-device", "nft_devices", multiple=True,
               help="nac nftables, netdev family: device whose ingress is filtered (repeatable).")
+@click.option("--pin", "pins", multiple=True, metavar="NAME=VERSION",
+              help="removal-plan: the fixed version to install for a package banned only in "
+                   "some versions (repeatable; overrides the list's fixed_versions).")
 @click.option("--institution", help="Institution of hosts whose inventory names none.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the export here (atomically); default stdout.")
@@ -126,7 +129,7 @@ def export(target: str, fmt: str | None, institution: str | None, output: str | 
         click.echo(f"kitvet: warning: target {target} does not use --inventory", err=True)
     snaps = read_inventory(list(inventory), institution) if ex.needs_inventory else None
     # target options (usb_action, enforce, nft_family, nft_devices, wdac_revision,
-    # applocker_standalone) go to the exporter as they are; each reads its own
+    # applocker_standalone, pins) go to the exporter as they are; each reads its own
     options: dict[str, Any] = dict(target_options)
     options["enforce"] = options.pop("enforce_mode", False)
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)

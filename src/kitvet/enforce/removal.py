@@ -3,8 +3,10 @@ in the inventory, with the hosts each applies to (Markdown or JSON).
 
 Everything taken from inventory is hostile: package names must be valid names of their package
 manager and are shell-quoted; macOS bundles must be ``.app`` folders under an Applications
-folder; Windows uninstall strings become a command only for ``MsiExec /X{GUID}`` (rebuilt from
-the GUID) or a plain executable path with plain arguments — anything else is a manual step.
+folder; a Windows program is removed by its MSI product code where one is known (the GUID of an
+``MsiExec /X{GUID}`` uninstall string, or the ``Uninstall\\{GUID}`` registry key it was read
+from), else by a plain executable path with plain arguments — anything else is a manual step.
+A package banned only in some versions is replaced, not removed (:mod:`kitvet.enforce.replace`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from kitvet.enforce.header import header_dict, header_lines, one_line, xml_comment_text
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
+from kitvet.enforce.replace import (
+    MANAGERS,
+    Replacement,
+    fixed_version,
+    parse_pins,
+    replacement_command,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,14 +39,8 @@ _PKG = {
     "rpm": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "dnf remove --assumeyes {}"),
     "apk": (re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,200}$"), "apk del {}"),
 }
-#: For packages banned only in some versions (xz-utils 5.6.0/5.6.1): move to the version the
-#: distribution ships now (upgrade, or distro-sync, which also downgrades) instead of removing a
-#: package the system may need (purging liblzma5 would take dpkg and apt with it).
-_PKG_REPLACE = {
-    "deb": "apt-get install --only-upgrade --yes {}",
-    "rpm": "dnf distro-sync --assumeyes {}",
-    "apk": "apk upgrade {}",
-}
+_MSI_KEY = re.compile(r"[\\/]Uninstall[\\/](\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-"
+                      r"[0-9A-Fa-f]{12}\})$", re.IGNORECASE)
 _MSI = re.compile(r"^\s*msiexec(?:\.exe)?\s+/[xi]\s*(\{[0-9A-Fa-f-]{36}\})\s*$", re.IGNORECASE)
 _EXE = re.compile(r'^\s*(?:"([A-Za-z]:\\[^"<>|&^%`$;\r\n]{1,400}\.exe)"|'
                   r"([A-Za-z]:\\[^\s\"<>|&^%`$;]{1,400}\.exe))((?:\s+[/-][\w:=./-]{1,60})*)\s*$",
@@ -58,23 +61,32 @@ class Step:
     manual: str | None  # why there is no command / what to do by hand
 
 
+def valid_package(package_type: str, name: str) -> bool:
+    """True for a valid name of the package manager of ``package_type``."""
+    pt = package_type.lower()
+    return pt in _PKG and bool(_PKG[pt][0].match(name or ""))
+
+
+def product_code(location: str | None) -> str | None:
+    """The MSI product code of a program read from an ``Uninstall\\{GUID}`` registry key."""
+    m = _MSI_KEY.search((location or "").strip())
+    return m.group(1).upper() if m else None
+
+
 def removal_command(item_type: str, package_type: str, name: str, path: str | None,
                     uninstall: str | None, *,
-                    versions_only: bool = False) -> tuple[str | None, str | None]:
-    """(command, None) for a safe command, or (None, manual instruction).
-
-    ``versions_only``: the ban names only some versions of the item, so a package is moved to
-    the distribution's current version rather than removed."""
+                    location: str | None = None) -> tuple[str | None, str | None]:
+    """(command, None) for a safe command, or (None, manual instruction)."""
     pt = (package_type or "").lower()
     if item_type == "device":
         return None, "disconnect and replace the device"
     if pt in _PKG:
-        pattern, template = _PKG[pt]
-        if versions_only:
-            template = _PKG_REPLACE[pt]
-        if pattern.match(name or ""):
-            return template.format(shlex.quote(name)), None
+        if valid_package(pt, name):
+            return _PKG[pt][1].format(shlex.quote(name)), None
         return None, f"package name is not a valid {pt} name — remove by hand after review"
+    code = product_code(location)
+    if code and not (uninstall and _MSI.match(uninstall)):
+        return f"msiexec.exe /x {code} /qn /norestart", None
     if uninstall:
         m = _MSI.match(uninstall)
         if m:
@@ -92,13 +104,13 @@ def removal_command(item_type: str, package_type: str, name: str, path: str | No
     return None, f"no removal command known for {pt or 'this item'} — remove by hand"
 
 
-def plan_steps(findings: pa.Table, snapshots: list[Snapshot],
-               versioned: frozenset[tuple[str, str, str]] = frozenset(),
-               ) -> list[tuple[Step, list[str]]]:
+def plan_steps(findings: pa.Table, snapshots: list[Snapshot], bans: BanSet | None = None,
+               pins: Mapping[str, str] | None = None) -> list[tuple[Step, list[str]]]:
     """Steps with their hosts (sorted), from findings of banned subjects and the inventory.
 
-    ``versioned`` holds the (subject id, identifier kind, value) of identifiers that name only
-    some versions; an item matched by nothing else gets a replace step, not a removal."""
+    An item matched only by identifiers that name some versions of it is a package to replace
+    (with the fixed version from ``pins`` or the identifiers); the replacements of one host and
+    subject become one command."""
     uninstall: dict[tuple[str, str], str] = {}
     for s in snapshots:
         for r in s.software:
@@ -107,26 +119,51 @@ def plan_steps(findings: pa.Table, snapshots: list[Snapshot],
                 # a finding on a version carries the version in its item key
                 uninstall[(s.host.host_id, f"{_item_key(r)}|{r.get('version') or ''}")] = \
                     r["uninstall"]
+    idents = {(b.id, i.kind, i.value): i for b in (bans.subjects if bans else ())
+              for i in b.subject.identifiers}
     hosts: dict[Step, set[str]] = defaultdict(set)
+    replace: dict[tuple[str, str, str, str, str, str], list[tuple[str, Replacement, str]]] = \
+        defaultdict(list)
     for f in findings.to_pylist():
-        matched = {(f["subject_id"], m.get("kind"), m.get("value"))
-                   for m in json.loads(f.get("matched") or "[]")}
-        cmd, manual = removal_command(f["item_type"], f.get("package_type") or "",
-                                      f.get("name") or "", f.get("path"),
+        matched = [idents.get((f["subject_id"], m.get("kind"), m.get("value")))
+                   for m in json.loads(f.get("matched") or "[]")]
+        item = _item(f)
+        inst = one_line(f.get("institution") or "(no institution)", 200)
+        host = one_line(f.get("hostname") or f["host_id"], 200)
+        pt, name = (f.get("package_type") or "").lower(), f.get("name") or ""
+        if (matched and all(i is not None and (i.versions or i.version_range) for i in matched)
+                and pt in MANAGERS and valid_package(pt, name)):
+            fixed, why = fixed_version(name, [v for i in matched if i for v in i.fixed_versions],
+                                       pins or {})
+            replace[(inst, f.get("platform") or "unknown", f["subject_id"],
+                     f["subject_name"] or "", host, pt)].append(
+                (item, Replacement(pt, name, f.get("version"), fixed), why or ""))
+            continue
+        cmd, manual = removal_command(f["item_type"], pt, name, f.get("path"),
                                       uninstall.get((f["host_id"], f["item_key"])),
-                                      versions_only=bool(matched) and matched <= versioned)
-        item = " ".join(x for x in (f.get("name"), f.get("version")) if x)
-        if f["item_type"] == "device" and f.get("vendor_id"):
-            item += f" {f['vendor_id']}:{f.get('product_id') or '*'}"
-        if f.get("package_type"):
-            item += f" ({f['package_type']})"
-        step = Step(one_line(f.get("institution") or "(no institution)", 200),
-                    f.get("platform") or "unknown", f["subject_id"], f["subject_name"] or "",
-                    one_line(item, 300), cmd, manual)
-        hosts[step].add(one_line(f.get("hostname") or f["host_id"], 200))
+                                      location=f.get("location"))
+        step = Step(inst, f.get("platform") or "unknown", f["subject_id"],
+                    f["subject_name"] or "", one_line(item, 300), cmd, manual)
+        hosts[step].add(host)
+    for (inst, plat, sid, sname, host, _pt), reps in replace.items():
+        reps.sort(key=lambda r: r[1].name)
+        cmd, manual = replacement_command([r[1] for r in reps])
+        why = "; ".join(dict.fromkeys(r[2] for r in reps if r[2]))
+        step = Step(inst, plat, sid, sname, one_line(", ".join(r[0] for r in reps), 300), cmd,
+                    "; ".join(x for x in (why, manual) if x) or None)
+        hosts[step].add(host)
     return sorted(((s, sorted(h)) for s, h in hosts.items()),
                   key=lambda sh: (sh[0].institution, sh[0].platform, sh[0].subject_id,
                                   sh[0].item, sh[0].command or ""))
+
+
+def _item(f: dict[str, Any]) -> str:
+    item = " ".join(x for x in (f.get("name"), f.get("version")) if x)
+    if f["item_type"] == "device" and f.get("vendor_id"):
+        item += f" {f['vendor_id']}:{f.get('product_id') or '*'}"
+    if f.get("package_type"):
+        item += f" ({f['package_type']})"
+    return item
 
 
 def _item_key(row: dict[str, Any]) -> str:
@@ -163,15 +200,17 @@ class RemovalPlanExporter(Exporter):
         from kitvet.enforce.verify import latest_snapshots
 
         snaps = latest_snapshots(inventory or [])
-        versioned = frozenset((b.id, i.kind, i.value) for b in bans.subjects
-                              for i in b.subject.identifiers if i.versions or i.version_range)
-        steps = plan_steps(banned_findings(snaps, bans), snaps, versioned)
+        pins = parse_pins((options or {}).get("pins") or ())
+        steps = plan_steps(banned_findings(snaps, bans), snaps, bans, pins)
         gaps = [Gap(s.subject_name, f"{s.item}: {s.manual}") for s, _ in steps if s.manual]
         notes = [f"{len(snaps)} host(s), each from its latest snapshot; {len(steps)} step(s).",
-                 ("A package banned only in some versions is moved to the version the "
-                  "distribution ships now (apt-get install --only-upgrade, dnf distro-sync, apk "
-                  "upgrade), not removed; the next inventory shows whether that version is "
-                  "clean.")]
+                 ("A package banned only in some versions is replaced, not removed: pinned to "
+                  "its fixed version (the pin option, else the list's fixed_versions), a "
+                  "downgrade where that is lower; with none known, dnf and apk take the "
+                  "repositories' version and apt is a manual step."),
+                 "The next inventory (kitvet enforce verify) shows whether each host is clean."]
+        if pins:
+            notes.append("Pinned: " + ", ".join(f"{k}={v}" for k, v in sorted(pins.items())))
         if (fmt or "markdown") == "json":
             doc = {"kitvet": header_dict(bans, self.name, len(steps), gaps, notes),
                    "steps": [{"institution": s.institution, "platform": s.platform,

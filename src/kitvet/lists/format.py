@@ -32,7 +32,7 @@ LIST_FORMAT_VERSION = "1.0"
 #: Largest list file kitvet reads (hostile or corrupt input is bounded).
 MAX_LIST_BYTES = 32 * 1024 * 1024
 
-_TUPLE_FIELDS = {"aliases", "versions", "package_types", "platforms"}
+_TUPLE_FIELDS = {"aliases", "versions", "package_types", "platforms", "fixed_versions"}
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -122,6 +122,9 @@ class Identifier:
     source_quality: str | None = None
     verified: bool = True
     label: str | None = None  # human name of what the value stands for, e.g. "Huawei (usb.ids)"
+    #: full package versions the distribution or vendor issued to replace the banned ones
+    #: (Debian's ``5.6.1+really5.4.5-1`` for xz-utils): removal plans pin them
+    fixed_versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

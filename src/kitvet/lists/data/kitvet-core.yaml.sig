@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "528a4df94a271f2d",
   "kitvet_signature": "1",
-  "sha256": "75124ee12feef547a6b82ea10e06cb537afac56e2136b1f0e87cce738c38cede",
-  "signature": "RmojnP5xZXx8euw2VnwONx8ZgUbBOp628ro2FF2TIyWq4Ze3LFmaqssZadrGW0IJRtEPpyf5+ZGlXtYaU3OtCg=="
+  "sha256": "840f291a98b02f49825b1e3f769a83def9207a22728e846c4d2c9f8be5d6af5a",
+  "signature": "tK82svLSg5+0cHRIv8Hk2H0XGO1oY77OhmwgoN+DBjyQZjcjgm4u41HN9E6f4T/7pul2vDx0m/9CE00ggWLbCg=="
 }
