@@ -54,6 +54,13 @@ def test_load_then_reload_replaces_the_set(bans, tmp_path, family):
         load(ns, second.text, tmp_path)  # Hikvision taken off the ban
         assert state(ns, family) == second.extra["nft_elements"] == \
             "00:e0:fc:00:00:00-00:e0:fc:ff:ff:ff\n"
+        # the state file a host writes has the digest the ledger records for the set
+        statefile = tmp_path / "state"
+        run("sh", "-c", f"nft list set {family} kitvet banned_ouis | grep -oE '{ELEMENT_RE}' "
+                        f"| LC_ALL=C sort > {statefile}", ns=ns)
+        (recorded,) = [a["sha256"] for a in second.extra["artefacts"]
+                       if a["name"] == "nftables-set"]
+        assert run("sha256sum", str(statefile)).stdout.split()[0] == recorded
         tables = run(NFT, "list", "tables", ns=ns).stdout.split("\n")
         assert tables.count(f"table {family} kitvet") == 1
         chain = run(NFT, "list", "chain", family, "kitvet", "ban", ns=ns).stdout

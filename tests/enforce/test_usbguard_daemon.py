@@ -113,6 +113,8 @@ def test_the_rulefile_blocks_what_the_hosts_rules_allow(bans, tmp_path):
     deployed = (tmp_path / "rules.conf").read_bytes()
     assert deployed == out.extra["usbguard_rules"].encode()
     assert f"sha256 {hashlib.sha256(deployed).hexdigest()}" in out.text
+    # ... which is the digest the ledger records and `enforce attest` asks hosts for
+    assert out.extra["artefacts"][0]["sha256"] == hashlib.sha256(deployed).hexdigest()
 
 
 def test_the_same_rules_in_rules_d_come_too_late(bans, tmp_path):

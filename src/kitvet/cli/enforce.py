@@ -107,8 +107,15 @@ def targets() -> None:
 @click.option("--institution", help="Institution of hosts whose inventory names none.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the export here (atomically); default stdout.")
+@click.option("--deploy-path", help="Where the export's main file goes on hosts, if not the "
+                                    "documented default (recorded for `enforce attest`).")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ledger recording the digests of exports written with -o (default: "
+                   "$KITVET_LEDGER or ledger.jsonl in kitvet's data dir).")
+@click.option("--no-record", is_flag=True, help="Do not record this export in the ledger.")
 @selection_options
 def export(target: str, fmt: str | None, institution: str | None, output: str | None,
+           deploy_path: str | None, ledger: Path | None, no_record: bool,
            inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
            date: str | None, include_unverified: bool, list_paths: tuple[str, ...],
            no_bundled: bool, allow_unsigned: bool, profile: str,
@@ -138,6 +145,10 @@ def export(target: str, fmt: str | None, institution: str | None, output: str | 
         gaps = len(set(result.gaps) | set(bans.withheld))  # as the header counts them
         click.echo(f"kitvet: {result.rules} rule(s) for {len(bans.subjects)} subject(s) "
                    f"written to {output}; {gaps} not expressible (see its header)", err=True)
+        from kitvet.cli.enforce_attest import record_export
+
+        record_export(result, bans, fmt=fmt or ex.formats[0], output=output,
+                      deploy_path=deploy_path, ledger=ledger, record=not no_record)
 
 
 @enforce.command("verify")
@@ -149,21 +160,39 @@ def export(target: str, fmt: str | None, institution: str | None, output: str | 
               help="Estate store: import the inventory, review it (recording the progress of "
                    "open campaigns) and verify from the store.")
 @click.option("--actor", help="Who runs the verification (audit log; default: login name).")
+@click.option("--attestation", "attestations", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="osquery results of `kitvet enforce attest` queries (repeatable): report "
+                   "hosts whose deployed rules are missing, stale or altered.")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ledger of recorded exports (default: $KITVET_LEDGER or the data dir's).")
 @selection_options
 def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
                estate_dir: Path | None, actor: str | None,
+               attestations: tuple[Path, ...], ledger: Path | None,
                inventory: tuple[Path, ...], status: str, subjects: tuple[str, ...],
                date: str | None, include_unverified: bool, list_paths: tuple[str, ...],
                no_bundled: bool, allow_unsigned: bool, profile: str) -> None:
     """Check the latest inventory against the bans: what remains, per institution and host,
-    with first and last seen. Exit 1 if anything banned remains, 0 if nothing does."""
+    with first and last seen; with --attestation, also whether each host has the current
+    rules deployed. Exit 1 if anything banned remains or rules are not in force, 0 if not."""
+    from kitvet.cli.enforce_attest import attestation, attestation_dict, print_attestation
     from kitvet.enforce.select import select_bans
     from kitvet.enforce.verify import verify
     from kitvet.errors import EnforceError
 
     files = list(inventory) + list(paths)
     if not files and estate_dir is None:
-        raise EnforceError("give inventory files (--inventory FILE or as arguments) or --estate")
+        if not attestations:
+            raise EnforceError("give inventory files (--inventory FILE or as arguments), "
+                               "--estate, or --attestation RESULTS")
+        att = attestation(attestations, ledger, [])
+        if fmt == "json":
+            click.echo(json.dumps({"kitvet_verify": "1.0.0", "attestation":
+                                   attestation_dict(att)}, indent=2, ensure_ascii=False))
+        else:
+            print_attestation(att)
+        raise SystemExit(EXIT_OK if all(a.state == "in force" for a in att) else EXIT_FINDINGS)
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
     bans = select_bans(lists, policy=policy, status=status, subject_ids=subjects, date=date,
                        include_unverified=include_unverified)
@@ -178,6 +207,7 @@ def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
                                          profile=profile, actor=actor or getpass.getuser())
     else:
         result = verify(snaps, bans)
+    att = attestation(attestations, ledger, snaps) if attestations else []
     if fmt == "json":
         from kitvet.estate.enforcement import campaign_dicts
 
@@ -185,11 +215,16 @@ def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
                "subjects": sorted(bans.subject_ids()), **result.to_dict()}
         if estate_dir is not None:
             doc["campaigns"] = campaign_dicts(camps)
+        if attestations:
+            doc["attestation"] = attestation_dict(att)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         _print_table(result, bans)
         _print_campaigns(camps)
-    raise SystemExit(EXIT_OK if result.clean else EXIT_FINDINGS)
+        if attestations:
+            print_attestation(att)
+    in_force = all(a.state == "in force" for a in att)
+    raise SystemExit(EXIT_OK if result.clean and in_force else EXIT_FINDINGS)
 
 
 def _print_campaigns(camps: list[Any]) -> None:
@@ -230,3 +265,12 @@ def _print_table(result: Any, bans: BanSet) -> None:
     for inst, counts in result.by_institution().items():
         console.print(f"{escape(inst)}: {counts['hosts_with_banned_items']} host(s), "
                       f"{counts['items']} banned item(s) remaining")
+
+
+def _register() -> None:
+    from kitvet.cli.enforce_attest import attest
+
+    enforce.add_command(attest)
+
+
+_register()

@@ -23,6 +23,7 @@ from typing import Any
 from kitvet.enforce.coverage import uncovered
 from kitvet.enforce.header import commented, header_lines, identifier_source, one_line
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
+from kitvet.enforce.ledger import Artefact, sha256
 from kitvet.enforce.ouis import MacPrefix, parse_mac_prefix, prefixes_for_org
 from kitvet.errors import EnforceError
 
@@ -159,9 +160,22 @@ class NacExporter(Exporter):
                  ("Elements on a host: `nft list set " + family + " kitvet banned_ouis | "
                   "grep -oE '" + ELEMENT_RE + "' | LC_ALL=C sort`.")]
         out = commented(header_lines(bans, f"{self.name} (nftables, {family})", len(uniq),
-                                     gaps, notes))
-        return Export(self.name, out + text, len(uniq), tuple(gaps), "text/plain",
-                      {"nft_elements": nft_elements(uniq)})
+                                     gaps, notes)) + text
+        elements = nft_elements(uniq)
+        artefacts = [Artefact("nftables-file", "linux", "file", NFT_FILE, sha256(out)),
+                     Artefact("nftables-set", "linux", "file", nft_state_file(family),
+                              sha256(elements))]
+        return Export(self.name, out, len(uniq), tuple(gaps), "text/plain",
+                      {"nft_elements": elements, "artefacts": [a.to_dict() for a in artefacts]})
+
+
+#: Where the ruleset goes on a host, and where the state command writes the set's elements.
+NFT_FILE = "/etc/nftables.d/kitvet-ban.nft"
+
+
+def nft_state_file(family: str) -> str:
+    """The file the documented state command writes the set's elements to on a host."""
+    return f"/var/lib/kitvet/nft-{family}-banned_ouis.state"
 
 
 #: One set element as ``nft list set`` prints it (``first-last``), for the state check.

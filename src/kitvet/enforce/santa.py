@@ -20,6 +20,7 @@ from typing import Any
 
 from kitvet.enforce.header import header_dict, identifier_source, one_line, subject_sources
 from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
+from kitvet.enforce.ledger import Artefact, sha256
 from kitvet.model.risk import Identifier
 
 _TEAM = re.compile(r"^[A-Z0-9]{10}$")
@@ -29,6 +30,9 @@ _CDHASH = re.compile(r"^[0-9a-f]{40}$")
 #: Identifier kinds Santa can take, and kinds it is worth saying why not.
 SANTA_KINDS = ("team_id", "signer", "sha256", "cdhash", "bundle_id_prefix")
 _MACOS = {"macos", "darwin", "mac", "osx"}
+#: The imported rules file kept on each Mac (Santa's own database is not readable by osquery):
+#: `enforce attest` hashes it.
+SANTA_COPY = "/var/db/kitvet/santa-rules.json"
 
 
 def santa_rule(kind: str, value: str) -> tuple[str, str] | None:
@@ -107,7 +111,9 @@ class SantaExporter(Exporter):
         doc = {"kitvet": header_dict(bans, self.name, len(ordered), gaps, notes),
                "rules": ordered}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        return Export(self.name, text, len(ordered), tuple(gaps), "application/json")
+        copy = Artefact("santa-rules-file", "darwin", "file", SANTA_COPY, sha256(text))
+        return Export(self.name, text, len(ordered), tuple(gaps), "application/json",
+                      {"artefacts": [copy.to_dict()]})
 
 
 def _comment(b: BannedSubject, ident: Identifier) -> str:

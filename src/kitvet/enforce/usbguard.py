@@ -13,7 +13,6 @@ subject; the export's comment lines name the subject and its sources.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,10 +26,13 @@ from kitvet.enforce.header import (
     subject_sources,
 )
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
+from kitvet.enforce.ledger import Artefact, sha256
 from kitvet.errors import EnforceError
 
 _HEX4 = re.compile(r"^[0-9a-f]{4}$")
 ACTIONS = ("block", "reject")
+#: Where the rule lines go on a host (the daemon's RuleFile).
+RULE_FILE = "/etc/usbguard/rules.conf"
 
 
 def usb_id(kind: str, value: str) -> str | None:
@@ -94,10 +96,11 @@ class UsbguardExporter(Exporter):
                   "/etc/usbguard/rules.conf && systemctl restart usbguard (once before: move "
                   "the host's rules.conf to /etc/usbguard/rules.d/50-host.conf)."),
                  ("Rule lines as deployed (and as usbguard writes them back): sha256 "
-                  f"{hashlib.sha256(ruleset.encode()).hexdigest()}")]
+                  f"{sha256(ruleset)}")]
         head = commented(header_lines(bans, self.name, len(lines), gaps, notes))
+        rulefile = Artefact("usbguard-rules", "linux", "file", RULE_FILE, sha256(ruleset))
         return Export(self.name, head + "\n" + "".join(body), len(lines), tuple(gaps),
-                      extra={"usbguard_rules": ruleset})
+                      extra={"usbguard_rules": ruleset, "artefacts": [rulefile.to_dict()]})
 
 
 def _label(subject_id: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
+from kitvet.enforce.ledger import Artefact, sha256
 from kitvet.errors import EnforceError
 from kitvet.model.risk import Identifier
 
@@ -35,6 +36,13 @@ SIPOLICY_NS = "urn:schemas-microsoft-com:sipolicy"
 PLATFORM_ID = "{2E07F7E4-194C-4D20-B7C9-6F44A6C5A234}"
 ALL_VERSIONS = "65535.65535.65535.65535"
 EVERYONE = "S-1-1-0"
+#: A copy of the deployed WDAC policy XML kept on the host (what `enforce attest` hashes), and
+#: the folder of active multiple-format policies ({PolicyID}.cip).
+WDAC_XML = r"C:\ProgramData\kitvet\wdac-ban.xml"
+WDAC_ACTIVE = "C:\\Windows\\System32\\CodeIntegrity\\CiPolicies\\Active\\"
+#: Where Windows keeps the AppLocker policy in force: one subkey per rule id under each
+#: collection (Exe, Msi, ...).
+SRPV2 = r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\SrpV2"
 _NS = uuid.UUID("6f1d3c1e-5b8a-4c0e-9a57-6b1e4f3d2a10")  # kitvet's namespace for stable ids
 
 
@@ -170,8 +178,13 @@ class WdacExporter(Exporter):
                   "of the same date needs the wdac-revision option)."),
                  "Audit mode" if not enforce else "Enforced (no Audit Mode option)"]
         head = header_lines(bans, self.name, len(denies), gaps, notes)
-        return Export(self.name, _xml(root, head), len(denies), tuple(gaps), "application/xml",
-                      {"wdac_policy_id": pid, "wdac_version": version})
+        text = _xml(root, head)
+        artefacts = [Artefact("wdac-policy-xml", "windows", "file", WDAC_XML, sha256(text)),
+                     Artefact("wdac-policy-active", "windows", "exists",
+                              WDAC_ACTIVE + pid + ".cip")]
+        return Export(self.name, text, len(denies), tuple(gaps), "application/xml",
+                      {"wdac_policy_id": pid, "wdac_version": version,
+                       "artefacts": [a.to_dict() for a in artefacts]})
 
 
 def _windows_name(ident: Identifier) -> bool:
@@ -260,7 +273,12 @@ class ApplockerExporter(Exporter):
                 count += 1
         notes = _applocker_notes(standalone, mode)
         head = header_lines(bans, self.name, count, gaps, notes)
-        return Export(self.name, _xml(root, head), count, tuple(gaps), "application/xml")
+        ids = tuple(sorted(f"{rc.get('Type')}/{rule.get('Id')}".lower()
+                           for rc in root for rule in rc))
+        rules = Artefact("applocker-rules", "windows", "registry", SRPV2, sha256(",".join(ids)),
+                         ids)
+        return Export(self.name, _xml(root, head), count, tuple(gaps), "application/xml",
+                      {"artefacts": [rules.to_dict()]})
 
 
 def _applocker_publishers(bans: BanSet) -> tuple[dict[str, str], list[Gap]]:
