@@ -231,3 +231,17 @@ def test_stdout_exports_and_no_record_write_no_ledger(tmp_path):
     run("export", "-t", "usbguard", "--subject", "examplecom", "--ledger", str(ledger),
         "-o", str(tmp_path / "r"), "--no-record", *LIST)
     assert not ledger.exists()
+
+
+def test_a_wdac_update_that_windows_would_not_take_is_refused(tmp_path):
+    ledger = str(tmp_path / "ledger.jsonl")
+    xml = str(tmp_path / "ban.xml")
+    args = ("export", "-t", "wdac", "--subject", "examplecom", "-o", xml, "--ledger", ledger)
+    assert run(*args, "--date", "2026-02-01", *LIST).exit_code == 0
+    assert run(*args, "--date", "2026-02-01", *LIST).exit_code == 0  # the same file again
+    r = run(*args, "--date", "2026-02-01", "--enforce", *LIST)  # other content, same version
+    assert r.exit_code == 2 and "VersionEx 2026.2.1.0 is not higher than 2026.2.1.0" in r.stderr
+    assert "--wdac-revision" in r.stderr
+    assert run(*args, "--date", "2026-02-01", "--enforce", "--wdac-revision", "1",
+               *LIST).exit_code == 0
+    assert run(*args, "--date", "2026-03-01", "--enforce", *LIST).exit_code == 0

@@ -140,6 +140,10 @@ def export(target: str, fmt: str | None, institution: str | None, output: str | 
     options: dict[str, Any] = dict(target_options)
     options["enforce"] = options.pop("enforce_mode", False)
     result = ex.export(bans, fmt=fmt, options=options, inventory=snaps)
+    if output and output != "-" and not no_record:
+        from kitvet.cli.enforce_attest import check_wdac_version
+
+        check_wdac_version(result, ledger)
     write_output(result.text, output)
     if output and output != "-":
         gaps = len(set(result.gaps) | set(bans.withheld))  # as the header counts them

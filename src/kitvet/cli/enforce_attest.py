@@ -18,6 +18,31 @@ if TYPE_CHECKING:
     from kitvet.model import Snapshot
 
 
+def check_wdac_version(result: Export, ledger: Path | None) -> None:
+    """Refuse a WDAC export whose VersionEx is not above the one recorded for the same
+    PolicyID with other content: Windows would not replace the deployed policy with it."""
+    from kitvet.enforce import ledger as led
+    from kitvet.errors import EnforceError
+
+    pid, version = result.extra.get("wdac_policy_id"), result.extra.get("wdac_version")
+    path = led.ledger_path(ledger)
+    if not pid or not version or not path.exists():
+        return
+    records, _ = led.read(path)
+    digest = led.sha256(result.text)
+
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in v.split("."))
+
+    for r in records:
+        if (r.extra.get("wdac_policy_id") == pid and r.export_sha256 != digest
+                and parts(str(r.extra.get("wdac_version", "0.0.0.0"))) >= parts(version)):
+            raise EnforceError(
+                f"WDAC policy {pid}: VersionEx {version} is not higher than "
+                f"{r.extra['wdac_version']} of the export recorded at {r.recorded_at}; Windows "
+                "would keep the deployed policy — give a later --date or --wdac-revision N")
+
+
 def record_export(result: Export, bans: BanSet, *, fmt: str, output: str,
                   deploy_path: str | None, ledger: Path | None, record: bool) -> None:
     """After ``export -o``: the nftables elements file beside the export, and the ledger line."""
