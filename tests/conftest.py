@@ -103,6 +103,18 @@ def _reachable(url: str) -> str | None:
         return f"PostgreSQL at {url} is not reachable: {str(e).strip().splitlines()[0]}"
 
 
+def _wait_until_accepting(url: str, timeout: float = 120.0) -> None:
+    """pg_ctl -w can return while the server still answers "the database system is starting
+    up" (seen on a machine under load): wait until it accepts a connection."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (why := _reachable(url)) is not None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(why)
+        time.sleep(0.2)
+
+
 def _unavailable(why: str) -> None:
     if STRICT or os.environ.get("KITVET_REQUIRE_PG") == "1":
         pytest.fail(why)
@@ -133,6 +145,7 @@ def pg_server() -> Iterator[str]:
             postgres_options="-c fsync=off -c full_page_writes=off -c max_connections=200",
         )
         executor.start()
+        _wait_until_accepting(f"postgresql://postgres@127.0.0.1:{port}/postgres")
     except Exception as e:
         log = base / "pg.log"
         tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
