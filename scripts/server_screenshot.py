@@ -26,7 +26,6 @@ def main() -> int:
 
     from kitvet.data import demo_estate
     from kitvet.estate import init_estate
-    from kitvet.server import accounts
     from kitvet.server.app import create_app, load_lists_and_policy
     from kitvet.server.settings import ServerSettings
     from kitvet.server.testing import browser, chromium_path, login, running
@@ -41,7 +40,7 @@ def main() -> int:
         lists, policy = load_lists_and_policy(settings)
         est.review(actor="screenshot", lists=lists, policy=policy, profile=settings.profile)
         password = secrets.token_urlsafe(12)
-        accounts.create_user(est.engine, "admin", password, role="admin", actor="screenshot")
+        est.accounts.create_user("admin", password, role="admin", actor="screenshot")
         app = create_app(est, settings, lists=lists, policy=policy)
         args.out.mkdir(parents=True, exist_ok=True)
         with running(app) as base, browser() as b:

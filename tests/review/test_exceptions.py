@@ -24,9 +24,11 @@ def states(est) -> dict[str, str]:
 
 
 def set_clock(monkeypatch, when: str) -> None:
-    import kitvet.estate.estate as mod
+    import kitvet.estate.estate
+    import kitvet.estate.reads
 
-    monkeypatch.setattr(mod, "utcnow", lambda: when)
+    for mod in (kitvet.estate.estate, kitvet.estate.reads):  # the estate's clock
+        monkeypatch.setattr(mod, "utcnow", lambda: when)
 
 
 def test_scope_host_institution_estate(reviewed):

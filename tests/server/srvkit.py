@@ -20,7 +20,7 @@ def cheap_hashing() -> None:
     """Real argon2id, with the smallest cost parameters: the tests log in often."""
     from argon2 import PasswordHasher
 
-    from kitvet.server import accounts
+    from kitvet.estate import accounts
 
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     accounts._dummy.clear()
@@ -102,20 +102,18 @@ def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings
     """An app over a new estate with the users, tokens and (optionally) the two fixtures."""
     from kitvet.estate import init_estate
     from kitvet.policy import load_profile
-    from kitvet.server import accounts, tokens
     from kitvet.server.app import create_app
     from kitvet.server.settings import ServerSettings
 
     est = init_estate(root, db_url=db_url, actor="tests")
     user_tokens, ingest_tokens = {}, {}
     for name, (role, insts) in USERS.items():
-        accounts.create_user(est.engine, name, PASSWORD, role=role, institutions=insts,
-                             actor="tests")
-        user_tokens[name] = tokens.issue_token(est.engine, name=f"{name}-script",
-                                               username=name, actor="tests")[0]
+        est.accounts.create_user(name, PASSWORD, role=role, institutions=insts, actor="tests")
+        user_tokens[name] = est.tokens.issue_token(name=f"{name}-script", username=name,
+                                                   actor="tests")[0]
     for inst in ("Alpha Agency", "Beta Bureau"):
-        ingest_tokens[inst] = tokens.issue_token(est.engine, name=f"{inst} agents",
-                                                 institution=inst, actor="tests")[0]
+        ingest_tokens[inst] = est.tokens.issue_token(name=f"{inst} agents", institution=inst,
+                                                     actor="tests")[0]
     lists, policy = risk_lists(), load_profile("default")
     if seed:
         est.import_paths([FIXTURES / "alpha.kitvet.json"], actor="tests")

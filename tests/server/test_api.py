@@ -189,11 +189,9 @@ def test_browser_session_on_the_api_needs_the_csrf_header(srv):
     body = {"state": "in_review", "reason": "from the browser"}
     assert srv.client.get("/api/v1/findings").status_code == 200
     assert srv.client.post(url, json=body).status_code == 403
-    from kitvet.server import accounts
     from kitvet.server.security import SESSION_COOKIE
 
-    _user, csrf = accounts.session_user(srv.estate.engine,
-                                        srv.client.cookies.get(SESSION_COOKIE))
+    _user, csrf = srv.estate.accounts.session_user(srv.client.cookies.get(SESSION_COOKIE))
     assert srv.client.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 200
 
 

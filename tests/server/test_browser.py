@@ -88,12 +88,7 @@ def test_review_flow_in_chromium(site):
 
 
 def test_reviewer_cannot_reach_another_institutions_finding(site):
-    from kitvet.server.accounts import Scope
-    from kitvet.server.queries import findings_page
-    from kitvet.store.db import read
-
-    with read(site["estate"].engine) as conn:
-        beta = findings_page(conn, Scope(None), institution="Beta Bureau").items[0]
+    beta = site["estate"].findings(institution="Beta Bureau").items[0]
     page = _page(site, "alice")
     resp = page.goto(f"{site['base']}/findings/{beta.finding_id}")
     assert resp.status == 404

@@ -19,7 +19,6 @@ def _estate(tmp_path):
 
 def test_user_and_token_commands(tmp_path):
     from kitvet.estate import open_estate
-    from kitvet.server import accounts, tokens
 
     root = _estate(tmp_path)
     run = CliRunner().invoke
@@ -38,27 +37,26 @@ def test_user_and_token_commands(tmp_path):
     assert r.exit_code == 0, r.output
     token = re.search(r"kvt_[A-Za-z0-9_-]{40,}", r.output).group(0)
     with open_estate(root) as est:
-        assert accounts.get_user(est.engine, "carol").institutions == ("Alpha Agency",)
-        assert tokens.lookup(est.engine, token).institution == "Alpha Agency"
+        assert est.accounts.get_user("carol").institutions == ("Alpha Agency",)
+        assert est.tokens.lookup(token).institution == "Alpha Agency"
         assert [e.action for e in est.audit(action="user.")] == ["user.create"]
     r = run(main, ["serve", "--estate", root, "token", "list"])
     assert "alpha agents" in r.output and token not in r.output
     assert run(main, ["serve", "--estate", root, "token", "revoke", "1"]).exit_code == 0
     with open_estate(root) as est:
-        assert tokens.lookup(est.engine, token) is None
+        assert est.tokens.lookup(token) is None
 
 
 def test_demo_estate_prints_the_admin_password_once(tmp_path, capsys):
     from kitvet.cli.serve import _demo_estate
-    from kitvet.server import accounts
     from kitvet.server.settings import ServerSettings
 
     est = _demo_estate(tmp_path / "demo", None, ServerSettings())
     out = capsys.readouterr().out
     password = re.search(r"password '([^']+)'", out).group(1)
     assert est.host_count() >= 30 and est.findings().total > 0
-    assert accounts.authenticate(est.engine, "admin", password, client="t", max_failures=5,
-                                 window_s=60) is not None
+    assert est.accounts.authenticate("admin", password, client="t", max_failures=5,
+                                     window_s=60) is not None
     est.close()
     est = _demo_estate(tmp_path / "demo", None, ServerSettings())
     assert password not in capsys.readouterr().out

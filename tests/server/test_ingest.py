@@ -105,16 +105,14 @@ def test_tokens_401_and_403(srv):
 
 
 def test_revoked_token_stops_working(srv):
-    from kitvet.server import tokens
-
-    info = tokens.lookup(srv.estate.engine, srv.ingest_tokens["Alpha Agency"])
-    tokens.revoke_token(srv.estate.engine, info.token_id, actor="tests")
+    info = srv.estate.tokens.lookup(srv.ingest_tokens["Alpha Agency"])
+    srv.estate.tokens.revoke_token(info.token_id, actor="tests")
     body = (FIXTURES / "alpha.kitvet.json").read_bytes()
     assert srv.client.post(URL, content=body, headers=srv.ingest("Alpha Agency")).status_code == 401
 
 
 def test_only_the_token_hash_is_stored(srv):
-    from kitvet.server import tables as st
+    from kitvet.store import account_tables as st
 
     token = srv.ingest_tokens["Alpha Agency"]
     with srv.estate.engine.connect() as conn:

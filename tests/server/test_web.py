@@ -28,7 +28,7 @@ def test_login_sets_a_strict_httponly_session_cookie(sqlite_srv):
 def test_session_id_is_stored_hashed(sqlite_srv):
     from sqlalchemy import select
 
-    from kitvet.server import tables as st
+    from kitvet.store import account_tables as st
 
     login(sqlite_srv.client, "admin")
     cookie = sqlite_srv.client.cookies.get("kitvet_session")
@@ -178,7 +178,7 @@ def test_exception_from_the_finding_page(sqlite_srv):
 
 
 def test_one_client_guessing_many_user_names_is_limited(sqlite_srv):
-    from kitvet.server.accounts import CLIENT_FACTOR
+    from kitvet.estate.accounts import CLIENT_FACTOR
 
     c = sqlite_srv.client
     for i in range(5 * CLIENT_FACTOR):

@@ -205,10 +205,12 @@ def verify_cmd(paths: tuple[Path, ...], fmt: str, institution: str | None,
     if estate_dir is not None:
         import getpass
 
+        from kitvet.cli.options import opened_estate
         from kitvet.estate.enforcement import verify_in_estate
 
-        result, camps = verify_in_estate(estate_dir, snaps, bans, lists=lists, policy=policy,
-                                         profile=profile, actor=actor or getpass.getuser())
+        with opened_estate(estate_dir) as est:
+            result, camps = verify_in_estate(est, snaps, bans, lists=lists, policy=policy,
+                                             profile=profile, actor=actor or getpass.getuser())
     else:
         result = verify(snaps, bans)
     att = attestation(attestations, ledger, snaps) if attestations else []

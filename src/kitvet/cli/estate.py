@@ -1,88 +1,35 @@
 """Estate commands: ``estate``, ``findings``, ``decide``, ``exception``, ``campaign``, ``audit``.
 
-Thin: every command opens the estate, calls one :class:`kitvet.estate.Estate` method and renders
-the result (rich table, JSON or spreadsheet-safe CSV). See ``docs/estate.md``.
+Thin: every command gets the estate from :func:`~kitvet.cli.options.with_estate`, calls one
+:class:`kitvet.estate.Estate` method and renders the result (rich table, JSON or
+spreadsheet-safe CSV). See ``docs/estate.md``.
 """
 
 from __future__ import annotations
 
-import csv
-import functools
-import getpass
-import io
-import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from kitvet.cli import EXIT_FINDINGS
+from kitvet.cli.options import (
+    ESTATE_HELP,
+    actor_option,
+    console,
+    emit_csv,
+    emit_json,
+    fmt_option,
+    with_estate,
+)
 from kitvet.cli.review import list_options, load_lists_and_policy
+from kitvet.model import DECISIONS, STATES, STATUSES
 from kitvet.model.finding import CLASS_ALIASES, CLASS_LABELS, FINDING_CLASSES
 
-STATES = ("open", "in_review", "confirmed", "false_positive", "accepted", "removed")
-STATUSES = ("ban", "review", "monitor", "allow")
-
-
-def default_actor() -> str:
-    """``$KITVET_ACTOR``, else the operating-system user."""
-    try:
-        return os.environ.get("KITVET_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def with_estate(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--estate DIR`` and pass the opened estate as ``est``."""
-    @click.option("--estate", "estate_path", type=click.Path(file_okay=False),
-                  help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
-    @functools.wraps(f)
-    def wrapper(estate_path: str | None, **kw: Any) -> Any:
-        from kitvet.estate import open_estate
-
-        est = open_estate(estate_path)
-        try:
-            return f(est=est, **kw)
-        finally:
-            est.close()
-    return wrapper
-
-
-def actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--actor NAME``."""
-    return click.option("--actor", default=default_actor, show_default="$KITVET_ACTOR or user",
-                        help="Who is doing this (recorded in history and audit log).")(f)
-
-
-def fmt_option(*choices: str) -> Callable[..., Any]:
-    """Add ``--format``."""
-    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
-                        show_default=True)
-
-
-def console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(soft_wrap=False)
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def emit_csv(rows: list[dict[str, Any]]) -> None:
-    from kitvet.report.csvfmt import safe_cell
-
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: safe_cell(v) for k, v in r.items()})
-    click.echo(buf.getvalue(), nl=False)
+if TYPE_CHECKING:
+    from kitvet.estate import Estate
 
 
 # -- estate ----------------------------------------------------------------------------------
@@ -92,17 +39,15 @@ def estate() -> None:
 
 
 @estate.command()
-@click.option("--estate", "estate_path", type=click.Path(file_okay=False),
-              help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
+@click.option("--estate", "estate_path", type=click.Path(file_okay=False), help=ESTATE_HELP)
 @click.option("--db", "db_url", help="postgresql://user@host/db (default: SQLite in the folder).")
 @actor_option
 def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
     """Create an estate (or upgrade an existing one's database)."""
-    from kitvet.estate import init_estate
+    from kitvet.cli.options import opened_estate
 
-    est = init_estate(estate_path, db_url=db_url, actor=actor)
-    click.echo(f"estate ready at {est.root} (database: {est.config.redacted_url()})")
-    est.close()
+    with opened_estate(estate_path, db=db_url, create=True, actor=actor) as est:
+        click.echo(f"estate ready at {est.root} (database: {est.config.redacted_url()})")
 
 
 @estate.command("import")
@@ -113,7 +58,7 @@ def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
               help="Refuse snapshots of institutions the estate does not know yet.")
 @actor_option
 @with_estate
-def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str | None,
+def import_(est: Estate, files: tuple[Path, ...], institution: str | None, fmt: str | None,
             no_create_institutions: bool, actor: str) -> None:
     """Import inventory files (one atomic batch); exit 1 if a file or snapshot was refused."""
     from rich.progress import Progress
@@ -164,7 +109,7 @@ def import_(est: Any, files: tuple[Path, ...], institution: str | None, fmt: str
               help="Spark master URL with --engine spark (local[N], spark://host:7077, yarn, k8s://...).")
 @actor_option
 @with_estate
-def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
+def review_(est: Estate, profile: str, list_paths: tuple[str, ...], no_bundled: bool,
             allow_unsigned: bool, engine: str, master: str, actor: str) -> None:
     """Match current inventory against the lists and update findings."""
     from rich.progress import Progress
@@ -201,9 +146,9 @@ def review_(est: Any, profile: str, list_paths: tuple[str, ...], no_bundled: boo
 @estate.command("status")
 @fmt_option("table", "json")
 @with_estate
-def status_(est: Any, fmt: str) -> None:
+def status_(est: Estate, fmt: str) -> None:
     """Counts per institution and status, freshness, open campaigns with burndown."""
-    from kitvet.review.display import estate_status
+    from kitvet.cli.display import estate_status
 
     st = est.status()
     if fmt == "json":
@@ -237,7 +182,7 @@ def findings() -> None:
               show_default=True, help="Exit 1 if a listed finding has this status or worse.")
 @fmt_option("table", "json", "csv")
 @with_estate
-def list_(est: Any, status: tuple[str, ...], state: tuple[str, ...], institution: str | None,
+def list_(est: Estate, status: tuple[str, ...], state: tuple[str, ...], institution: str | None,
           subject: str | None, host: str | None, reappeared: bool, classes: tuple[str, ...],
           all_: bool, limit: int, offset: int, fail_on: str, fmt: str) -> None:
     """Findings, class by class, most severe first."""
@@ -252,7 +197,7 @@ def list_(est: Any, status: tuple[str, ...], state: tuple[str, ...], institution
     elif fmt == "csv":
         emit_csv([f.to_dict() for f in page.items])
     else:
-        from kitvet.review.display import findings_table
+        from kitvet.cli.display import findings_table
 
         console().print(findings_table(page.items, page.total, page.offset))
     if fail_on != "none" and any(status_rank(f.status) >= status_rank(fail_on)
@@ -264,13 +209,13 @@ def list_(est: Any, status: tuple[str, ...], state: tuple[str, ...], institution
 @click.argument("finding_id")
 @fmt_option("table", "json")
 @with_estate
-def show(est: Any, finding_id: str, fmt: str) -> None:
+def show(est: Estate, finding_id: str, fmt: str) -> None:
     """A finding with its evidence and history (a unique id prefix is enough)."""
     d = est.finding(finding_id)
     if fmt == "json":
         emit_json(d.to_dict())
     else:
-        from kitvet.review.display import finding_detail
+        from kitvet.cli.display import finding_detail
 
         console().print(finding_detail(d))
 
@@ -281,7 +226,7 @@ def show(est: Any, finding_id: str, fmt: str) -> None:
 @click.option("--reason", required=True, help="Why (recorded in history and audit log).")
 @actor_option
 @with_estate
-def set_state(est: Any, finding_id: str, state: str, reason: str, actor: str) -> None:
+def set_state(est: Estate, finding_id: str, state: str, reason: str, actor: str) -> None:
     """Move a finding to another state (never to removed: that takes a fresh snapshot)."""
     rec = est.set_state(finding_id, state, actor=actor, reason=reason)
     click.echo(f"finding {rec.finding_id} is now {rec.state}")
@@ -290,24 +235,20 @@ def set_state(est: Any, finding_id: str, state: str, reason: str, actor: str) ->
 # -- decide ----------------------------------------------------------------------------------
 @click.command()
 @click.argument("subject")
-@click.option("--decision", required=True,
-              type=click.Choice(("confirmed-malicious", "cleared", "banned")))
+@click.option("--decision", required=True, type=click.Choice(list(DECISIONS)))
 @click.option("--rationale", required=True, help="Why, in a sentence (recorded).")
 @click.option("--evidence", multiple=True, help="URL or reference backing it (repeatable).")
 @actor_option
 @with_estate
-def decide(est: Any, subject: str, decision: str, rationale: str, evidence: tuple[str, ...],
+def decide(est: Estate, subject: str, decision: str, rationale: str, evidence: tuple[str, ...],
            actor: str) -> None:
     """Rule on a subject; overrides the policy's status on all its findings."""
     from kitvet.lists import bundled
-    from kitvet.review.findings import unknown_subject_message
 
-    known = est.known_subjects()
-    if subject not in known:  # a subject no review found yet: fine if a list names it
-        known |= {s.id for rl in bundled().lists for s in rl.subjects}
-        if subject not in known:
-            click.echo(f"warning: {unknown_subject_message(subject, known)}; the decision is "
-                       "recorded and applies if a review ever finds it", err=True)
+    unknown = est.unknown_subject(subject, bundled())  # fine if a review found it or a list names it
+    if unknown:
+        click.echo(f"warning: {unknown}; the decision is recorded and applies if a review ever "
+                   "finds it", err=True)
     d = est.decide(subject, decision, actor=actor, rationale=rationale, evidence=evidence)
     click.echo(f"decision {d.decision_id}: {subject} {decision} (status {d.status}) — "
                f"{d.findings_affected} finding(s) updated")
@@ -327,7 +268,7 @@ def exception() -> None:
 @click.option("--expires", required=True, help="Last day of validity, YYYY-MM-DD.")
 @actor_option
 @with_estate
-def exception_add(est: Any, subject: str, scope: str, reason: str, approver: str,
+def exception_add(est: Estate, subject: str, scope: str, reason: str, approver: str,
                   expires: str, actor: str) -> None:
     """Add an exception; the findings it covers become accepted."""
     e = est.add_exception(subject_id=subject, scope=scope, reason=reason, approver=approver,
@@ -340,13 +281,13 @@ def exception_add(est: Any, subject: str, scope: str, reason: str, approver: str
 @click.option("--active", is_flag=True, help="Only active exceptions.")
 @fmt_option("table", "json")
 @with_estate
-def exception_list(est: Any, active: bool, fmt: str) -> None:
+def exception_list(est: Estate, active: bool, fmt: str) -> None:
     """Exceptions and how many findings each covers."""
     items = est.exceptions(active_only=active)
     if fmt == "json":
         emit_json([e.to_dict() for e in items])
     else:
-        from kitvet.review.display import exceptions_table
+        from kitvet.cli.display import exceptions_table
 
         console().print(exceptions_table(items))
 
@@ -356,7 +297,7 @@ def exception_list(est: Any, active: bool, fmt: str) -> None:
 @click.option("--reason", required=True)
 @actor_option
 @with_estate
-def exception_revoke(est: Any, exception_id: int, reason: str, actor: str) -> None:
+def exception_revoke(est: Estate, exception_id: int, reason: str, actor: str) -> None:
     """Revoke an exception; its findings re-open."""
     est.revoke_exception(exception_id, actor=actor, reason=reason)
     click.echo(f"exception {exception_id} revoked")
@@ -376,7 +317,7 @@ def campaign() -> None:
 @list_options
 @actor_option
 @with_estate
-def campaign_start(est: Any, subject: str, identify_days: int | None, plan_days: int | None,
+def campaign_start(est: Estate, subject: str, identify_days: int | None, plan_days: int | None,
                    remove_days: int | None, profile: str, list_paths: tuple[str, ...],
                    no_bundled: bool, allow_unsigned: bool, actor: str) -> None:
     """Start removing a banned subject, with identify/plan/remove deadlines."""
@@ -391,13 +332,13 @@ def campaign_start(est: Any, subject: str, identify_days: int | None, plan_days:
 @click.argument("campaign_id", type=int, required=False)
 @fmt_option("table", "json")
 @with_estate
-def campaign_status(est: Any, campaign_id: int | None, fmt: str) -> None:
+def campaign_status(est: Estate, campaign_id: int | None, fmt: str) -> None:
     """Progress per institution and burndown (all campaigns if no id)."""
     items = [est.campaign(campaign_id)] if campaign_id else est.campaigns()
     if fmt == "json":
         emit_json([dict(c.to_dict(), remaining=c.remaining) for c in items])
         return
-    from kitvet.review.display import campaign_status as render
+    from kitvet.cli.display import campaign_status as render
 
     if not items:
         click.echo("no campaigns")
@@ -410,7 +351,7 @@ def campaign_status(est: Any, campaign_id: int | None, fmt: str) -> None:
 @click.option("--reason", default="removed everywhere", show_default=True)
 @actor_option
 @with_estate
-def campaign_close(est: Any, campaign_id: int, reason: str, actor: str) -> None:
+def campaign_close(est: Estate, campaign_id: int, reason: str, actor: str) -> None:
     """Close a campaign (refused while fresh inventory still shows the subject)."""
     c = est.close_campaign(campaign_id, actor=actor, reason=reason)
     click.echo(f"campaign {c.campaign_id} closed")
@@ -427,13 +368,13 @@ def audit() -> None:
 @click.option("--action", help="Action prefix, e.g. campaign. or finding.state")
 @fmt_option("table", "json")
 @with_estate
-def audit_list(est: Any, limit: int, action: str | None, fmt: str) -> None:
+def audit_list(est: Estate, limit: int, action: str | None, fmt: str) -> None:
     """The newest entries."""
     entries = est.audit(limit=limit, action=action, newest_first=True)
     if fmt == "json":
         emit_json([e.to_dict() for e in entries])
         return
-    from kitvet.review.display import audit_table
+    from kitvet.cli.display import audit_table
 
     console().print(audit_table(entries))
 
@@ -441,7 +382,7 @@ def audit_list(est: Any, limit: int, action: str | None, fmt: str) -> None:
 @audit.command("verify")
 @click.option("--expect-head", help="Head hash recorded earlier, kept outside the estate.")
 @with_estate
-def audit_verify(est: Any, expect_head: str | None) -> None:
+def audit_verify(est: Estate, expect_head: str | None) -> None:
     """Check the chain; exit 1 and name the first bad entry if it was tampered with."""
     check = est.verify_audit(expect_head=expect_head)
     if check.ok:
@@ -456,7 +397,7 @@ def audit_verify(est: Any, expect_head: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: stdout). JSON lines, one entry each.")
 @with_estate
-def audit_export(est: Any, output: Path | None) -> None:
+def audit_export(est: Estate, output: Path | None) -> None:
     """Export every entry as JSON lines (with hashes, for external verification)."""
     if output is None:
         est.export_audit(sys.stdout)

@@ -14,26 +14,23 @@ import getpass
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from kitvet.cli.options import ESTATE_HELP, open_estate_at, with_estate
+
+if TYPE_CHECKING:
+    from kitvet.estate import Estate
+    from kitvet.server.settings import ServerSettings
 
 DEMO_ADMIN = "admin"
 
 
-def _settings(**overrides: Any):  # type: ignore[no-untyped-def]
+def _settings(**overrides: Any) -> ServerSettings:
     from kitvet.server.settings import ServerSettings
 
     return ServerSettings(**{k: v for k, v in overrides.items() if v not in (None, ())})
-
-
-def _open(estate: Path | None, db: str | None, *, create: bool = False):  # type: ignore[no-untyped-def]
-    from kitvet.estate import estate_dir, init_estate, open_estate
-
-    root = estate_dir(estate)
-    if db or create:
-        return init_estate(root, db_url=db, actor="cli:serve")
-    return open_estate(root)
 
 
 def _actor() -> str:
@@ -44,8 +41,7 @@ def _actor() -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--estate", type=click.Path(file_okay=False, path_type=Path),
-              help="Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate).")
+@click.option("--estate", type=click.Path(file_okay=False, path_type=Path), help=ESTATE_HELP)
 @click.option("--db", help="Review database URL for a new estate (postgresql://... or sqlite:///...).")
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port [8080].")
@@ -73,28 +69,27 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
                          lists=tuple(list_paths), allow_unsigned=allow_unsigned,
                          max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
                          review_mode=review_mode)
-    est = _demo_estate(estate, db, settings) if demo else _open(estate, db)
+    est = (_demo_estate(estate, db, settings) if demo
+           else open_estate_at(estate, db=db, actor="cli:serve"))
     _run(est, settings)
 
 
-def _demo_estate(estate: Path | None, db: str | None, settings: Any):  # type: ignore[no-untyped-def]
+def _demo_estate(estate: Path | None, db: str | None, settings: ServerSettings) -> Estate:
     """Create or re-open the demo estate, import the demo inventory, review, add the admin."""
     from kitvet.data import demo_estate
-    from kitvet.estate import estate_dir, init_estate
-    from kitvet.server import accounts
+    from kitvet.estate import estate_dir
     from kitvet.server.app import load_lists_and_policy
 
     root = estate or (estate_dir().parent / "demo-estate")
-    est = init_estate(root, db_url=db, actor="cli:serve-demo")
+    est = open_estate_at(root, db=db, create=True, actor="cli:serve-demo")
     result = est.import_snapshots(demo_estate(), actor="cli:serve-demo")
     if result.batch_id or est.status().last_review is None:
         lists, policy = load_lists_and_policy(settings)
         est.review(actor="cli:serve-demo", lists=lists, policy=policy, profile=settings.profile)
     click.echo(f"demo estate: {est.root} ({est.host_count()} hosts)")
-    if accounts.get_user(est.engine, DEMO_ADMIN) is None:
+    if est.accounts.get_user(DEMO_ADMIN) is None:
         password = secrets.token_urlsafe(12)
-        accounts.create_user(est.engine, DEMO_ADMIN, password, role="admin",
-                             actor="cli:serve-demo")
+        est.accounts.create_user(DEMO_ADMIN, password, role="admin", actor="cli:serve-demo")
         click.echo(f"demo admin account: user {DEMO_ADMIN!r}, password {password!r} "
                    "(shown only this once)")
     else:
@@ -103,7 +98,7 @@ def _demo_estate(estate: Path | None, db: str | None, settings: Any):  # type: i
     return est
 
 
-def _run(est: Any, settings: Any) -> None:
+def _run(est: Estate, settings: ServerSettings) -> None:
     import logging
 
     import uvicorn
@@ -141,16 +136,13 @@ def _read_password(password_stdin: bool) -> tuple[str, bool]:
 @click.option("--institution", "institutions", multiple=True,
               help="Institution a reviewer (or a scoped auditor) may see (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-@click.pass_obj
-def user_add(obj: dict[str, Any], name: str, role: str, institutions: tuple[str, ...],
+@with_estate(from_group=True)
+def user_add(est: Estate, name: str, role: str, institutions: tuple[str, ...],
              password_stdin: bool) -> None:
     """Create an account (the password is prompted, read from stdin, or generated and shown)."""
-    from kitvet.server import accounts
-
-    est = _open(obj["estate"], obj["db"])
     password, generated = _read_password(password_stdin)
-    u = accounts.create_user(est.engine, name, password, role=role, institutions=institutions,
-                             actor=_actor())
+    u = est.accounts.create_user(name, password, role=role, institutions=institutions,
+                                 actor=_actor())
     scope = ", ".join(u.institutions) or "every institution"
     click.echo(f"user {u.username!r} ({u.role}; {scope}) created")
     if generated:
@@ -158,23 +150,19 @@ def user_add(obj: dict[str, Any], name: str, role: str, institutions: tuple[str,
 
 
 @user.command("list")
-@click.pass_obj
-def user_list(obj: dict[str, Any]) -> None:
+@with_estate(from_group=True)
+def user_list(est: Estate) -> None:
     """List accounts."""
-    from kitvet.server import accounts
-
-    for u in accounts.list_users(_open(obj["estate"], obj["db"]).engine):
+    for u in est.accounts.list_users():
         click.echo(f"{u.username}\t{u.role}\t{', '.join(u.institutions) or '*'}")
 
 
 @user.command("disable")
 @click.argument("name")
-@click.pass_obj
-def user_disable(obj: dict[str, Any], name: str) -> None:
+@with_estate(from_group=True)
+def user_disable(est: Estate, name: str) -> None:
     """Disable an account and end its sessions."""
-    from kitvet.server import accounts
-
-    accounts.disable_user(_open(obj["estate"], obj["db"]).engine, name, actor=_actor())
+    est.accounts.disable_user(name, actor=_actor())
     click.echo(f"user {name!r} disabled")
 
 
@@ -187,36 +175,28 @@ def token() -> None:
 @click.option("--institution", help="Issue an ingest token for this institution.")
 @click.option("--user", "username", help="Issue an API token acting as this user.")
 @click.option("--name", required=True, help="What or who uses the token.")
-@click.pass_obj
-def token_add(obj: dict[str, Any], institution: str | None, username: str | None,
-              name: str) -> None:
+@with_estate(from_group=True)
+def token_add(est: Estate, institution: str | None, username: str | None, name: str) -> None:
     """Issue a token; it is printed once."""
-    from kitvet.server import tokens
-
-    est = _open(obj["estate"], obj["db"])
-    value, info = tokens.issue_token(est.engine, name=name, institution=institution,
-                                     username=username, actor=_actor())
+    value, info = est.tokens.issue_token(name=name, institution=institution, username=username,
+                                         actor=_actor())
     click.echo(f"token {info.token_id} ({info.kind}: {institution or username}): {value}")
     click.echo("store it now: it is shown only this once", err=True)
 
 
 @token.command("list")
-@click.pass_obj
-def token_list(obj: dict[str, Any]) -> None:
+@with_estate(from_group=True)
+def token_list(est: Estate) -> None:
     """List live tokens (never their values)."""
-    from kitvet.server import tokens
-
-    for t in tokens.list_tokens(_open(obj["estate"], obj["db"]).engine):
+    for t in est.tokens.list_tokens():
         click.echo(f"{t.token_id}\t{t.kind}\t{t.institution or t.username}\t{t.name}\t"
                    f"created {t.created_at[:16]}\tlast used {(t.last_used_at or '-')[:16]}")
 
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@click.pass_obj
-def token_revoke(obj: dict[str, Any], token_id: int) -> None:
+@with_estate(from_group=True)
+def token_revoke(est: Estate, token_id: int) -> None:
     """Revoke a token."""
-    from kitvet.server import tokens
-
-    tokens.revoke_token(_open(obj["estate"], obj["db"]).engine, token_id, actor=_actor())
+    est.tokens.revoke_token(token_id, actor=_actor())
     click.echo(f"token {token_id} revoked")

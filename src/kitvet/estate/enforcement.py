@@ -13,45 +13,46 @@ from typing import TYPE_CHECKING, Any
 
 from kitvet.enforce.interface import BanSet
 from kitvet.enforce.verify import Remaining, Verification
+from kitvet.store.records import CampaignStatus, FindingRecord
 
 if TYPE_CHECKING:
+    from kitvet.estate.estate import Estate
     from kitvet.model import Snapshot
+    from kitvet.model.risk import ListSet
+    from kitvet.policy import Policy
 
 logger = logging.getLogger(__name__)
 
 PAGE = 500
 
 
-def verify_in_estate(estate_path: Any, snapshots: list[Snapshot], bans: BanSet, *,
-                     lists: Any, policy: Any, profile: str | None, actor: str
-                     ) -> tuple[Verification, list[Any]]:
+def verify_in_estate(est: Estate, snapshots: list[Snapshot], bans: BanSet, *,
+                     lists: ListSet, policy: Policy, profile: str | None, actor: str
+                     ) -> tuple[Verification, list[CampaignStatus]]:
     """The verification from the estate store, and the campaigns of the BanSet's subjects."""
-    from kitvet.estate import open_estate
-
     ids = bans.subject_ids()
-    with open_estate(estate_path) as est:
-        if snapshots:
-            est.import_snapshots(snapshots, actor=actor)
-        est.review(actor=actor, lists=lists, policy=policy, profile=profile)
-        remaining: list[Remaining] = []
-        for sid in sorted(ids):
-            offset = 0
-            while True:
-                page = est.findings(subject=sid, live=True, limit=PAGE, offset=offset)
-                remaining.extend(_remaining(r) for r in page.items)
-                offset += len(page.items)
-                if not page.items or offset >= page.total:
-                    break
-        removed = 0
-        for sid in sorted(ids):
-            removed += est.findings(subject=sid, live=False, limit=1).total
-        camps = [c for c in est.campaigns() if c.campaign.subject_id in ids]
-        hosts = est.host_count()
+    if snapshots:
+        est.import_snapshots(snapshots, actor=actor)
+    est.review(actor=actor, lists=lists, policy=policy, profile=profile)
+    remaining: list[Remaining] = []
+    for sid in sorted(ids):
+        offset = 0
+        while True:
+            page = est.findings(subject=sid, live=True, limit=PAGE, offset=offset)
+            remaining.extend(_remaining(r) for r in page.items)
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                break
+    removed = 0
+    for sid in sorted(ids):
+        removed += est.findings(subject=sid, live=False, limit=1).total
+    camps = [c for c in est.campaigns() if c.campaign.subject_id in ids]
+    hosts = est.host_count()
     remaining.sort(key=lambda r: (r.institution, r.hostname, r.subject_id, r.item))
     return Verification(hosts_checked=hosts, remaining=remaining, removed=removed), camps
 
 
-def _remaining(r: Any) -> Remaining:
+def _remaining(r: FindingRecord) -> Remaining:
     item = " ".join(x for x in (r.name, r.version) if x) or r.finding_id
     return Remaining(institution=r.institution or "(no institution)", host_id=r.host_id,
                      hostname=r.hostname or r.host_id, subject_id=r.subject_id,
@@ -61,7 +62,7 @@ def _remaining(r: Any) -> Remaining:
                                                        if r.exception_id else ""))
 
 
-def campaign_dicts(camps: list[Any]) -> list[dict[str, Any]]:
+def campaign_dicts(camps: list[CampaignStatus]) -> list[dict[str, Any]]:
     """Campaign statuses as JSON-ready dicts."""
     out = []
     for c in camps:

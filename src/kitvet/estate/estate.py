@@ -8,19 +8,22 @@ a :class:`~kitvet.match.interface.Matcher` finds, the lists and the policy judge
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from kitvet.errors import StoreError
-from kitvet.estate.status import estate_status
+from kitvet.estate.accounts import Accounts
+from kitvet.estate.reads import EstateReads
+from kitvet.estate.tokens import Tokens
 from kitvet.model import Snapshot
 from kitvet.review import campaigns, exceptions, findings, reconcile, subjects
 from kitvet.store import audit as audit_log
@@ -39,14 +42,10 @@ from kitvet.store.location import (
 )
 from kitvet.store.records import (
     CampaignRecord,
-    CampaignStatus,
     DecisionRecord,
-    EstateStatus,
     ExceptionRecord,
-    FindingDetail,
     FindingRecord,
     ImportResult,
-    Page,
     ReviewResult,
 )
 
@@ -92,8 +91,9 @@ def open_estate(path: str | os.PathLike[str] | None = None) -> Estate:
     return Estate(root, read_config(root))
 
 
-class Estate:
-    """One estate: its review database and inventory lake."""
+class Estate(EstateReads):
+    """One estate: its review database and inventory lake. The reads, each scoped by the
+    caller's institutions, are those of :class:`~kitvet.estate.reads.EstateReads`."""
 
     def __init__(self, root: Path, config: EstateConfig):
         self.root = root
@@ -220,28 +220,7 @@ class Estate:
         return ReviewResult(rid, live, counts.new, counts.seen, counts.removed,
                             counts.reappeared, reopened, by_status, tuple(unused), by_class)
 
-    # -- findings ----------------------------------------------------------------------------
-    def findings(self, *, status: Sequence[str] | str | None = None,
-                 state: Sequence[str] | str | None = None, institution: str | None = None,
-                 subject: str | None = None, host: str | None = None,
-                 live: bool | None = True, reappeared: bool | None = None,
-                 finding_class: Sequence[str] | str | None = None,
-                 limit: int = 100, offset: int = 0) -> Page[FindingRecord]:
-        """List findings (live ones by default), most severe first, one page at a time.
-
-        ``finding_class``: classes or aliases (``eol``, ``vulnerable`` ...; see
-        :func:`kitvet.model.expand_classes`)."""
-        with read(self.engine) as conn:
-            return findings.listing(conn, status=status, state=state, institution=institution,
-                                    subject=subject, host=host, live=live,
-                                    reappeared=reappeared, finding_class=finding_class,
-                                    limit=limit, offset=offset)
-
-    def finding(self, finding_id: str) -> FindingDetail:
-        """One finding with evidence and history (a unique id prefix of 6+ chars works)."""
-        with read(self.engine) as conn:
-            return findings.detail(conn, finding_id)
-
+    # -- findings, decisions -----------------------------------------------------------------
     def set_state(self, finding_id: str, state: str, *, actor: str, reason: str
                   ) -> FindingRecord:
         """Move a finding to a new state by hand (see :mod:`kitvet.review.states`)."""
@@ -256,18 +235,6 @@ class Estate:
             return findings.decide(conn, subject_id, decision, actor=actor, rationale=rationale,
                                    evidence=evidence, now=utcnow())
 
-    def known_subjects(self) -> set[str]:
-        """Subject ids found by a review, recorded with their assertions or decided on."""
-        with read(self.engine) as conn:
-            return findings.known_subjects(conn)
-
-    def decisions(self, *, subject: str | None = None, include_superseded: bool = False
-                  ) -> list[DecisionRecord]:
-        """Decisions in force (or all), newest first."""
-        with read(self.engine) as conn:
-            return findings.decisions(conn, subject=subject,
-                                      include_superseded=include_superseded)
-
     # -- exceptions --------------------------------------------------------------------------
     def add_exception(self, *, subject_id: str, scope: str, reason: str, approver: str,
                       expires: str | date, actor: str) -> ExceptionRecord:
@@ -278,11 +245,6 @@ class Estate:
                                  approver=approver, expires=expires, actor=actor, now=now)
             exceptions.apply(conn, actor=actor, now=now)
             return next(e for e in exceptions.listing(conn, now=now) if e.exception_id == eid)
-
-    def exceptions(self, *, active_only: bool = False) -> list[ExceptionRecord]:
-        """Exceptions, each with the number of findings it covers now."""
-        with read(self.engine) as conn:
-            return exceptions.listing(conn, active_only=active_only, now=utcnow())
 
     def revoke_exception(self, exception_id: int, *, actor: str, reason: str
                          ) -> ExceptionRecord:
@@ -305,61 +267,22 @@ class Estate:
         with write(self.engine) as conn:
             return campaigns.start(conn, subject_id, actor=actor, now=utcnow(), deadlines=days)
 
-    def campaign(self, campaign_id: int) -> CampaignStatus:
-        """A campaign with progress per institution and burndown."""
-        with read(self.engine) as conn:
-            return campaigns.status(conn, campaign_id, now=utcnow())
-
-    def campaigns(self, *, open_only: bool = False) -> list[CampaignStatus]:
-        """Every campaign (or only the open ones) with its status."""
-        with read(self.engine) as conn:
-            return campaigns.listing(conn, open_only=open_only, now=utcnow())
-
     def close_campaign(self, campaign_id: int, *, actor: str, reason: str = "removed everywhere"
                        ) -> CampaignRecord:
         """Close a campaign; refused while fresh inventory still shows the subject."""
         with write(self.engine) as conn:
             return campaigns.close(conn, campaign_id, actor=actor, reason=reason, now=utcnow())
 
-    # -- audit -------------------------------------------------------------------------------
-    def audit(self, *, limit: int | None = 100, offset: int = 0, action: str | None = None,
-              obj: str | None = None, newest_first: bool = False) -> list[audit_log.AuditEntry]:
-        """Audit entries in order (filters: action prefix, exact object)."""
-        with read(self.engine) as conn:
-            return audit_log.entries(conn, limit=limit, offset=offset, action=action, obj=obj,
-                                 newest_first=newest_first)
+    # -- accounts ----------------------------------------------------------------------------
+    @functools.cached_property
+    def accounts(self) -> Accounts:
+        """The estate's users, sessions and login rate limit."""
+        return Accounts(self.engine)
 
-    def verify_audit(self, *, expect_head: str | None = None) -> audit_log.AuditCheck:
-        """Verify the hash chain; names the first bad entry."""
-        with read(self.engine) as conn:
-            return audit_log.verify(conn, expect_head=expect_head)
-
-    def export_audit(self, out: IO[str]) -> int:
-        """Write every entry as one JSON object per line; returns the number written."""
-        n = 0
-        with read(self.engine) as conn:
-            for r in audit_log.iter_rows(conn):
-                out.write(audit_log.canonical(audit_log._row_entry(r).to_dict()) + "\n")
-                n += 1
-        return n
-
-    # -- status ------------------------------------------------------------------------------
-    def status(self) -> EstateStatus:
-        """Counts per institution, status and state; freshness; open campaigns."""
-        with read(self.engine) as conn:
-            return estate_status(conn, root=str(self.root), database=self.config.redacted_url(),
-                                 now=utcnow())
-
-    def institutions(self) -> list[str]:
-        """Names of the estate's institutions."""
-        with read(self.engine) as conn:
-            return list(conn.execute(select(t.institutions.c.name)
-                                     .order_by(t.institutions.c.name)).scalars())
-
-    def host_count(self) -> int:
-        """Number of hosts."""
-        with read(self.engine) as conn:
-            return conn.execute(select(func.count()).select_from(t.hosts)).scalar_one()
+    @functools.cached_property
+    def tokens(self) -> Tokens:
+        """The estate's API tokens (institutions' ingest tokens, users' tokens)."""
+        return Tokens(self.engine)
 
 
 def _policy_deadlines(subject_id: str, lists: ListSet | None, policy: Policy | None

@@ -5,7 +5,9 @@ schemas live in :mod:`kitvet.model.schema` (imported lazily: collection never ne
 """
 
 from kitvet.model.finding import (
+    DECISIONS,
     FINDING_CLASSES,
+    STATES,
     Evidence,
     Finding,
     expand_classes,
@@ -33,12 +35,14 @@ from kitvet.model.risk import (
 
 __all__ = [
     "ASSERTION_KINDS",
+    "DECISIONS",
     "DEVICE_FIELDS",
     "FINDING_CLASSES",
     "HOST_FIELDS",
     "IDENTIFIER_KINDS",
     "INVENTORY_SCHEMA_VERSION",
     "SOFTWARE_FIELDS",
+    "STATES",
     "STATUSES",
     "Assertion",
     "Evidence",

@@ -113,6 +113,17 @@ class Finding:
     exculpatory: tuple[Assertion, ...] = field(default=())  # no-evidence-found / cleared
 
 
+#: States of a finding in review (``kitvet.review.states`` has the moves a reviewer may make).
+STATES: tuple[str, ...] = ("open", "in_review", "confirmed", "false_positive", "accepted",
+                           "removed")
+
+#: Decisions on a subject and the status each one imposes on its findings.
+DECISIONS: dict[str, str] = {
+    "confirmed-malicious": "ban",
+    "banned": "ban",
+    "cleared": "allow",
+}
+
 #: Columns of the flat findings table the engines (DuckDB, Spark) produce. One row per
 #: (host, inventory item, subject); several identifiers matching the same item are joined
 #: into one row (``matched`` lists them, ``explanation`` joins their sentences with "; ").

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from kitvet.errors import StoreError
 from kitvet.model.finding import FINDING_CLASSES, expand_classes
@@ -45,35 +45,75 @@ def record(row: Any) -> FindingRecord:
                             for c in FindingRecord.__dataclass_fields__})
 
 
-def listing(conn: Connection, *, status: Sequence[str] | str | None = None,
-            state: Sequence[str] | str | None = None, institution: str | None = None,
-            subject: str | None = None, host: str | None = None, live: bool | None = True,
-            reappeared: bool | None = None, finding_class: Sequence[str] | str | None = None,
-            limit: int = 100, offset: int = 0) -> Page[FindingRecord]:
-    """Findings matching every given filter, class by class (in the order of
-    :data:`~kitvet.model.FINDING_CLASSES`), most severe first, one page at a time.
+#: Orders a listing can be sorted by (``sort=``); ties go by institution, host, finding id.
+SORTS: dict[str, Any] = {
+    "severity": SEVERITY,
+    "first_seen": t.findings.c.first_seen,
+    "last_seen": t.findings.c.last_seen,
+    "institution": t.findings.c.institution,
+    "host": t.findings.c.host_id,
+    "subject": t.findings.c.subject_id,
+    "state": t.findings.c.state,
+    "name": t.findings.c.name,
+}
 
-    ``finding_class`` takes classes or their aliases (``eol``, ``vulnerable``); an unknown
-    name is a :class:`StoreError`."""
+
+def like(col: Any, text: str) -> Any:
+    """Case-insensitive substring match, portable and with LIKE wildcards escaped."""
+    esc = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(col).like(f"%{esc}%", escape="\\")
+
+
+def _many(val: Sequence[str] | str | None) -> list[str]:
+    if not val:
+        return []
+    return [v for v in ([val] if isinstance(val, str) else list(val)) if v]
+
+
+def listing(conn: Connection, *, institutions: Collection[str] | None = None,
+            status: Sequence[str] | str | None = None,
+            state: Sequence[str] | str | None = None, institution: str | None = None,
+            subject: str | None = None, host: str | None = None, q: str | None = None,
+            live: bool | None = True, reappeared: bool | None = None,
+            finding_class: Sequence[str] | str | None = None, sort: str = "severity",
+            descending: bool = False, limit: int = 100, offset: int = 0,
+            max_page: int = MAX_PAGE) -> Page[FindingRecord]:
+    """Findings matching every given filter, one page at a time: class by class (in the order
+    of :data:`~kitvet.model.FINDING_CLASSES`), most severe first, or by ``sort``.
+
+    ``institutions`` limits the listing to those institutions (None: all of them); ``q``
+    searches names, publishers, hosts, subjects and finding ids; ``finding_class`` takes
+    classes or their aliases (``eol``, ``vulnerable``), an unknown name is a
+    :class:`StoreError`."""
     f = t.findings
     cond: list[Any] = class_condition(finding_class)
+    if institutions is not None:
+        cond.append(f.c.institution.in_(sorted(institutions)))
     for col, val in ((f.c.status, status), (f.c.state, state)):
-        if val:
-            cond.append(col.in_([val] if isinstance(val, str) else list(val)))
+        if _many(val):
+            cond.append(col.in_(_many(val)))
     for col, val in ((f.c.institution, institution), (f.c.subject_id, subject),
                      (f.c.host_id, host)):
         if val:
             cond.append(col == val)
     if live is not None:
-        cond.append(f.c.live.is_(live) if live else f.c.live.is_(False))
+        cond.append(f.c.live.is_(bool(live)))
     if reappeared is not None:
         cond.append(f.c.reappeared > 0 if reappeared else f.c.reappeared == 0)
-    limit = max(1, min(int(limit), MAX_PAGE))
+    if q and q.strip():
+        text = q.strip()[:200]
+        cond.append(or_(*(like(c, text) for c in (f.c.name, f.c.publisher, f.c.hostname,
+                                                   f.c.host_id, f.c.subject_name,
+                                                   f.c.subject_id, f.c.finding_id))))
+    key = SORTS.get(sort, SEVERITY)
+    order = [key.desc() if descending else key.asc(), f.c.institution, f.c.host_id,
+             f.c.finding_id]
+    if key is SEVERITY:  # a page sorted by severity keeps each class together
+        order.insert(0, CLASS_ORDER)
+    limit = max(1, min(int(limit), max_page))
     offset = max(0, int(offset))
     total = conn.execute(select(func.count()).select_from(f).where(*cond)).scalar_one()
-    rows = conn.execute(select(*RECORD_COLUMNS).where(*cond)
-                        .order_by(CLASS_ORDER, SEVERITY, f.c.institution, f.c.host_id,
-                                  f.c.finding_id)
+    rows = conn.execute(select(*RECORD_COLUMNS).where(*cond).order_by(*order)
                         .limit(limit).offset(offset)).all()
     return Page(tuple(record(r) for r in rows), total, limit, offset)
 

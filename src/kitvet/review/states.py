@@ -9,9 +9,7 @@ exception that covers the finding.
 from __future__ import annotations
 
 from kitvet.errors import StoreError
-
-STATES: tuple[str, ...] = ("open", "in_review", "confirmed", "false_positive", "accepted",
-                           "removed")
+from kitvet.model import DECISIONS, STATES
 
 #: state -> states a reviewer may move it to
 MANUAL: dict[str, frozenset[str]] = {
@@ -21,13 +19,6 @@ MANUAL: dict[str, frozenset[str]] = {
     "false_positive": frozenset({"open", "in_review"}),
     "accepted": frozenset({"open", "in_review"}),
     "removed": frozenset(),
-}
-
-#: Decisions on a subject and the status each one imposes on its findings.
-DECISIONS: dict[str, str] = {
-    "confirmed-malicious": "ban",
-    "banned": "ban",
-    "cleared": "allow",
 }
 
 #: States in which an exception turns a finding into ``accepted``.
@@ -51,3 +42,6 @@ def check_transition(current: str, new: str, *, reason: str) -> None:
     if new not in MANUAL[current]:
         allowed = ", ".join(sorted(MANUAL[current])) or "none"
         raise StoreError(f"cannot go from {current} to {new} (allowed: {allowed})")
+
+
+__all__ = ["ACCEPTABLE", "DECISIONS", "MANUAL", "STATES", "check_transition"]

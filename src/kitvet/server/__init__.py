@@ -2,9 +2,10 @@
 
 See ``docs/server.md``. Layout: :mod:`app` (the FastAPI app), :mod:`deps` (request
 dependencies), :mod:`api.routes` (one router per resource), :mod:`web` (pages),
-:mod:`queries` (scoped reads), :mod:`actions` (scoped writes), :mod:`accounts` and
-:mod:`tokens` (users, sessions, API tokens), :mod:`ingest` and :mod:`worker` (inventory in,
-review queued).
+:mod:`actions` (the role checks before a change), :mod:`ingest` and :mod:`worker` (inventory
+in, review queued). Every read and write goes through the estate (:mod:`kitvet.estate`): its
+reads take the signed-in account's scope, its accounts and tokens are ``estate.accounts`` and
+``estate.tokens``; the server holds no SQL.
 """
 
 from __future__ import annotations

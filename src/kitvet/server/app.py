@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,12 +22,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kitvet import __version__
 from kitvet.errors import KitvetError, StoreError
-from kitvet.server.accounts import AccountError, RateLimited
+from kitvet.estate import AccountError, Estate, NotFound, RateLimited
+from kitvet.model.risk import ListSet
+from kitvet.policy import Policy
 from kitvet.server.actions import Forbidden
 from kitvet.server.context import ServerContext
 from kitvet.server.deps import LoginRequired
 from kitvet.server.ingest import IngestRefused
-from kitvet.server.queries import NotFound
 from kitvet.server.security import SecurityHeaders
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
@@ -39,7 +39,7 @@ HERE = Path(__file__).parent
 API = "/api/v1"
 
 
-def load_lists_and_policy(settings: ServerSettings) -> tuple[Any, Any]:
+def load_lists_and_policy(settings: ServerSettings) -> tuple[ListSet, Policy]:
     """The risk lists (bundled plus ``settings.lists``) and the policy profile."""
     from kitvet.lists import load_lists
     from kitvet.policy import load_profile
@@ -59,8 +59,8 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(estate: Any, settings: ServerSettings | None = None, *, lists: Any = None,
-               policy: Any = None) -> FastAPI:
+def create_app(estate: Estate, settings: ServerSettings | None = None, *,
+               lists: ListSet | None = None, policy: Policy | None = None) -> FastAPI:
     """The kitvet server for an open estate."""
     settings = settings or ServerSettings()
     if lists is None or policy is None:

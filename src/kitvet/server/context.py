@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from kitvet.estate import Estate
+from kitvet.model.risk import ListSet, RiskList, Subject
+from kitvet.policy import Policy
 from kitvet.server.settings import ServerSettings
+from kitvet.server.worker import ReviewWorker
 
 
 @dataclass
 class ServerContext:
     """The server's long-lived objects (one per app)."""
 
-    estate: Any  # kitvet.estate.Estate
+    estate: Estate
     settings: ServerSettings
-    lists: Any  # kitvet.model.risk.ListSet
-    policy: Any  # kitvet.policy.Policy
-    worker: Any  # kitvet.server.worker.ReviewWorker
+    lists: ListSet
+    policy: Policy
+    worker: ReviewWorker
 
-    def subject(self, subject_id: str) -> tuple[Any, Any] | None:
+    def subject(self, subject_id: str) -> tuple[RiskList, Subject] | None:
         """(risk list, subject) for an id, or None."""
         for rl, s in self.lists.subjects():
             if s.id == subject_id:

@@ -1,11 +1,13 @@
 """Request dependencies, as ``Annotated`` aliases: the context, the signed-in user, tokens.
 
 - ``Ctx``: the :class:`~kitvet.server.context.ServerContext`.
+- ``EstateDep``: the :class:`~kitvet.estate.Estate` (the one door to the estate's data).
 - ``CurrentUser`` (API): a user token (``Authorization: Bearer kvt_...``) or a browser session
   cookie; with a cookie, unsafe methods also need the session's CSRF token in ``X-CSRF-Token``.
 - ``IngestToken`` (API): an institution's ingest token.
 - ``SessionDep`` (pages): the browser session (user and CSRF token); without one the browser
   is sent to the login page.
+- ``FindingClasses``: the ``class`` query parameters, checked (400 naming ``class``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
-from kitvet.server import accounts, tokens
-from kitvet.server.accounts import User
+from kitvet.errors import KitvetError
+from kitvet.estate import Estate, TokenInfo, User
+from kitvet.model.finding import expand_classes
 from kitvet.server.context import ServerContext
 from kitvet.server.security import SESSION_COOKIE, same_token
-from kitvet.server.tokens import TokenInfo
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -30,6 +32,14 @@ def get_ctx(request: Request) -> ServerContext:
 
 
 Ctx = Annotated[ServerContext, Depends(get_ctx)]
+
+
+def get_estate(ctx: Ctx) -> Estate:
+    """The estate the server serves."""
+    return ctx.estate
+
+
+EstateDep = Annotated[Estate, Depends(get_estate)]
 
 
 @dataclass(frozen=True)
@@ -53,22 +63,22 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def api_user(request: Request, ctx: Ctx) -> User:
+def api_user(request: Request, estate: EstateDep) -> User:
     """The user behind an API request (401 without valid credentials)."""
     token = _bearer(request)
     if token is not None:
-        info = tokens.lookup(ctx.estate.engine, token)
+        info = estate.tokens.lookup(token)
         if info is None:
             raise HTTPException(401, "invalid or revoked token",
                                 headers={"WWW-Authenticate": "Bearer"})
         if info.kind != "user" or not info.username:
             raise HTTPException(403, "an ingest token can only send snapshots")
-        user = accounts.get_user(ctx.estate.engine, info.username)
+        user = estate.accounts.get_user(info.username)
         if user is None:
             raise HTTPException(401, "the token's user is disabled",
                                 headers={"WWW-Authenticate": "Bearer"})
         return user
-    found = accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    found = estate.accounts.session_user(request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise HTTPException(401, "sign in or send Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -82,13 +92,13 @@ def api_user(request: Request, ctx: Ctx) -> User:
 CurrentUser = Annotated[User, Depends(api_user)]
 
 
-def ingest_token(request: Request, ctx: Ctx) -> TokenInfo:
+def ingest_token(request: Request, estate: EstateDep) -> TokenInfo:
     """The institution token of an ingest request (401 missing/invalid, 403 wrong kind)."""
     token = _bearer(request)
     if token is None:
         raise HTTPException(401, "send Authorization: Bearer <institution token>",
                             headers={"WWW-Authenticate": "Bearer"})
-    info = tokens.lookup(ctx.estate.engine, token)
+    info = estate.tokens.lookup(token)
     if info is None:
         raise HTTPException(401, "invalid or revoked token",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -100,9 +110,9 @@ def ingest_token(request: Request, ctx: Ctx) -> TokenInfo:
 IngestToken = Annotated[TokenInfo, Depends(ingest_token)]
 
 
-def web_session(request: Request, ctx: Ctx) -> WebSession:
+def web_session(request: Request, estate: EstateDep) -> WebSession:
     """The browser session of a page request (redirect to /login without one)."""
-    found = accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    found = estate.accounts.session_user(request.cookies.get(SESSION_COOKIE))
     if found is None:
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(nxt if request.method == "GET" else "/")
@@ -122,3 +132,18 @@ def require_admin(user: User) -> None:
     """403 unless the user is an admin."""
     if not user.is_admin:
         raise HTTPException(403, "only an admin may do this")
+
+
+def finding_classes(finding_class: list[str] = Query(default=[], alias="class")
+                    ) -> tuple[str, ...]:
+    """The requested finding classes or aliases (``eol``, ``vulnerable`` ...), repeatable or
+    comma-separated; an unknown one is a bad request naming ``class``."""
+    names = tuple(c for c in finding_class if c)
+    try:
+        expand_classes(n for name in names for n in name.split(",") if n.strip())
+    except ValueError as e:
+        raise KitvetError(str(e), place="class") from e
+    return names
+
+
+FindingClasses = Annotated[tuple[str, ...], Depends(finding_classes)]

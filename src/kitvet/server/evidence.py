@@ -9,7 +9,12 @@ reviewed before the estate kept it does it fall back to the lists the server run
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kitvet.estate import FindingDetail
+    from kitvet.model.risk import Assertion, RiskList, Subject
+    from kitvet.server.context import ServerContext
 
 EXCULPATORY = frozenset({"no-evidence-found", "cleared"})
 
@@ -21,7 +26,7 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def assertion_dict(a: Any) -> dict[str, Any]:
+def assertion_dict(a: Assertion) -> dict[str, Any]:
     """An assertion as a dict, with ``link`` set only for http(s) references."""
     d = asdict(a)
     d["link"] = safe_url(d.get("reference_url"))
@@ -29,7 +34,8 @@ def assertion_dict(a: Any) -> dict[str, Any]:
     return d
 
 
-def assertions_for(ctx: Any, subject_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def assertions_for(ctx: ServerContext, subject_id: str
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(accusing, exculpatory) assertions of a subject, newest first."""
     found = ctx.subject(subject_id)
     if found is None:
@@ -46,7 +52,8 @@ def _stored(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def assertions_of(ctx: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def assertions_of(ctx: ServerContext, detail: FindingDetail
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(accusing, exculpatory) assertions of a finding's subject as its last review saw them,
     only those that reach as far as the finding was reached through the organisation graph
     (an affiliate is shown what the instruments say of affiliates, not of the company)."""
@@ -68,7 +75,7 @@ def assertions_of(ctx: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dic
     return accusing, exculpatory
 
 
-def _level(detail: Any) -> int:
+def _level(detail: FindingDetail) -> int:
     """How far through the organisation graph the finding was reached (0: the company)."""
     evidence = getattr(detail, "evidence", None) or {}
     matched = evidence.get("matched") if isinstance(evidence, dict) else None
@@ -78,7 +85,7 @@ def _level(detail: Any) -> int:
         return 0
 
 
-def subject_dict(rl: Any, s: Any) -> dict[str, Any]:
+def subject_dict(rl: RiskList, s: Subject) -> dict[str, Any]:
     """A subject with its list, identifiers and assertions (API form)."""
     return {"id": s.id, "name": s.name, "kind": s.kind, "aliases": list(s.aliases),
             "description": s.description, "list": rl.name, "list_version": rl.version,

@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+
+from kitvet.estate import Estate, ReviewResult
+from kitvet.model.risk import ListSet
+from kitvet.policy import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +26,7 @@ ACTOR = "kitvet-server"
 class ReviewWorker:
     """One daemon thread that reviews the estate when asked."""
 
-    def __init__(self, estate: Any, *, lists: Any, policy: Any, profile: str):
+    def __init__(self, estate: Estate, *, lists: ListSet, policy: Policy, profile: str):
         self.estate = estate
         self.lists, self.policy, self.profile = lists, policy, profile
         self._wanted = threading.Event()
@@ -59,7 +62,7 @@ class ReviewWorker:
         """Block until no review is wanted or running (tests and shutdown use it)."""
         return self._idle.wait(timeout)
 
-    def review_now(self) -> Any:
+    def review_now(self) -> ReviewResult:
         """Run one review in the calling thread."""
         result = self.estate.review(actor=ACTOR, lists=self.lists, policy=self.policy,
                                     profile=self.profile)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -85,7 +85,7 @@ def append(conn: Connection, *, actor: str, action: str, obj: str,
     return AuditEntry(seq, at, actor, action, obj, details or {}, prev, h)
 
 
-def _row_entry(r: Any) -> AuditEntry:
+def row_entry(r: Any) -> AuditEntry:
     try:
         details = json.loads(r.details)
     except ValueError:
@@ -95,18 +95,20 @@ def _row_entry(r: Any) -> AuditEntry:
 
 def entries(conn: Connection, *, limit: int | None = None, offset: int = 0,
             action: str | None = None, obj: str | None = None,
-            newest_first: bool = False) -> list[AuditEntry]:
-    """Entries in order of ``seq`` (optionally filtered by action prefix or object)."""
-    q = select(t.audit_log)
+            newest_first: bool = False, where: Sequence[Any] = ()) -> list[AuditEntry]:
+    """Entries in order of ``seq`` (optionally filtered by action prefix or object, and by
+    the caller's further conditions ``where``)."""
+    q = select(t.audit_log).where(*where)
     if action:
-        q = q.where(t.audit_log.c.action.like(action.replace("%", "") + "%"))
+        q = q.where(t.audit_log.c.action.like(
+            action.replace("%", "").replace("_", "\\_") + "%", escape="\\"))
     if obj:
         q = q.where(t.audit_log.c.object == obj)
     q = q.order_by(t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq)
-    q = q.offset(offset)
+    q = q.offset(max(0, offset))
     if limit is not None:
         q = q.limit(limit)
-    return [_row_entry(r) for r in conn.execute(q)]
+    return [row_entry(r) for r in conn.execute(q)]
 
 
 def iter_rows(conn: Connection, chunk: int = 5000) -> Iterator[Any]:

@@ -99,12 +99,8 @@ def _alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    locations = [str(MIGRATIONS / "versions")]
-    # Other areas (the server) add their tables on their own Alembic branch here.
-    server = Path(__file__).parent.parent / "server" / "migrations" / "versions"
-    if server.is_dir():
-        locations.append(str(server))
-    cfg.set_main_option("version_locations", " ".join(locations))
+    # Other areas add their tables on their own Alembic branch here (the accounts: "server").
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["connection"] = conn
     return cfg

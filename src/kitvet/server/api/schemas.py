@@ -1,4 +1,4 @@
-"""Request and response bodies of the API (pydantic; the records are the store's dataclasses)."""
+"""Request and response bodies of the API (pydantic; the records are the estate's dataclasses)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kitvet.store.records import (
+from kitvet.estate import (
     CampaignStatus,
     DecisionRecord,
     ExceptionRecord,

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kitvet.server import accounts
-from kitvet.server.deps import Ctx
+from kitvet.estate import RateLimited
+from kitvet.server.deps import Ctx, EstateDep
 from kitvet.server.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -40,9 +40,9 @@ def _login_page(request: Request, *, status: int = 200, error: str | None = None
 
 
 @router.get("/login")
-def login_form(request: Request, ctx: Ctx, next: str | None = None) -> Response:
+def login_form(request: Request, estate: EstateDep, next: str | None = None) -> Response:
     """The login page (or the overview when already signed in)."""
-    if accounts.session_user(ctx.estate.engine, request.cookies.get(SESSION_COOKIE)):
+    if estate.accounts.session_user(request.cookies.get(SESSION_COOKIE)):
         return RedirectResponse(_next(next), status_code=303)
     return _login_page(request, next_url=_next(next))
 
@@ -59,18 +59,17 @@ async def login(request: Request, ctx: Ctx) -> Response:
     s = ctx.settings
     client = client_address(request)
     try:
-        user = await run_in_threadpool(accounts.authenticate, ctx.estate.engine, username,
-                                       password, client=client,
-                                       max_failures=s.login_max_failures,
+        user = await run_in_threadpool(ctx.estate.accounts.authenticate, username, password,
+                                       client=client, max_failures=s.login_max_failures,
                                        window_s=s.login_window_s)
-    except accounts.RateLimited as e:
+    except RateLimited as e:
         return _login_page(request, status=429, next_url=nxt, username=username,
                            error=e.message)
     if user is None:
         return _login_page(request, status=401, next_url=nxt, username=username,
                            error="Wrong user name or password.")
-    cookie, _csrf = accounts.create_session(ctx.estate.engine, user, client=client,
-                                            ttl_s=s.session_ttl_s)
+    cookie, _csrf = ctx.estate.accounts.create_session(user, client=client,
+                                                       ttl_s=s.session_ttl_s)
     resp = RedirectResponse(nxt, status_code=303)
     resp.set_cookie(SESSION_COOKIE, cookie, max_age=s.session_ttl_s, httponly=True,
                     samesite="strict", secure=s.secure_cookies, path="/")
@@ -79,9 +78,9 @@ async def login(request: Request, ctx: Ctx) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, ctx: Ctx, checked: CheckedForm) -> Response:
+def logout(request: Request, estate: EstateDep, checked: CheckedForm) -> Response:
     """End the session."""
-    accounts.end_session(ctx.estate.engine, request.cookies.get(SESSION_COOKIE))
+    estate.accounts.end_session(request.cookies.get(SESSION_COOKIE))
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

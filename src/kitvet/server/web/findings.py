@@ -10,14 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kitvet.errors import KitvetError
+from kitvet.estate import MANUAL, SORTS, STATES, NotFound
 from kitvet.model import STATUSES
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
-from kitvet.review.states import MANUAL, STATES
-from kitvet.server import actions, evidence, queries
-from kitvet.server.deps import Ctx, SessionDep
+from kitvet.server import actions, evidence
+from kitvet.server.deps import Ctx, FindingClasses, SessionDep
 from kitvet.server.web.forms import CheckedForm, field
 from kitvet.server.web.render import render
-from kitvet.store.db import read
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -29,24 +28,22 @@ def findings_list(request: Request, ctx: Ctx, session: SessionDep,
                   institution: str | None = None, subject: str | None = None,
                   host: str | None = None, q: str | None = None, resolved: bool = False,
                   sort: str = "severity", desc: bool = False, offset: int = Query(0, ge=0),
-                  finding_class: list[str] = Query(default=[], alias="class")) -> Response:
+                  finding_class: FindingClasses = ()) -> Response:
     """The findings in scope, filtered and searched."""
     scope = session.user.scope
-    classes = [c for c in finding_class if c]
-    with read(ctx.estate.engine) as conn:
-        page = queries.findings_page(conn, scope, status=status, state=state,
-                                     institution=institution, subject=subject, host=host, q=q,
-                                     live=None if resolved else True, sort=sort,
-                                     descending=desc, limit=PAGE, offset=offset,
-                                     finding_class=classes)
-        insts = queries.institutions(conn, scope)
+    classes = list(finding_class)
+    page = ctx.estate.findings(scope=scope, status=status, state=state,
+                               institution=institution, subject=subject, host=host, q=q,
+                               live=None if resolved else True, sort=sort, descending=desc,
+                               limit=PAGE, offset=offset, finding_class=classes)
+    insts = ctx.estate.institutions(scope=scope)
     params = {"status": status, "state": state, "class": classes, "institution": institution,
               "subject": subject, "host": host, "q": q, "resolved": "true" if resolved else None,
               "sort": sort if sort != "severity" else None, "desc": "true" if desc else None}
     return render(request, "findings.html", session, page=page, params=params,
                   institutions=insts, statuses=STATUSES, states=STATES,
                   classes=FINDING_CLASSES, class_labels=CLASS_LABELS,
-                  sorts=list(queries.SORTS), f=dict(status=status, state=state,
+                  sorts=list(SORTS), f=dict(status=status, state=state,
                                                     finding_class=classes,
                                                     institution=institution or "",
                                                     subject=subject or "", host=host or "",
@@ -56,7 +53,7 @@ def findings_list(request: Request, ctx: Ctx, session: SessionDep,
 
 def _finding_page(request: Request, ctx: Ctx, session: SessionDep, finding_id: str, *,
                   status: int = 200, error: str | None = None) -> Response:
-    d = queries.finding_detail(ctx.estate, session.user.scope, finding_id)
+    d = ctx.estate.finding(finding_id, scope=session.user.scope, prefix=False)
     accusing, exculpatory = evidence.assertions_of(ctx, d)
     found = ctx.subject(d.finding.subject_id)
     f = d.finding
@@ -87,7 +84,7 @@ async def finding_state(request: Request, ctx: Ctx, checked: CheckedForm, findin
     try:
         await run_in_threadpool(actions.change_state, ctx, session.user, finding_id,
                                 field(form, "state", 40), field(form, "reason"))
-    except (queries.NotFound, actions.Forbidden):
+    except (NotFound, actions.Forbidden):
         raise
     except KitvetError as e:
         return _finding_page(request, ctx, session, finding_id, status=409, error=e.message)
@@ -99,12 +96,12 @@ async def finding_exception(request: Request, ctx: Ctx, checked: CheckedForm, fi
                             ) -> Response:
     """Add an exception for this finding's subject (host, institution or estate)."""
     session, form = checked
-    d = queries.finding_detail(ctx.estate, session.user.scope, finding_id)
+    d = ctx.estate.finding(finding_id, scope=session.user.scope, prefix=False)
     try:
         await run_in_threadpool(lambda: actions.add_exception(
             ctx, session.user, subject_id=d.finding.subject_id, scope=field(form, "scope", 400),
             reason=field(form, "reason"), expires=field(form, "expires", 20)))
-    except (queries.NotFound, actions.Forbidden):
+    except (NotFound, actions.Forbidden):
         raise
     except KitvetError as e:
         return _finding_page(request, ctx, session, finding_id, status=409, error=e.message)

@@ -10,14 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kitvet.errors import KitvetError
+from kitvet.estate import DECISIONS, NotFound
+from kitvet.estate.inventory import KINDS
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
-from kitvet.review.states import DECISIONS
-from kitvet.server import actions, evidence, inventory, queries
+from kitvet.server import actions, evidence
 from kitvet.server.deps import Ctx, SessionDep
 from kitvet.server.web import charts
 from kitvet.server.web.forms import CheckedForm, field
 from kitvet.server.web.render import render
-from kitvet.store.db import read
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,8 +25,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def overview(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """The estate at a glance: one section per finding class (its own counts and chart)."""
-    with read(ctx.estate.engine) as conn:
-        status = queries.scoped_status(ctx.estate.status(), session.user, conn)
+    status = ctx.estate.status(scope=session.user.scope)
     sections = []
     for cls in (*FINDING_CLASSES, "unclassified"):
         per = [(i.institution, i.findings_by_class.get(cls, {})) for i in status.institutions]
@@ -51,9 +50,8 @@ def overview(request: Request, ctx: Ctx, session: SessionDep) -> Response:
 def subjects(request: Request, ctx: Ctx, session: SessionDep, q: str | None = None
              ) -> Response:
     """Subjects of the risk lists, with their assertions and findings in scope."""
-    with read(ctx.estate.engine) as conn:
-        counts = queries.subject_counts(conn, session.user.scope)
-    rows = []
+    counts = ctx.estate.subject_counts(scope=session.user.scope)
+    rows: list[dict[str, Any]] = []
     needle = (q or "").strip().lower()[:200]
     for rl, s in ctx.lists.subjects():
         if needle and needle not in f"{s.id} {s.name} {' '.join(s.aliases)}".lower():
@@ -71,10 +69,9 @@ def subject(request: Request, ctx: Ctx, session: SessionDep, subject_id: str) ->
     """One subject: identifiers, assertions on both sides, decisions, findings in scope."""
     found = ctx.subject(subject_id)
     if found is None:
-        raise queries.NotFound("no such subject")
+        raise NotFound("no such subject")
     accusing, exculpatory = evidence.assertions_for(ctx, subject_id)
-    with read(ctx.estate.engine) as conn:
-        counts = queries.subject_counts(conn, session.user.scope).get(subject_id, {})
+    counts = ctx.estate.subject_counts(scope=session.user.scope).get(subject_id, {})
     return render(request, "subject.html", session, rl=found[0], s=found[1],
                   accusing=accusing, exculpatory=exculpatory, counts=counts,
                   decisions=ctx.estate.decisions(subject=subject_id, include_superseded=True),
@@ -113,7 +110,7 @@ async def decide(request: Request, ctx: Ctx, checked: CheckedForm) -> Response:
 def exceptions(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Exceptions whose scope this account may see."""
     return render(request, "exceptions.html", session,
-                  exceptions=actions.visible_exceptions(ctx, session.user))
+                  exceptions=ctx.estate.exceptions(scope=session.user.scope))
 
 
 @router.post("/exceptions/{exception_id}/revoke")
@@ -129,10 +126,8 @@ async def revoke(request: Request, ctx: Ctx, checked: CheckedForm, exception_id:
 @router.get("/campaigns")
 def campaigns(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Campaigns with progress in the institutions in scope."""
-    with read(ctx.estate.engine) as conn:
-        rows = [queries.scoped_campaign(c, session.user.scope, conn)
-                for c in ctx.estate.campaigns()]
-        banned = queries.campaign_candidates(conn) if session.user.is_admin else []
+    rows = ctx.estate.campaigns(scope=session.user.scope)
+    banned = ctx.estate.campaign_candidates() if session.user.is_admin else []
     return render(request, "campaigns.html", session, campaigns=rows, subjects=banned)
 
 
@@ -155,11 +150,9 @@ async def start_campaign(request: Request, ctx: Ctx, checked: CheckedForm) -> Re
 def campaign(request: Request, ctx: Ctx, session: SessionDep, campaign_id: int) -> Response:
     """One campaign: deadlines, burndown chart, progress per institution."""
     try:
-        c = ctx.estate.campaign(campaign_id)
+        c = ctx.estate.campaign(campaign_id, scope=session.user.scope)
     except KitvetError as e:
-        raise queries.NotFound("no such campaign") from e
-    with read(ctx.estate.engine) as conn:
-        c = queries.scoped_campaign(c, session.user.scope, conn)
+        raise NotFound("no such campaign") from e
     chart = charts.burndown(c.burndown, title=f"Burndown of campaign {campaign_id}",
                             due=c.campaign.remove_due)
     return render(request, "campaign.html", session, c=c, chart=chart)
@@ -187,14 +180,13 @@ def hosts(request: Request, ctx: Ctx, session: SessionDep, q: str | None = None,
           offset: int = Query(0, ge=0)) -> Response:
     """Hosts in scope, and a search of their current software."""
     scope = session.user.scope
-    with read(ctx.estate.engine) as conn:
-        rows, total = queries.hosts_page(conn, scope, q=q, institution=institution,
-                                         limit=100, offset=offset)
-        insts = queries.institutions(conn, scope)
+    rows, total = ctx.estate.hosts(scope=scope, q=q, institution=institution, limit=100,
+                                   offset=offset)
+    insts = ctx.estate.institutions(scope=scope)
     found: list[dict[str, Any]] = []
     truncated = False
     if software and software.strip():
-        found, truncated = inventory.search(ctx.estate, scope, q=software, limit=200)
+        found, truncated = ctx.estate.inventory(scope=scope, q=software, limit=200)
     params = {"q": q, "institution": institution, "software": software}
     return render(request, "hosts.html", session, rows=rows, total=total, offset=offset,
                   institutions=insts, params=params, found=found, truncated=truncated)
@@ -205,24 +197,22 @@ def host(request: Request, ctx: Ctx, session: SessionDep, host_id: str,
          q: str | None = None, kind: str = "software") -> Response:
     """One host: its findings and its current inventory (searchable)."""
     scope = session.user.scope
-    with read(ctx.estate.engine) as conn:
-        h = queries.host(conn, scope, host_id)
-        page = queries.findings_page(conn, scope, host=host_id, live=None, limit=200)
-    kind = kind if kind in inventory.KINDS else "software"
-    items, truncated = inventory.search(ctx.estate, scope, kind=kind, q=q, host_id=host_id,
-                                        limit=500)
+    h = ctx.estate.host(host_id, scope=scope)
+    page = ctx.estate.findings(scope=scope, host=host_id, live=None, limit=200)
+    kind = kind if kind in KINDS else "software"
+    items, truncated = ctx.estate.inventory(scope=scope, kind=kind, q=q, host_id=host_id,
+                                            limit=500)
     return render(request, "host.html", session, h=h, page=page, items=items,
                   truncated=truncated, q=q or "", kind=kind,
-                  columns=inventory.KINDS[kind][0][1:])
+                  columns=KINDS[kind][0][1:])
 
 
 @router.get("/audit")
 def audit_log(request: Request, ctx: Ctx, session: SessionDep, action: str | None = None,
               object: str | None = None, offset: int = Query(0, ge=0)) -> Response:
     """The audit log, newest first (scoped accounts see entries about their institutions)."""
-    with read(ctx.estate.engine) as conn:
-        entries = queries.audit_entries(conn, session.user, limit=100, offset=offset,
-                                        action=action, obj=object)
+    entries = ctx.estate.audit(limit=100, offset=offset, action=action, obj=object,
+                               newest_first=True, scope=session.user.scope)
     check = ctx.estate.verify_audit() if session.user.scope.everything else None
     return render(request, "audit.html", session, entries=entries, check=check,
                   params={"action": action, "object": object}, offset=offset)

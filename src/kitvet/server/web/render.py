@@ -29,12 +29,11 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """An error page, with the navigation when a session is known (it never fails on that)."""
     session = None
     try:
-        from kitvet.server import accounts
         from kitvet.server.deps import WebSession
         from kitvet.server.security import SESSION_COOKIE
 
-        found = accounts.session_user(request.app.state.kv.estate.engine,
-                                      request.cookies.get(SESSION_COOKIE))
+        found = request.app.state.kv.estate.accounts.session_user(
+            request.cookies.get(SESSION_COOKIE))
         session = WebSession(*found) if found else None
     except Exception:
         session = None

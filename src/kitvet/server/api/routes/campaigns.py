@@ -5,33 +5,29 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from kitvet.server import actions, queries
+from kitvet.errors import KitvetError
+from kitvet.estate import CampaignRecord, CampaignStatus, NotFound
+from kitvet.server import actions
 from kitvet.server.api.schemas import CampaignCreate, Revoke
-from kitvet.server.deps import Ctx, CurrentUser
-from kitvet.store.db import read
-from kitvet.store.records import CampaignRecord, CampaignStatus
+from kitvet.server.deps import Ctx, CurrentUser, EstateDep
 
 router = APIRouter(tags=["campaigns"])
 
 
 @router.get("/campaigns", response_model=list[CampaignStatus])
-def list_campaigns(ctx: Ctx, user: CurrentUser, open_only: bool = False
+def list_campaigns(estate: EstateDep, user: CurrentUser, open_only: bool = False
                    ) -> list[CampaignStatus]:
     """Campaigns, with progress limited to the institutions in scope."""
-    with read(ctx.estate.engine) as conn:
-        return [queries.scoped_campaign(c, user.scope, conn)
-                for c in ctx.estate.campaigns(open_only=open_only)]
+    return estate.campaigns(open_only=open_only, scope=user.scope)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignStatus)
-def get_campaign(ctx: Ctx, user: CurrentUser, campaign_id: int) -> CampaignStatus:
+def get_campaign(estate: EstateDep, user: CurrentUser, campaign_id: int) -> CampaignStatus:
     """One campaign."""
     try:
-        c = ctx.estate.campaign(campaign_id)
-    except Exception as e:
-        raise queries.NotFound("no such campaign") from e
-    with read(ctx.estate.engine) as conn:
-        return queries.scoped_campaign(c, user.scope, conn)
+        return estate.campaign(campaign_id, scope=user.scope)
+    except KitvetError as e:
+        raise NotFound("no such campaign") from e
 
 
 @router.post("/campaigns", response_model=CampaignRecord, status_code=201)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from kitvet.estate import DecisionRecord, ExceptionRecord
 from kitvet.server import actions
 from kitvet.server.api.schemas import DecisionCreate, ExceptionCreate, Revoke
-from kitvet.server.deps import Ctx, CurrentUser
-from kitvet.store.records import DecisionRecord, ExceptionRecord
+from kitvet.server.deps import Ctx, CurrentUser, EstateDep
 
 router = APIRouter(tags=["decisions"])
 
 
 @router.get("/decisions", response_model=list[DecisionRecord])
-def list_decisions(ctx: Ctx, user: CurrentUser, subject: str | None = None,
+def list_decisions(estate: EstateDep, user: CurrentUser, subject: str | None = None,
                    include_superseded: bool = False) -> list[DecisionRecord]:
     """Decisions in force (or all), newest first."""
-    return ctx.estate.decisions(subject=subject, include_superseded=include_superseded)
+    return estate.decisions(subject=subject, include_superseded=include_superseded)
 
 
 @router.post("/decisions", response_model=DecisionRecord, status_code=201)
@@ -29,9 +29,9 @@ async def create_decision(ctx: Ctx, user: CurrentUser, body: DecisionCreate) -> 
 
 
 @router.get("/exceptions", response_model=list[ExceptionRecord], tags=["exceptions"])
-def list_exceptions(ctx: Ctx, user: CurrentUser) -> list[ExceptionRecord]:
+def list_exceptions(estate: EstateDep, user: CurrentUser) -> list[ExceptionRecord]:
     """Exceptions whose scope this account may see."""
-    return actions.visible_exceptions(ctx, user)
+    return estate.exceptions(scope=user.scope)
 
 
 @router.post("/exceptions", response_model=ExceptionRecord, status_code=201,

@@ -6,9 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from kitvet.server import queries
-from kitvet.server.deps import Ctx, CurrentUser
-from kitvet.store.db import read
+from kitvet.server.deps import Ctx, CurrentUser, EstateDep
 
 router = APIRouter(tags=["estate"])
 
@@ -25,9 +23,7 @@ def health(ctx: Ctx) -> dict[str, Any]:
 @router.get("/summary")
 def summary(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
     """Hosts and live findings per institution, by status and state; freshness; campaigns."""
-    with read(ctx.estate.engine) as conn:
-        status = queries.scoped_status(ctx.estate.status(), user, conn)
-    out = status.to_dict()
+    out = ctx.estate.status(scope=user.scope).to_dict()
     out["user"] = {"username": user.username, "role": user.role,
                    "institutions": list(user.institutions)}
     out["review_worker"] = {"reviews": getattr(ctx.worker, "reviews", 0),
@@ -36,7 +32,6 @@ def summary(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.get("/institutions")
-def institutions(ctx: Ctx, user: CurrentUser) -> list[str]:
+def institutions(estate: EstateDep, user: CurrentUser) -> list[str]:
     """The institutions this account may see."""
-    with read(ctx.estate.engine) as conn:
-        return queries.institutions(conn, user.scope)
+    return estate.institutions(scope=user.scope)

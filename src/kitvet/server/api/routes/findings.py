@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from kitvet.server import actions, evidence, queries
+from kitvet.estate import FindingRecord
+from kitvet.server import actions, evidence
 from kitvet.server.api.schemas import FindingOut, FindingPage, StateChange
-from kitvet.server.deps import Ctx, CurrentUser
-from kitvet.store.db import read
-from kitvet.store.records import FindingRecord
+from kitvet.server.deps import Ctx, CurrentUser, FindingClasses
 
 router = APIRouter(tags=["findings"])
 
@@ -21,18 +20,16 @@ def list_findings(ctx: Ctx, user: CurrentUser,
                   host: str | None = None, q: str | None = None,
                   live: bool | None = True, sort: str = "severity", desc: bool = False,
                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-                  finding_class: list[str] = Query(default=[], alias="class")
-                  ) -> FindingPage:
+                  finding_class: FindingClasses = ()) -> FindingPage:
     """Findings in scope. ``sort``: severity, first_seen, last_seen, institution, host,
     subject, state, name; ``q`` searches names, publishers, hosts and subjects; ``class``:
     confirmed-malicious, incident, high-risk-vendor, vulnerability, end-of-life (or eol,
     vulnerable, malicious, vendor), repeatable."""
-    with read(ctx.estate.engine) as conn:
-        page = queries.findings_page(conn, user.scope, status=status, state=state,
-                                     institution=institution, subject=subject, host=host, q=q,
-                                     live=live, sort=sort, descending=desc, limit=limit,
-                                     offset=offset, max_page=ctx.settings.max_page,
-                                     finding_class=finding_class)
+    page = ctx.estate.findings(scope=user.scope, status=status, state=state,
+                               institution=institution, subject=subject, host=host, q=q,
+                               live=live, sort=sort, descending=desc, limit=limit,
+                               offset=offset, max_page=ctx.settings.max_page,
+                               finding_class=finding_class)
     return FindingPage(total=page.total, limit=page.limit, offset=page.offset,
                        items=list(page.items))
 
@@ -40,7 +37,7 @@ def list_findings(ctx: Ctx, user: CurrentUser,
 @router.get("/findings/{finding_id}", response_model=FindingOut)
 def get_finding(ctx: Ctx, user: CurrentUser, finding_id: str) -> FindingOut:
     """A finding with its evidence, the authorities' assertions (both sides) and history."""
-    d = queries.finding_detail(ctx.estate, user.scope, finding_id)
+    d = ctx.estate.finding(finding_id, scope=user.scope, prefix=False)
     accusing, exculpatory = evidence.assertions_of(ctx, d)
     return FindingOut(finding=d.finding, evidence=d.evidence, assertions=accusing,
                       exculpatory=exculpatory, events=list(d.events))

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from kitvet.server import evidence, queries
+from kitvet.estate import NotFound
+from kitvet.server import evidence
 from kitvet.server.deps import Ctx, CurrentUser
-from kitvet.store.db import read
 
 router = APIRouter(tags=["lists"])
 
@@ -24,8 +24,7 @@ def list_lists(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
 @router.get("/subjects")
 def list_subjects(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
     """Every subject with its live findings in scope by status."""
-    with read(ctx.estate.engine) as conn:
-        counts = queries.subject_counts(conn, user.scope)
+    counts = ctx.estate.subject_counts(scope=user.scope)
     return [dict(evidence.subject_dict(rl, s), findings=counts.get(s.id, {}))
             for rl, s in ctx.lists.subjects()]
 
@@ -35,7 +34,7 @@ def get_subject(ctx: Ctx, user: CurrentUser, subject_id: str) -> dict[str, Any]:
     """One subject: identifiers, assertions (accusing and exculpatory), decisions."""
     found = ctx.subject(subject_id)
     if found is None:
-        raise queries.NotFound("no such subject")
+        raise NotFound("no such subject")
     out = evidence.subject_dict(*found)
     out["decisions"] = [d.to_dict() for d in ctx.estate.decisions(subject=subject_id,
                                                                   include_superseded=True)]

@@ -7,8 +7,10 @@ import logging
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from kitvet.server import ingest, tokens
+from kitvet.estate import TokenInfo
+from kitvet.server import ingest
 from kitvet.server.api.schemas import IngestResult, Problem
+from kitvet.server.context import ServerContext
 from kitvet.server.deps import Ctx, IngestToken
 
 logger = logging.getLogger(__name__)
@@ -38,13 +40,15 @@ async def post_snapshots(request: Request, ctx: Ctx, token: IngestToken,
     return result
 
 
-def _ingest(ctx, token, body, encoding, ctype, fmt, host) -> IngestResult:  # type: ignore[no-untyped-def]
+def _ingest(ctx: ServerContext, token: TokenInfo, body: bytes, encoding: str | None,
+            ctype: str | None, fmt: str | None, host: str | None) -> IngestResult:
+    institution = token.institution or ""  # an ingest token always names one
     raw = ingest.decompress(body, encoding=encoding, limit=ctx.settings.max_inventory_bytes)
     name, snaps = ingest.parse(raw, fmt=fmt, content_type=ctype, host=host,
-                               institution=token.institution)
+                               institution=institution)
     res = ctx.estate.import_snapshots(snaps, actor=f"token:{token.token_id}:{token.name}",
-                                      institution=token.institution)
-    tokens.touch(ctx.estate.engine, token.token_id)
+                                      institution=institution)
+    ctx.estate.tokens.touch(token.token_id)
     review = "not needed"
     if res.batch_id is not None:
         if ctx.settings.review_mode == "background" and ctx.worker is not None:
@@ -54,7 +58,7 @@ def _ingest(ctx, token, body, encoding, ctype, fmt, host) -> IngestResult:  # ty
             review = "off"
     logger.info("ingest from %s: %d snapshot(s), %d new", token.name, len(snaps),
                 len(res.added))
-    return IngestResult(format=name, institution=token.institution, batch_id=res.batch_id,
+    return IngestResult(format=name, institution=institution, batch_id=res.batch_id,
                         added=list(res.added), duplicates=list(res.duplicates),
                         became_current=list(res.became_current),
                         historical=list(res.historical),

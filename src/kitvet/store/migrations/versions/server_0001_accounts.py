@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the server's tables (see kitvet.server.tables)."""
+    """Create the server's tables (see kitvet.store.account_tables)."""
     op.create_table(
         "users",
         sa.Column("username", sa.String(100), primary_key=True),

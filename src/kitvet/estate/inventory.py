@@ -12,11 +12,13 @@ import logging
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import Engine, select
 
 from kitvet.errors import StoreError
-from kitvet.server.accounts import Scope
+from kitvet.estate.scope import Scope
 from kitvet.store import tables as t
 from kitvet.store.db import read
+from kitvet.store.lake import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +30,14 @@ KINDS = {"software": (SOFTWARE_COLS, ("name", "publisher", "version", "path", "p
                                    "mac", "oui_org"))}
 
 
-def _allowed_hosts(estate: Any, scope: Scope, host_id: str | None) -> pa.Table:
-    from sqlalchemy import select
-
+def _allowed_hosts(engine: Engine, scope: Scope, host_id: str | None) -> pa.Table:
     h = t.hosts
     q = select(h.c.host_id, h.c.hostname, h.c.institution)
     if not scope.everything:
         q = q.where(h.c.institution.in_(sorted(scope.institutions or ())))
     if host_id:
         q = q.where(h.c.host_id == host_id)
-    with read(estate.engine) as conn:
+    with read(engine) as conn:
         rows = conn.execute(q).all()
     return pa.table({"host_id": [r[0] for r in rows], "hostname": [r[1] for r in rows],
                      "institution": [r[2] for r in rows]},
@@ -45,8 +45,9 @@ def _allowed_hosts(estate: Any, scope: Scope, host_id: str | None) -> pa.Table:
                                       ("institution", pa.string())]))
 
 
-def search(estate: Any, scope: Scope, *, kind: str = "software", q: str | None = None,
-           host_id: str | None = None, limit: int = 200) -> tuple[list[dict[str, Any]], bool]:
+def search(engine: Engine, lake: Lake, scope: Scope, *, kind: str = "software",
+           q: str | None = None, host_id: str | None = None, limit: int = 200
+           ) -> tuple[list[dict[str, Any]], bool]:
     """Inventory rows of current snapshots matching ``q`` (substring, case-insensitive).
 
     Returns (rows, truncated). ``host_id`` limits the search to one host (still in scope).
@@ -56,13 +57,13 @@ def search(estate: Any, scope: Scope, *, kind: str = "software", q: str | None =
     if kind not in KINDS:
         raise StoreError(f"unknown inventory kind {kind!r} (software or devices)")
     cols, searched = KINDS[kind]
-    allowed = _allowed_hosts(estate, scope, host_id)
+    allowed = _allowed_hosts(engine, scope, host_id)
     if allowed.num_rows == 0:
         return [], False
     limit = max(1, min(int(limit), 1000))
     con = duckdb.connect()
     try:
-        estate.lake.views(con)
+        lake.views(con)
         con.register("_kv_allowed", allowed)
         where, params = "", []
         if q and q.strip():

@@ -1,4 +1,4 @@
-"""The server's own tables (accounts, sessions, API tokens, login attempts).
+"""The tables of the estate's accounts (users, sessions, API tokens, login attempts).
 
 Created by the Alembic revision ``server0001`` in ``kitvet/store/migrations/versions``; they live
 in the estate's review database beside the estate tables. Secrets are never stored: sessions

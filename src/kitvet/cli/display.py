@@ -15,14 +15,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
-from kitvet.store.records import (
+from kitvet.estate import (
     CampaignStatus,
     EstateStatus,
     ExceptionRecord,
     FindingDetail,
     FindingRecord,
 )
+from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 
 STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
 STATE_STYLE = {"open": "bold", "in_review": "yellow", "confirmed": "red",
