@@ -299,6 +299,9 @@ def reset() -> None:
     software = sys.modules.get("kitvet.identify.software")  # its answers came from these
     if software is not None:
         software.clear_hardware_caches()
+    engine = sys.modules.get("kitvet.match.engine")  # its registry prefilter came from these
+    if engine is not None:
+        engine.clear_registry_cache()
 
 
 @lru_cache(maxsize=8192)

@@ -22,6 +22,7 @@ measurements.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -227,15 +228,45 @@ def _distinct_key_matches(
 def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
     """A SQL condition every key the probe's matcher accepts satisfies (fewer keys to Python).
 
-    Only for the MAC-prefix probe, whose distinct keys grow with the estate (one per network
-    neighbour): its matcher compares the hex digits of the MAC with the listed prefixes.
+    For the MAC probes, whose distinct keys grow with the estate (one per network neighbour):
+    the MAC-prefix probe compares the hex digits of the MAC with the listed prefixes; the
+    registry probe can only accept a MAC in a block registered to a listed organisation name.
     """
+    if probe.name == "mac_registry":
+        return _registry_prefilter(frozenset(i.key for i in idents))
     if probe.name != "mac" or any(not re.fullmatch(r"[0-9a-f]+", i.key) for i in idents):
         return ""
     # "the hex digits of lower(mac) start with one of the prefixes", as one RE2 pass per row
     gap = "[^0-9a-f]*"
     alts = "|".join(gap.join(k) for k in sorted({i.key for i in idents}))
     return f" AND regexp_matches(lower(mac), '^{gap}(?:{alts})')"
+
+
+@functools.lru_cache(maxsize=8)
+def _registry_prefilter(keys: frozenset[str]) -> str:
+    """'The MAC lies in an IEEE block registered to one of these organisation keys', as hash
+    look-ups of its first 6, 7 and 9 hex digits (MA-L, MA-M, MA-S/IAB); '' if the registries
+    cannot be read (every MAC is then asked)."""
+    try:
+        from kitvet.identify import hardware
+
+        blocks: dict[int, set[str]] = {6: set(), 7: set(), 9: set()}
+        for _registry, digits, registrant in hardware.default_db().registry_entries():
+            if len(digits) in blocks and org_key(registrant) in keys:
+                blocks[len(digits)].add(digits.lower())
+    except Exception as e:  # a broken registry never stops a review
+        logger.debug("no registry prefilter: %s", e)
+        return ""
+    hexmac = "replace(replace(replace(lower(mac), ':', ''), '-', ''), '.', '')"
+    conds = [f"substr({hexmac}, 1, {n}) IN ({_sql_keys(sorted(v))})"
+             for n, v in blocks.items() if v]
+    return f" AND ({' OR '.join(conds)})" if conds else " AND false"
+
+
+def clear_registry_cache() -> None:
+    """Forget the registry prefilters (kitvet.identify.hardware calls this when its databases
+    change)."""
+    _registry_prefilter.cache_clear()
 
 
 #: For probes whose identifiers compare one normalised form of the key for equality: that
