@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "enforce": "kitvet.cli.enforce:enforce",
     "serve": "kitvet.cli.serve:serve",
     "bench": "kitvet.cli.bench:bench",
+    "ransom": "kitvet.cli.ransom:ransom",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

@@ -153,8 +153,14 @@ def sign(list_file: Path, private_key: Path) -> None:
     from kitvet.lists import signing
     from kitvet.lists.format import read_document, validate_document
 
-    doc = read_document(list_file)
-    validate_document(doc, file=list_file.name)
+    if _is_family_list(list_file):
+        from kitvet.ransom import listfile
+
+        doc = listfile.parse(list_file.read_bytes(), file=list_file.name)
+        listfile.validate(doc, file=list_file.name)
+    else:
+        doc = read_document(list_file)
+        validate_document(doc, file=list_file.name)
     sig = signing.sign_document(doc, signing.load_private_key(private_key))
     out = signing.write_signature(list_file, sig)
     click.echo(f"signed {list_file} with key {sig['key_id']} -> {out}")
@@ -183,9 +189,29 @@ def verify(list_files: tuple[Path, ...], keys: tuple[Path, ...]) -> None:
     from kitvet.lists import load_list
 
     for f in list_files:
+        if _is_family_list(f):
+            from kitvet.ransom.listfile import load as load_families, validate
+
+            fl = load_families(f, trusted_keys=list(keys) or None)
+            from kitvet.ransom.listfile import parse
+
+            validate(parse(f.read_bytes(), file=f.name), file=f.name)
+            click.echo(f"{f}: OK — {fl.name} {fl.version}, {len(fl.families)} ransomware "
+                       f"families, signed by key {fl.signed_by}")
+            continue
         rl = load_list(f, trusted_keys=list(keys) or None)
         click.echo(f"{f}: OK — {rl.name} {rl.version}, {len(rl.subjects)} subjects, "
                    f"signed by key {rl.signed_by}")
+
+
+def _is_family_list(path: Path) -> bool:
+    """Whether a list file is a ransomware family list (``kitvet_ransom`` near its start)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b"kitvet_ransom" in head
 
 
 @lists.command("diff")
@@ -335,14 +361,21 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The kitvet list (YAML) to write, atomically.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "misp", "stix", "kev"]),
-              default="auto", show_default=True, help="misp event, stix bundle or CISA kev "
-              "catalogue (known_exploited_vulnerabilities.json).")
+@click.option("--format", "fmt",
+              type=click.Choice(["auto", "misp", "stix", "kev", "misp-galaxy"]),
+              default="auto", show_default=True, help="misp event, stix bundle, CISA kev "
+              "catalogue (known_exploited_vulnerabilities.json) or the MISP galaxy's "
+              "ransomware cluster (a ransomware family list).")
 @click.option("--name", help="Name of the new list [default: the name the source carries].")
-def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
-    """Turn a MISP event, STIX 2.1 bundle or CISA KEV catalogue into a kitvet list.
+@click.option("--dry-run", is_flag=True,
+              help="misp-galaxy: show the report and the changes against OUTPUT, write nothing.")
+def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool) -> None:
+    """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue or the MISP galaxy's
+    ransomware cluster into a kitvet list.
 
-    The new list is unsigned: review it, then sign it with your key.
+    The new list is unsigned: review it, then sign it with your key. For the galaxy, when
+    OUTPUT exists the families, indicators and decryptors the update adds, removes and changes
+    are printed first.
     """
     from kitvet.errors import ListError
     from kitvet.lists.format import MAX_LIST_BYTES, write_list
@@ -352,6 +385,9 @@ def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
     data = source.read_bytes()
     if fmt == "auto":
         fmt = _sniff(data, source.name)
+    if fmt == "misp-galaxy":
+        _import_galaxy(data, source, output, name, dry_run)
+        return
     if fmt == "misp":
         from kitvet.lists.misp import import_misp
 
@@ -373,6 +409,37 @@ def import_(source: Path, output: Path, fmt: str, name: str | None) -> None:
                f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
 
 
+def _import_galaxy(data: bytes, source: Path, output: Path, name: str | None,
+                   dry_run: bool) -> None:
+    import datetime as dt
+
+    from kitvet.errors import ListError
+    from kitvet.lists.format import atomic_write
+    from kitvet.ransom import galaxy, listfile
+    from kitvet.ransom.diff import diff_documents
+
+    doc, report = galaxy.galaxy_to_document(
+        data, file=source.name, name=name or "kitvet-ransomware",
+        retrieved=dt.datetime.now(dt.timezone.utc).date().isoformat())
+    for line in report.lines():
+        click.echo(line, err=True)
+    listfile.validate(doc, file=output.name)
+    if output.exists():
+        try:
+            old = listfile.parse(output.read_bytes(), file=output.name)
+        except ListError as e:
+            click.echo(f"cannot compare with {output}: {e}", err=True)
+        else:
+            for line in diff_documents(old, doc):
+                click.echo(line)
+    if dry_run:
+        return
+    atomic_write(output, listfile.dump(doc, output))
+    click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['families'])} "
+               f"ransomware families (unsigned: review it, then 'kitvet lists sign {output} "
+               "--key ...')")
+
+
 def _sniff(data: bytes, file: str) -> str:
     from kitvet.errors import ListError
 
@@ -380,6 +447,10 @@ def _sniff(data: bytes, file: str) -> str:
         obj = json.loads(data)
     except ValueError as e:
         raise ListError(f"not JSON: {e}", file=file) from e
+    from kitvet.ransom.galaxy import looks_like_galaxy
+
+    if looks_like_galaxy(obj):
+        return "misp-galaxy"
     if isinstance(obj, dict) and obj.get("type") == "bundle":
         return "stix"
     if isinstance(obj, dict) and ("Event" in obj or "info" in obj):
