@@ -79,6 +79,12 @@ def test_unsigned_list_refused_by_show() -> None:
     assert r.exit_code == 2 and "unsigned" in r.output
 
 
+def signing_module_dir() -> str:
+    from importlib import resources
+
+    return str(resources.files("kitvet.lists").joinpath("data"))
+
+
 def test_keys_lists_shipped_and_user_keys(tmp_path: Path) -> None:
     priv, pubdir = tmp_path / "k.pem", tmp_path / "keys"
     _run("lists", "keygen", "--private-key", str(priv), "--public-dir", str(pubdir))
@@ -86,4 +92,5 @@ def test_keys_lists_shipped_and_user_keys(tmp_path: Path) -> None:
                                                          "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.exit_code == 0
     ids = [line.split()[0] for line in r.stdout.splitlines()]
-    assert len(ids) == 2 and next(pubdir.glob("*.pub")).stem in ids
+    shipped = list((Path(signing_module_dir()) / "keys").glob("*.pub"))
+    assert len(ids) == len(shipped) + 1 and next(pubdir.glob("*.pub")).stem in ids

@@ -190,7 +190,8 @@ def verify(list_files: tuple[Path, ...], keys: tuple[Path, ...]) -> None:
 
     for f in list_files:
         if _is_family_list(f):
-            from kitvet.ransom.listfile import load as load_families, validate
+            from kitvet.ransom.listfile import load as load_families
+            from kitvet.ransom.listfile import validate
 
             fl = load_families(f, trusted_keys=list(keys) or None)
             from kitvet.ransom.listfile import parse
@@ -420,7 +421,7 @@ def _import_galaxy(data: bytes, source: Path, output: Path, name: str | None,
 
     doc, report = galaxy.galaxy_to_document(
         data, file=source.name, name=name or "kitvet-ransomware",
-        retrieved=dt.datetime.now(dt.timezone.utc).date().isoformat())
+        retrieved=dt.datetime.now(dt.UTC).date().isoformat())
     for line in report.lines():
         click.echo(line, err=True)
     listfile.validate(doc, file=output.name)

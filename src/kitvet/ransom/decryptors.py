@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from kitvet.model.ransom import Decryptor
@@ -116,8 +117,9 @@ def classify(url: str, family: str, source: str) -> Decryptor | None:
     if _FORUM.search(path) and not _FORUM_SAYS.search(path):
         return None
     date, date_note = _date(path)
-    common = {"url": url.strip(), "source": source, "source_quality": "third-party-code",
-              "covers": _covers(family, path), "verified": False}
+    common: dict[str, Any] = {"url": url.strip(), "source": source,
+                              "source_quality": "third-party-code",
+                              "covers": _covers(family, path), "verified": False}
     for rx in _INDEX_PAGES:
         if rx.search(where):
             return Decryptor(kind="tool-index", publisher=_host_publisher(host), date=date,

@@ -91,7 +91,8 @@ def _strings(value: Any) -> list[str]:
 
 
 def _meta(entry: dict[str, Any], report: ImportReport) -> dict[str, list[str]]:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    raw = entry.get("meta")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
     out: dict[str, list[str]] = {}
     for key, value in meta.items():
         real = KEY_ALIASES.get(key, key)
@@ -139,8 +140,10 @@ def family_entry(entry: dict[str, Any], index: int, report: ImportReport, *, sou
         return None
     name = " ".join(name.split())
     meta = _meta(entry, report)
-    description = entry.get("description") if isinstance(entry.get("description"), str) else ""
-    uuid = entry.get("uuid") if isinstance(entry.get("uuid"), str) else None
+    raw_desc = entry.get("description")
+    description: str = raw_desc if isinstance(raw_desc, str) else ""
+    raw_uuid = entry.get("uuid")
+    uuid: str | None = raw_uuid if isinstance(raw_uuid, str) else None
     fam: dict[str, Any] = {"id": _slug(name), "name": name}
     synonyms = sorted({" ".join(s.split()) for s in meta.get("synonyms", []) if s.strip()}
                       - {name})
@@ -150,7 +153,7 @@ def family_entry(entry: dict[str, Any], index: int, report: ImportReport, *, sou
         fam["description"] = description.strip()[:20000]
     if uuid and re.fullmatch(r"[0-9a-f-]{36}", uuid):
         fam["galaxy_uuid"] = uuid
-    related = sorted({r.get("dest-uuid") for r in entry.get("related") or []
+    related = sorted({str(r["dest-uuid"]) for r in entry.get("related") or []
                       if isinstance(r, dict) and isinstance(r.get("dest-uuid"), str)})
     if related:
         fam["related"] = related

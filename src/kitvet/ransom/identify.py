@@ -38,16 +38,20 @@ WEIGHTS = {"contact": 100.0, "note-name": 60.0, "extension": 60.0, "family-name"
            "contact-domain": 10.0}
 _RANK = {"high": 3, "medium": 2, "low": 1, "none": 0}
 #: Words that are family names in the data but too common to name a family when written.
-COMMON_WORDS = frozenset("""
-alpha attention aware beast bitcoin blank blind brick chaos chip clay clock cloak company
-core crypt crypto cyber dale data decrypt decryptor delta demo done donut dusk encrypted
-encryption evil file files final first fog foxy frag frog fury ghost globe grep group hacked
-havoc hello help hog honor hunt iron judge karma key knot light lime locked locker lucky
-magic mars meow mimic mini money moth network nova one orca owl payment pear play police
-pump radar rapid razor red risen root rook ruby rush sage salsa satan security shark sigma
-skull slam slug snake solve sport steel storm sugar system team test thor titan toxic trojan
-vapor virus waiting wiki your
-""".split())
+COMMON_WORDS = frozenset([
+    "alpha", "attention", "aware", "beast", "bitcoin", "blank", "blind", "brick", "chaos",
+    "chip", "clay", "clock", "cloak", "company", "core", "crypt", "crypto", "cyber", "dale",
+    "data", "decrypt", "decryptor", "delta", "demo", "done", "donut", "dusk", "encrypted",
+    "encryption", "evil", "file", "files", "final", "first", "fog", "foxy", "frag", "frog",
+    "fury", "ghost", "globe", "grep", "group", "hacked", "havoc", "hello", "help", "hog",
+    "honor", "hunt", "iron", "judge", "karma", "key", "knot", "light", "lime", "locked",
+    "locker", "lucky", "magic", "mars", "meow", "mimic", "mini", "money", "moth", "network",
+    "nova", "one", "orca", "owl", "payment", "pear", "play", "police", "pump", "radar",
+    "rapid", "razor", "red", "risen", "root", "rook", "ruby", "rush", "sage", "salsa",
+    "satan", "security", "shark", "sigma", "skull", "slam", "slug", "snake", "solve",
+    "sport", "steel", "storm", "sugar", "system", "team", "test", "thor", "titan", "toxic",
+    "trojan", "vapor", "virus", "waiting", "wiki", "your"
+])
 _SHINGLE = 6
 #: Distinctive passages a note must share with a recorded note to count as evidence.
 MIN_SHARED_PASSAGES = 4
@@ -282,10 +286,10 @@ def _text_evidence(text: str, found: list[Feature], idx: Index,
     tokens = feat.words(text[:feat.MAX_NOTE_BYTES])
     prose = _ADDRESSES.sub(" ", text[:feat.MAX_NOTE_BYTES])  # a name inside an address is no mention
     for form in _windows(feat.words(prose), idx.markers, idx.marker_words):
-        owners = idx.markers[form]
-        for fid, label in owners:
-            ev[fid].append(Evidence("family-name", _quote(text, form), label, len(owners),
-                                    WEIGHTS["family-name"] / len(owners),
+        named = idx.markers[form]
+        for fid, label in named:
+            ev[fid].append(Evidence("family-name", _quote(text, form), label, len(named),
+                                    WEIGHTS["family-name"] / len(named),
                                     idx.families[fid].source))
     _passages(tokens, idx, ev)
 

@@ -21,13 +21,16 @@ from dataclasses import dataclass
 
 #: Extensions of everyday file types: a family appending one of them is recorded, but a file
 #: with it is no sign of an attack on its own.
-ORDINARY_EXTENSIONS = frozenset("""
-.1c .7z .aes .asc .avi .backup .bak .bat .bin .bmp .cab .cfg .cmd .conf .cpp .crt .css .csv
-.dat .db .dll .doc .docx .enc .exe .gif .gpg .gz .h .hta .htm .html .ico .img .ini .iso .jar
-.jpeg .jpg .js .json .key .lnk .lock .log .mp3 .mp4 .msg .msi .odt .old .p7m .pdf .pem .php
-.png .ppt .pptx .ps1 .psd .py .rar .rtf .sh .sql .sqlite .svg .sys .tar .tgz .tmp .txt .url
-.vbs .wav .xls .xlsx .xml .yml .yaml .zip
-""".split())
+ORDINARY_EXTENSIONS = frozenset([
+    ".1c", ".7z", ".aes", ".asc", ".avi", ".backup", ".bak", ".bat", ".bin", ".bmp", ".cab",
+    ".cfg", ".cmd", ".conf", ".cpp", ".crt", ".css", ".csv", ".dat", ".db", ".dll", ".doc",
+    ".docx", ".enc", ".exe", ".gif", ".gpg", ".gz", ".h", ".hta", ".htm", ".html", ".ico",
+    ".img", ".ini", ".iso", ".jar", ".jpeg", ".jpg", ".js", ".json", ".key", ".lnk",
+    ".lock", ".log", ".mp3", ".mp4", ".msg", ".msi", ".odt", ".old", ".p7m", ".pdf", ".pem",
+    ".php", ".png", ".ppt", ".pptx", ".ps1", ".psd", ".py", ".rar", ".rtf", ".sh", ".sql",
+    ".sqlite", ".svg", ".sys", ".tar", ".tgz", ".tmp", ".txt", ".url", ".vbs", ".wav",
+    ".xls", ".xlsx", ".xml", ".yml", ".yaml", ".zip"
+])
 
 #: Note names that ordinary software also writes: matched, but never swept as an indicator.
 ORDINARY_NOTE_NAMES = frozenset([
@@ -73,7 +76,7 @@ def _placeholder(m: re.Match[str]) -> str | None:
     if whole == "*":
         return "[^/\\\\]*"
     if whole.startswith("#"):
-        return "[^/\\\\]{%d}" % len(whole)
+        return f"[^/\\\\]{{{len(whole)}}}"
     inner = next(g for g in m.groups() if g is not None).strip().lower()
     if inner and not any(w in inner for w in _WORDS_ANY):
         return None  # e.g. [KASISKI]: literal text in brackets
