@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from kitvet.cli import main
+from kitvet.lists import signing
 from kitvet.model.ransom import FamilyList
 from kitvet.ransom import build_index
 from kitvet.ransom.galaxy import ImportReport, galaxy_to_document
@@ -33,3 +36,21 @@ def family_list(imported: tuple[dict[str, Any], ImportReport]) -> FamilyList:
 @pytest.fixture(scope="session")
 def index(family_list: FamilyList) -> Index:
     return build_index(family_list.families)
+
+
+@pytest.fixture(scope="session")
+def ours(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The fixture galaxy imported with the CLI and signed with a throw-away key:
+    (list path, trusted key directory)."""
+    tmp = tmp_path_factory.mktemp("ransom")
+    out = tmp / "ours.json"
+    r = CliRunner().invoke(main, ["lists", "import", str(GALAXY), "-o", str(out),
+                                  "--format", "misp-galaxy", "--name", "ours"])
+    assert r.exit_code == 0, r.output
+    priv = tmp / "key.pem"
+    signing.generate_keypair(priv, tmp / "keys")
+    r = CliRunner().invoke(main, ["lists", "sign", str(out), "--key", str(priv)])
+    assert r.exit_code == 0, r.output
+    return out, tmp / "keys"
+
+

@@ -5,28 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from kitvet.cli import main
 from kitvet.lists import signing
 from tests.ransom.conftest import FIXTURES, GALAXY
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The fixture galaxy imported with the CLI and signed with a throw-away key:
-    (list path, trusted key directory)."""
-    tmp = tmp_path_factory.mktemp("ransom")
-    out = tmp / "ours.json"
-    r = CliRunner().invoke(main, ["lists", "import", str(GALAXY), "-o", str(out),
-                                  "--format", "misp-galaxy", "--name", "ours"])
-    assert r.exit_code == 0, r.output
-    priv = tmp / "key.pem"
-    signing.generate_keypair(priv, tmp / "keys")
-    r = CliRunner().invoke(main, ["lists", "sign", str(out), "--key", str(priv)])
-    assert r.exit_code == 0, r.output
-    return out, tmp / "keys"
 
 
 def run(args: list[str], keys: Path, tmp: Path) -> object:

@@ -114,11 +114,13 @@ class _progress:
 def _summary(snaps: list[Snapshot], n_files: int, failed: list[str]) -> None:
     software = sum(len(s.software) for s in snaps)
     devices = sum(len(s.devices) for s in snaps)
+    files = sum(len(s.files) for s in snaps)
     reasons = Counter(k.reason for s in snaps for k in s.skipped)
     skipped = sum(reasons.values())
+    listed = f", {files} file row(s)" if files else ""
     click.echo(f"kitvet: imported {n_files - len(failed)} of {n_files} file(s): "
-               f"{len(snaps)} host(s), {software} software item(s), {devices} device(s), "
-               f"{skipped} skipped", err=True)
+               f"{len(snaps)} host(s), {software} software item(s), {devices} device(s)"
+               f"{listed}, {skipped} skipped", err=True)
     for reason, n in reasons.most_common(10):
         click.echo(f"  skipped {n} × {reason}", err=True)
     if len(reasons) > 10:

@@ -221,3 +221,97 @@ def families_(queries: tuple[str, ...], list_paths: tuple[str, ...], allow_unsig
             con.print(Text(f"  source: {printable(f.source or '—')}", style="dim"))
 
     _table(draw, output)
+
+
+@ransom.command("sweep")
+@click.argument("inventory", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--estate", "estate_path", type=click.Path(file_okay=False, path_type=Path),
+              help="Sweep the current inventory of this estate (its lake) instead of files.")
+@click.option("--family", "family_queries", multiple=True,
+              help="Only these families (id, name or synonym; repeatable) [default: all].")
+@_LIST
+@_UNSIGNED
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html", "stix"]),
+              default="table", show_default=True)
+@_OUT
+def sweep(inventory: tuple[Path, ...], estate_path: Path | None, family_queries: tuple[str, ...],
+          list_paths: tuple[str, ...], allow_unsigned: bool, fmt: str,
+          output: Path | None) -> None:
+    """Which hosts show a family's note names or extensions, and where (an incident).
+
+    Reads the file rows of INVENTORY (kitvet collect --files, osquery file/hash results, CSV
+    file listings, any format kitvet import reads) or of an estate's current snapshots.
+    Exit code 0 when no file shows an indicator, 1 when some do, 2 on error.
+    """
+    from kitvet.ransom import find_families
+
+    if bool(inventory) == bool(estate_path):
+        raise click.UsageError("give INVENTORY files or --estate DIR (one of them)")
+    lists, families = _lists(list_paths, allow_unsigned)
+    if family_queries:
+        families = list({f.id: f for q in family_queries for f in find_families(families, q)}
+                        .values())
+    if estate_path is not None:
+        from kitvet.estate import open_estate
+
+        with open_estate(estate_path) as est:
+            table, left_out = est.ransom_sweep(families)
+        scope = f"estate {estate_path}"
+    else:
+        import duckdb
+
+        from kitvet.match.ransom import register_snapshots
+        from kitvet.match.ransom import sweep as run_sweep
+        from kitvet.sources.registry import read_paths
+
+        snaps = read_paths(list(inventory))
+        con = duckdb.connect()
+        try:
+            register_snapshots(con, snaps)
+            table, left_out = run_sweep(con, families)
+        finally:
+            con.close()
+        scope = f"{len(snaps)} inventory snapshot(s)"
+    _report_sweep(table.to_pylist(), left_out, lists, scope, fmt, output)
+
+
+def _report_sweep(hits: list[dict[str, Any]], left_out: list[str], lists: list[Any], scope: str,
+                  fmt: str, output: Path | None) -> None:
+    import json
+
+    from kitvet.report import ransom as rep
+
+    doc = rep.sweep_dict(hits, left_out, lists_meta(lists), scope)
+    if fmt == "json":
+        _emit(json.dumps(doc, indent=2, ensure_ascii=False), output)
+    elif fmt == "csv":
+        _emit(rep.sweep_csv(doc), output)
+    elif fmt == "html":
+        _emit(rep.sweep_html(doc), output)
+    elif fmt == "stix":
+        _emit(_sweep_stix(hits, lists), output)
+    else:
+        _table(lambda con: rep.sweep_table(con, doc), output)
+    raise SystemExit(1 if hits else 0)
+
+
+def _sweep_stix(hits: list[dict[str, Any]], lists: list[Any]) -> str:
+    from kitvet.ransom import merged
+    from kitvet.ransom.stix import Entry, Indicator, bundle
+
+    fams = {f.id: f for f in merged(lists)}
+    entries: dict[str, Entry] = {}
+    per_host: dict[tuple[str, str], list[str]] = {}
+    for h in hits:
+        e = entries.setdefault(h["family_id"], Entry(fams[h["family_id"]]))
+        kind = "note-name" if h["indicator_kind"] == "note-name" else \
+            "extension" if h["indicator_kind"] == "extension" else None
+        if kind:
+            e.indicators.append(Indicator(kind, h["indicator"], f"found by kitvet ransom sweep "
+                                          f"({h['indicator_kind']})"))
+        per_host.setdefault((h["family_id"], h["hostname"] or h["host_id"]), []).append(
+            h.get("mtime") or "")
+    for (fid, host), times in per_host.items():
+        first = min((t for t in times if t), default="")
+        entries[fid].sightings.append((host, len(times), first))
+    return bundle(list(entries.values()), created=dt.date.today().isoformat())

@@ -51,6 +51,7 @@ from kitvet.store.records import (
 
 if TYPE_CHECKING:
     from kitvet.match.interface import Matcher
+    from kitvet.model.ransom import Family
     from kitvet.model.risk import ListSet
     from kitvet.policy import Policy
 
@@ -178,6 +179,23 @@ class Estate(EstateReads):
             referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
         self.lake.clean(referenced)
         return result
+
+    def ransom_sweep(self, families: Sequence[Family]) -> tuple[pa.Table, list[str]]:
+        """Hosts and paths of current snapshots that show an indicator of ``families`` (note
+        names, extensions): the sweep of :mod:`kitvet.match.ransom` over the lake, and the
+        indicators it left out."""
+        import duckdb
+
+        from kitvet.match.ransom import sweep
+
+        with self.lake.locked():
+            ingest.refresh_current(self.engine, self.lake, lock=False)
+            con = duckdb.connect()
+            try:
+                self.lake.views(con)
+                return sweep(con, families)
+            finally:
+                con.close()
 
     def apply_findings(self, table: pa.Table, *, actor: str,
                        current: Mapping[str, tuple[str, str]] | None = None,

@@ -15,6 +15,7 @@ from kitvet.model.finding import (
 )
 from kitvet.model.inventory import (
     DEVICE_FIELDS,
+    FILE_FIELDS,
     HOST_FIELDS,
     INVENTORY_SCHEMA_VERSION,
     SOFTWARE_FIELDS,
@@ -37,6 +38,7 @@ __all__ = [
     "ASSERTION_KINDS",
     "DECISIONS",
     "DEVICE_FIELDS",
+    "FILE_FIELDS",
     "FINDING_CLASSES",
     "HOST_FIELDS",
     "IDENTIFIER_KINDS",

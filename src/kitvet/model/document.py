@@ -22,6 +22,7 @@ from typing import IO, Any
 from kitvet.errors import InventoryError
 from kitvet.model.inventory import (
     DEVICE_FIELDS,
+    FILE_FIELDS,
     HOST_FIELDS,
     INVENTORY_SCHEMA_VERSION,
     SOFTWARE_FIELDS,
@@ -40,12 +41,15 @@ def snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
     hid = snap.host.host_id
     host = snap.host.to_row()
     host["sources"] = list(snap.host.sources)
-    return {
+    out = {
         "host": {k: v for k, v in host.items() if v not in (None, "", [])},
         "software": [_clean_row(r, SOFTWARE_FIELDS, hid) for r in snap.software],
         "devices": [_clean_row(r, DEVICE_FIELDS, hid) for r in snap.devices],
         "skipped": [s.to_dict() for s in snap.skipped],
     }
+    if snap.files:  # an addition to the format: documents without files stay as they were
+        out["files"] = [_clean_row(r, FILE_FIELDS, hid) for r in snap.files]
+    return out
 
 
 def _clean_row(row: dict[str, Any], fields: tuple[str, ...], host_id: str) -> dict[str, Any]:
@@ -175,6 +179,7 @@ def _parse_snapshot(raw: Any, *, file: str, place: str) -> Snapshot:
     for key, fields, target in (
         ("software", SOFTWARE_FIELDS, snap.software),
         ("devices", DEVICE_FIELDS, snap.devices),
+        ("files", FILE_FIELDS, snap.files),
     ):
         rows = raw.get(key, [])
         if not isinstance(rows, list):
@@ -206,9 +211,19 @@ def _parse_row(raw: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any] | None
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             return None, f"field {f!r} must be a string, found {type(v).__name__}"
         row[f] = _bound(str(v))
+    if "path" in fields and "sha256" in fields and "publisher" not in fields:  # a file row
+        if not row.get("path"):
+            return None, "file row without a path"
+        row.setdefault("name", _basename(row["path"]))
+        return row, None
     if not row.get("name") and "name" in fields:
         return None, "software row without a name"
     return row, None
+
+
+def _basename(path: str) -> str:
+    """The last component of a Windows or POSIX path."""
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _bound(value: str) -> str:

@@ -51,6 +51,22 @@ DEVICE_FIELDS: tuple[str, ...] = (
     "description",
 )
 
+#: Columns of a file row: a file a source saw on a host (a folder walk, osquery's ``file`` and
+#: ``hash`` tables, a CSV file listing). Names only by default: hashes where the source gives
+#: them. Ransomware sweeps read these (note names, appended extensions).
+FILE_FIELDS: tuple[str, ...] = (
+    "host_id",
+    "source",  # e.g. "files", "osquery:file", "osquery:hash", "csv"
+    "location",
+    "path",  # the full path as the host wrote it
+    "name",  # the file name (last path component)
+    "size",
+    "mtime",  # ISO 8601 UTC when the source gives it
+    "sha256",
+    "sha1",
+    "md5",
+)
+
 #: Columns of the host table.
 HOST_FIELDS: tuple[str, ...] = (
     "host_id",
@@ -104,14 +120,15 @@ class Skipped:
 class Snapshot:
     """One inventory of one host: its facts, its software and device rows, what was skipped.
 
-    Rows are dicts with (a subset of) :data:`SOFTWARE_FIELDS` / :data:`DEVICE_FIELDS`; missing
-    keys mean null. ``host_id`` is filled from :attr:`host` when written out.
+    Rows are dicts with (a subset of) :data:`SOFTWARE_FIELDS` / :data:`DEVICE_FIELDS` /
+    :data:`FILE_FIELDS`; missing keys mean null. ``host_id`` is filled from :attr:`host` when written out.
     """
 
     host: Host
     software: list[dict[str, Any]] = field(default_factory=list)
     devices: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     def add_software(self, **row: Any) -> None:
         """Add one software row (unknown keys are a programming error)."""
@@ -122,6 +139,11 @@ class Snapshot:
         """Add one device row."""
         _check_keys(row, DEVICE_FIELDS)
         self.devices.append(row)
+
+    def add_file(self, **row: Any) -> None:
+        """Add one file row (:data:`FILE_FIELDS`)."""
+        _check_keys(row, FILE_FIELDS)
+        self.files.append(row)
 
     def skip(self, source: str, reason: str, location: str | None = None) -> None:
         """Record something that could not be read."""

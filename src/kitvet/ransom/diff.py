@@ -11,8 +11,8 @@ from typing import Any
 _FIELDS = {
     "note_names": lambda v: v,
     "extensions": lambda v: v,
-    "note_name_patterns": lambda v: v["text"],
-    "extension_patterns": lambda v: v["text"],
+    "note_name_patterns": lambda v: f"{v['text']} = /{v['regex']}/",
+    "extension_patterns": lambda v: f"{v['text']} = /{v['regex']}/",
     "contacts": lambda v: f"{v['kind']} {v['value']}",
     "decryptors": lambda v: f"{v['kind']} {v['url']}",
     "synonyms": lambda v: v,

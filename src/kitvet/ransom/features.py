@@ -31,7 +31,7 @@ _BTC_BECH32 = re.compile(r"(?<![a-z0-9])(bc1[ac-hj-np-z02-9]{11,71})(?![a-z0-9])
 _XMR = re.compile(rf"(?<![{_B58}])([48][{_B58}]{{94}}(?:[{_B58}]{{11}})?)(?![{_B58}])")
 _URL = re.compile(r"\bhttps?://[^\s\"'<>()\[\]]{3,300}", re.I)
 _ID = re.compile(r"(?im)\b(?:your\s+|personal\s+|unique\s+|victim\s+|private\s+|decrypt(?:ion)?\s+)?"
-                 r"(?:id|key|code|identifier)\s*[:=]\s*([A-Za-z0-9+/=_\-\[\]]{4,200})")
+                 r"(?:id|key|code|identifier)[ \t]*[:=][ \t]*([A-Za-z0-9+/=_\-\[\]]{4,200})")
 _WORD = re.compile(r"[^\W_]+")
 _TAGS = re.compile(r"<[^<>]{0,2000}>")
 _RTF = re.compile(r"\\[a-z]{1,32}-?\d{0,10} ?|[{}]")

@@ -87,6 +87,8 @@ def _placeholder(m: re.Match[str]) -> str | None:
         cls = "[a-z]" if "letter" in inner else "[0-9]" if "digit" in inner or "number" in inner \
             else "[^/\\\\]"
         return f"{cls}{{{n.group(1)}}}"
+    if inner in ("number", "numbers", "digits", "digit"):
+        return "[0-9]+"
     return "[^/\\\\]+?"
 
 

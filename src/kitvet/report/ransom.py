@@ -155,3 +155,78 @@ def decryptors_html(fam: Family, lists: Sequence[dict[str, Any]]) -> str:
         title=f"kitvet: decryptors for {fam.name}", kind="decryptors", lists=lists,
         family=_family(fam), decryptors=[decryptor_dict(d) for d in fam.decryptors],
         refs=list(fam.refs), hint=NO_DECRYPTOR_HINT, version=__version__)
+
+
+def sweep_dict(hits: Sequence[dict[str, Any]], left_out: Sequence[str],
+               lists: Sequence[dict[str, Any]], scope: str) -> dict[str, Any]:
+    """A sweep as JSON-ready data: the hits, per-host counts and what was not swept."""
+    hosts: dict[str, dict[str, Any]] = {}
+    for h in hits:
+        e = hosts.setdefault(h["host_id"], {"host_id": h["host_id"], "hostname": h["hostname"],
+                                            "institution": h["institution"], "families": [],
+                                            "files": 0})
+        if h["family"] not in e["families"]:
+            e["families"].append(h["family"])
+        e["files"] += 1
+    return {"kitvet_ransom_report": REPORT_VERSION, "kind": "sweep",
+            "generator": f"kitvet {__version__}", "scope": scope, "lists": list(lists),
+            "finding_class": "incident", "hosts": list(hosts.values()), "hits": list(hits),
+            "not_swept": list(left_out)}
+
+
+def sweep_summary(doc: dict[str, Any]) -> str:
+    """One line: how many hosts and files show which families."""
+    fams = sorted({f for h in doc["hosts"] for f in h["families"]})
+    if not doc["hits"]:
+        return f"no file in {doc['scope']} shows a ransom-note name or extension of the lists"
+    return (f"INCIDENT: {len(doc['hosts'])} host(s), {len(doc['hits'])} file(s) show signs of "
+            f"{', '.join(fams)}")
+
+
+def sweep_table(console: Any, doc: dict[str, Any]) -> None:
+    """A sweep for a terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(sweep_summary(doc), style="bold red" if doc["hits"] else "bold"))
+    if doc["hits"]:
+        t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("host", "institution", "family", "indicator", "path"):
+            t.add_column(col, overflow="fold")
+        for h in doc["hits"]:
+            shared = f" (shared by {h['shared_by']})" if str(h["shared_by"]) != "1" else ""
+            t.add_row(Text(printable(h["hostname"] or h["host_id"])),
+                      Text(printable(h["institution"] or "")), Text(printable(h["family"])),
+                      Text(f"{h['indicator_kind']} {printable(h['indicator'])}{shared}"),
+                      Text(printable(h["path"] or "")))
+        console.print(t)
+    console.print(Text(f"{len(doc['not_swept'])} indicators not swept (ordinary names and "
+                       "file types, or patterns the engine cannot run; --format json lists "
+                       "them)", style="dim"))
+
+
+def sweep_html(doc: dict[str, Any]) -> str:
+    """A sweep as one self-contained HTML page."""
+    return _env().get_template("ransom.html.j2").render(
+        title="kitvet ransomware sweep", kind="sweep", lists=doc["lists"], hits=doc["hits"],
+        summary=sweep_summary(doc), version=__version__)
+
+
+def sweep_csv(doc: dict[str, Any]) -> str:
+    """A sweep as CSV (cells starting with = + - @ neutralised for spreadsheets)."""
+    import csv
+    import io
+
+    from kitvet.match.ransom import HIT_FIELDS
+
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(HIT_FIELDS)
+    for h in doc["hits"]:
+        w.writerow([_cell(h.get(f)) for f in HIT_FIELDS])
+    return out.getvalue()
+
+
+def _cell(v: Any) -> str:
+    s = "" if v is None else str(v)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s

@@ -28,7 +28,7 @@ import yaml
 
 from kitvet.errors import SourceError
 from kitvet.identify.hardware import name_devices
-from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Host, Snapshot
+from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, SOFTWARE_FIELDS, Host, Snapshot
 from kitvet.sources.detect_util import (
     hex_id,
     host_id_from_path,
@@ -44,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 HOST_TARGETS = ("host", "institution", "platform", "os_name", "os_version", "machine_id")
 _ROW_TARGETS = tuple(dict.fromkeys(
-    f for f in SOFTWARE_FIELDS + DEVICE_FIELDS if f not in ("host_id", "source", "location")))
+    f for f in SOFTWARE_FIELDS + DEVICE_FIELDS + FILE_FIELDS
+    if f not in ("host_id", "source", "location")))
 TARGETS: tuple[str, ...] = HOST_TARGETS + _ROW_TARGETS
 _DEVICE_ONLY = {"vendor_id", "product_id", "vendor_name", "product_name", "mac", "ip", "bus",
                 "serial", "oui_org"}
@@ -63,12 +64,15 @@ class CsvMapping:
 
     @property
     def row_kind(self) -> str:
-        """Whether rows become software or device rows."""
+        """Whether rows become software, device or file rows (a file listing maps ``path``
+        and no software ``name``)."""
         if self.kind:
             return self.kind
         if "name" in self.columns:
             return "software"
-        return "device" if _DEVICE_ONLY & set(self.columns) else "software"
+        if _DEVICE_ONLY & set(self.columns):
+            return "device"
+        return "file" if "path" in self.columns else "software"
 
 
 #: Built-in mappings for exports whose column names are documented.
@@ -128,8 +132,8 @@ def _checked(cols: dict[str, str], kind: Any, *, where: str) -> CsvMapping:
     if unknown:
         raise SourceError(f"unknown field(s) {', '.join(unknown)} in mapping "
                           f"(known: {', '.join(TARGETS)})", file=where)
-    if kind not in (None, "software", "device"):
-        raise SourceError(f"kind must be software or device, not {kind!r}", file=where)
+    if kind not in (None, "software", "device", "file"):
+        raise SourceError(f"kind must be software, device or file, not {kind!r}", file=where)
     if not cols:
         raise SourceError("the mapping names no columns", file=where)
     return CsvMapping(columns=cols, kind=kind)
@@ -342,6 +346,17 @@ def _add_row(snap: Snapshot, kind: str, values: dict[str, Any], source: str, whe
             snap.skip(source, "row without a software name", where)
             return
         snap.add_software(source=source, location=where, **row)
+        return
+    if kind == "file":
+        row = {k: v for k, v in values.items() if v and k in FILE_FIELDS}
+        if not row.get("path"):
+            snap.skip(source, "row without a file path", where)
+            return
+        row.setdefault("name", row["path"].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
+        for h in ("sha256", "sha1", "md5"):
+            if h in row:
+                row[h] = row[h].lower()
+        snap.add_file(source=source, location=where, **row)
         return
     row = {k: v for k, v in values.items() if v and k in DEVICE_FIELDS}
     for k in ("vendor_id", "product_id"):

@@ -178,6 +178,7 @@ def merge_snapshots(snaps: Iterable[Snapshot]) -> list[Snapshot]:
         have.host = _merge_hosts(have.host, s.host)
         have.software.extend(s.software)
         have.devices.extend(s.devices)
+        have.files.extend(s.files)
         have.skipped.extend(s.skipped)
     return list(by_id.values())
 

@@ -40,6 +40,8 @@ SIGNATURES: dict[str, tuple[frozenset[str], ...]] = {
         "arp_cache": ("address mac interface", "address mac permanent"),
         "system_info": ("uuid cpu_brand", "uuid hardware_vendor", "uuid computer_name"),
         "os_version": ("major minor platform", "platform_like", "codename platform"),
+        "file": ("filename directory inode", "filename directory mtime"),
+        "hash": ("md5 sha1 sha256", "sha256 ssdeep"),
     }.items()
 }
 TABLE_NAMES: tuple[str, ...] = (*tuple(SIGNATURES), "programs_and_features")
@@ -151,6 +153,29 @@ DEVICES: dict[str, Callable[[Row], Row]] = {
 _IGNORED_MACS = {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"}
 
 
+def _file(r: Row) -> Row | None:
+    path = text(r.get("path"))
+    if not path or text(r.get("type")) == "directory":
+        return None
+    name = text(r.get("filename")) or path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    mtime = text(r.get("mtime"))
+    if mtime and mtime.isdigit():
+        from datetime import UTC, datetime
+
+        try:
+            mtime = datetime.fromtimestamp(int(mtime), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):
+            mtime = None
+    return {"path": path, "name": name, "size": text(r.get("size")), "mtime": mtime,
+            "sha256": (text(r.get("sha256")) or "").lower() or None,
+            "sha1": (text(r.get("sha1")) or "").lower() or None,
+            "md5": (text(r.get("md5")) or "").lower() or None}
+
+
+#: osquery tables that become file rows (the ransomware sweep reads them).
+FILES: dict[str, Callable[[Row], Row | None]] = {"file": _file, "hash": _file}
+
+
 def add_rows(snap: Snapshot, by_table: dict[str, list[tuple[str, Any]]], osv: Row,
              cache: dict[Any, Any] | None = None) -> None:
     """Turn each table's rows into software/device rows of ``snap`` (bad rows are skipped).
@@ -168,6 +193,14 @@ def add_rows(snap: Snapshot, by_table: dict[str, list[tuple[str, Any]]], osv: Ro
         elif table in DEVICES:
             for where, r in rows:
                 _device(snap, table, loads(r) if type(r) is bytes else r, where)
+        elif table in FILES:
+            for where, r in rows:
+                row = FILES[table](loads(r) if type(r) is bytes else r)
+                if row is None:
+                    snap.skip(f"osquery:{table}", "row without a file path (or a folder)", where)
+                    continue
+                snap.files.append({k: v for k, v in row.items() if v} |
+                                  {"source": f"osquery:{table}", "location": where})
 
 
 def _software_rows(snap: Snapshot, table: str, conv: Callable[[Row], Row],

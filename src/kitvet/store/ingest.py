@@ -23,7 +23,7 @@ from typing import Any
 from orjson import dumps as _odumps
 from sqlalchemy import Connection, Engine, bindparam, select
 
-from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
+from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
 from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import read, utcnow, write
@@ -52,12 +52,16 @@ def snapshot_id(snap: Snapshot) -> str:
     """Content hash of a snapshot: the same inventory imported twice has the same id.
 
     sha256 over canonical JSON of [host row, sorted software rows, sorted device rows], each row
-    the list of its field values in the order of the model's fields (null and "" alike).
+    the list of its field values in the order of the model's fields (null and "" alike); a
+    snapshot with file rows appends them, sorted, so ids of snapshots without files are as
+    they always were.
     """
     software = _values(snap.software, _SW_FIELDS)
     devices = _values(snap.devices, _DEV_FIELDS)
     host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
     doc = [host, software, devices]
+    if snap.files:
+        doc.append(_values(snap.files, _FILE_FIELDS))
     try:  # the same bytes as json.dumps(ensure_ascii=False, compact), ten times faster
         body = _odumps(doc)
     except TypeError:  # a lone surrogate: the standard library fails as it always did
@@ -69,6 +73,7 @@ def snapshot_id(snap: Snapshot) -> str:
 
 _SW_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")
 _DEV_FIELDS = tuple(f for f in DEVICE_FIELDS if f != "host_id")
+_FILE_FIELDS = tuple(f for f in FILE_FIELDS if f != "host_id")
 _ONLY_STR = {str}
 
 
@@ -137,7 +142,7 @@ def prepare(snapshots: Iterable[Snapshot], institution: str | None, now: str
                                     "an ISO 8601 time", where))
             continue
         snap = Snapshot(host=host, software=snap.software, devices=snap.devices,
-                        skipped=snap.skipped)
+                        skipped=snap.skipped, files=snap.files)
         sid = snapshot_id(snap)
         out.setdefault(sid, _Prepared(sid, snap, collected or now))
     return sorted(out.values(), key=lambda p: p.collected_at), rejected

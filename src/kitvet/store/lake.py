@@ -5,6 +5,7 @@ Layout under ``<estate>/lake/``::
     software/<batch_id>.parquet   snapshot_id, batch_id + SOFTWARE_FIELDS
     devices/<batch_id>.parquet    snapshot_id, batch_id + DEVICE_FIELDS
     hosts/<batch_id>.parquet      snapshot_id, batch_id + HOST_FIELDS
+    files/<batch_id>.parquet      snapshot_id, batch_id + FILE_FIELDS (only batches with files)
     current.parquet               host_id, snapshot_id, batch_id (one row per host)
 
 Every file is written to a temporary name and renamed into place. This module is the one place
@@ -34,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kitvet.errors import StoreError
-from kitvet.model import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS, Snapshot
+from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS, Snapshot
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -45,7 +46,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "software": SOFTWARE_FIELDS,
     "devices": DEVICE_FIELDS,
     "hosts": HOST_FIELDS,
+    "files": FILE_FIELDS,
 }
+#: Tables a batch writes only when it has rows (older lakes have none of them).
+OPTIONAL_KINDS = frozenset({"files"})
 CURRENT_SCHEMA = pa.schema(
     [("host_id", pa.string()), ("snapshot_id", pa.string()), ("batch_id", pa.string())]
 )
@@ -95,6 +99,8 @@ class Lake:
         pairs = list(snapshots)
         for kind in KINDS:
             table = _kind_table(kind, pairs, batch_id)
+            if kind in OPTIONAL_KINDS and not table.num_rows:
+                continue
             self._write(table, self.path / kind / f"{batch_id}.parquet")
         return batch_id
 
@@ -189,13 +195,14 @@ class Lake:
 
     def views(self, con: DuckDBPyConnection, *, snapshot_ids: Iterable[str] | None = None,
               prefix: str = "") -> dict[str, str]:
-        """DuckDB views ``software``, ``devices``, ``hosts`` of the current snapshots.
+        """DuckDB views ``software``, ``devices``, ``hosts``, ``files`` of the current snapshots.
 
         Each view has the table's fields plus ``snapshot_id`` and ``batch_id``; with no
         inventory yet the views exist and are empty. With ``snapshot_ids`` the views hold only
         those snapshots and read only their batches (incremental review). ``prefix`` names the
-        views apart (``new_software`` ...). Returns kind -> view name, for the keywords of
-        :func:`kitvet.match.engine.match`.
+        views apart (``new_software`` ...). Returns kind -> view name of software, devices and
+        hosts, for the keywords of :func:`kitvet.match.engine.match`; the file rows (read by
+        the ransomware sweep) are the view ``{prefix}files``.
         """
         scan = self.scan(snapshot_ids)
         names = {k: f"{prefix}{k}" for k in KINDS}
@@ -219,7 +226,7 @@ class Lake:
                 parts.append(f"SELECT {cols} WHERE false")
             con.execute(f"CREATE OR REPLACE TEMP VIEW {names[kind]} AS "
                         + " UNION ALL BY NAME ".join(parts))
-        return names
+        return {k: v for k, v in names.items() if k not in OPTIONAL_KINDS}
 
     def _write(self, table: pa.Table, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -245,7 +252,8 @@ def _kind_table(kind: str, pairs: list[tuple[str, Snapshot]], batch_id: str) -> 
     for sid, snap in pairs:
         host_row = snap.host.to_row()
         rows = [host_row] if kind == "hosts" else (
-            snap.software if kind == "software" else snap.devices)
+            snap.software if kind == "software" else snap.files if kind == "files"
+            else snap.devices)
         items.extend(rows)
         sids.extend([sid] * len(rows))
         hids.extend([host_row["host_id"]] * len(rows))

@@ -3,6 +3,6 @@
   "canonical": "kitvet-list-json-v1",
   "key_id": "528a4df94a271f2d",
   "kitvet_signature": "1",
-  "sha256": "02512e49ec7cfd9547c09e70ac7ceb9004ffb2781f9c6ca1055adbaf5360611e",
-  "signature": "NFHclJphDARGVOlbbAHEcTIm4K30Pw3w+lpFPkDS30u9QYzyHPg9PabiXYk4mVxHacmb5i04C2EtELdTkFMNAQ=="
+  "sha256": "f696b4884d46f11eca0e1e51f2c6713159ae87d29f73cc38bc7e9ad364289e56",
+  "signature": "mdeoXidiUxXG7d64X6IcqfhQZZFazLTmAtkdgvKa4lq+VCpOdJJudbNRYy1BaZmsGxR9OZuTEAUztVYrgliKDA=="
 }
