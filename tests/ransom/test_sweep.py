@@ -126,3 +126,57 @@ def test_the_walk_is_bounded_and_follows_no_links(tmp_path: Path) -> None:
     assert {f["name"] for f in snap.files} == {f"f{i}.txt" for i in range(5)}
     assert snap.files[0]["sha256"] == \
         "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+
+
+def test_estate_review_raises_an_incident_finding_with_its_evidence(ours, tmp_path: Path) -> None:
+    """The family list in the organisation's folder is in force for the estate review: the
+    planted note becomes a finding of class incident, apart from every other class, and a fresh
+    snapshot without it closes the finding."""
+    import shutil
+
+    path, keys = ours
+    folder = tmp_path / "kitvet" / "ransom"
+    folder.mkdir(parents=True)
+    shutil.copy(path, folder / path.name)
+    shutil.copy(path.with_name(path.name + ".sig"), folder)
+    env = {"KITVET_TRUSTED_KEYS": str(keys), "XDG_CONFIG_HOME": str(tmp_path),
+           "KITVET_ESTATE": str(tmp_path / "estate")}
+    share = tmp_path / "share"
+    note = plant(share)
+
+    def cli(*args: str):
+        r = CliRunner().invoke(main, list(args), env=env)
+        assert r.exit_code in (0, 1), r.output
+        return r
+
+    cli("estate", "init")
+    inv = tmp_path / "ws-0042.json"
+    cli("collect", "--root", str(tmp_path), "--host-id", "ws-0042", "--files", str(share),
+        "-o", str(inv))
+    cli("estate", "import", str(inv), "--institution", "Finance Office")
+    cli("estate", "review")
+    found = json.loads(cli("findings", "list", "--class", "incident", "--format", "json").output)
+    rows = found["items"]
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name) == {"GLASSWING-README.txt", "ledger.ods.glasswing"}
+    f = by_name["GLASSWING-README.txt"]
+    assert f["finding_class"] == "incident" and f["subject_id"] == "ransomware-glasswing"
+    assert f["host_id"] == "ws-0042" and f["institution"] == "Finance Office"
+    assert f["item_type"] == "file" and f["state"] == "open"
+    detail = cli("findings", "show", f["finding_id"], "--format", "json").output
+    assert str(note) in detail.replace("\\\\", "\\")
+    assert "ransom-note name recorded for Glasswing" in detail and "MISP galaxy" in detail
+    vendor = json.loads(cli("findings", "list", "--class", "vendor", "--format", "json").output)
+    vrows = vendor["items"]
+    assert not any(r["subject_id"].startswith("ransomware-") for r in vrows)
+
+    note.unlink()
+    (share / "Finance" / "2026" / "ledger.ods.glasswing").unlink()
+    cli("collect", "--root", str(tmp_path), "--host-id", "ws-0042", "--files", str(share),
+        "-o", str(inv))
+    cli("estate", "import", str(inv), "--institution", "Finance Office")
+    cli("estate", "review")
+    after = json.loads(cli("findings", "list", "--class", "incident", "--all",
+                           "--format", "json").output)
+    arows = after["items"]
+    assert {r["state"] for r in arows} == {"removed"}

@@ -139,7 +139,8 @@ class Estate(EstateReads):
     # -- review ------------------------------------------------------------------------------
     def review(self, *, actor: str, lists: ListSet | None = None, policy: Policy | None = None,
                matcher: Matcher | None = None, profile: str | None = None,
-               progress: Callable[[str], None] | None = None) -> ReviewResult:
+               progress: Callable[[str], None] | None = None,
+               ransom_families: Sequence[Family] | None = None) -> ReviewResult:
         """Match current inventory against ``lists`` through ``policy`` and update findings.
 
         ``lists`` defaults to the bundled lists, ``policy`` to the profile named ``profile``
@@ -147,6 +148,10 @@ class Estate(EstateReads):
         recorded with the review (the policy's name when None). ``progress`` is called with
         the name of each of the :data:`REVIEW_STEPS` as it starts (the CLI draws a progress
         bar from it).
+
+        When the lake holds file rows, the review also sweeps them for the note names and
+        extensions of ``ransom_families`` (default: the ransomware family lists in force) and
+        records each hit as a finding of class *incident* (:mod:`kitvet.match.ransom`).
         """
         step = progress or (lambda _name: None)
         if matcher is None:
@@ -171,6 +176,11 @@ class Estate(EstateReads):
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
             step(REVIEW_STEPS[1])
             table = matcher.match(self.lake, lists, policy)
+            incidents, ransom_meta = self._incidents(ransom_families)
+            if incidents.num_rows:
+                table = pa.concat_tables([table, incidents.select(table.column_names)
+                                          .cast(table.schema)])
+                meta = meta + ransom_meta
             step(REVIEW_STEPS[2])
             result = self.apply_findings(table, actor=actor, current=current, profile=profile,
                                          lists_meta=meta, lists=lists, policy=policy)
@@ -179,6 +189,32 @@ class Estate(EstateReads):
             referenced = set(conn.execute(select(t.batches.c.batch_id)).scalars())
         self.lake.clean(referenced)
         return result
+
+    def _incidents(self, families: Sequence[Family] | None
+                   ) -> tuple[pa.Table, list[dict[str, str | None]]]:
+        """Incident findings of the ransomware sweep (empty when the lake has no file rows),
+        and the family lists used; called with the lake locked."""
+        import duckdb
+
+        from kitvet.match.ransom import incident_findings, sweep
+
+        meta: list[dict[str, str | None]] = []
+        if families is None:
+            if not self.lake.has_rows("files"):
+                return incident_findings(pa.table({})), meta
+            from kitvet.ransom import load_all, merged
+
+            loaded = load_all()
+            families = merged(loaded)
+            meta = [{"name": fl.name, "version": fl.version, "signed_by": fl.signed_by}
+                    for fl in loaded]
+        con = duckdb.connect()
+        try:
+            self.lake.views(con)
+            hits, _left_out = sweep(con, families)
+        finally:
+            con.close()
+        return incident_findings(hits), meta
 
     def ransom_sweep(self, families: Sequence[Family]) -> tuple[pa.Table, list[str]]:
         """Hosts and paths of current snapshots that show an indicator of ``families`` (note

@@ -165,3 +165,55 @@ def register_snapshots(con: Any, snapshots: Iterable[Any]) -> int:
         schema=fschema))
     con.register("hosts", pa.Table.from_pylist(host_rows, schema=hschema))
     return len(file_rows)
+
+
+#: Subject ids of incident findings: ``ransomware-<family id>`` (not a risk-list subject).
+SUBJECT_PREFIX = "ransomware-"
+_WHAT = {"note-name": "a ransom-note name", "extension": "an extension appended",
+         "note-name-pattern": "a ransom-note name pattern",
+         "extension-pattern": "an extension pattern"}
+
+
+def incident_findings(hits: pa.Table, *, status: str = "review") -> pa.Table:
+    """Sweep hits as rows of the findings table (:data:`kitvet.model.finding.FINDING_FIELDS`),
+    class *incident*: one finding per (host, file, family), its evidence the indicators that
+    matched, with the list entry that records them."""
+    import hashlib
+    import json
+
+    from kitvet.model.finding import FINDING_FIELDS
+
+    by_key: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for h in (hits.to_pylist() if hits.num_columns else []):
+        key = (h["host_id"], (h["path"] or h["name"] or "").lower(), h["family_id"])
+        row = by_key.get(key)
+        matched = {"kind": h["indicator_kind"], "value": h["indicator"], "field": "files.name",
+                   "observed": h["name"], "database": h["list_source"],
+                   "shared_by": int(h["shared_by"] or 1)}
+        if row is not None:
+            row["_matched"].append(matched)
+            continue
+        subject = SUBJECT_PREFIX + h["family_id"]
+        fid = hashlib.sha256("|".join([h["host_id"], "file", key[1], subject]).encode())
+        by_key[key] = {
+            "finding_id": fid.hexdigest()[:20], "host_id": h["host_id"],
+            "hostname": h["hostname"], "institution": h["institution"], "platform": None,
+            "item_type": "file", "item_key": key[1], "name": h["name"], "path": h["path"],
+            "source": h["source"], "location": h["location"], "subject_id": subject,
+            "subject_name": f"ransomware: {h['family']}", "list_name": None,
+            "status": status, "rule": "incident: signs of a ransomware family (ransom sweep)",
+            "finding_class": "incident", "_matched": [matched], "_family": h["family"]}
+    rows = []
+    for row in by_key.values():
+        ms = row.pop("_matched")
+        family = row.pop("_family")
+        row["matched"] = json.dumps(ms, ensure_ascii=False)
+        row["explanation"] = "; ".join(
+            f"file name {m['observed']!r} fits {_WHAT.get(m['kind'], m['kind'])} recorded for "
+            f"{family} ({m['value']}"
+            + (f", shared by {m['shared_by']} families" if m["shared_by"] > 1 else "")
+            + f"; {m['database']})" for m in ms)
+        rows.append(row)
+    fields = list(FINDING_FIELDS)
+    return pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in rows],
+                                schema=pa.schema([(f, pa.string()) for f in fields]))

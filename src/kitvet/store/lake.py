@@ -88,6 +88,11 @@ class Lake:
         """``current.parquet``: the current snapshot (and its batch) of each host."""
         return self.path / "current.parquet"
 
+    def has_rows(self, kind: str) -> bool:
+        """Whether any batch holds rows of ``kind`` (an estate without file inventory has no
+        ``files`` batches at all)."""
+        return any((self.path / kind).glob("*.parquet"))
+
     def glob(self, kind: str) -> str:
         """The glob of one table's batch files, for ``read_parquet``."""
         return str(self.path / kind / "*.parquet")
