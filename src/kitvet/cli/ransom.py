@@ -258,19 +258,11 @@ def sweep(inventory: tuple[Path, ...], estate_path: Path | None, family_queries:
             table, left_out = est.ransom_sweep(families)
         scope = f"estate {estate_path}"
     else:
-        import duckdb
-
-        from kitvet.match.ransom import register_snapshots
-        from kitvet.match.ransom import sweep as run_sweep
+        from kitvet.match.ransom import sweep_snapshots
         from kitvet.sources.registry import read_paths
 
         snaps = read_paths(list(inventory))
-        con = duckdb.connect()
-        try:
-            register_snapshots(con, snaps)
-            table, left_out = run_sweep(con, families)
-        finally:
-            con.close()
+        table, left_out = sweep_snapshots(snaps, families)
         scope = f"{len(snaps)} inventory snapshot(s)"
     _report_sweep(table.to_pylist(), left_out, lists, scope, fmt, output)
 

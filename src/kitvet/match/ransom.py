@@ -217,3 +217,16 @@ def incident_findings(hits: pa.Table, *, status: str = "review") -> pa.Table:
     fields = list(FINDING_FIELDS)
     return pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in rows],
                                 schema=pa.schema([(f, pa.string()) for f in fields]))
+
+
+def sweep_snapshots(snapshots: Iterable[Any], families: Sequence[Family]
+                    ) -> tuple[pa.Table, list[str]]:
+    """:func:`sweep` over in-memory snapshots (inventory files), on a connection of its own."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        register_snapshots(con, snapshots)
+        return sweep(con, families)
+    finally:
+        con.close()
