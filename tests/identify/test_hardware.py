@@ -173,6 +173,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root.mkdir()
     for name in ("usb.ids", "pci.ids", "oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
         shutil.copy(FIX / name, root / name)
+    # a mirror of kitvet's data dir also holds the release data (kitvet_releases JSON)
+    from kitvet.identify.endoflife import catalog_to_json, read_paths
+
+    releases, _ = read_paths([FIX / "endoflife" / "debian.md"], source="mirror", date="2026-11-30")
+    (root / "endoflife.json").write_text(catalog_to_json(releases))
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -197,6 +202,7 @@ def test_update_data_fetches_every_file_atomically(served: tuple[str, Path],
     assert result.exit_code == 0, result.output
     for name in ("usb.ids", "pci.ids", "oui.csv", "mam.csv", "oui36.csv", "iab.csv"):
         assert (ddir / name).read_bytes() == (FIX / name).read_bytes()
+    assert '"debian"' in (ddir / "endoflife.json").read_text()
     manifest = json.loads((ddir / "sources.json").read_text())
     assert manifest["usb.ids"]["url"] == url + "usb.ids"
     assert len(manifest["oui36.csv"]["sha256"]) == 64
