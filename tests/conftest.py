@@ -188,3 +188,22 @@ def pg_schema_url(pg_database: str) -> Iterator[str]:
     yield f"{pg_database}?options=-csearch_path%3D{schema}"
     with psycopg.connect(pg_database, autocommit=True) as c:
         c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# -- release data: the bundled snapshot, never a copy `kitvet update-data` left on the machine --
+
+@pytest.fixture(scope="session", autouse=True)
+def _bundled_release_data() -> Iterator[None]:
+    """End-of-life findings read kitvet's bundled endoflife.date snapshot in every test (a test
+    of ``update-data`` unsets ``KITVET_RELEASES`` to exercise the data dir)."""
+    from kitvet.identify import releases
+
+    old = os.environ.get("KITVET_RELEASES")
+    os.environ["KITVET_RELEASES"] = str(releases.bundled_path())
+    releases.reset()
+    yield
+    if old is None:
+        os.environ.pop("KITVET_RELEASES", None)
+    else:
+        os.environ["KITVET_RELEASES"] = old
+    releases.reset()

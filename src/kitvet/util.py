@@ -7,6 +7,18 @@ import tempfile
 from pathlib import Path
 
 
+def today() -> str:
+    """Today's date (UTC, ISO) as policies and the end-of-life list read it; ``$KITVET_TODAY``
+    (YYYY-MM-DD) pins it, for reproducible reports and tests."""
+    import datetime as dt
+    import re
+
+    pinned = os.environ.get("KITVET_TODAY", "").strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", pinned):
+        return dt.date.fromisoformat(pinned).isoformat()
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
     path = Path(path)

@@ -37,7 +37,7 @@ def test_status_selection_and_naming_leave_vulnerable_and_eol_out():
     assert named.subject_ids() == {"mal"}
     reasons = {g.subject: g.reason for g in named.withheld}
     assert "not banned by default (status review)" in reasons["kev"]
-    assert reasons["eol"].startswith("end of life, not banned by default (status monitor)")
+    assert reasons["eol"].startswith("end of life, not banned by default (status review)")
     text = exporter("usbguard").export(named).text
     rules = [line for line in text.splitlines() if not line.startswith("#")]
     assert any(r.startswith("block id 0003:*") for r in rules)

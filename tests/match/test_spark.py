@@ -28,6 +28,14 @@ def estate(tmp_path_factory):
     return root
 
 
+def _lists(lists):
+    """The bundled lists and the end-of-life list of a pinned day."""
+    from kitvet.lists.eol import eol_list
+    from kitvet.model.risk import ListSet
+
+    return ListSet((*lists.lists, eol_list(today="2026-12-02")))
+
+
 @pytest.fixture(scope="module")
 def spark():
     """One local Spark session for the module (a JVM start costs seconds, more on a busy machine)."""
@@ -45,12 +53,16 @@ def test_spark_findings_equal_duckdb_findings(estate, spark):
     from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 
-    lists, policy = bundled(), load_profile("default")
+    lists, policy = _lists(bundled()), load_profile("default")
     lake = Lake(estate / "lake")
     expected = DuckDBMatcher().match(lake, lists, policy)
     got = SparkMatcher(spark=spark).match(lake, lists, policy)
     assert expected.num_rows > 0, "the estate must carry listed items for this test to mean much"
     assert {"ban", "review"} <= set(expected.column("status").to_pylist())
+    # operating systems (hosts table) and runtimes past their end of life, on both engines
+    assert {"os", "software"} <= {t for t, c in zip(expected.column("item_type").to_pylist(),
+                                                    expected.column("finding_class").to_pylist(),
+                                                    strict=False) if c == "end-of-life"}
     key = lambda t: sorted(zip(t.column("finding_id").to_pylist(),  # noqa: E731
                                t.column("status").to_pylist(),
                                t.column("explanation").to_pylist(), strict=False))
@@ -68,7 +80,7 @@ def test_spark_incremental_review_equals_duckdb(estate, spark):
     from kitvet.store.lake import Lake
 
     changed = json.loads((estate / "estate.json").read_text())["changes"][0]["snapshot_ids"]
-    lists, policy = bundled(), load_profile("default")
+    lists, policy = _lists(bundled()), load_profile("default")
     con = duckdb.connect()
     names = Lake(estate / "lake").views(con, snapshot_ids=changed)
     expected = match(con, lists, policy, snapshot_ids=changed, **names)

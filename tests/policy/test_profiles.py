@@ -226,3 +226,25 @@ def test_a_profile_written_before_the_vulnerable_classes_gets_their_default_stat
     bundled = load_profile("default")
     assert bundled.spec.defaulted == ()
     assert bundled.evaluate(_subject(_a("vulnerable-version", jur=None))).status == "monitor"
+
+
+def test_end_of_life_is_monitored_then_reviewed_after_the_grace_period() -> None:
+    eol = _subject(Assertion(authority="Debian", authority_id="endoflife-date",
+                             jurisdiction="INT", kind="end-of-life",
+                             instrument="Debian 12: end of life since 2026-06-10",
+                             date="2026-06-10"))
+    for name in ("default", "eu-institutions", "us-federal"):
+        p = load_profile(name)
+        assert p.evaluate(eol, today="2026-03-01").status == "monitor", name  # ends soon
+        assert p.evaluate(eol, today="2026-09-07").status == "monitor", name  # 89 days after
+        late = p.evaluate(eol, today="2026-09-08")  # 90 days after the end
+        assert late.status == "review" and "[rule 'end-of-life-grace']" in late.rule, name
+
+
+def test_days_since_is_validated(tmp_path: Path) -> None:
+    p = tmp_path / "org.yaml"
+    p.write_text((FIXTURES / "org.yaml").read_text() + "rules:\n  - name: x\n    match: "
+                 "{kinds: [end-of-life], days_since: soon}\n    status: review\n")
+    with pytest.raises(PolicyError, match=r"rules\[0\]\.match\.days_since: 'soon' is not a "
+                                          "number of days"):
+        load_profile(p)

@@ -42,7 +42,8 @@ def test_model_counts_per_class(model):
         "confirmed-malicious": {"ban": 1, "review": 0, "monitor": 0, "allow": 0},
         "high-risk-vendor": {"ban": 0, "review": 1, "monitor": 0, "allow": 0},
         "vulnerability": {"ban": 0, "review": 2, "monitor": 0, "allow": 0},
-        "end-of-life": {"ban": 0, "review": 0, "monitor": 2, "allow": 0}}
+        # ended in 2024: past the 90-day grace of the bundled profiles
+        "end-of-life": {"ban": 0, "review": 2, "monitor": 0, "allow": 0}}
     assert model.hosts_by_class == {"confirmed-malicious": 1, "high-risk-vendor": 1,
                                     "vulnerability": 2, "end-of-life": 2}
 
@@ -50,7 +51,7 @@ def test_model_counts_per_class(model):
 def test_json_has_class_per_finding_and_counts(model):
     doc = json.loads(render(model, "json"))
     assert doc["kitvet_report"] == "1.1.0"
-    assert doc["summary"]["by_class"]["end-of-life"]["monitor"] == 2
+    assert doc["summary"]["by_class"]["end-of-life"]["review"] == 2
     assert {f["subject_id"]: f["finding_class"] for f in doc["findings"]} == {
         "evil": "confirmed-malicious", "maker": "high-risk-vendor", "kev": "vulnerability",
         "oldos": "end-of-life"}
@@ -89,7 +90,7 @@ def test_html_has_one_section_per_class_with_own_counts(model):
 
 def test_terminal_prints_a_table_per_class(model):
     text = render(model, "table")
-    assert "End of life: 0 ban, 0 review, 2 monitor on 2 hosts" in text
+    assert "End of life: 0 ban, 2 review, 0 monitor on 2 hosts" in text
     titles = [line.strip() for line in text.splitlines() if re.match(r"\s*\w.*: \d finding", line)]
     assert titles == ["Confirmed malicious: 1 finding", "High-risk vendor: 1 finding",
                       "Vulnerable version: 2 findings", "End of life: 2 findings"]

@@ -46,7 +46,7 @@ def test_findings_carry_their_class_and_filter_by_it(reviewed):
     est, res = reviewed
     # counted per class, never summed across classes
     assert res.by_class == {"confirmed-malicious": {"ban": 1}, "high-risk-vendor": {"review": 1},
-                            "vulnerability": {"review": 1}, "end-of-life": {"monitor": 2}}
+                            "vulnerability": {"review": 1}, "end-of-life": {"review": 2}}
     every = est.findings().items
     assert [f.finding_class for f in every] == [  # class by class, in the class order
         "confirmed-malicious", "high-risk-vendor", "vulnerability", "end-of-life",
@@ -66,8 +66,8 @@ def test_status_counts_each_class_apart(reviewed):
     st = {i.institution: i for i in est.status().institutions}
     assert st["Parliament"].findings_by_class == {
         "confirmed-malicious": {"ban": 1}, "high-risk-vendor": {"review": 1},
-        "vulnerability": {"review": 1}, "end-of-life": {"monitor": 1}}
-    assert st["Agency"].findings_by_class == {"end-of-life": {"monitor": 1}}
+        "vulnerability": {"review": 1}, "end-of-life": {"review": 1}}
+    assert st["Agency"].findings_by_class == {"end-of-life": {"review": 1}}
     assert st["Agency"].unresolved_by_class == {"end-of-life": 1}
     detail = est.finding(est.findings(finding_class="eol").items[0].finding_id)
     assert detail.subject and detail.subject["finding_class"] == "end-of-life"

@@ -23,6 +23,9 @@ def list_options(f):  # type: ignore[no-untyped-def]
     """Options shared by every command that loads risk lists and a policy."""
     f = click.option("--allow-unsigned", is_flag=True,
                      help="Accept risk lists that are unsigned or whose signature does not verify.")(f)
+    f = click.option("--no-eol", is_flag=True, expose_value=False, callback=_remember_no_eol,
+                     help="Leave out the end-of-life list (built from endoflife.date's "
+                          "release-cycle data, which `kitvet update-data` refreshes).")(f)
     f = click.option("--no-bundled", is_flag=True, help="Do not load kitvet's bundled lists.")(f)
     f = click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
                      help="An additional risk list file (repeatable).")(f)
@@ -31,14 +34,21 @@ def list_options(f):  # type: ignore[no-untyped-def]
     return f
 
 
+def _remember_no_eol(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta["kitvet.no_eol"] = value
+
+
 def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
                           profile: str) -> tuple[ListSet, Policy]:
-    """The lists and policy a review runs under."""
+    """The lists and policy a review runs under (``--no-eol`` of the command leaves out the
+    end-of-life list)."""
     from kitvet.lists import load_lists
     from kitvet.policy import load_profile
 
+    ctx = click.get_current_context(silent=True)
+    no_eol = bool(ctx and ctx.meta.get("kitvet.no_eol"))
     lists = load_lists(list(list_paths), allow_unsigned=allow_unsigned,
-                       include_bundled=not no_bundled)
+                       include_bundled=not no_bundled, include_eol=not no_eol)
     return lists, load_profile(profile)
 
 

@@ -83,7 +83,9 @@ def select_bans(
         subjects=used,
         lists=lists_used,
         policy=getattr(policy, "name", None) or ("explicit selection" if wanted else "default"),
-        date=date or _lists_date(lists),
+        # the lists whose subjects are enforced date the export (the end-of-life list, rebuilt
+        # every day, dates nothing it does not ban)
+        date=date or _lists_date(ListSet(lists_used)),
         status=None if wanted else status,
         withheld=tuple(withheld),
     )

@@ -34,6 +34,7 @@ import pyarrow as pa
 from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
+from kitvet.identify.releases import release_key
 from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_CLASSES, FINDING_FIELDS, finding_class
@@ -129,7 +130,7 @@ def match(
     if not idents:
         return FINDING_SCHEMA.empty_table()
     tables = {"software": software, "devices": devices, "hosts": hosts}
-    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices", "_kv_snaps"]
+    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices", "_kv_rows_hosts", "_kv_snaps"]
     try:
         if snapshot_ids is not None:
             tables = _restrict(con, tables, snapshot_ids)
@@ -139,7 +140,7 @@ def match(
         _register_idents(con, idents)
         _register_subjects(con, lists, policy)
         parts = []
-        for table in ("software", "devices"):
+        for table in TABLES:
             matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
                        if p.table == table}
             probes = [p for p in PROBES if matched.get(p.name)]
@@ -177,9 +178,14 @@ def _restrict(con: duckdb.DuckDBPyConnection, tables: dict[str, str],
     return out
 
 
+#: The inventory tables probes read (hosts: the operating system's release cycle).
+TABLES = ("software", "devices", "hosts")
 #: Columns the candidate rows keep (what findings show and what probes read).
-_SOFTWARE_COLS = tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstall"))
-_DEVICE_COLS = tuple(f for f in DEVICE_FIELDS if f not in ("ip",))
+_COLS = {
+    "software": tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstall")),
+    "devices": tuple(f for f in DEVICE_FIELDS if f not in ("ip",)),
+    "hosts": ("host_id", "platform", "os_name", "os_version", "sources"),
+}
 
 
 def _sql_keys(values: list[str]) -> str:
@@ -190,7 +196,7 @@ def _sql_keys(values: list[str]) -> str:
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
                  matched: dict[str, list[str]]) -> None:
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
-    fields = ", ".join(_SOFTWARE_COLS if table == "software" else _DEVICE_COLS)
+    fields = ", ".join(_COLS[table])
     # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly)
     conds = " OR ".join(
         f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))" for p in probes
@@ -204,7 +210,7 @@ def _distinct_key_matches(
 ) -> list[tuple[str, str, int, str]]:
     """Distinct keys of every probe, one scan per table; matched in Python once per key."""
     rows: list[tuple[str, str, int, str]] = []
-    for table in ("software", "devices"):
+    for table in TABLES:
         probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
                   if p.table == table]
         probes = [(p, mine) for p, mine in probes if mine]
@@ -281,6 +287,8 @@ _EXACT_FORMS: dict[str, Any] = {
     "usb_vendor": lambda k: k.lower(),
     "usb_product": lambda k: k.lower(),
     "pci_vendor": lambda k: k.lower(),
+    "release_os": release_key("os"),
+    "release_package": release_key("package"),
 }
 
 
@@ -383,6 +391,11 @@ def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
         cols = (f"host_id, 'software' AS item_type, {SOFTWARE_ITEM_KEY} AS item_key, name, version, publisher, "
                 "package_type, path, NULL AS vendor_id, NULL AS product_id, NULL AS mac, "
                 "source, location")
+    elif table == "hosts":  # one operating system per host
+        cols = ("host_id, 'os' AS item_type, 'os' AS item_key, os_name AS name, "
+                "os_version AS version, NULL AS publisher, NULL AS package_type, NULL AS path, "
+                "NULL AS vendor_id, NULL AS product_id, NULL AS mac, sources AS source, "
+                "NULL AS location")
     else:
         cols = (f"host_id, 'device' AS item_type, {DEVICE_ITEM_KEY} AS item_key, "
                 "coalesce(product_name, vendor_name, description, mac) AS name, "

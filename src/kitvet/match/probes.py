@@ -62,7 +62,7 @@ class Probe:
     """A key expression over one table and the identifier kinds it can satisfy."""
 
     name: str
-    table: str  # "software" | "devices"
+    table: str  # "software" | "devices" | "hosts"
     key_sql: str  # SQL expression over the table's columns (alias-free)
     where_sql: str  # extra filter ("TRUE" for none)
     field: str  # inventory column named in evidence
@@ -202,6 +202,33 @@ def _match_mac_registry(key: str, idents: list[CompiledIdentifier]) -> list:
             for i in idents if i.key == okey]
 
 
+def _match_release(kind: str) -> Callable:
+    """Release cycles (endoflife.date product:cycle) of a host's OS or of a package."""
+    def m(key: str, idents: list[CompiledIdentifier]) -> list:
+        from kitvet.identify.releases import os_release, package_release
+
+        got = (os_release if kind == "os" else package_release)(key)
+        if got is None:
+            return []
+        want = f"{got[0]}:{got[1]}".lower()
+        return [(i, got[2]) for i in idents if i.key == want]
+    return m
+
+
+def _release_name_filter() -> str:
+    """SQL pre-filter of the package probe: names some release rule could accept (portable to
+    DuckDB and Spark SQL: LIKE on prefixes, no regular expressions)."""
+    from kitvet.identify.releases import NAME_PREFIXES
+
+    return "(" + " OR ".join(f"lower(name) LIKE '{p}%'" for p in NAME_PREFIXES) + ")"
+
+
+#: Key of a host's operating system for the release probe (platform|os_name|os_version).
+OS_KEY_SQL = ("concat_ws('|', coalesce(lower(platform), ''), coalesce(os_name, ''), "
+              "coalesce(os_version, ''))")
+#: Key of a package for the release probe (package_type|name|version).
+PACKAGE_KEY_SQL = "concat_ws('|', coalesce(lower(package_type), ''), name, coalesce(version, ''))"
+
 PROBES: tuple[Probe, ...] = (
     Probe("publisher", "software", "publisher", "TRUE", "software.publisher", ("publisher",),
           lambda k, ids: _match_org(k, ids, "publisher")),
@@ -231,4 +258,8 @@ PROBES: tuple[Probe, ...] = (
     # the IEEE registry and its date
     Probe("mac_registry", "devices", "lower(mac)", "TRUE", "devices.mac",
           ("oui_org_name",), _match_mac_registry),
+    Probe("release_os", "hosts", OS_KEY_SQL, "coalesce(os_name, os_version) IS NOT NULL",
+          "hosts.os_name/os_version", ("release_cycle",), _match_release("os")),
+    Probe("release_package", "software", PACKAGE_KEY_SQL, _release_name_filter(),
+          "software.name/version", ("release_cycle",), _match_release("package")),
 )

@@ -101,7 +101,8 @@ class SparkMatcher:
                 matched = _matched_keys(frames[table], probes)
                 small[table] = _matched_rows(frames[table], table, probes, matched)
             host_ids = sorted(set(small["software"].column("host_id").to_pylist())
-                              | set(small["devices"].column("host_id").to_pylist()))
+                              | set(small["devices"].column("host_id").to_pylist())
+                              | _os_matched_hosts(frames["hosts"], idents))
             small["hosts"] = _host_rows(frames["hosts"], host_ids)
         except MatchError:
             raise
@@ -208,6 +209,24 @@ def _matched_rows(df: DataFrame, table: str, probes: list[tuple[Probe, list[Any]
         cond = cond | c
     got = df.where(cond).select(*schema.names).toArrow()
     return got.cast(schema)
+
+
+def _os_matched_hosts(df: DataFrame, idents: list[Any]) -> set[str]:
+    """Hosts whose operating system a hosts-table probe matched (end-of-life releases)."""
+    from pyspark.sql import functions as F
+
+    probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
+              if p.table == "hosts"]
+    probes = [(p, mine) for p, mine in probes if mine]
+    matched = _matched_keys(df, probes)
+    conds = [F.expr(p.where_sql) & F.expr(p.key_sql).isin(matched[p.name])
+             for p, _ in probes if p.name in matched]
+    if not conds:
+        return set()
+    cond = conds[0]
+    for c in conds[1:]:
+        cond = cond | c
+    return {r["host_id"] for r in df.where(cond).select("host_id").distinct().collect()}
 
 
 def _host_rows(df: DataFrame, host_ids: list[str]) -> pa.Table:

@@ -134,7 +134,7 @@ FINDING_FIELDS: tuple[str, ...] = (
     "hostname",
     "institution",
     "platform",
-    "item_type",  # software | device
+    "item_type",  # software | device | os (a host's operating system)
     "item_key",  # stable key of the item within its host (see kitvet.match.keys)
     "name",  # software name, or device product/vendor name
     "version",

@@ -44,6 +44,8 @@ IDENTIFIER_KINDS: dict[str, str] = {
     "pci_vendor_id": "devices.vendor_id where bus = pci (4 hex digits)",
     "oui_org_name": "devices.oui_org (IEEE registry organisation, normalised)",
     "mac_prefix": "devices.mac prefix (OUI, MA-M or MA-S assignment)",
+    "release_cycle": "hosts.os_name/os_version, or software name and version, as an "
+                     "endoflife.date product:cycle (debian:10, python:3.7)",
 }
 
 #: How far an assertion reaches through the organisation graph, narrowest first. ``entity``:

@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ class Policy:
         if a.valid_until and a.valid_until < today:
             return f"expired on {a.valid_until}"
         for ig in s.ignore:
-            if ig.match.applies(a):
+            if ig.match.applies(a, today):
                 return ig.reason
         if not s.trust.applies(a):
             if not among(a.jurisdiction, s.trust.jurisdictions):
@@ -78,17 +77,18 @@ class Policy:
             return f"authority {a.authority_id or a.authority} is not trusted by {self.name}"
         return None
 
-    def _rule_for(self, a: Assertion) -> Rule | None:
-        return next((r for r in self.spec.rules if r.match.applies(a)), None)
+    def _rule_for(self, a: Assertion, today: str) -> Rule | None:
+        return next((r for r in self.spec.rules if r.match.applies(a, today)), None)
 
     def assess(self, a: Assertion, today: str | None = None) -> Outcome:
         """The outcome of one assertion under this profile (``today``: ISO date, default UTC)."""
         if a.exculpatory:
             return Outcome(a, None, "exculpatory: shown beside, never lowers a status")
-        why = self._why_ignored(a, today or _today())
+        day = today or _today()
+        why = self._why_ignored(a, day)
         if why:
             return Outcome(a, None, f"ignored: {why}")
-        rule = self._rule_for(a)
+        rule = self._rule_for(a, day)
         status = self.spec.statuses[a.kind]
         reason = f"kind {a.kind} → {status}"
         if a.kind in self.spec.defaulted:
@@ -152,9 +152,9 @@ class Policy:
 
 
 def _today() -> str:
-    from datetime import datetime
+    from kitvet.util import today
 
-    return datetime.now(UTC).date().isoformat()
+    return today()
 
 
 def _weight(o: Outcome) -> tuple[int, int, str]:

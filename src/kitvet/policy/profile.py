@@ -37,7 +37,7 @@ DEFAULT_KIND_STATUS: dict[str, str] = {
     "vulnerable-version": "monitor",
     "end-of-life": "monitor",
 }
-_MATCH_KEYS = {"kinds", "jurisdictions", "authorities", "verified"}
+_MATCH_KEYS = {"kinds", "jurisdictions", "authorities", "verified", "days_since"}
 _RULE_KEYS = {"name", "match", "status", "at_most", "deadlines", "reason", "allow_unverified"}
 _TOP_KEYS = {
     "kitvet_profile", "name", "description", "statuses", "unverified_max", "default_status",
@@ -53,14 +53,17 @@ class Match:
     jurisdictions: tuple[str, ...] = ()
     authorities: tuple[str, ...] = ()
     verified: bool | None = None
+    days_since: int | None = None  # at least this many days after the assertion's date
 
-    def applies(self, a: Any) -> bool:
-        """True if assertion ``a`` matches every given criterion."""
+    def applies(self, a: Any, today: str | None = None) -> bool:
+        """True if assertion ``a`` matches every given criterion (``today``: ISO date for
+        ``days_since``; an undated assertion has been in force for ever)."""
         return (
             among(a.kind, self.kinds)
             and among(a.jurisdiction, self.jurisdictions)
             and among(a.authority_id, self.authorities)
             and (self.verified is None or a.verified == self.verified)
+            and (self.days_since is None or _days_since(a.date, today) >= self.days_since)
         )
 
     def describe(self) -> str:
@@ -73,7 +76,24 @@ class Match:
                 parts.append(f"{label} {shown}")
         if self.verified is not None:
             parts.append("verified" if self.verified else "unverified")
+        if self.days_since is not None:
+            parts.append(f"{self.days_since}+ days after its date")
         return ", ".join(parts) or "any assertion"
+
+
+def _days_since(date: str | None, today: str | None) -> float:
+    """Days from an assertion's date to ``today`` (infinite for an undated assertion)."""
+    import datetime as dt
+
+    if not date:
+        return float("inf")
+    from kitvet.util import today as current
+
+    now = dt.date.fromisoformat(today or current())
+    try:
+        return float((now - dt.date.fromisoformat(date[:10])).days)
+    except ValueError:
+        return float("inf")
 
 
 def among(value: str | None, allowed: tuple[str, ...]) -> bool:
@@ -155,7 +175,11 @@ def _match(d: Any, file: str, place: str) -> Match:
     verified = d.get("verified")
     if verified is not None and not isinstance(verified, bool):
         raise _err("must be true or false", file, f"{place}.verified")
+    days = d.get("days_since")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        raise _err(f"{days!r} is not a number of days", file, f"{place}.days_since")
     return Match(
+        days_since=days,
         kinds=kinds,
         jurisdictions=_strs(d.get("jurisdictions", []), file, f"{place}.jurisdictions"),
         authorities=_strs(d.get("authorities", []), file, f"{place}.authorities"),

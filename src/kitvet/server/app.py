@@ -44,7 +44,8 @@ def load_lists_and_policy(settings: ServerSettings) -> tuple[ListSet, Policy]:
     from kitvet.lists import load_lists
     from kitvet.policy import load_profile
 
-    lists = load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned)
+    lists = load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned,
+                       include_eol=True)
     return lists, load_profile(settings.profile)
 
 
