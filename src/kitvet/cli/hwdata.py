@@ -190,23 +190,52 @@ def make_subset(name: str, source: Path, out: Path) -> int:
     return len(lines_out)
 
 
+def _update_releases(target: Path, url_base: str | None, api: str, local: list[Path],
+                     timeout: float) -> list[str]:
+    """Refresh the release data; print what was saved and changed; return error lines."""
+    from kitvet.cli.eoldata import update_releases
+    from kitvet.identify import releases
+
+    entry, errors, notes = update_releases(target, url_base=url_base, api=api, timeout=timeout,
+                                           local=local or None)
+    releases.reset()
+    if entry is not None:
+        n = entry['products']
+        click.echo(f"endoflife.json: {n} product{'s' if n != 1 else ''}, {entry['cycles']} release "
+                   f"cycles from {entry['url']}")
+    for line in notes:
+        click.echo(f"kitvet: note: {line}", err=True)
+    return errors
+
+
 @click.command("update-data")
 @click.option("--url-base", metavar="URL",
               help="Fetch every file as URL/<name> (a mirror) instead of from its publisher.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to store the files [default: $KITVET_DATA_DIR or "
                    "~/.local/share/kitvet/data].")
-@click.option("--only", multiple=True, type=click.Choice(sorted(DEFAULT_URLS)),
-              help="Fetch only these files (repeatable).")
+@click.option("--only", multiple=True, type=click.Choice(sorted([*DEFAULT_URLS, "endoflife"])),
+              help="Fetch only these files (repeatable); endoflife: the release-cycle data of "
+                   "endoflife.date (end-of-life findings).")
+@click.option("--releases-api", default="https://endoflife.date/api/v1/products/",
+              show_default=True, metavar="URL",
+              help="endoflife.date's API v1 product URL (each product is fetched as URL<name>).")
+@click.option("--releases-from", multiple=True, metavar="PATH",
+              type=click.Path(exists=True, path_type=Path),
+              help="Read release data from files or folders instead (API v1 documents, "
+                   "endoflife.date products/*.md); repeatable.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds per request.")
 @click.option("--make-subset", "subset_dir", type=click.Path(file_okay=False, path_type=Path),
               hidden=True, help="Maintainers: write the bundled usb/pci subsets to this dir.")
 def update_data(url_base: str | None, data_dir: Path | None, only: tuple[str, ...],
-                timeout: float, subset_dir: Path | None) -> None:
-    """Fetch the IEEE OUI registries (MA-L, MA-M, MA-S, IAB) and usb.ids/pci.ids.
+                releases_api: str, releases_from: tuple[Path, ...], timeout: float,
+                subset_dir: Path | None) -> None:
+    """Fetch the IEEE OUI registries (MA-L, MA-M, MA-S, IAB), usb.ids/pci.ids and
+    endoflife.date's release cycles.
 
     kitvet prefers the system's copies (Debian: ieee-data, usb.ids, pci.ids packages); the
-    fetched files are used where the system has none. See docs/collect.md.
+    fetched files are used where the system has none. See docs/collect.md and, for the
+    release data, docs/vulnerable.md.
     """
     from kitvet.identify import hardware
 
@@ -220,9 +249,14 @@ def update_data(url_base: str | None, data_dir: Path | None, only: tuple[str, ..
             click.echo(f"{name}: {n} lines from {src.path}")
         return
     target = data_dir or hardware.data_dir()
-    names = list(only) or list(DEFAULT_URLS)
-    done, errors = update(target, names, url_base, timeout)
+    wanted = list(only) or [*DEFAULT_URLS, "endoflife"]
+    if releases_from and not only:
+        wanted = ["endoflife"]
+    names = [n for n in wanted if n != "endoflife"]
+    done, errors = update(target, names, url_base, timeout) if names else ({}, [])
     hardware.reset()
+    if "endoflife" in wanted:
+        errors += _update_releases(target, url_base, releases_api, list(releases_from), timeout)
     for name, entry in done.items():
         click.echo(f"{name}: {entry['bytes']} bytes from {entry['url']}")
     for line in _not_used(target, list(done)):
