@@ -30,7 +30,7 @@ def estate(tmp_path_factory):
 
 def _lists(lists):
     """The bundled lists and the end-of-life list of a pinned day."""
-    from kitvet.lists.eol import eol_list
+    from kitvet.identify.eol import eol_list
     from kitvet.model.risk import ListSet
 
     return ListSet((*lists.lists, eol_list(today="2026-12-02")))

@@ -33,7 +33,7 @@ MAX_BYTES = 8 * 1024 * 1024
 
 def wanted_products() -> list[str]:
     """The products kitvet recognises in inventory (fetching others would be noise)."""
-    from kitvet.lists.eol import mapped_products
+    from kitvet.identify.eol import mapped_products
 
     return sorted(mapped_products())
 

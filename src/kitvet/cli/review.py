@@ -48,7 +48,11 @@ def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_u
     ctx = click.get_current_context(silent=True)
     no_eol = bool(ctx and ctx.meta.get("kitvet.no_eol"))
     lists = load_lists(list(list_paths), allow_unsigned=allow_unsigned,
-                       include_bundled=not no_bundled, include_eol=not no_eol)
+                       include_bundled=not no_bundled)
+    if not no_eol:
+        from kitvet.identify.eol import with_eol
+
+        lists = with_eol(lists)
     return lists, load_profile(profile)
 
 

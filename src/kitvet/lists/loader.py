@@ -98,13 +98,10 @@ def load_lists(
     include_bundled: bool = True,
     trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
     include_updated: bool = True,
-    include_eol: bool = False,
-    today: str | None = None,
 ) -> ListSet:
     """The lists in force: the bundled ones, the last good copies fetched by
-    ``kitvet lists update`` (unless excluded), those at ``paths``, and the end-of-life list
-    built from the release data in force on ``today`` (:func:`kitvet.lists.eol.eol_list`)
-    with ``include_eol`` (the CLI and the server ask for it unless told ``--no-eol``).
+    ``kitvet lists update`` (unless excluded) and those at ``paths`` (the end-of-life list is
+    added by the callers that want it: :func:`kitvet.identify.eol.with_eol`).
 
     A fetched list replaces a bundled list of the same name (a newer kitvet-core, say) unless
     it is dated before it (a stale copy after kitvet itself was upgraded);
@@ -127,10 +124,6 @@ def load_lists(
             lists.append(rl)
     for path in paths:
         lists.append(load_list(path, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys))
-    if include_eol:
-        from kitvet.lists.eol import eol_list
-
-        lists.append(eol_list(today=today))
     names: dict[str, str] = {}
     for rl in lists:
         if rl.name in names:

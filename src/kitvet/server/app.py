@@ -41,11 +41,11 @@ API = "/api/v1"
 
 def load_lists_and_policy(settings: ServerSettings) -> tuple[ListSet, Policy]:
     """The risk lists (bundled plus ``settings.lists``) and the policy profile."""
+    from kitvet.identify.eol import with_eol
     from kitvet.lists import load_lists
     from kitvet.policy import load_profile
 
-    lists = load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned,
-                       include_eol=True)
+    lists = with_eol(load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned))
     return lists, load_profile(settings.profile)
 
 

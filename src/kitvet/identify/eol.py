@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 
 from kitvet.identify.endoflife import Cycle, Product, ReleaseCatalog
-from kitvet.model.risk import Assertion, Identifier, RiskList, Subject
+from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,12 @@ LIST_NAME = "endoflife"
 DEFAULT_HORIZON_DAYS = 180
 #: Products whose cycles come from packages (a distribution may backport fixes to them).
 _RUNTIMES = ("python", "nodejs", "openssl", "oracle-jdk", "eclipse-temurin")
+
+
+def with_eol(lists: ListSet, *, today: str | None = None) -> ListSet:
+    """``lists`` and, after them, the end-of-life list of ``today`` (the CLI's and the
+    server's lists in force, unless told ``--no-eol``)."""
+    return ListSet((*lists.lists, eol_list(today=today)))
 
 
 def mapped_products() -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitvet.identify.endoflife import read_paths
-from kitvet.lists.eol import eol_list
+from kitvet.identify.eol import eol_list
 from kitvet.model.finding import finding_class
 
 FIX = Path(__file__).parents[1] / "identify" / "fixtures" / "endoflife"
