@@ -2,12 +2,12 @@
 
 Commands live one area per module (``kitvet.cli.<area>``) and are imported only when invoked,
 so ``kitvet collect`` stays free of heavy imports. To add a command: write it in its area's
-module and add one line to :data:`COMMANDS`.
+module and add one line to :data:`COMMANDS` (another package adds its own through the
+``kitvet.commands`` entry point group, see :mod:`kitvet.plugins`).
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import logging
 import sys
@@ -17,9 +17,10 @@ import click
 
 from kitvet import __version__
 from kitvet.errors import KitvetError
+from kitvet.plugins import Registry
 
 #: command name -> "module:attribute" (a click command or group)
-COMMANDS: dict[str, str] = {
+COMMANDS: Registry[click.Command] = Registry("kitvet.commands", {
     "collect": "kitvet.cli.collect:collect",
     "review": "kitvet.cli.review:review",
     "demo": "kitvet.cli.review:demo",
@@ -39,7 +40,7 @@ COMMANDS: dict[str, str] = {
     "serve": "kitvet.cli.serve:serve",
     "bench": "kitvet.cli.bench:bench",
     "ransom": "kitvet.cli.ransom:ransom",
-}
+}, kind=click.Command, what="command")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -51,20 +52,14 @@ class LazyGroup(click.Group):
         return sorted(name for name in COMMANDS if self._available(name))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        if cmd_name not in COMMANDS or not self._available(cmd_name):
             return None
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name == module_name:
-                return None
-            raise
-        return getattr(module, attr, None)
+        command: click.Command = COMMANDS.load(cmd_name)
+        return command
 
     @staticmethod
     def _available(name: str) -> bool:
+        """A command whose module is not installed (a trimmed build) is not offered."""
         module_name = COMMANDS[name].split(":")[0]
         try:
             return importlib.util.find_spec(module_name) is not None

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 import click
 
 from kitvet.cli import EXIT_FINDINGS, EXIT_OK
+from kitvet.model.risk import STATUSES
+from kitvet.report import FORMATS
 
 if TYPE_CHECKING:
     from kitvet.model import Snapshot
     from kitvet.model.risk import ListSet
     from kitvet.policy import Policy
 
-FAIL_ON = ("ban", "review", "monitor", "none")
-FORMATS = ("table", "json", "csv", "html", "sarif", "pdf")
+FAIL_ON = (*(s for s in STATUSES if s != "allow"), "none")
 
 
 def list_options(f):  # type: ignore[no-untyped-def]
@@ -76,7 +77,8 @@ def write_output(text: str, output: str | None) -> None:
 @click.command()
 @click.argument("inventory", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @list_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table",
+              show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="ban", show_default=True,
               help="Exit 1 when a finding has this status or a more severe one.")
@@ -91,9 +93,10 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
     """
     from kitvet.match import review_snapshots
     from kitvet.model.risk import status_rank
-    from kitvet.report import BINARY_FORMATS, build, render, render_bytes
+    from kitvet.report import build, render, render_bytes, report_format
 
-    if fmt in BINARY_FORMATS and (not output or output == "-"):
+    binary = report_format(fmt).binary
+    if binary and (not output or output == "-"):
         raise click.UsageError(f"--format {fmt} writes a file: give -o FILE")
     lists, policy = load_lists_and_policy(list_paths, no_bundled, allow_unsigned, profile)
     if inventory:
@@ -108,7 +111,7 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
         from kitvet.report.terminal import render as render_table
 
         click.echo(render_table(model, width=_width(), color=sys.stdout.isatty()), nl=False)
-    elif fmt in BINARY_FORMATS:
+    elif binary:
         from kitvet.util import atomic_write_bytes
 
         atomic_write_bytes(Path(output), render_bytes(model, fmt))  # type: ignore[arg-type]

@@ -2,18 +2,18 @@
 
 Exporters are registered in :data:`EXPORTERS` (target name → "module:Class") and imported on
 use. To add a target: one module with an :class:`~kitvet.enforce.interface.Exporter` subclass,
-one line here, one test.
+one line here, one test (another package adds its own through the ``kitvet.targets`` entry
+point group, see :mod:`kitvet.plugins`).
 """
 
 from __future__ import annotations
 
-import importlib
-
 from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
 from kitvet.errors import EnforceError
+from kitvet.plugins import Registry
 
 #: target name -> "module:Class"
-EXPORTERS: dict[str, str] = {
+EXPORTERS: Registry[Exporter] = Registry("kitvet.targets", {
     "usbguard": "kitvet.enforce.usbguard:UsbguardExporter",
     "fleet": "kitvet.enforce.fleet:FleetExporter",
     "osquery": "kitvet.enforce.fleet:OsqueryPackExporter",
@@ -22,16 +22,12 @@ EXPORTERS: dict[str, str] = {
     "applocker": "kitvet.enforce.windows:ApplockerExporter",
     "nac": "kitvet.enforce.nac:NacExporter",
     "removal-plan": "kitvet.enforce.removal:RemovalPlanExporter",
-}
+}, kind=Exporter, what="target", error=EnforceError)
 
 
 def exporter(target: str) -> Exporter:
     """The exporter of ``target``."""
-    spec = EXPORTERS.get(target)
-    if spec is None:
-        raise EnforceError(f"unknown target {target!r} (known: {', '.join(EXPORTERS)})")
-    module, cls = spec.split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return EXPORTERS.create(target)
 
 
 __all__ = ["EXPORTERS", "BanSet", "BannedSubject", "Export", "Exporter", "Gap", "exporter"]

@@ -1,45 +1,43 @@
 """Reports: one small module per output format over the shared :class:`ReportModel`.
 
-To add a format: write ``kitvet/report/<fmt>.py`` with ``render(model) -> str`` and add it
-to :data:`FORMATS`.
+To add a format: write ``kitvet/report/<fmt>.py`` with a
+:class:`~kitvet.report.interface.ReportFormat` subclass and add it to :data:`FORMATS` (another
+package adds its own through the ``kitvet.report_formats`` entry point group, see
+:mod:`kitvet.plugins`).
 """
 
 from __future__ import annotations
 
-import importlib
-
 from kitvet.errors import ReportError
+from kitvet.plugins import Registry
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel, build
 
-#: format name -> module with render(model: ReportModel) -> str
-FORMATS: dict[str, str] = {
-    "table": "kitvet.report.terminal",
-    "json": "kitvet.report.jsonfmt",
-    "csv": "kitvet.report.csvfmt",
-    "html": "kitvet.report.html",
-    "sarif": "kitvet.report.sarif",
-}
+#: format name -> "module:Class" (a ReportFormat)
+FORMATS: Registry[ReportFormat] = Registry("kitvet.report_formats", {
+    "table": "kitvet.report.terminal:TerminalFormat",
+    "json": "kitvet.report.jsonfmt:JsonFormat",
+    "csv": "kitvet.report.csvfmt:CsvFormat",
+    "html": "kitvet.report.html:HtmlFormat",
+    "sarif": "kitvet.report.sarif:SarifFormat",
+    "pdf": "kitvet.report.pdf:PdfFormat",
+}, kind=ReportFormat, what="report format", error=ReportError)
 
 
-#: formats whose output is bytes, written only to a file
-BINARY_FORMATS: dict[str, str] = {"pdf": "kitvet.report.pdf:render_pdf"}
+def report_format(name: str) -> ReportFormat:
+    """The report format registered under ``name``."""
+    return FORMATS.create(name)
 
 
 def render_bytes(model: ReportModel, fmt: str) -> bytes:
     """Render the model in ``fmt`` as bytes (every format, binary ones included)."""
-    if fmt in BINARY_FORMATS:
-        module, fn = BINARY_FORMATS[fmt].split(":")
-        return getattr(importlib.import_module(module), fn)(model)
-    return render(model, fmt).encode("utf-8")
+    return report_format(fmt).render_bytes(model)
 
 
 def render(model: ReportModel, fmt: str) -> str:
-    """Render the model in ``fmt``."""
-    if fmt in BINARY_FORMATS:
-        raise ReportError(f"{fmt} is a binary format: write it to a file with -o")
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
-    return importlib.import_module(FORMATS[fmt]).render(model)
+    """Render the model in ``fmt`` (a text format)."""
+    return report_format(fmt).render(model)
 
 
-__all__ = ["BINARY_FORMATS", "FORMATS", "ReportModel", "build", "render", "render_bytes"]
+__all__ = ["FORMATS", "ReportFormat", "ReportModel", "build", "render", "render_bytes",
+           "report_format"]

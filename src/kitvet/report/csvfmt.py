@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
 COLUMNS = (
@@ -45,3 +46,14 @@ def render(model: ReportModel) -> str:
                "exculpatory": _assertions(f["exculpatory"])}
         w.writerow([safe_cell(row.get(c)) for c in COLUMNS])
     return buf.getvalue()
+
+
+class CsvFormat(ReportFormat):
+    """One row per finding, safe to open in a spreadsheet."""
+
+    name = "csv"
+    description = "One row per finding, safe to open in a spreadsheet."
+
+    def render(self, model: ReportModel) -> str:
+        """The report as text."""
+        return render(model)

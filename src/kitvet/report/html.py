@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kitvet import __version__
 from kitvet.model.finding import CLASS_LABELS
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
 #: What each class means, under its heading (a reader must not take one for another).
@@ -82,3 +83,14 @@ def render(model: ReportModel, *, expand: bool = False) -> str:
                          "chart": bar_chart(dict(sorted(per_inst.items())))})
     template = _env().get_template("report.html.j2")
     return template.render(m=model, sections=sections, expand=expand)
+
+
+class HtmlFormat(ReportFormat):
+    """One self-contained HTML page with charts."""
+
+    name = "html"
+    description = "One self-contained HTML page with charts."
+
+    def render(self, model: ReportModel) -> str:
+        """The report as text."""
+        return render(model)

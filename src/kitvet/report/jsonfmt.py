@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import REPORT_SCHEMA_VERSION, ReportModel, generator
 
 
@@ -30,3 +31,14 @@ def render(model: ReportModel) -> str:
         "skipped": model.skipped,
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+class JsonFormat(ReportFormat):
+    """JSON with a schema version (kitvet_report)."""
+
+    name = "json"
+    description = "JSON with a schema version (kitvet_report)."
+
+    def render(self, model: ReportModel) -> str:
+        """The report as text."""
+        return render(model)

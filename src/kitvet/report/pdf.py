@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from kitvet.errors import ReportError
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -56,3 +57,15 @@ def render_pdf(model: ReportModel, *, timeout: float = 120.0) -> bytes:
             err = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise ReportError(f"Chromium could not print the report: {err[0]}")
         return out.read_bytes()
+
+
+class PdfFormat(ReportFormat):
+    """The HTML report printed to PDF by Chromium (written only to a file)."""
+
+    name = "pdf"
+    description = "The HTML report printed to PDF by Chromium (written only to a file)."
+    binary = True
+
+    def render_bytes(self, model: ReportModel) -> bytes:
+        """The report as a PDF document."""
+        return render_pdf(model)

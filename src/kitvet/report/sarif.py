@@ -7,6 +7,7 @@ from typing import Any
 
 from kitvet import __version__
 from kitvet.model.finding import CLASS_LABELS
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -60,3 +61,14 @@ def render(model: ReportModel) -> str:
         }],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+class SarifFormat(ReportFormat):
+    """SARIF 2.1.0 for code-scanning dashboards."""
+
+    name = "sarif"
+    description = "SARIF 2.1.0 for code-scanning dashboards."
+
+    def render(self, model: ReportModel) -> str:
+        """The report as text."""
+        return render(model)

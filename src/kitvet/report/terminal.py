@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kitvet.model.finding import CLASS_LABELS
+from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
 STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
@@ -76,3 +77,14 @@ def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
     if not model.findings:
         console.print("[green]No findings.[/]")
     return buf.getvalue()
+
+
+class TerminalFormat(ReportFormat):
+    """A summary and a table of findings, for a terminal."""
+
+    name = "table"
+    description = "A summary and a table of findings, for a terminal."
+
+    def render(self, model: ReportModel) -> str:
+        """The report as text."""
+        return render(model)

@@ -1,22 +1,24 @@
 """Registry of importers, loaded lazily, and format detection.
 
 To add a source: write ``kitvet/sources/<name>.py`` with an :class:`Importer` subclass and add
-one line to :data:`IMPORTERS`. Detection tries importers in this order (most specific first).
+one line to :data:`IMPORTERS` (another package adds its own through the ``kitvet.sources``
+entry point group, see :mod:`kitvet.plugins`). Detection tries importers in this order (most
+specific first), plug-ins last.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
 
 from kitvet.errors import KitvetError, SourceError
 from kitvet.model import Snapshot
+from kitvet.plugins import Registry
 from kitvet.sources.interface import Importer
 
 #: format name -> "module:Class"
-IMPORTERS: dict[str, str] = {
+IMPORTERS: Registry[Importer] = Registry("kitvet.sources", {
     "kitvet": "kitvet.sources.kitvet_json:KitvetJsonImporter",
     "nmap": "kitvet.sources.nmap:NmapImporter",
     "registry": "kitvet.sources.registry_hive:RegistryHiveImporter",
@@ -28,7 +30,7 @@ IMPORTERS: dict[str, str] = {
     "spdx": "kitvet.sources.spdx:SpdxImporter",
     "osquery": "kitvet.sources.osquery:OsqueryImporter",
     "csv": "kitvet.sources.csv_mapping:CsvImporter",
-}
+}, kind=Importer, what="format", error=SourceError)
 
 HEAD_BYTES = 65536
 
@@ -37,11 +39,7 @@ logger = logging.getLogger(__name__)
 
 def importer(name: str) -> Importer:
     """The importer registered under ``name``."""
-    target = IMPORTERS.get(name)
-    if target is None:
-        raise SourceError(f"unknown format {name!r} (known: {', '.join(sorted(IMPORTERS))})")
-    module_name, cls = target.split(":")
-    return getattr(importlib.import_module(module_name), cls)()
+    return IMPORTERS.create(name)
 
 
 def detect(path: Path) -> Importer:
