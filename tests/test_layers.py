@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "kitvet"
 LAYERS: dict[str, int] = {
     "__main__": 5, "cli": 5, "server": 5,
     "estate": 4,
-    "review": 3, "match": 3, "enforce": 3, "report": 3, "bench": 3,
+    "review": 3, "alerts": 3, "match": 3, "enforce": 3, "report": 3, "bench": 3,
     "store": 2, "sources": 2, "identify": 2, "lists": 2, "policy": 2, "data": 2, "ransom": 2,
     "model": 1, "errors": 1, "util": 1, "duck": 1, "plugins": 1, "__init__": 1,
 }

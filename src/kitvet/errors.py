@@ -57,3 +57,7 @@ class ReportError(KitvetError):
 
 class EnforceError(KitvetError):
     """An enforcement export cannot be produced."""
+
+
+class AlertError(KitvetError):
+    """An alert configuration is invalid, or a receiver cannot be reached or refused."""

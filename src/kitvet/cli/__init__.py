@@ -40,6 +40,7 @@ COMMANDS: Registry[click.Command] = Registry("kitvet.commands", {
     "serve": "kitvet.cli.serve:serve",
     "bench": "kitvet.cli.bench:bench",
     "ransom": "kitvet.cli.ransom:ransom",
+    "alerts": "kitvet.cli.alerts:alerts",
 }, kind=click.Command, what="command")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

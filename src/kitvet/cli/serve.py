@@ -56,11 +56,13 @@ def _actor() -> str:
               help="Largest ingest request, compressed [64].")
 @click.option("--review", "review_mode", type=click.Choice(["background", "off"]),
               help="Review after each ingest in a worker thread [background].")
+@click.option("--alerts", "alerts_mode", type=click.Choice(["background", "off"]),
+              help="Send queued alerts from a thread of the server [background].")
 @click.pass_context
 def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | None,
           port: int | None, demo: bool, profile: str | None, list_paths: tuple[str, ...],
-          allow_unsigned: bool | None, max_body_mib: int | None, review_mode: str | None
-          ) -> None:
+          allow_unsigned: bool | None, max_body_mib: int | None, review_mode: str | None,
+          alerts_mode: str | None) -> None:
     """Run the estate server: ingest API under /api/v1 and the review dashboard."""
     ctx.obj = {"estate": estate, "db": db}
     if ctx.invoked_subcommand:
@@ -68,7 +70,7 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
     settings = _settings(estate=estate, host=host, port=port, profile=profile,
                          lists=tuple(list_paths), allow_unsigned=allow_unsigned,
                          max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
-                         review_mode=review_mode)
+                         review_mode=review_mode, alerts_mode=alerts_mode)
     est = (_demo_estate(estate, db, settings) if demo
            else open_estate_at(estate, db=db, actor="cli:serve"))
     _run(est, settings)

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
+from kitvet.alerts import events as alert_events
 from kitvet.errors import StoreError
 from kitvet.estate.accounts import Accounts
+from kitvet.estate.alerting import EstateAlerts
 from kitvet.estate.reads import EstateReads
 from kitvet.estate.tokens import Tokens
 from kitvet.model import Snapshot
@@ -118,9 +120,15 @@ class Estate(EstateReads):
                          institution: str | None = None, create_institutions: bool = True
                          ) -> ImportResult:
         """Import snapshots atomically; the same snapshot twice changes nothing."""
-        return ingest.import_snapshots(self.engine, self.lake, snapshots, actor=actor,
-                                       institution=institution,
-                                       create_institutions=create_institutions)
+        result = ingest.import_snapshots(self.engine, self.lake, snapshots, actor=actor,
+                                         institution=institution,
+                                         create_institutions=create_institutions)
+        if result.batch_id is not None:
+            try:  # the import stands even if the calendar cannot be read now
+                self.alerts.scan(actor=actor)
+            except StoreError as e:
+                logger.error("alerts: scan after import failed: %s", e)
+        return result
 
     def import_paths(self, paths: Sequence[str | os.PathLike[str]], *, actor: str,
                      institution: str | None = None, fmt: str | None = None,
@@ -267,6 +275,12 @@ class Estate(EstateReads):
                            unused_exceptions=unused)
             conn.execute(t.reviews.update().where(t.reviews.c.review_id == rid).values(
                 finished_at=utcnow(), counts=json.dumps(summary)))
+            found = alert_events.from_review(
+                conn, review_id=rid, new_findings=counts.new_findings,
+                reappeared_ids=counts.reappeared_ids, status_changes=counts.status_changes,
+                lists_meta=lists_meta)
+            self.alerts.record(conn, found, now=now, actor=actor)
+            self.alerts.scan_in(conn, now=now, actor=actor)
             audit_log.append(conn, actor=actor, action="estate.review", obj=f"review:{rid}", at=now,
                          details=dict(summary, profile=profile, lists=lists_meta or [],
                                       reappeared_ids=list(counts.reappeared_ids[:1000]),
@@ -326,6 +340,12 @@ class Estate(EstateReads):
         """Close a campaign; refused while fresh inventory still shows the subject."""
         with write(self.engine) as conn:
             return campaigns.close(conn, campaign_id, actor=actor, reason=reason, now=utcnow())
+
+    # -- alerts ------------------------------------------------------------------------------
+    @functools.cached_property
+    def alerts(self) -> EstateAlerts:
+        """The estate's alerts: receivers, the queue, sending, dead letters."""
+        return EstateAlerts(self.engine, self.root)
 
     # -- accounts ----------------------------------------------------------------------------
     @functools.cached_property

@@ -39,6 +39,11 @@ class Counts:
     unmatched: int
     reappeared_ids: tuple[str, ...]
     removed_ids: tuple[str, ...] = ()
+    #: (finding id, status) of each new finding
+    new_findings: tuple[tuple[str, str], ...] = ()
+    #: (finding id, status before, status now) of findings seen again whose effective status
+    #: changed (a risk-list or policy update)
+    status_changes: tuple[tuple[str, str, str], ...] = ()
 
 
 def dedupe(table: pa.Table) -> list[dict[str, Any]]:
@@ -75,8 +80,9 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
     f = t.findings
     existing = {r.finding_id: r for r in conn.execute(
         select(f.c.finding_id, f.c.state, f.c.live, f.c.host_id, f.c.snapshot_id,
-               f.c.reappeared))}
+               f.c.reappeared, f.c.status))}
     inserts, updates, events, reappeared_ids = [], [], [], []
+    changed: list[tuple[str, str, str]] = []
     for row in rows:
         fid, host = row["finding_id"], row["host_id"]
         sid, collected = current.get(host, (None, now))
@@ -97,6 +103,8 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
                                 first_seen=collected, last_seen=collected, reappeared=0))
             events.append(_event(fid, now, actor, "found", None, "open", None, review_id))
             continue
+        if old.live and old.status != status:
+            changed.append((fid, old.status, status))
         upd = dict(common, b_id=fid, last_seen=collected, state=old.state,
                    reappeared=old.reappeared, resolved_at=None, removed_at=None,
                    reappeared_at=None,
@@ -126,7 +134,8 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
     _write(conn, inserts, updates, gone, unmatched, events)
     return Counts(len(inserts), len(updates) - len(reappeared_ids), len(gone),
                   len(reappeared_ids), len(unmatched), tuple(reappeared_ids),
-                  tuple(g["b_id"] for g in gone))
+                  tuple(g["b_id"] for g in gone),
+                  tuple((i["finding_id"], i["status"]) for i in inserts), tuple(changed))
 
 
 def _name(value: Any) -> Any:

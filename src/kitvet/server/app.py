@@ -26,6 +26,7 @@ from kitvet.estate import AccountError, Estate, NotFound, RateLimited
 from kitvet.model.risk import ListSet
 from kitvet.policy import Policy
 from kitvet.server.actions import Forbidden
+from kitvet.server.alerting import AlertSender
 from kitvet.server.context import ServerContext
 from kitvet.server.deps import LoginRequired
 from kitvet.server.ingest import IngestRefused
@@ -66,16 +67,21 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     settings = settings or ServerSettings()
     if lists is None or policy is None:
         lists, policy = load_lists_and_policy(settings)
-    worker = ReviewWorker(estate, lists=lists, policy=policy, profile=settings.profile)
+    sender = AlertSender(estate, interval_s=settings.alerts_interval_s)
+    worker = ReviewWorker(estate, lists=lists, policy=policy, profile=settings.profile,
+                          after_review=sender.request)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.alerts_mode == "background":
+            sender.start()
         if settings.review_mode == "background":
             worker.start()
             if estate.status().review_is_stale:
                 worker.request()
         yield
         worker.stop()
+        sender.stop()
 
     app = FastAPI(title="kitvet", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=f"{API}/openapi.json",

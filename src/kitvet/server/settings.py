@@ -35,5 +35,9 @@ class ServerSettings(BaseSettings):
     profile: str = "default"
     lists: tuple[str, ...] = ()
     allow_unsigned: bool = False
+    #: Send queued alerts from a thread of the server ("background") or leave them to
+    #: `kitvet alerts send` from cron ("off"); how often the thread looks (seconds).
+    alerts_mode: str = "background"
+    alerts_interval_s: float = 30.0
     #: Largest page of any listing.
     max_page: int = 500

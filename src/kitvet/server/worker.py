@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from kitvet.estate import Estate, ReviewResult
 from kitvet.model.risk import ListSet
@@ -26,8 +27,10 @@ ACTOR = "kitvet-server"
 class ReviewWorker:
     """One daemon thread that reviews the estate when asked."""
 
-    def __init__(self, estate: Estate, *, lists: ListSet, policy: Policy, profile: str):
+    def __init__(self, estate: Estate, *, lists: ListSet, policy: Policy, profile: str,
+                 after_review: Callable[[], None] | None = None):
         self.estate = estate
+        self.after_review = after_review  # e.g. wake the alert sender
         self.lists, self.policy, self.profile = lists, policy, profile
         self._wanted = threading.Event()
         self._idle = threading.Event()
@@ -68,6 +71,8 @@ class ReviewWorker:
                                     profile=self.profile)
         self.reviews += 1
         logger.info("review %s: %s findings", result.review_id, result.findings)
+        if self.after_review is not None:
+            self.after_review()
         return result
 
     def _run(self) -> None:
