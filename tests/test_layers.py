@@ -25,9 +25,7 @@ LAYERS: dict[str, int] = {
 }
 
 #: (importer, imported) package pairs that break the rule today, with the issue that ends them
-KNOWN: dict[tuple[str, str], str] = {
-    ("identify", "sources"): "issue 16: cpe22_to_23 into identify, explain's reading into the CLI",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 #: module circles that stand today, with the issue that opens them
 KNOWN_CIRCLES: dict[frozenset[str], str] = {

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from kitvet.cli import main
-from kitvet.identify.explain import IdentifyError, explain, explain_item, parse_item
+from kitvet.cli.identify import explain
+from kitvet.identify.explain import IdentifyError, explain_item, parse_item
 
 SOURCES = Path(__file__).parent.parent / "sources"
 _spec = importlib.util.spec_from_file_location(
@@ -55,8 +56,6 @@ def test_malformed_items_are_clear_errors(text, msg):
 
 
 def test_a_mistyped_kind_names_the_known_kinds(tmp_path, monkeypatch):
-    from kitvet.identify.explain import explain
-
     monkeypatch.chdir(tmp_path)
     with pytest.raises(IdentifyError, match="'vendor' is not an item kind .*usb, pci, mac"):
         explain("vendor:Huawei")

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kitvet.errors import KitvetError, SourceError
+from kitvet.identify.cpe import cpe22_to_23
 from kitvet.identify.explain import IdentifyError, explain_item, parse_item
 from kitvet.identify.software import identify_device, identify_software
 from kitvet.model import DEVICE_FIELDS, SOFTWARE_FIELDS
 from kitvet.sources.macos_apps import read_apps
-from kitvet.sources.nmap import cpe22_to_23, read_nmap
+from kitvet.sources.nmap import read_nmap
 from kitvet.sources.registry_hive import read_hive
 from kitvet.sources.rpmdb_bdb import read_rpmdb_bdb
 from kitvet.sources.rpmdb_ndb import read_rpmdb_ndb

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kitvet.errors import SourceError
-from kitvet.sources.nmap import NmapImporter, cpe22_to_23, read_nmap
+from kitvet.identify.cpe import cpe22_to_23
+from kitvet.sources.nmap import NmapImporter, read_nmap
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nmap"
 SCAN = FIXTURES / "scan.xml"

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from kitvet.identify.explain import Explained
 
 IDENTIFY_SCHEMA_VERSION = "1.0.0"
 
@@ -31,7 +36,7 @@ def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
     cpe:2.3:o:hikvision:... typed as is. Anything else is read as an inventory file or
     folder in any format kitvet imports (see kitvet import).
     """
-    from kitvet.identify.explain import explain, with_suggestions
+    from kitvet.identify.explain import with_suggestions
 
     results = []
     for target in targets:
@@ -47,7 +52,19 @@ def identify(targets: tuple[str, ...], fmt: str, input_format: str | None,
     _table(results)
 
 
-def _table(results: list) -> None:  # type: ignore[type-arg]
+def explain(target: str, *, fmt: str | None = None,
+            include_unknown: bool = False) -> list[Explained]:
+    """Explain an item (``KIND:VALUE``) or every item of an inventory file or folder."""
+    from kitvet.identify.explain import explain_snapshots, explain_typed
+    from kitvet.sources.registry import read_paths
+
+    if not Path(target).exists() and (typed := explain_typed(target)) is not None:
+        return [typed]
+    return explain_snapshots(read_paths([Path(target)], fmt=fmt),
+                             include_unknown=include_unknown)
+
+
+def _table(results: list[Explained]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

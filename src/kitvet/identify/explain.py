@@ -15,15 +15,14 @@ Items are written ``KIND:VALUE``:
 ``cpe:2.3:o:hikvision:…``      a CPE 2.3 name (or ``cpe:/…`` 2.2 URI) typed as is
 =============================  ===============================================
 
-Anything else is read as an inventory file or folder in any importable format
-(:func:`kitvet.sources.registry.read_paths`), and each of its items is explained.
+Anything else is an inventory file or folder: the CLI reads it in any importable format and
+:func:`explain_snapshots` explains each of its items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from kitvet.errors import KitvetError
@@ -213,17 +212,16 @@ def explain_snapshots(snaps: list[Snapshot], *, include_unknown: bool = False) -
     return out
 
 
-def explain(target: str, *, fmt: str | None = None,
-            include_unknown: bool = False) -> list[Explained]:
-    """Explain an item (``KIND:VALUE``) or every item of an inventory file or folder."""
-    if not Path(target).exists():
-        if parse_item(target) is not None:
-            return [explain_item(target)]
-        kind, sep, _ = target.partition(":")
-        if sep and kind.isalpha() and 2 <= len(kind) <= 16:  # a mistyped KIND (not C:\)
-            raise IdentifyError(f"{target}: no such file or folder, and {kind!r} is not an "
-                                f"item kind (one of {', '.join(ITEM_KINDS)})")
-    from kitvet.sources.registry import read_paths
+def explain_typed(target: str) -> Explained | None:
+    """The item typed as ``target`` (``KIND:VALUE``), or None when it is not written that way.
 
-    return explain_snapshots(read_paths([Path(target)], fmt=fmt),
-                             include_unknown=include_unknown)
+    A ``target`` that looks like a mistyped kind (``vendor:Huawei``) is an error naming the
+    kinds; anything else is for the caller to read as an inventory file or folder.
+    """
+    if parse_item(target) is not None:
+        return explain_item(target)
+    kind, sep, _ = target.partition(":")
+    if sep and kind.isalpha() and 2 <= len(kind) <= 16:  # a mistyped KIND (not C:\)
+        raise IdentifyError(f"{target}: no such file or folder, and {kind!r} is not an "
+                            f"item kind (one of {', '.join(ITEM_KINDS)})")
+    return None

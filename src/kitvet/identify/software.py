@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kitvet.identify.cpe import cpe22_to_23
 from kitvet.identify.orgs import normalize_org, org_key
 
 logger = logging.getLogger(__name__)
@@ -227,8 +228,6 @@ def by_cpe(value: str) -> list[Attribution]:
     """A CPE 2.3 name (or CPE 2.2 URI), by the longest listed part:vendor prefix."""
     low = value.strip().lower()
     if low.startswith("cpe:/"):
-        from kitvet.sources.nmap import cpe22_to_23
-
         low = cpe22_to_23(low) or low
     hits = [e for e in load_aliases().prefixes
             if e.kind == "cpe" and low.startswith(e.value.lower())]

@@ -17,13 +17,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from kitvet.errors import SourceError
+from kitvet.identify.cpe import cpe22_to_23
 from kitvet.identify.hardware import name_devices
 from kitvet.model import Host, Snapshot
 from kitvet.sources.detect_util import shown
@@ -208,7 +208,7 @@ def _services(snap: Snapshot, elem: Element, place: str) -> None:
         if svc is None:
             continue
         product = clip(svc.get("product"))
-        cpes = [c for c in (cpe22_to_23(x.text) for x in svc.findall("cpe")) if c]
+        cpes = [c for c in (cpe22_to_23(clip(x.text)) for x in svc.findall("cpe")) if c]
         if not product and not cpes:
             continue
         name = product or _cpe_product(cpes[0])
@@ -222,7 +222,7 @@ def _services(snap: Snapshot, elem: Element, place: str) -> None:
 def _os_cpes(snap: Snapshot, guess: dict[str, Any]) -> None:
     seen: set[str] = set()
     for text in guess["cpes"]:
-        cpe = cpe22_to_23(text)
+        cpe = cpe22_to_23(clip(text))
         if not cpe or cpe in seen:
             continue
         seen.add(cpe)
@@ -236,33 +236,3 @@ def _os_cpes(snap: Snapshot, guess: dict[str, Any]) -> None:
 
 def _cpe_product(cpe: str) -> str:
     return cpe.split(":")[4].replace("\\", "")
-
-
-_CPE23_SPECIAL = re.compile(r"([^A-Za-z0-9_.\-])")
-
-
-def cpe22_to_23(uri: str | None) -> str | None:
-    """A CPE 2.2 URI (``cpe:/a:openbsd:openssh:5.3``) as a CPE 2.3 formatted string."""
-    uri = clip(uri)
-    if not uri or not uri.lower().startswith("cpe:/"):
-        return None
-    parts = uri[5:].split(":")
-    if not parts[0] or parts[0][0].lower() not in "aho":
-        return None
-    parts = [unquote(p).lower() for p in parts][:7]
-    parts += [""] * (7 - len(parts))
-    edition = parts[5]
-    extra = ["", "", "", ""]
-    if edition.startswith("~"):
-        packed = ([*edition[1:].split("~"), "", "", "", "", ""])[:5]
-        edition, extra = packed[0], packed[1:]
-    fields = [parts[0][0], parts[1], parts[2], parts[3], parts[4], edition, parts[6], *extra]
-    out = []
-    for f in fields:
-        if f in ("", "*"):
-            out.append("*")
-        elif f == "-":
-            out.append("-")
-        else:
-            out.append(_CPE23_SPECIAL.sub(r"\\\1", f))
-    return "cpe:2.3:" + ":".join(out)
