@@ -5,7 +5,8 @@
 # schemas), umockdev (usbguard-daemon runs on mock USB devices in the tests),
 # default-jre-headless (Spark engine tests), postgresql (the tests start their own throwaway
 # server from its binaries), rpm (the real rpm reads the rpm databases the tests
-# write), db5.3-util (libdb writes real Berkeley DB files), poppler-utils (reads PDF reports). Skips what is already present.
+# write), db5.3-util (libdb writes real Berkeley DB files), poppler-utils (reads PDF reports),
+# libpango + fonts-dejavu-core (WeasyPrint renders estate reports and dossiers to PDF). Skips what is already present.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
@@ -20,6 +21,8 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/n
 command -v rpm >/dev/null 2>&1 || need+=(rpm)
 command -v db5.3_load >/dev/null 2>&1 || need+=(db5.3-util)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

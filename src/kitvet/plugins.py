@@ -12,8 +12,8 @@ entry point of the registry's group, in the same shape::
     acme-agent = "acme_kitvet.source:AcmeImporter"      # an Importer subclass
 
 Groups: ``kitvet.sources``, ``kitvet.targets``, ``kitvet.report_formats``,
-``kitvet.commands``. A plug-in cannot take the name of one of kitvet's own (it is ignored,
-with a warning). See ``docs/plugins.md``.
+``kitvet.estate_report_formats``, ``kitvet.commands``. A plug-in cannot take the name of one
+of kitvet's own (it is ignored, with a warning). See ``docs/plugins.md``.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from kitvet.cli.options import (
     fmt_option,
     with_estate,
 )
+from kitvet.cli.reports import report as estate_report
 from kitvet.cli.review import list_options, load_lists_and_policy
 from kitvet.model import DECISIONS, STATES, STATUSES
 from kitvet.model.finding import CLASS_ALIASES, CLASS_LABELS, FINDING_CLASSES
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 @click.group()
 def estate() -> None:
     """Keep an estate: institutions, hosts, snapshots over time, and their review."""
+
+
+estate.add_command(estate_report)
 
 
 @estate.command()

@@ -22,7 +22,9 @@ from kitvet.store.records import BurndownPoint, CampaignStatus, EstateStatus
 logger = logging.getLogger(__name__)
 
 
-def _in_scope(col: Any, scope: Scope) -> list[Any]:
+def in_scope(col: Any, scope: Scope) -> list[Any]:
+    """The condition that limits ``col`` (an institution column) to the scope (none for an
+    estate-wide scope)."""
     if scope.everything:
         return []
     return [col.in_(sorted(scope.institutions or ()))]
@@ -31,7 +33,7 @@ def _in_scope(col: Any, scope: Scope) -> list[Any]:
 def institutions(conn: Connection, scope: Scope) -> list[str]:
     """Names of the institutions the scope allows (that exist in the estate)."""
     i = t.institutions
-    return list(conn.execute(select(i.c.name).where(*_in_scope(i.c.name, scope))
+    return list(conn.execute(select(i.c.name).where(*in_scope(i.c.name, scope))
                              .order_by(i.c.name)).scalars())
 
 
@@ -45,7 +47,7 @@ def scoped_status(status: EstateStatus, scope: Scope, conn: Connection) -> Estat
     s = t.snapshots
     snapshots, last_import = conn.execute(
         select(func.count(), func.max(s.c.imported_at))
-        .where(*_in_scope(s.c.institution, scope))).one()
+        .where(*in_scope(s.c.institution, scope))).one()
     visible = conn.execute(select(func.count()).select_from(t.audit_log)
                            .where(*audit_scope(scope))).scalar_one()
     return replace(status, institutions=insts, hosts=sum(i.hosts for i in insts),
@@ -65,7 +67,7 @@ def scoped_campaign(c: CampaignStatus, scope: Scope, conn: Connection | None = N
         rows = conn.execute(select(cp.c.at, cp.c.review_id, func.sum(cp.c.affected),
                                    func.sum(cp.c.remaining), func.sum(cp.c.overdue))
                             .where(cp.c.campaign_id == c.campaign.campaign_id,
-                                   *_in_scope(cp.c.institution, scope))
+                                   *in_scope(cp.c.institution, scope))
                             .group_by(cp.c.at, cp.c.review_id).order_by(cp.c.at)).all()
         burndown = tuple(BurndownPoint(r[0], r[1], int(r[2]), int(r[3]), int(r[4]))
                          for r in rows)
@@ -77,7 +79,7 @@ def hosts_page(conn: Connection, scope: Scope, *, q: str | None = None,
                ) -> tuple[list[dict[str, Any]], int]:
     """Hosts the scope allows, with their live finding counts; (rows, total)."""
     h, f = t.hosts, t.findings
-    cond = _in_scope(h.c.institution, scope)
+    cond = in_scope(h.c.institution, scope)
     if institution:
         cond.append(h.c.institution == institution)
     if q and q.strip():
@@ -95,7 +97,7 @@ def host(conn: Connection, scope: Scope, host_id: str) -> dict[str, Any]:
     """One host the scope allows (else :class:`NotFound`)."""
     h = t.hosts
     row = conn.execute(select(h).where(h.c.host_id == host_id,
-                                       *_in_scope(h.c.institution, scope))).first()
+                                       *in_scope(h.c.institution, scope))).first()
     if row is None:
         raise NotFound("no such host")
     return dict(row._mapping)
@@ -104,7 +106,7 @@ def host(conn: Connection, scope: Scope, host_id: str) -> dict[str, Any]:
 def host_ids(conn: Connection, scope: Scope) -> set[str]:
     """Ids of every host the scope allows."""
     h = t.hosts
-    return set(conn.execute(select(h.c.host_id).where(*_in_scope(h.c.institution, scope)))
+    return set(conn.execute(select(h.c.host_id).where(*in_scope(h.c.institution, scope)))
                .scalars())
 
 
@@ -114,7 +116,7 @@ def subject_counts(conn: Connection, scope: Scope) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for sid, status, n in conn.execute(
             select(f.c.subject_id, f.c.status, func.count())
-            .where(f.c.live.is_(True), *_in_scope(f.c.institution, scope))
+            .where(f.c.live.is_(True), *in_scope(f.c.institution, scope))
             .group_by(f.c.subject_id, f.c.status)):
         out.setdefault(sid, {})[status] = n
     return out

@@ -36,6 +36,7 @@ from kitvet.store.records import (
 
 if TYPE_CHECKING:
     from kitvet.model.risk import ListSet
+    from kitvet.report.estate.model import EstateReport
 
 
 class EstateReads:
@@ -220,3 +221,17 @@ class EstateReads:
             status = estate_status(conn, root=str(self.root),
                                    database=self.config.redacted_url(), now=utcnow())
             return queries.scoped_status(status, scope, conn)
+
+    def report(self, *, scope: Scope = EVERYTHING, since: str | None = None,
+               stale_days: int = 7, expiring_days: int = 30, title: str = "Estate report"
+               ) -> EstateReport:
+        """The estate report of the scope's institutions: findings per institution, class and
+        status, their trend since ``since`` (ISO date), campaigns and burndowns, exceptions
+        expiring within ``expiring_days``, hosts silent for more than ``stale_days``."""
+        from kitvet.estate.reporting import build_report
+        from kitvet.util import today
+
+        with read(self.engine) as conn:
+            return build_report(conn, scope, now=utcnow(), today=today(), since=since,
+                                stale_days=stale_days, expiring_days=expiring_days,
+                                title=title)

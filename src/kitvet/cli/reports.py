@@ -1,0 +1,79 @@
+"""``kitvet estate report``: the estate (or some institutions) for auditors and managers.
+
+Thin: the estate builds the report's data, :mod:`kitvet.report.estate` lays it out.
+See ``docs/reports.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from kitvet.cli.options import with_estate
+
+if TYPE_CHECKING:
+    from kitvet.estate import Estate
+
+FORMATS = ("html", "pdf", "csv", "xlsx", "json")
+BINARY = ("pdf", "xlsx")
+
+
+def _iso_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value).isoformat()
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from e
+
+
+@click.command("report")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html (one page, charts), pdf (rendered without a browser), csv, xlsx, json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report here (needed for pdf and xlsx; else standard output).")
+@click.option("--institution", "institutions", multiple=True,
+              help="Report only this institution (repeatable; default: the whole estate).")
+@click.option("--since", callback=_iso_day, help="Start the trend on this day (YYYY-MM-DD); "
+              "exceptions that lapsed since then are listed.")
+@click.option("--stale-days", type=click.IntRange(1, 3650), default=7, show_default=True,
+              help="A host whose latest inventory is older than this is not reporting.")
+@click.option("--expiring-days", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="List exceptions whose last day is within this many days.")
+@click.option("--title", default="Estate report", show_default=True, help="The report's title.")
+@with_estate
+def report(est: Estate, fmt: str, output: Path | None, institutions: tuple[str, ...],
+           since: str | None, stale_days: int, expiring_days: int, title: str) -> None:
+    """Summary per institution, class and status; trend; campaigns and burndowns; exceptions
+    expiring; hosts not reporting."""
+    from kitvet.errors import ReportError
+    from kitvet.estate import EVERYTHING, Scope
+    from kitvet.report.estate import render_estate
+    from kitvet.util import atomic_write_bytes
+
+    if fmt in BINARY and output is None:
+        raise ReportError(f"{fmt} is a binary format: write it to a file with -o FILE")
+    scope = EVERYTHING
+    if institutions:
+        known = set(est.institutions())
+        unknown = [i for i in institutions if i not in known]
+        if unknown:
+            raise ReportError(f"no institution {unknown[0]!r} in the estate "
+                              f"(known: {', '.join(sorted(known)) or 'none'})")
+        scope = Scope(institutions=frozenset(institutions))
+    data = est.report(scope=scope, since=since, stale_days=stale_days,
+                      expiring_days=expiring_days, title=title)
+    doc = render_estate(data, fmt)
+    if output is None:
+        click.echo(doc, nl=False)
+        return
+    atomic_write_bytes(output, doc)
+    click.echo(f"wrote {output} ({fmt}, {len(doc):,} bytes; {len(data.institutions)} "
+               f"institution(s), {data.hosts} host(s))", err=True)
