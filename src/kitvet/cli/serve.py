@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -42,7 +43,9 @@ def _actor() -> str:
 
 @click.group(invoke_without_command=True)
 @click.option("--estate", type=click.Path(file_okay=False, path_type=Path), help=ESTATE_HELP)
-@click.option("--db", help="Review database URL for a new estate (postgresql://... or sqlite:///...).")
+@click.option("--db", envvar="KITVET_DB",
+              help="Review database URL for a new estate (postgresql://... or sqlite:///...; "
+                   "or $KITVET_DB).")
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port [8080].")
 @click.option("--demo", is_flag=True,
@@ -58,11 +61,18 @@ def _actor() -> str:
               help="Review after each ingest in a worker thread [background].")
 @click.option("--alerts", "alerts_mode", type=click.Choice(["background", "off"]),
               help="Send queued alerts from a thread of the server [background].")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes, each with its own connections to the estate [1].")
+@click.option("--ssl-certfile", "tls_certfile", type=click.Path(dir_okay=False, exists=True,
+              path_type=Path), help="Serve HTTPS: certificate chain (PEM).")
+@click.option("--ssl-keyfile", "tls_keyfile", type=click.Path(dir_okay=False, exists=True,
+              path_type=Path), help="Serve HTTPS: private key (PEM).")
 @click.pass_context
 def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | None,
           port: int | None, demo: bool, profile: str | None, list_paths: tuple[str, ...],
           allow_unsigned: bool | None, max_body_mib: int | None, review_mode: str | None,
-          alerts_mode: str | None) -> None:
+          alerts_mode: str | None, workers: int | None, tls_certfile: Path | None,
+          tls_keyfile: Path | None) -> None:
     """Run the estate server: ingest API under /api/v1 and the review dashboard."""
     ctx.obj = {"estate": estate, "db": db}
     if ctx.invoked_subcommand:
@@ -70,7 +80,10 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
     settings = _settings(estate=estate, host=host, port=port, profile=profile,
                          lists=tuple(list_paths), allow_unsigned=allow_unsigned,
                          max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
-                         review_mode=review_mode, alerts_mode=alerts_mode)
+                         review_mode=review_mode, alerts_mode=alerts_mode, workers=workers,
+                         tls_certfile=tls_certfile, tls_keyfile=tls_keyfile)
+    if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
+        raise click.UsageError("HTTPS needs both --ssl-certfile and --ssl-keyfile")
     est = (_demo_estate(estate, db, settings) if demo
            else open_estate_at(estate, db=db, actor="cli:serve"))
     _run(est, settings)
@@ -107,15 +120,34 @@ def _run(est: Estate, settings: ServerSettings) -> None:
 
     from kitvet.server.app import create_app
 
+    tls = settings.tls_certfile is not None
+    if tls and not settings.secure_cookies:
+        settings = settings.model_copy(update={"secure_cookies": True})
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.secure_cookies:
         logging.getLogger("kitvet.server").warning(
             "listening on %s without Secure cookies: put the server behind HTTPS and set "
             "KITVET_SERVER_SECURE_COOKIES=1", settings.host)
-    app = create_app(est, settings)
-    click.echo(f"kitvet server on http://{settings.host}:{settings.port}/ "
-               f"(estate {est.root}; Ctrl-C stops)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                server_header=False, proxy_headers=False)
+    scheme = "https" if tls else "http"
+    options: dict[str, Any] = dict(
+        host=settings.host, port=settings.port, log_level="info", server_header=False,
+        proxy_headers=False,
+        ssl_certfile=str(settings.tls_certfile) if tls else None,
+        ssl_keyfile=str(settings.tls_keyfile) if tls else None)
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    click.echo(f"kitvet server on {scheme}://{settings.host}:{settings.port}/ "
+               f"(estate {est.root}{workers}; Ctrl-C stops)")
+    if settings.workers > 1:
+        # each worker process builds its own app from the settings (see kitvet.server.asgi);
+        # the estate was created or migrated above, once, before they start
+        from kitvet.server.asgi import CONFIG_ENV
+
+        os.environ[CONFIG_ENV] = settings.model_copy(update={"estate": est.root}
+                                                     ).model_dump_json()
+        est.close()
+        uvicorn.run("kitvet.server.asgi:app_from_environment", factory=True,
+                    workers=settings.workers, **options)
+        return
+    uvicorn.run(create_app(est, settings), **options)
 
 
 @serve.group()

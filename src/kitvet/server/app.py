@@ -92,8 +92,10 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from kitvet.server.api.routes import api_router
+    from kitvet.server.probes import router as probes_router
     from kitvet.server.web import web_router
 
+    app.include_router(probes_router)
     app.include_router(api_router, prefix=API)
     app.include_router(web_router)
     _handlers(app)

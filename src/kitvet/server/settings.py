@@ -41,3 +41,10 @@ class ServerSettings(BaseSettings):
     alerts_interval_s: float = 30.0
     #: Largest page of any listing.
     max_page: int = 500
+    #: Worker processes (``kitvet serve --workers``); each opens the estate itself.
+    workers: int = 1
+    #: Serve HTTPS directly (uvicorn's own TLS): certificate chain and private key (PEM).
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    #: How long ``/readyz`` waits for the database before answering 503 (seconds).
+    readiness_timeout_s: float = 3.0
