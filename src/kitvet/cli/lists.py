@@ -359,33 +359,45 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 
 
 @lists.command("import")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The kitvet list (YAML) to write, atomically.")
 @click.option("--format", "fmt",
-              type=click.Choice(["auto", "misp", "stix", "kev", "misp-galaxy"]),
+              type=click.Choice(["auto", "misp", "stix", "kev", "misp-galaxy", "osv"]),
               default="auto", show_default=True, help="misp event, stix bundle, CISA kev "
-              "catalogue (known_exploited_vulnerabilities.json) or the MISP galaxy's "
-              "ransomware cluster (a ransomware family list).")
+              "catalogue (known_exploited_vulnerabilities.json), the MISP galaxy's "
+              "ransomware cluster (a ransomware family list) or osv records (a record, a "
+              "folder tree of records or a zip such as an ecosystem's all.zip).")
 @click.option("--name", help="Name of the new list [default: the name the source carries].")
 @click.option("--dry-run", is_flag=True,
               help="misp-galaxy: show the report and the changes against OUTPUT, write nothing.")
 def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool) -> None:
-    """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue or the MISP galaxy's
-    ransomware cluster into a kitvet list.
+    """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue, the MISP galaxy's
+    ransomware cluster or OSV malicious-package records into a kitvet list.
 
     The new list is unsigned: review it, then sign it with your key. For the galaxy, when
     OUTPUT exists the families, indicators and decryptors the update adds, removes and changes
-    are printed first.
+    are printed first. For OSV, records that are malformed, withdrawn, of an unknown ecosystem
+    or not malicious-package records are named on stderr with the reason.
     """
+    import zipfile
+
     from kitvet.errors import ListError
     from kitvet.lists.format import MAX_LIST_BYTES, write_list
 
+    if fmt == "osv" or (fmt == "auto" and (source.is_dir() or zipfile.is_zipfile(source))):
+        _import_osv(source, output, name)
+        return
+    if source.is_dir():
+        raise ListError("a folder is read only as OSV records (--format osv)", file=str(source))
     if source.stat().st_size > MAX_LIST_BYTES * 2:
         raise ListError(f"larger than {MAX_LIST_BYTES * 2} bytes", file=source.name)
     data = source.read_bytes()
     if fmt == "auto":
         fmt = _sniff(data, source.name)
+    if fmt == "osv":
+        _import_osv(source, output, name)
+        return
     if fmt == "misp-galaxy":
         _import_galaxy(data, source, output, name, dry_run)
         return
@@ -405,6 +417,21 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
         doc = import_stix(data, file=source.name)
     if name:
         doc["name"] = name
+    write_list(doc, output)
+    click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
+               f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
+
+
+def _import_osv(source: Path, output: Path, name: str | None) -> None:
+    from kitvet.errors import ListError
+    from kitvet.lists.format import write_list
+    from kitvet.lists.osv_import import import_osv
+
+    doc, report = import_osv(source, name=name or "osv-malicious")
+    for line in report.lines():
+        click.echo(line, err=True)
+    if not doc["subjects"]:
+        raise ListError("no record could be imported (see above)", file=source.name)
     write_list(doc, output)
     click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
                f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
@@ -458,5 +485,9 @@ def _sniff(data: bytes, file: str) -> str:
         return "misp"
     if isinstance(obj, dict) and "vulnerabilities" in obj and "catalogVersion" in obj:
         return "kev"
-    raise ListError("neither a MISP event, a STIX bundle nor a KEV catalogue (use --format)",
-                    file=file)
+    from kitvet.lists.osv_import import looks_like_osv
+
+    if looks_like_osv(obj):
+        return "osv"
+    raise ListError("neither a MISP event, a STIX bundle, a KEV catalogue nor an OSV record "
+                    "(use --format)", file=file)

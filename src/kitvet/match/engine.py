@@ -35,7 +35,14 @@ from kitvet.duck import query_arrow
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
 from kitvet.identify.releases import release_key
-from kitvet.match.probes import PROBES, CompiledIdentifier, Probe, _basename, normalise_identifier
+from kitvet.match.probes import (
+    PROBES,
+    CompiledIdentifier,
+    Probe,
+    _basename,
+    name_form,
+    normalise_identifier,
+)
 from kitvet.match.versions import version_matches
 from kitvet.model.finding import FINDING_CLASSES, FINDING_FIELDS, finding_class
 from kitvet.model.inventory import DEVICE_FIELDS, SOFTWARE_FIELDS
@@ -281,7 +288,7 @@ def clear_registry_cache() -> None:
 _EXACT_FORMS: dict[str, Any] = {
     "publisher": org_key,
     "oui_org": org_key,
-    "name": lambda k: k.strip().lower(),
+    "name": name_form,
     "process": _basename,
     "sha256": lambda k: k.lower(),
     "usb_vendor": lambda k: k.lower(),
@@ -290,6 +297,11 @@ _EXACT_FORMS: dict[str, Any] = {
     "release_os": release_key("os"),
     "release_package": release_key("package"),
 }
+
+
+#: The form an identifier's key is indexed under when it is not already the probe's form
+#: (package names: folded as PEP 503 folds them; the matcher then compares exactly).
+_IDENT_FORMS: dict[str, Any] = {"name": name_form}
 
 
 def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
@@ -304,7 +316,7 @@ def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier
         if "*" in i.key or "?" in i.key or "[" in i.key:  # product-name wildcards
             always.append(i)
         else:
-            index.setdefault(i.key, []).append(i)
+            index.setdefault(_IDENT_FORMS.get(probe.name, str)(i.key), []).append(i)
     out = []
     for k in keys:
         mine = index.get(form(k), []) + always

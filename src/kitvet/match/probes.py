@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kitvet.identify.orgs import normalize_org, org_key
+from kitvet.lists.osv import pep503, purl_key
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def normalise_identifier(kind: str, value: str) -> str:
         return re.sub(r"[^0-9a-f]", "", v.lower())
     if kind == "team_id":
         return v.upper()
+    if kind == "purl":
+        return purl_key(v)
     return v.lower()
 
 
@@ -100,11 +103,19 @@ def _match_signer(key: str, idents: list[CompiledIdentifier]) -> list:
     return out
 
 
+def name_form(name: str) -> str:
+    """The loosest form two package names that may be the same take (separators folded, as
+    PEP 503 folds Python names): the engine's index of name identifiers; the matcher then
+    compares exactly, or as PEP 503 says for identifiers of PyPI packages only."""
+    return pep503(name.strip())
+
+
 def _match_name(key: str, idents: list[CompiledIdentifier]) -> list:
     low = key.strip().lower()
     out = []
     for i in idents:
-        if i.kind == "package_name" and low == i.key:
+        if i.kind == "package_name" and (low == i.key or (
+                "pypi" in i.package_types and pep503(low) == pep503(i.key))):
             out.append((i, f"package name {key!r} → {i.subject_name}"))
         elif i.kind == "product_name" and (
             low == i.key or ("*" in i.key and fnmatch.fnmatchcase(low, i.key))
@@ -134,8 +145,7 @@ def _match_exact(what: str) -> Callable:
 
 
 def _match_purl(key: str, idents: list[CompiledIdentifier]) -> list:
-    base = key.lower().split("?", 1)[0].split("#", 1)[0]
-    base = base.rsplit("@", 1)[0] if "@" in base.split("/")[-1] else base
+    base = purl_key(key)
     return [(i, f"package URL {key} → {i.subject_name}") for i in idents
             if base == i.key or base.startswith(i.key.rstrip("/") + "/")]
 
