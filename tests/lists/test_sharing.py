@@ -163,7 +163,8 @@ def test_cli_export_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
     r = runner.invoke(main, ["lists", "import", str(bad), "-o", str(tmp_path / "x.yaml")])
-    assert r.exit_code == 2 and "neither a MISP event, a STIX bundle nor a KEV catalogue" in r.output
+    assert r.exit_code == 2 and "neither a MISP event, a STIX bundle, a KEV catalogue nor an OSV" \
+        in r.output
     assert not (tmp_path / "x.yaml").exists()
 
 
