@@ -88,13 +88,6 @@ class OsvPackage:
         """The comparison key of the package (:func:`purl_key` of :attr:`purl`)."""
         return purl_key(self.purl)
 
-    @property
-    def every_version(self) -> bool:
-        """True when some range says every version is affected (introduced 0, no end)."""
-        from kitvet.lists.osv_versions import intervals
-
-        return any(iv == ("0", None, False) for iv in intervals(self))
-
 
 @dataclass(frozen=True)
 class OsvReference:

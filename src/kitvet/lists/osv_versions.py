@@ -98,6 +98,11 @@ def _sort_key(scheme: str) -> Any:
     return cmp_to_key(lambda x, y: _cmp(scheme, x[1], y[1]))
 
 
+def every_version(pkg: OsvPackage) -> bool:
+    """True when some range says every version is affected (introduced 0, no end)."""
+    return any(iv == ("0", None, False) for iv in intervals(pkg))
+
+
 def check_version(pkg: OsvPackage, version: str) -> VersionVerdict:
     """Whether ``version`` of ``pkg`` is affected: one of its ``versions``, or inside a
     SEMVER/ECOSYSTEM range compared with the range's own ordering."""
