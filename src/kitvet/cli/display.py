@@ -23,6 +23,7 @@ from kitvet.estate import (
     FindingRecord,
 )
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
+from kitvet.model.risk import FLAGGED_STATUSES
 
 STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
 STATE_STYLE = {"open": "bold", "in_review": "yellow", "confirmed": "red",
@@ -213,7 +214,7 @@ def _class_table(st: EstateStatus, cls: str) -> Table:
                         "false positive or removed", caption_justify="left")
     tbl.add_column("institution")
     tbl.add_column("hosts", justify="right")
-    for s in ("ban", "review", "monitor"):
+    for s in FLAGGED_STATUSES:
         tbl.add_column(s, justify="right", style=STATUS_STYLE[s])
     tbl.add_column("unresolved / live", no_wrap=True)
     rows = [(i, i.findings_by_class.get(cls, {})) for i in st.institutions]
@@ -222,7 +223,7 @@ def _class_table(st: EstateStatus, cls: str) -> Table:
         live = sum(counts.values())
         unresolved = i.unresolved_by_class.get(cls, 0)
         tbl.add_row(cell(i.institution), str(i.hosts),
-                    *(str(counts.get(s, 0)) for s in ("ban", "review", "monitor")),
+                    *(str(counts.get(s, 0)) for s in FLAGGED_STATUSES),
                     share_bar(unresolved, live, most) + Text(f" {unresolved}/{live}"))
     return tbl
 

@@ -11,6 +11,7 @@ import click
 
 from kitvet.cli import EXIT_FINDINGS, EXIT_OK
 from kitvet.cli.review import list_options, load_lists_and_policy, write_output
+from kitvet.model import STATUSES
 
 if TYPE_CHECKING:
     from kitvet.enforce import BanSet
@@ -33,7 +34,7 @@ def selection_options(f):  # type: ignore[no-untyped-def]
     f = click.option("--subject", "subjects", multiple=True,
                      help="Enforce this subject (id or name; repeatable) instead of a status.")(f)
     f = click.option("--status", default="ban", show_default=True,
-                     type=click.Choice(["ban", "review", "monitor", "allow"]),
+                     type=click.Choice(STATUSES),
                      help="Enforce every subject with this status under the profile.")(f)
     f = click.option("--inventory", "inventory", multiple=True,
                      type=click.Path(exists=True, path_type=Path),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kitvet.cli import EXIT_FINDINGS, EXIT_OK
-from kitvet.model.risk import STATUSES
+from kitvet.model.risk import FLAGGED_STATUSES, status_rank
 from kitvet.report import FORMATS
 
 if TYPE_CHECKING:
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from kitvet.model.risk import ListSet
     from kitvet.policy import Policy
 
-FAIL_ON = (*(s for s in STATUSES if s != "allow"), "none")
+FAIL_ON = (*FLAGGED_STATUSES, "none")
+BAR_COLOUR = {"ban": "red", "review": "yellow", "monitor": "cyan"}
 
 
 def list_options(f):  # type: ignore[no-untyped-def]
@@ -157,11 +158,10 @@ def demo(out_dir: Path, profile: str, no_host: bool) -> None:
     for line in summary_lines(model):
         console.print(line)
     for inst, counts in model.by_institution.items():
-        bar = "".join(f"[{c}]{'█' * counts.get(st, 0)}[/]" for st, c in
-                      (("ban", "red"), ("review", "yellow"), ("monitor", "cyan")))
+        bar = "".join(f"[{BAR_COLOUR[st]}]{'█' * counts.get(st, 0)}[/]" for st in FLAGGED_STATUSES)
         console.print(f"  {inst:<34} {bar} {sum(counts.values())}")
     console.print()
-    for f in [f for f in model.findings if f["status"] in ("ban", "review")][:12]:
+    for f in [f for f in model.findings if status_rank(f["status"]) >= status_rank("review")][:12]:
         console.print(f"  [bold]{f['status'].upper():7}[/] " + escape(
             f"{f['hostname'] or f['host_id']}: {f['name']} {f['version'] or ''} — "
             f"{f['explanation']}"))

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class ReviewResult:
-    """What one review found: findings (Arrow, FINDING_FIELDS), the hosts, what was skipped."""
+class MatchResult:
+    """What matching snapshots found: findings (Arrow, FINDING_FIELDS), the hosts, what was
+    skipped (the one-shot ``kitvet review``; an estate review's counts are
+    :class:`kitvet.estate.ReviewResult`)."""
 
     findings: pa.Table
     hosts: pa.Table
@@ -32,7 +34,7 @@ class ReviewResult:
     policy_name: str = "default"
 
 
-def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) -> ReviewResult:
+def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) -> MatchResult:
     """Review in-memory snapshots against the lists under the policy."""
     import duckdb
 
@@ -62,7 +64,7 @@ def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) 
         findings = match(con, lists, policy)
     finally:
         con.close()
-    return ReviewResult(
+    return MatchResult(
         findings=findings,
         hosts=hosts,
         software_count=software.num_rows,

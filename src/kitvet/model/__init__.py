@@ -8,8 +8,6 @@ from kitvet.model.finding import (
     DECISIONS,
     FINDING_CLASSES,
     STATES,
-    Evidence,
-    Finding,
     expand_classes,
     finding_class,
 )
@@ -25,6 +23,7 @@ from kitvet.model.inventory import (
 )
 from kitvet.model.risk import (
     ASSERTION_KINDS,
+    FLAGGED_STATUSES,
     IDENTIFIER_KINDS,
     STATUSES,
     Assertion,
@@ -40,6 +39,7 @@ __all__ = [
     "DEVICE_FIELDS",
     "FILE_FIELDS",
     "FINDING_CLASSES",
+    "FLAGGED_STATUSES",
     "HOST_FIELDS",
     "IDENTIFIER_KINDS",
     "INVENTORY_SCHEMA_VERSION",
@@ -47,8 +47,6 @@ __all__ = [
     "STATES",
     "STATUSES",
     "Assertion",
-    "Evidence",
-    "Finding",
     "Host",
     "Identifier",
     "RiskList",

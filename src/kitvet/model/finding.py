@@ -1,12 +1,11 @@
-"""Findings: an inventory item matched to a subject, with the evidence behind it."""
+"""Findings' vocabulary: finding classes, review states, decisions and the findings table's
+columns (a finding itself moves as a row of that Arrow table, never as an object)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-from kitvet.model.risk import EXCULPATORY_KINDS, Assertion
+from kitvet.model.risk import EXCULPATORY_KINDS
 
 #: Finding classes (DESIGN.md, "Finding class"), never mixed in reports or counts, in the
 #: order reports show them. *vulnerability* and *end-of-life* together are the DESIGN's
@@ -76,41 +75,6 @@ def expand_classes(names: Iterable[str]) -> tuple[str, ...]:
             raise ValueError(f"unknown finding class {name!r} (one of: {known})")
         out += [c for c in got if c not in out]
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Which identifier matched which inventory value, and how.
-
-    ``explanation`` is the sentence a reviewer reads, e.g.
-    ``"USB vendor id 12d1 → Huawei Technologies Co., Ltd."``.
-    """
-
-    identifier_kind: str
-    identifier_value: str
-    field: str  # inventory column that matched, e.g. "devices.vendor_id"
-    observed: str  # the value seen in inventory
-    explanation: str
-    database: str | None = None  # where a name came from (usb.ids, IEEE OUI registry, ...)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One inventory item of one host matched to one subject, with its policy status."""
-
-    finding_id: str  # stable hash of (host, item key, subject)
-    host_id: str
-    institution: str | None
-    item_type: str  # software | device
-    item: dict[str, Any]  # the inventory row (software or device fields)
-    subject_id: str
-    subject_name: str
-    list_name: str
-    status: str  # ban, review, monitor, allow
-    rule: str  # the policy rule that set the status, e.g. "default: removal-order → review"
-    evidence: tuple[Evidence, ...] = ()
-    assertions: tuple[Assertion, ...] = ()
-    exculpatory: tuple[Assertion, ...] = field(default=())  # no-evidence-found / cleared
 
 
 #: States of a finding in review (``kitvet.review.states`` has the moves a reviewer may make).

@@ -65,11 +65,14 @@ def reach_level(reach: str | None) -> int:
 
 #: Statuses a policy gives a finding, most severe first.
 STATUSES: tuple[str, ...] = ("ban", "review", "monitor", "allow")
+#: Statuses that flag a finding (all but ``allow``): the columns of a count of findings.
+FLAGGED_STATUSES: tuple[str, ...] = STATUSES[:-1]
+_RANK = {s: len(STATUSES) - 1 - n for n, s in enumerate(STATUSES)}
 
 
 def status_rank(status: str) -> int:
     """Severity of a status: ban 3, review 2, monitor 1, allow 0 (for ``max``/``--fail-on``)."""
-    return {"ban": 3, "review": 2, "monitor": 1, "allow": 0}.get(status, 0)
+    return _RANK.get(status, 0)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from kitvet.lists.format import printable
+from kitvet.model import STATUSES
 
-STATUS_ORDER = ("ban", "review", "monitor", "allow")
 COLOURS = {"ban": "#b3261e", "review": "#c77c02", "monitor": "#2f6fb0", "allow": "#3a7d44"}
 FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11"'
 
@@ -33,7 +33,7 @@ def _short(label: str, n: int = 28) -> str:
     return label if len(label) <= n else label[:n - 1] + "…"
 
 
-def _legend(x: int, y: int, statuses: Sequence[str] = STATUS_ORDER) -> list[str]:
+def _legend(x: int, y: int, statuses: Sequence[str] = STATUSES) -> list[str]:
     out = []
     for status in statuses:
         out.append(f'<rect x="{x}" y="{y}" width="11" height="11" fill="{COLOURS[status]}"/>'
@@ -56,7 +56,7 @@ def status_bars(rows: Sequence[tuple[str, dict[str, int]]], *, title: str) -> Ma
         body.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">'
                     f"{_e(_short(label))}</text>")
         x0 = float(label_w)
-        for status in STATUS_ORDER:
+        for status in STATUSES:
             n = int(counts.get(status, 0))
             if not n:
                 continue
@@ -84,7 +84,7 @@ def trend(points: Sequence[tuple[str, dict[str, int]]], *, title: str) -> Markup
     """Findings present per day, one line per status (``points``: (day, status -> n))."""
     width, height, left, right, top, bottom = 640, 220, 46, 16, 26, 40
     pw, ph = width - left - right, height - top - bottom
-    statuses = [s for s in STATUS_ORDER if any(c.get(s, 0) for _d, c in points)] or ["ban"]
+    statuses = [s for s in STATUSES if any(c.get(s, 0) for _d, c in points)] or ["ban"]
     body = _legend(left, 4, statuses)
     if not points:
         body.append(f'<text x="{left + 10}" y="{top + 30}">no reviews in this period</text>')

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kitvet import __version__
 from kitvet.model.finding import CLASS_LABELS
+from kitvet.model.risk import FLAGGED_STATUSES, STATUSES
 from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
@@ -25,7 +26,6 @@ CLASS_ABOUT = {
                    "Dangerous, not an accusation against the maker. Upgrade them.",
 }
 
-STATUS_ORDER = ("ban", "review", "monitor", "allow")
 STATUS_COLOR = {"ban": "#c0392b", "review": "#d68910", "monitor": "#2874a6", "allow": "#1e8449"}
 
 
@@ -37,7 +37,8 @@ def _env() -> Environment:
         lstrip_blocks=True,
         finalize=lambda v: "" if v is None else v,  # a missing field prints nothing, not "None"
     )
-    env.globals.update(STATUS_ORDER=STATUS_ORDER, STATUS_COLOR=STATUS_COLOR, version=__version__)
+    env.globals.update(STATUSES=STATUSES, FLAGGED_STATUSES=FLAGGED_STATUSES,
+                       STATUS_COLOR=STATUS_COLOR, version=__version__)
     return env
 
 
@@ -50,7 +51,7 @@ def bar_chart(by_institution: dict[str, dict[str, int]], *, width: int = 640) ->
     for i, (name, counts) in enumerate(by_institution.items()):
         x: float = label_w
         segs = []
-        for st in STATUS_ORDER:
+        for st in STATUSES:
             n = counts.get(st, 0)
             if n:
                 segs.append({"x": x, "w": max(n * scale, 2), "status": st, "n": n,

@@ -1,6 +1,6 @@
 """The report model every output format renders: findings with their evidence and assertions.
 
-Built once from a :class:`~kitvet.match.ReviewResult`; reporters are small functions over it.
+Built once from a :class:`~kitvet.match.MatchResult`; reporters are small functions over it.
 Fairness is part of the model: each finding carries every accusing assertion *and* every
 exculpatory one (no evidence found, cleared) of its subject, each with authority, instrument,
 date, source and whether kitvet's authors verified it.
@@ -19,7 +19,7 @@ from kitvet.model.finding import FINDING_CLASSES, finding_class
 from kitvet.model.risk import STATUSES, Assertion, ListSet, Subject, status_rank
 
 if TYPE_CHECKING:
-    from kitvet.match import ReviewResult
+    from kitvet.match import MatchResult
 
 #: Version of the JSON report format (1.1.0: ``finding_class`` per finding, ``by_class``).
 REPORT_SCHEMA_VERSION = "1.1.0"
@@ -147,7 +147,7 @@ def reaching_assertions(lists: ListSet, row: dict[str, Any]) -> list[Assertion]:
     return []
 
 
-def build(result: ReviewResult, *, title: str = "kitvet review") -> ReportModel:
+def build(result: MatchResult, *, title: str = "kitvet review") -> ReportModel:
     """The report model of a review result."""
     lists = result.lists or ListSet()
     subjects: dict[str, Subject] = {s.id: s for _, s in lists.subjects()}

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kitvet.model.finding import CLASS_LABELS
+from kitvet.model.risk import FLAGGED_STATUSES
 from kitvet.report.interface import ReportFormat
 from kitvet.report.model import ReportModel
 
@@ -45,12 +46,12 @@ def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
         inst = Table(title="Findings per institution and class", title_justify="left")
         inst.add_column("institution")
         inst.add_column("class")
-        for st in ("ban", "review", "monitor"):
+        for st in FLAGGED_STATUSES:
             inst.add_column(st, justify="right", style=STATUS_STYLE[st])
         for name, classes in model.by_institution_class.items():
             for cls, counts in classes.items():
                 inst.add_row(escape(name), escape(CLASS_LABELS.get(cls, cls)),
-                             *(str(counts.get(st, 0)) for st in ("ban", "review", "monitor")))
+                             *(str(counts.get(st, 0)) for st in FLAGGED_STATUSES))
         console.print(inst)
     for cls, items in model.sections():
         t = Table(title=f"{CLASS_LABELS.get(cls, cls)}: {len(items)} finding"

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, case, func, or_, select
 
 from kitvet.errors import StoreError
 from kitvet.model.finding import FINDING_CLASSES, expand_classes
+from kitvet.model.risk import STATUSES
 from kitvet.review import exceptions as exc
 from kitvet.review.states import DECISIONS, check_transition
 from kitvet.store import audit
@@ -30,8 +31,8 @@ MAX_PAGE = 1000
 #: The findings columns a :class:`FindingRecord` is built from (select these, then :func:`record`).
 RECORD_COLUMNS = [t.findings.c[c] for c in FindingRecord.__dataclass_fields__]
 #: Most severe first: ``order_by(SEVERITY)``.
-SEVERITY = case({"ban": 0, "review": 1, "monitor": 2, "allow": 3}, value=t.findings.c.status,
-                else_=4)
+SEVERITY = case({s: n for n, s in enumerate(STATUSES)}, value=t.findings.c.status,
+                else_=len(STATUSES))
 #: Class order of :data:`kitvet.model.FINDING_CLASSES`: ``order_by(CLASS_ORDER, SEVERITY)``
 #: keeps each class together in a listing.
 CLASS_ORDER = case({c: n for n, c in enumerate(FINDING_CLASSES)},

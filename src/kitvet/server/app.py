@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kitvet import __version__
 from kitvet.errors import KitvetError, StoreError
 from kitvet.estate import AccountError, Estate, NotFound, RateLimited
-from kitvet.model.risk import ListSet
+from kitvet.model.risk import STATUSES, ListSet
 from kitvet.policy import Policy
 from kitvet.server.actions import Forbidden
 from kitvet.server.alerting import AlertSender
@@ -58,6 +58,7 @@ def templates() -> Jinja2Templates:
     from kitvet.server.web import filters
 
     filters.install(env)
+    env.globals["STATUSES"] = STATUSES
     return Jinja2Templates(env=env)
 
 

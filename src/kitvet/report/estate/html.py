@@ -29,12 +29,13 @@ def _finalize(value: Any) -> Any:
 def environment() -> Environment:
     """The Jinja environment of kitvet's report templates (autoescaped, control characters
     shown as escapes)."""
-    from kitvet.report.html import CLASS_ABOUT, STATUS_ORDER
+    from kitvet.model import STATUSES
+    from kitvet.report.html import CLASS_ABOUT
 
     env = Environment(loader=PackageLoader("kitvet.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
-    env.globals.update(STATUS_ORDER=STATUS_ORDER, CLASS_ABOUT=CLASS_ABOUT)
+    env.globals.update(STATUSES=STATUSES, CLASS_ABOUT=CLASS_ABOUT)
     return env
 
 

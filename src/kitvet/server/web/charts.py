@@ -7,7 +7,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-STATUS_ORDER = ("ban", "review", "monitor", "allow")
+from kitvet.model import STATUSES
+
 COLOURS = {"ban": "#b3261e", "review": "#c77c02", "monitor": "#2f6fb0", "allow": "#3a7d44"}
 
 
@@ -26,7 +27,7 @@ def status_bars(rows: Sequence[tuple[str, dict[str, int]]], *, title: str) -> Ma
     peak = max([sum(c.values()) for _, c in rows] + [1])
     body = []
     x = label_w
-    for status in STATUS_ORDER:  # legend
+    for status in STATUSES:  # legend
         body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[status]}"/>'
                     f'<text x="{x + 16}" y="17" class="legend">{status}</text>')
         x += 90
@@ -38,7 +39,7 @@ def status_bars(rows: Sequence[tuple[str, dict[str, int]]], *, title: str) -> Ma
         body.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end">'
                     f"{escape(short)}</text>")
         x0 = float(label_w)
-        for status in STATUS_ORDER:
+        for status in STATUSES:
             n = int(counts.get(status, 0))
             if not n:
                 continue
