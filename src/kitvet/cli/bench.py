@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from kitvet.cli.options import actor_option, opened_estate
+
 
 def _progress(label: str, total: int) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,9 +46,12 @@ def bench() -> None:
               help="Export only the first N hosts as logs/JSON (default: all).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes writing batches (same bytes whatever the number).")
+@actor_option
 def generate_cmd(hosts: int, seed: int, out: Path, batch_hosts: int, osquery_logs: Path | None,
-                 kitvet_json: Path | None, export_hosts: int | None, workers: int) -> None:
-    """Generate a deterministic, realistic estate as an inventory lake (Parquet).
+                 kitvet_json: Path | None, export_hosts: int | None, workers: int,
+                 actor: str) -> None:
+    """Generate a deterministic, realistic estate: an inventory lake (Parquet) and its review
+    database, so it opens like any other (kitvet estate review, findings list, serve).
 
     Windows, Linux (deb, rpm) and macOS hosts across institutions; ~1,200 software items
     and ~25 devices per host; ~1% of hosts carry listed items (Kaspersky, Huawei modems,
@@ -56,6 +61,8 @@ def generate_cmd(hosts: int, seed: int, out: Path, batch_hosts: int, osquery_log
 
     manifest = _run("generating hosts", hosts, lambda p: generate(
         out, hosts, seed, batch_hosts=batch_hosts, progress=p, workers=workers))
+    with opened_estate(out, create=True, actor=actor) as est:
+        est.record_lake_batches(manifest["batches"], actor=actor)
     _export(out, osquery_logs, kitvet_json, export_hosts or hosts)
     click.echo(json.dumps({k: v for k, v in manifest.items() if k != "batches"}, indent=2))
 
@@ -93,11 +100,15 @@ def export_cmd(estate: Path, fmt: str, out: Path, hosts: int | None) -> None:
 @click.option("--fraction", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.01,
               show_default=True, help="Share of hosts that get a new snapshot.")
 @click.option("--generation", type=click.IntRange(min=1), default=1, show_default=True)
-def change_cmd(estate: Path, fraction: float, generation: int) -> None:
+@actor_option
+def change_cmd(estate: Path, fraction: float, generation: int, actor: str) -> None:
     """Give some hosts a new snapshot (a new batch), as a later inventory run would."""
     from kitvet.bench.writer import apply_change
 
     rec = apply_change(estate, fraction, generation)
+    if (estate / "estate.toml").exists():  # an estate (not only a lake): its database too
+        with opened_estate(estate, actor=actor) as est:
+            est.record_lake_batches([rec["batch_id"]], actor=actor)
     click.echo(json.dumps({k: v for k, v in rec.items() if k != "snapshot_ids"}, indent=2))
 
 

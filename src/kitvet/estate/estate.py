@@ -140,6 +140,12 @@ class Estate(EstateReads):
         return self.import_snapshots(snaps, actor=actor, institution=institution,
                                      create_institutions=create_institutions)
 
+    def record_lake_batches(self, batch_ids: Sequence[str], *, actor: str) -> list[ImportResult]:
+        """Record batches written straight to the lake (``kitvet bench generate`` and
+        ``change`` write Parquet without importing) in the review database: their hosts and
+        snapshots, as an import would. A batch already recorded changes nothing."""
+        return ingest.record_lake_batches(self.engine, self.lake, batch_ids, actor=actor)
+
     def refresh_current(self) -> int:
         """Rewrite ``lake/current.parquet`` from the database; returns the number of hosts."""
         return len(ingest.refresh_current(self.engine, self.lake))

@@ -16,14 +16,18 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from orjson import dumps as _odumps
 from sqlalchemy import Connection, Engine, bindparam, select
 
-from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, SOFTWARE_FIELDS, Skipped, Snapshot
+from kitvet.errors import StoreError
+from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, SOFTWARE_FIELDS, Host, Skipped, Snapshot
 from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import read, utcnow, write
@@ -112,6 +116,14 @@ class _Prepared:
     sid: str
     snap: Snapshot
     collected_at: str
+    #: (software, devices, skipped) rows of a snapshot already in the lake, whose ``snap``
+    #: holds only the host (see :func:`record_lake_batches`)
+    counts: tuple[int, int, int] | None = None
+
+    def row_counts(self) -> tuple[int, int, int]:
+        """How many software, device and skipped rows the snapshot has."""
+        return self.counts or (len(self.snap.software), len(self.snap.devices),
+                               len(self.snap.skipped))
 
 
 def prepare(snapshots: Iterable[Snapshot], institution: str | None, now: str
@@ -178,6 +190,59 @@ def import_snapshots(engine: Engine, lake: Lake, snapshots: Iterable[Snapshot], 
     dups = tuple(p.sid for p in prepared if p.sid in known) + result.duplicates
     return dataclasses.replace(result, duplicates=dups,
                                rejected=tuple(rejected) + result.rejected)
+
+
+def record_lake_batches(engine: Engine, lake: Lake, batch_ids: Sequence[str], *, actor: str
+                        ) -> list[ImportResult]:
+    """Record batches written straight to the lake (the estate generator's) in the review
+    database, as an import records its own: the batch, institutions, hosts and snapshots,
+    each batch in one transaction, then ``current.parquet`` from the database.
+
+    The snapshots keep the ids the lake gives them; a batch already recorded changes nothing.
+    """
+    results = []
+    now = utcnow()
+    for batch_id in batch_ids:
+        todo = _lake_batch(lake, batch_id, now)
+        with write(engine) as conn:
+            if conn.execute(select(t.batches.c.batch_id)
+                            .where(t.batches.c.batch_id == batch_id)).first():
+                results.append(ImportResult(None, duplicates=tuple(p.sid for p in todo)))
+                continue
+            results.append(_record(conn, todo, batch_id, actor=actor, now=now,
+                                   create_institutions=True))
+    refresh_current(engine, lake)
+    return results
+
+
+def _lake_batch(lake: Lake, batch_id: str, now: str) -> list[_Prepared]:
+    """The snapshots of one lake batch: their hosts, and their row counts per kind."""
+    try:
+        hosts = pq.read_table(lake.path / "hosts" / f"{batch_id}.parquet").to_pylist()
+        counts = {kind: _rows_per_snapshot(lake.path / kind / f"{batch_id}.parquet")
+                  for kind in ("software", "devices")}
+    except (OSError, pa.ArrowInvalid) as e:
+        raise StoreError(f"cannot read lake batch {batch_id}: {e}", file=str(lake.path)) from e
+    out = []
+    for r in hosts:
+        sid = r["snapshot_id"]
+        host = Host(host_id=r["host_id"], hostname=r.get("hostname"),
+                    institution=r.get("institution"), platform=r.get("platform") or "unknown",
+                    os_name=r.get("os_name"), os_version=r.get("os_version"),
+                    machine_id=r.get("machine_id"), collected_at=r.get("collected_at"),
+                    sources=tuple(s for s in (r.get("sources") or "").split(",") if s))
+        out.append(_Prepared(sid, Snapshot(host=host), parse_time(host.collected_at) or now,
+                             (counts["software"].get(sid, 0), counts["devices"].get(sid, 0), 0)))
+    return sorted(out, key=lambda p: p.collected_at)
+
+
+def _rows_per_snapshot(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    got = pq.read_table(path, columns=["snapshot_id"]).group_by("snapshot_id").aggregate(
+        [("snapshot_id", "count")])
+    return dict(zip(got.column("snapshot_id").to_pylist(),
+                    got.column("snapshot_id_count").to_pylist(), strict=True))
 
 
 def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
@@ -256,11 +321,10 @@ def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: st
         else:
             historical.append(p.sid)
         added.append(p.sid)
+        n_sw, n_dev, n_skip = p.row_counts()
         snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=inst,
                               collected_at=p.collected_at, imported_at=now, batch_id=batch_id,
-                              software_count=len(p.snap.software),
-                              device_count=len(p.snap.devices),
-                              skipped_count=len(p.snap.skipped)))
+                              software_count=n_sw, device_count=n_dev, skipped_count=n_skip))
     if not added:
         return ImportResult(None, duplicates=tuple(dups), rejected=tuple(rejected))
     _write_rows(conn, batch_id, actor, now, created, hosts, snap_rows)
