@@ -174,3 +174,25 @@ def test_the_test_sees_imports_of_every_kind(graph: dict[str, dict[str, set[str]
     """Lazy imports inside functions and ``TYPE_CHECKING`` imports are counted too."""
     assert "kitvet.store.lake" in graph["kitvet.match.interface"]  # under TYPE_CHECKING
     assert "kitvet.match.engine" in graph["kitvet.estate.estate"]  # inside a method
+
+
+#: parameter names that carry an estate, risk lists, a policy or a matcher across a boundary
+BOUNDARY_NAMES = {"est", "estate", "lists", "policy", "matcher", "graph", "bans"}
+
+
+def test_the_boundaries_are_typed() -> None:
+    """In estate/, cli/ and server/ an estate, lists or a policy is never ``Any`` (mypy checks
+    the rest: every def typed, no bare generics there, see pyproject.toml)."""
+    loose = []
+    for pkg in ("estate", "cli", "server"):
+        for path in (SRC / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                for a in args:
+                    text = ast.unparse(a.annotation) if a.annotation else "Any"
+                    if a.arg in BOUNDARY_NAMES and ("Any" in text or text == "object"):
+                        loose.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}"
+                                     f"({a.arg}: {text})")
+    assert not loose, "\n".join(loose)

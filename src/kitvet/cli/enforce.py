@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from kitvet.model import STATUSES
 
 if TYPE_CHECKING:
     from kitvet.enforce import BanSet
+    from kitvet.enforce.verify import Verification
     from kitvet.model import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ def _targets() -> list[str]:
     return list(EXPORTERS)
 
 
-def selection_options(f):  # type: ignore[no-untyped-def]
+def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options choosing what to enforce."""
     f = click.option("--include-unverified", is_flag=True,
                      help="Also use identifiers the lists mark unverified.")(f)
@@ -248,7 +250,7 @@ def _print_campaigns(camps: list[Any]) -> None:
                           f"{i.remaining} remaining, {i.overdue} overdue")
 
 
-def _print_table(result: Any, bans: BanSet) -> None:
+def _print_table(result: Verification, bans: BanSet) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from kitvet.model.risk import Assertion, Identifier, RiskList, Subject
+    from kitvet.lists.diff import ListDiff
+    from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 
 
 def _config_dir() -> Path:
@@ -22,7 +23,7 @@ def lists() -> None:
     """Risk lists: what authorities said of which vendors, products and devices."""
 
 
-def _load(list_paths: tuple[str, ...], only_given: bool, allow_unsigned: bool) -> Any:
+def _load(list_paths: tuple[str, ...], only_given: bool, allow_unsigned: bool) -> ListSet:
     from kitvet.lists import load_lists
 
     return load_lists(list(list_paths), allow_unsigned=allow_unsigned,
@@ -253,7 +254,7 @@ def diff(old: Path, new: Path, allow_unsigned: bool, profile: str | None, fmt: s
     raise SystemExit(0 if d.empty else 1)
 
 
-def _print_diff(d: Any, statuses: tuple[str, list[tuple[str, str, str]]] | None = None) -> None:
+def _print_diff(d: ListDiff, statuses: tuple[str, list[tuple[str, str, str]]] | None = None) -> None:
     from rich.console import Console
 
     console = Console(highlight=False)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from kitvet.estate import Estate
 
 ESTATE_HELP = "Estate folder (default: $KITVET_ESTATE or ~/.local/share/kitvet/estate)."
@@ -91,7 +93,7 @@ def with_estate(f: Callable[..., Any] | None = None, *, from_group: bool = False
     return decorate(f) if f is not None else decorate
 
 
-def console():  # type: ignore[no-untyped-def]
+def console() -> Console:
     """A rich console for tables (no soft wrapping)."""
     from rich.console import Console
 

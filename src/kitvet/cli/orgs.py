@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from kitvet.identify.graph import OrgGraph
 
 ORGS_SCHEMA_VERSION = "1.0.0"
 
@@ -28,7 +31,7 @@ def graph_options(fn: Any) -> Any:
     return fn
 
 
-def _load(extra: tuple[Path, ...], allow_unsigned: bool) -> Any:
+def _load(extra: tuple[Path, ...], allow_unsigned: bool) -> OrgGraph:
     from kitvet.identify import graph as og
 
     g = og.load_graph(list(extra) if extra else None, allow_unsigned=allow_unsigned)
@@ -55,7 +58,7 @@ def ieee_blocks(org_names: dict[str, str]) -> dict[str, list[tuple[str, str, str
     return out
 
 
-def _name_index(g: Any) -> dict[str, str]:
+def _name_index(g: OrgGraph) -> dict[str, str]:
     from kitvet.identify.orgs import org_key
 
     return {org_key(n): o.id for o in g.organisations.values() for n in o.all_names()}
@@ -168,7 +171,7 @@ def _dot_id(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def to_dot(g: Any) -> str:
+def to_dot(g: OrgGraph) -> str:
     """The graph in Graphviz DOT: one node per organisation, one edge per relation (dashed for
     a former owner), labelled with the type and dates."""
     lines = ["digraph kitvet_orgs {", "  rankdir=LR;", "  node [shape=box];"]

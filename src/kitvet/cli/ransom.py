@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from kitvet.model.ransom import Family, FamilyList
 
 _LIST = click.option("--list", "list_paths", multiple=True,
                      type=click.Path(exists=True, dir_okay=False),
@@ -23,14 +27,15 @@ def ransom() -> None:
     """Ransomware triage: identify a family, find a free decryptor, sweep the estate."""
 
 
-def _lists(list_paths: tuple[str, ...], allow_unsigned: bool) -> tuple[list[Any], list[Any]]:
+def _lists(list_paths: tuple[str, ...], allow_unsigned: bool
+           ) -> tuple[list[FamilyList], list[Family]]:
     from kitvet.ransom import load_all, merged
 
     lists = load_all(list_paths, allow_unsigned=allow_unsigned)
     return lists, merged(lists)
 
 
-def lists_meta(lists: list[Any]) -> list[dict[str, Any]]:
+def lists_meta(lists: Sequence[FamilyList]) -> list[dict[str, Any]]:
     """What a report says of the lists it used."""
     return [{"name": fl.name, "version": fl.version, "date": fl.date, "origin": fl.origin,
              "signed_by": fl.signed_by, "sources": [s.__dict__ for s in fl.sources]}
@@ -267,7 +272,7 @@ def sweep(inventory: tuple[Path, ...], estate_path: Path | None, family_queries:
     _report_sweep(table.to_pylist(), left_out, lists, scope, fmt, output)
 
 
-def _report_sweep(hits: list[dict[str, Any]], left_out: list[str], lists: list[Any], scope: str,
+def _report_sweep(hits: list[dict[str, Any]], left_out: list[str], lists: Sequence[FamilyList], scope: str,
                   fmt: str, output: Path | None) -> None:
     import json
 
@@ -287,7 +292,7 @@ def _report_sweep(hits: list[dict[str, Any]], left_out: list[str], lists: list[A
     raise SystemExit(1 if hits else 0)
 
 
-def _sweep_stix(hits: list[dict[str, Any]], lists: list[Any]) -> str:
+def _sweep_stix(hits: list[dict[str, Any]], lists: Sequence[FamilyList]) -> str:
     from kitvet.ransom import merged
     from kitvet.ransom.stix import Entry, Indicator, bundle
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +22,7 @@ FAIL_ON = (*FLAGGED_STATUSES, "none")
 BAR_COLOUR = {"ban": "red", "review": "yellow", "monitor": "cyan"}
 
 
-def list_options(f):  # type: ignore[no-untyped-def]
+def list_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that loads risk lists and a policy."""
     f = click.option("--allow-unsigned", is_flag=True,
                      help="Accept risk lists that are unsigned or whose signature does not verify.")(f)

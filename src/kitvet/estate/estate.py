@@ -249,7 +249,8 @@ class Estate(EstateReads):
 
     def apply_findings(self, table: pa.Table, *, actor: str,
                        current: Mapping[str, tuple[str, str]] | None = None,
-                       profile: str | None = None, lists_meta: list | None = None,
+                       profile: str | None = None,
+                       lists_meta: list[dict[str, str | None]] | None = None,
                        lists: ListSet | None = None, policy: Policy | None = None
                        ) -> ReviewResult:
         """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings.

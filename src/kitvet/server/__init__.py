@@ -10,12 +10,23 @@ reads take the signed-in account's scope, its accounts and tokens are ``estate.a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See :func:`kitvet.server.app.create_app`."""
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from kitvet.estate import Estate
+    from kitvet.model.risk import ListSet
+    from kitvet.policy import Policy
+    from kitvet.server.settings import ServerSettings
+
+
+def create_app(estate: Estate, settings: ServerSettings | None = None, *,
+               lists: ListSet | None = None, policy: Policy | None = None) -> FastAPI:
+    """See :func:`kitvet.server.app.create_app` (imported on use: FastAPI is heavy)."""
     from kitvet.server.app import create_app as _create
 
-    return _create(*args, **kwargs)
+    return _create(estate, settings, lists=lists, policy=policy)
 
 
 __all__ = ["create_app"]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from kitvet import __version__
 
+if TYPE_CHECKING:
+    from kitvet.server.deps import WebSession
+
 NAV = (("/", "Overview"), ("/findings", "Findings"), ("/subjects", "Subjects"),
        ("/decisions", "Decisions"), ("/exceptions", "Exceptions"), ("/campaigns", "Campaigns"),
        ("/hosts", "Hosts"), ("/audit", "Audit log"))
 
 
-def render(request: Request, name: str, session: Any = None, *, status: int = 200,
+def render(request: Request, name: str, session: WebSession | None = None, *,
+           status: int = 200,
            **context: Any) -> HTMLResponse:
     """Render template ``name`` with the user, CSRF token and navigation."""
     templates = request.app.state.templates
