@@ -42,9 +42,9 @@ from rich.progress import (  # noqa: E402
 )
 from rich.table import Table  # noqa: E402
 
-from kitvet.bench.estate import GENERATOR_VERSION, generate, read_manifest  # noqa: E402
+from kitvet.bench.estate import GENERATOR_VERSION, read_manifest  # noqa: E402
 from kitvet.bench.export import export_osquery  # noqa: E402
-from kitvet.bench.writer import apply_change  # noqa: E402
+from kitvet.bench.writer import apply_change, generate  # noqa: E402
 
 console = Console()
 TARGETS = {"review_100k_s": 30.0, "review_100k_rss_mb": 4096.0, "review_over_floor": 3.0,

@@ -28,10 +28,7 @@ LAYERS: dict[str, int] = {
 KNOWN: dict[tuple[str, str], str] = {}
 
 #: module circles that stand today, with the issue that opens them
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"kitvet.bench.estate", "kitvet.bench.writer"}): "issue 16: generate beside writer",
-    frozenset({"kitvet.lists.loader", "kitvet.lists.update"}): "issue 16: cached lists apart",
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 #: packages that, besides the layer rule, must never import these (issue 16)
 NEVER: dict[str, set[str]] = {

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kitvet.bench import hardware
-from kitvet.bench.estate import GenerateError, generate, plan_hosts
+from kitvet.bench.estate import GenerateError, plan_hosts
+from kitvet.bench.writer import generate
 from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
 
 

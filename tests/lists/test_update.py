@@ -12,8 +12,9 @@ import pytest
 
 from kitvet.errors import ListError
 from kitvet.lists import load_lists, signing
+from kitvet.lists.cache import cached_lists
 from kitvet.lists.format import read_document
-from kitvet.lists.update import ListSource, cached_lists, read_config, update_lists
+from kitvet.lists.update import ListSource, read_config, update_lists
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -18,8 +18,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
-    from kitvet.bench.estate import generate
-    from kitvet.bench.writer import apply_change
+    from kitvet.bench.writer import apply_change, generate
 
     root = tmp_path_factory.mktemp("spark") / "estate"
     # seed 7 gives listed hosts of every kind in 200 hosts (checked below)

@@ -1,4 +1,5 @@
-"""Generate a realistic estate straight into an inventory lake, columnar and in batches.
+"""Generate a realistic estate straight into an inventory lake, columnar and in batches: the
+plan of hosts and the rows of each (:func:`kitvet.bench.writer.generate` writes them).
 
 Layout (the same as :mod:`kitvet.store`'s lake)::
 
@@ -17,8 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,35 +221,6 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 
 ProgressFn = Callable[[int], None]
-
-
-def generate(out: Path, hosts: int, seed: int = 1, *, batch_hosts: int = BATCH_HOSTS,
-             progress: ProgressFn | None = None, workers: int = 1) -> dict:
-    """Generate an estate of ``hosts`` hosts into ``out`` (which must not hold an estate).
-
-    Written to a temporary folder beside ``out`` and renamed into place when complete;
-    ``workers`` processes write batches in parallel (same bytes as one process).
-    Returns the manifest (also written to ``out/estate.json``).
-    """
-    from kitvet.bench.writer import write_batches
-
-    if hosts < 1:
-        raise GenerateError("--hosts must be at least 1")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise GenerateError("folder exists and is not empty", file=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
-        manifest = write_batches(tmp, hosts, seed, batch_hosts, progress, workers)
-        (tmp / "estate.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
 
 
 def read_manifest(estate: Path) -> dict:

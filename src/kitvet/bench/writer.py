@@ -1,10 +1,14 @@
-"""Write generated hosts into the lake batch by batch, and change some hosts afterwards."""
+"""Generate an estate: write its hosts into the lake batch by batch (:func:`generate`), and
+change some hosts afterwards (:func:`apply_change`)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +16,9 @@ import pyarrow as pa
 
 from kitvet.bench import hardware
 from kitvet.bench.estate import (
+    BATCH_HOSTS,
     GENERATOR_VERSION,
+    GenerateError,
     HostPlan,
     ProgressFn,
     device_table,
@@ -80,6 +86,33 @@ def write_batches(root: Path, hosts: int, seed: int, batch_hosts: int,
             "device_rows": sum(c[1] for c in counts.values()),
             "listed_hosts": int(plan.listed.sum()),
             "distinct_software_items": _pool(seed).table.num_rows, "changes": []}
+
+
+def generate(out: Path, hosts: int, seed: int = 1, *, batch_hosts: int = BATCH_HOSTS,
+             progress: ProgressFn | None = None, workers: int = 1) -> dict:
+    """Generate an estate of ``hosts`` hosts into ``out`` (which must not hold an estate).
+
+    Written to a temporary folder beside ``out`` and renamed into place when complete;
+    ``workers`` processes write batches in parallel (same bytes as one process).
+    Returns the manifest (also written to ``out/estate.json``).
+    """
+    if hosts < 1:
+        raise GenerateError("--hosts must be at least 1")
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise GenerateError("folder exists and is not empty", file=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        manifest = write_batches(tmp, hosts, seed, batch_hosts, progress, workers)
+        (tmp / "estate.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
 
 
 def _batch_id(seed: int, b: int) -> str:

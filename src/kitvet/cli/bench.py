@@ -57,7 +57,7 @@ def generate_cmd(hosts: int, seed: int, out: Path, batch_hosts: int, osquery_log
     and ~25 devices per host; ~1% of hosts carry listed items (Kaspersky, Huawei modems,
     Hikvision cameras, xz-utils 5.6.1) beside decoys such as 5.6.1+really5.4.5-1.
     """
-    from kitvet.bench.estate import generate
+    from kitvet.bench.writer import generate
 
     manifest = _run("generating hosts", hosts, lambda p: generate(
         out, hosts, seed, batch_hosts=batch_hosts, progress=p, workers=workers))

@@ -110,7 +110,7 @@ def load_lists(
     trusted_keys = list(trusted_keys) if trusted_keys is not None else None
     lists: list[RiskList] = list(bundled().lists) if include_bundled else []
     if include_updated:
-        from kitvet.lists.update import cached_lists
+        from kitvet.lists.cache import cached_lists
 
         for fetched in cached_lists():
             rl = load_list(fetched, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)

@@ -18,7 +18,6 @@ good copy in use. Offline, the last good copies are used as they are.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -32,12 +31,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kitvet.errors import ListError
-from kitvet.lists.format import MAX_LIST_BYTES, atomic_write
+from kitvet.lists.cache import lists_dir, read_state, write_state
+from kitvet.lists.format import MAX_LIST_BYTES
 from kitvet.lists.signing import MAX_SIG_BYTES, sig_path
 
 logger = logging.getLogger(__name__)
-
-STATE_NAME = "state.json"
 
 
 @dataclass(frozen=True)
@@ -61,18 +59,6 @@ class UpdateResult:
     status: str  # updated | unchanged | failed
     message: str
     path: Path | None = None  # the copy in use after the update (None if there is none)
-
-
-def lists_dir() -> Path:
-    """Where fetched lists are stored (see module docs)."""
-    env = os.environ.get("KITVET_LISTS_DIR")
-    if env:
-        return Path(env)
-    data = os.environ.get("KITVET_DATA_DIR")
-    if data:
-        return Path(data) / "lists"
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "kitvet" / "data" / "lists"
 
 
 def config_path() -> Path:
@@ -108,30 +94,6 @@ def _check_url(url: str, *, file: str | None = None, place: str | None = None) -
     if urlsplit(url).scheme not in ("https", "http"):
         raise ListError(f"only https:// and http:// list URLs are supported: {url!r}",
                         file=file, place=place)
-
-
-def _read_state(store: Path) -> dict[str, Any]:
-    try:
-        state = json.loads((store / STATE_NAME).read_text("utf-8"))
-        return state if isinstance(state, dict) and isinstance(state.get("lists"), dict) else {
-            "lists": {}}
-    except (OSError, ValueError):
-        return {"lists": {}}
-
-
-def _write_state(store: Path, state: dict[str, Any]) -> None:
-    atomic_write(store / STATE_NAME, json.dumps(state, indent=2, sort_keys=True).encode())
-
-
-def cached_lists(store: Path | None = None) -> list[Path]:
-    """The last good copy of every configured list that was ever fetched."""
-    store = store or lists_dir()
-    out = []
-    for entry in _read_state(store)["lists"].values():
-        p = store / str(entry.get("file", ""))
-        if entry.get("file") and p.is_file():
-            out.append(p)
-    return out
 
 
 def _get(client: Any, url: str, headers: dict[str, str], limit: int) -> tuple[int, bytes, Any]:
@@ -247,7 +209,7 @@ def update_lists(
 
     store = store or lists_dir()
     store.mkdir(parents=True, exist_ok=True)
-    state = _read_state(store)
+    state = read_state(store)
     own = client is None
     client = client or httpx.Client(timeout=timeout, follow_redirects=True,
                                     headers={"User-Agent": "kitvet-lists-update"})
@@ -269,7 +231,7 @@ def update_lists(
     finally:
         if own:
             client.close()
-    _write_state(store, state)
+    write_state(store, state)
     _prune(store, state)
     return results
 
