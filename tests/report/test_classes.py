@@ -50,7 +50,7 @@ def test_model_counts_per_class(model):
 
 def test_json_has_class_per_finding_and_counts(model):
     doc = json.loads(render(model, "json"))
-    assert doc["kitvet_report"] == "1.1.0"
+    assert doc["kitvet_report"] == "1.2.0"
     assert doc["summary"]["by_class"]["end-of-life"]["review"] == 2
     assert {f["subject_id"]: f["finding_class"] for f in doc["findings"]} == {
         "evil": "confirmed-malicious", "maker": "high-risk-vendor", "kev": "vulnerability",

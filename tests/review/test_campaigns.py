@@ -121,3 +121,45 @@ def test_excepted_hosts_are_not_remaining(reviewed):
     review(reviewed)
     assert reviewed.campaign(c.campaign_id).remaining == 0
     assert reviewed.close_campaign(c.campaign_id, actor="a").closed_at
+
+
+def _due_lists():
+    from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
+
+    nvd = Assertion(authority="NVD", kind="vulnerable-version", instrument="CVE-2021-42013",
+                    citation="CVE-2021-42013", date="2021-10-07")
+    kev = Assertion(authority="CISA", kind="known-exploited-vulnerability",
+                    instrument="KEV: CVE-2021-42013", citation="CVE-2021-42013",
+                    date="2021-11-03", due_date="2021-11-17", jurisdiction="US")
+    eol = Assertion(authority="Maker", kind="end-of-life", instrument="Old OS: end of life on "
+                    "2099-06-30", date="2099-06-30", due_date="2099-06-30")
+    subjects = (
+        Subject(id="cve-2021-42013", name="CVE-2021-42013", kind="product-version",
+                aliases=("CVE-2021-42013",), assertions=(nvd, kev),
+                identifiers=(Identifier(kind="product_name", value="Web Server",
+                                        versions=("2.4.49",)),)),
+        Subject(id="eol-old-os", name="Old OS", kind="product-version", assertions=(eol,),
+                identifiers=(Identifier(kind="product_name", value="Old Runtime"),)))
+    return ListSet((RiskList(name="due", publisher="tests", version="1", date="2026-01-01",
+                             subjects=subjects),))
+
+
+def test_kev_due_date_and_end_of_life_are_remediation_deadlines(estate):
+    estate.import_snapshots([snap("w1", "Agency", D1, [("Web Server", "2.4.49", None),
+                                                       ("Old Runtime", "1", None)]),
+                             snap("w2", "Agency", D1, [("Web Server", "2.4.51", None)])],
+                            actor="a")
+    ls, pol = _due_lists(), kitvet.policy.load_profile("default")
+    estate.review(actor="a", lists=ls, policy=pol, profile="default")
+    assert estate.campaign_candidates() == ["cve-2021-42013", "eol-old-os"]
+    c = estate.start_campaign("cve-2021-42013", actor="a", lists=ls, policy=pol)
+    # the KEV due date has passed: the campaign is overdue from its start, as it is
+    assert (c.identify_due, c.plan_due, c.remove_due) == ("2021-11-17",) * 3
+    st = estate.campaign(c.campaign_id)
+    assert progress(st) == {"Agency": (1, 0, 1, 1)}
+    assert estate.audit(action="campaign.start")[0].details["remove_due_from"].startswith(
+        "known-exploited-vulnerability CVE-2021-42013: due 2021-11-17 (CISA)")
+    e = estate.start_campaign("eol-old-os", actor="a", lists=ls, policy=pol,
+                              deadlines={"identify": 5})
+    assert e.remove_due == "2099-06-30" and e.identify_due < e.plan_due < e.remove_due
+    assert estate.campaign_candidates() == []

@@ -208,15 +208,76 @@ def _update_releases(target: Path, url_base: str | None, api: str, local: list[P
     return errors
 
 
+def _update_kev(target: Path, url_base: str | None, kev_url: str, local: Path | None,
+                timeout: float) -> list[str]:
+    """Refresh ``kev.json`` (CISA's KEV catalogue as published); print what is new; return
+    error lines. A catalogue that cannot be read leaves the previous copy in place."""
+    from kitvet.errors import ListError
+    from kitvet.lists.kev import KEV_FILE, read_kev
+    from kitvet.util import atomic_write_bytes
+
+    if local is not None:
+        where = str(local)
+        try:
+            data = local.read_bytes()
+        except OSError as e:
+            return [f"{KEV_FILE}: cannot read {local}: {e}"]
+    else:
+        import httpx
+
+        where = url_base.rstrip("/") + "/" + KEV_FILE if url_base else kev_url
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=True,
+                              headers={"User-Agent": "kitvet update-data"}) as client:
+                resp = client.get(where)
+        except httpx.HTTPError as e:
+            return [f"{KEV_FILE}: cannot fetch {where}: {e}"]
+        if resp.status_code != 200:
+            return [f"{KEV_FILE}: HTTP {resp.status_code} from {where}"]
+        data = bytes(resp.content)
+    try:
+        cat = read_kev(data, file=KEV_FILE)
+    except ListError as e:
+        return [f"{KEV_FILE}: {where}: {e.message if hasattr(e, 'message') else e}"]
+    if not cat.entries:
+        return [f"{KEV_FILE}: {where}: no vulnerability could be read; the previous copy is kept"]
+    old = target / KEV_FILE
+    before: set[str] = set()
+    if old.is_file():
+        try:
+            before = set(read_kev(old.read_bytes(), file=KEV_FILE).entries)
+        except ListError:
+            before = set()
+    target.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(old, data)
+    new = sorted(set(cat.entries) - before) if before else []
+    click.echo(f"{KEV_FILE}: CISA KEV catalogue {cat.version}, {len(cat.entries)} "
+               f"vulnerabilities from {where}" + (f" ({len(new)} new: "
+                                                  f"{', '.join(new[:10])}"
+                                                  f"{' …' if len(new) > 10 else ''})"
+                                                  if new else ""))
+    for sk in cat.skipped:
+        click.echo(f"kitvet: note: {KEV_FILE}: skipped {sk.line()}", err=True)
+    return []
+
+
 @click.command("update-data")
 @click.option("--url-base", metavar="URL",
               help="Fetch every file as URL/<name> (a mirror) instead of from its publisher.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to store the files [default: $KITVET_DATA_DIR or "
                    "~/.local/share/kitvet/data].")
-@click.option("--only", multiple=True, type=click.Choice(sorted([*DEFAULT_URLS, "endoflife"])),
+@click.option("--only", multiple=True,
+              type=click.Choice(sorted([*DEFAULT_URLS, "endoflife", "kev"])),
               help="Fetch only these files (repeatable); endoflife: the release-cycle data of "
-                   "endoflife.date (end-of-life findings).")
+                   "endoflife.date (end-of-life findings); kev: CISA's KEV catalogue (joined "
+                   "by CVE to vulnerability lists with versions; fetched by default only once "
+                   "the data dir holds a copy).")
+@click.option("--kev-url", default="https://www.cisa.gov/sites/default/files/feeds/"
+              "known_exploited_vulnerabilities.json", show_default=True, metavar="URL",
+              help="Where CISA publishes the KEV catalogue.")
+@click.option("--kev-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the KEV catalogue from this file instead.")
 @click.option("--releases-api", default="https://endoflife.date/api/v1/products/",
               show_default=True, metavar="URL",
               help="endoflife.date's API v1 product URL (each product is fetched as URL<name>).")
@@ -228,10 +289,12 @@ def _update_releases(target: Path, url_base: str | None, api: str, local: list[P
 @click.option("--make-subset", "subset_dir", type=click.Path(file_okay=False, path_type=Path),
               hidden=True, help="Maintainers: write the bundled usb/pci subsets to this dir.")
 def update_data(url_base: str | None, data_dir: Path | None, only: tuple[str, ...],
-                releases_api: str, releases_from: tuple[Path, ...], timeout: float,
+                kev_url: str, kev_from: Path | None, releases_api: str,
+                releases_from: tuple[Path, ...], timeout: float,
                 subset_dir: Path | None) -> None:
-    """Fetch the IEEE OUI registries (MA-L, MA-M, MA-S, IAB), usb.ids/pci.ids and
-    endoflife.date's release cycles.
+    """Fetch the IEEE OUI registries (MA-L, MA-M, MA-S, IAB), usb.ids/pci.ids,
+    endoflife.date's release cycles and (with --only kev, or once a copy is kept) CISA's
+    KEV catalogue.
 
     kitvet prefers the system's copies (Debian: ieee-data, usb.ids, pci.ids packages); the
     fetched files are used where the system has none. See docs/collect.md and, for the
@@ -249,14 +312,21 @@ def update_data(url_base: str | None, data_dir: Path | None, only: tuple[str, ..
             click.echo(f"{name}: {n} lines from {src.path}")
         return
     target = data_dir or hardware.data_dir()
-    wanted = list(only) or [*DEFAULT_URLS, "endoflife"]
+    from kitvet.lists.kev import KEV_FILE
+
+    wanted = list(only) or [*DEFAULT_URLS, "endoflife",
+                            *(["kev"] if (target / KEV_FILE).is_file() else [])]
     if releases_from and not only:
         wanted = ["endoflife"]
-    names = [n for n in wanted if n != "endoflife"]
+    if kev_from and not only:
+        wanted = ["kev"]
+    names = [n for n in wanted if n not in ("endoflife", "kev")]
     done, errors = update(target, names, url_base, timeout) if names else ({}, [])
     hardware.reset()
     if "endoflife" in wanted:
         errors += _update_releases(target, url_base, releases_api, list(releases_from), timeout)
+    if "kev" in wanted:
+        errors += _update_kev(target, url_base, kev_url, kev_from, timeout)
     for name, entry in done.items():
         click.echo(f"{name}: {entry['bytes']} bytes from {entry['url']}")
     for line in _not_used(target, list(done)):

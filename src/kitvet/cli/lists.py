@@ -364,11 +364,13 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The kitvet list (YAML) to write, atomically.")
 @click.option("--format", "fmt",
-              type=click.Choice(["auto", "misp", "stix", "kev", "misp-galaxy", "osv"]),
+              type=click.Choice(["auto", "misp", "stix", "kev", "nvd", "misp-galaxy", "osv"]),
               default="auto", show_default=True, help="misp event, stix bundle, CISA kev "
-              "catalogue (known_exploited_vulnerabilities.json), the MISP galaxy's "
-              "ransomware cluster (a ransomware family list) or osv records (a record, a "
-              "folder tree of records or a zip such as an ecosystem's all.zip).")
+              "catalogue (known_exploited_vulnerabilities.json: assertions about CVEs, no "
+              "identifiers), nvd (NVD CVE API 2.0 JSON, a file or, with --format nvd, a "
+              "folder: CPE applicability by version), the MISP galaxy's ransomware cluster (a "
+              "ransomware family list) or osv records (a record, a folder tree of records or a "
+              "zip such as an ecosystem's all.zip).")
 @click.option("--name", help="Name of the new list [default: the name the source carries].")
 @click.option("--dry-run", is_flag=True,
               help="misp-galaxy: show the report and the changes against OUTPUT, write nothing.")
@@ -386,11 +388,15 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
     from kitvet.errors import ListError
     from kitvet.lists.format import MAX_LIST_BYTES, write_list
 
+    if fmt == "nvd":
+        _import_nvd(source, output, name)
+        return
     if fmt == "osv" or (fmt == "auto" and (source.is_dir() or zipfile.is_zipfile(source))):
         _import_osv(source, output, name)
         return
     if source.is_dir():
-        raise ListError("a folder is read only as OSV records (--format osv)", file=str(source))
+        raise ListError("a folder is read only as OSV records (--format osv) or NVD JSON "
+                        "(--format nvd)", file=str(source))
     if source.stat().st_size > MAX_LIST_BYTES * 2:
         raise ListError(f"larger than {MAX_LIST_BYTES * 2} bytes", file=source.name)
     data = source.read_bytes()
@@ -412,6 +418,12 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
         doc, skipped = kev_to_document(data, file=source.name)
         for sk in skipped:
             click.echo(f"skipped vulnerabilities[{sk.index}]: {sk.reason}", err=True)
+        click.echo("KEV gives no versions: the list carries its assertions about CVEs and no "
+                   "identifiers (never a finding by itself); reviews join it by CVE to "
+                   "vulnerability lists with versions (--kev)", err=True)
+    elif fmt == "nvd":
+        _import_nvd(source, output, name)
+        return
     else:
         from kitvet.lists.stix import import_stix
 
@@ -436,6 +448,19 @@ def _import_osv(source: Path, output: Path, name: str | None) -> None:
     write_list(doc, output)
     click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
                f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
+
+
+def _import_nvd(source: Path, output: Path, name: str | None) -> None:
+    from kitvet.lists.format import write_list
+    from kitvet.lists.nvd import nvd_to_document
+
+    doc, skipped = nvd_to_document([source], name=name or "nvd-cpe")
+    for sk in skipped:
+        click.echo(f"skipped {sk.line()}", err=True)
+    write_list(doc, output)
+    click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
+               f"CVEs with CPE applicability, {len(skipped)} skipped (unsigned: review it, then "
+               f"'kitvet lists sign {output} --key ...')")
 
 
 def _import_galaxy(data: bytes, source: Path, output: Path, name: str | None,
@@ -486,9 +511,13 @@ def _sniff(data: bytes, file: str) -> str:
         return "misp"
     if isinstance(obj, dict) and "vulnerabilities" in obj and "catalogVersion" in obj:
         return "kev"
+    from kitvet.lists.nvd import looks_like_nvd
+
+    if looks_like_nvd(obj):
+        return "nvd"
     from kitvet.lists.osv_import import looks_like_osv
 
     if looks_like_osv(obj):
         return "osv"
-    raise ListError("neither a MISP event, a STIX bundle, a KEV catalogue nor an OSV record "
-                    "(use --format)", file=file)
+    raise ListError("neither a MISP event, a STIX bundle, a KEV catalogue, NVD JSON nor an OSV "
+                    "record (use --format)", file=file)

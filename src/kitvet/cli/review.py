@@ -14,6 +14,7 @@ from kitvet.model.risk import FLAGGED_STATUSES, status_rank
 from kitvet.report import FORMATS
 
 if TYPE_CHECKING:
+    from kitvet.lists.kev import KevCatalog
     from kitvet.model import Snapshot
     from kitvet.model.risk import ListSet
     from kitvet.policy import Policy
@@ -29,6 +30,11 @@ def list_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--no-eol", is_flag=True, expose_value=False, callback=_remember_no_eol,
                      help="Leave out the end-of-life list (built from endoflife.date's "
                           "release-cycle data, which `kitvet update-data` refreshes).")(f)
+    f = click.option("--kev", "kev_path", type=click.Path(exists=True, dir_okay=False),
+                     expose_value=False, callback=_remember_kev,
+                     help="CISA's KEV catalogue (known_exploited_vulnerabilities.json) to join "
+                          "by CVE to vulnerability subjects that carry versions [default: "
+                          "$KITVET_KEV, else the copy `kitvet update-data --only kev` keeps].")(f)
     f = click.option("--no-bundled", is_flag=True, help="Do not load kitvet's bundled lists.")(f)
     f = click.option("--list", "list_paths", multiple=True, type=click.Path(dir_okay=False),
                      help="An additional risk list file (repeatable).")(f)
@@ -39,6 +45,19 @@ def list_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _remember_no_eol(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     ctx.meta["kitvet.no_eol"] = value
+
+
+def _remember_kev(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta["kitvet.kev"] = value
+
+
+def kev_catalog() -> KevCatalog | None:
+    """The KEV catalogue of this command (``--kev``, else the one in force), or None."""
+    from kitvet.lists.kev import load_kev
+
+    ctx = click.get_current_context(silent=True)
+    path = ctx.meta.get("kitvet.kev") if ctx else None
+    return load_kev(Path(path) if path else None)
 
 
 def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_unsigned: bool,
@@ -56,6 +75,9 @@ def load_lists_and_policy(list_paths: tuple[str, ...], no_bundled: bool, allow_u
         from kitvet.identify.eol import with_eol
 
         lists = with_eol(lists)
+    from kitvet.lists.kev import with_kev
+
+    lists, _joined = with_kev(lists, kev_catalog())
     return lists, load_profile(profile)
 
 
@@ -86,9 +108,13 @@ def write_output(text: str, output: str | None) -> None:
               help="Exit 1 when a finding has this status or a more severe one.")
 @click.option("--input-format", help="Format of the inventory files (default: detected).")
 @click.option("--institution", help="Institution of hosts whose inventory names none.")
+@click.option("--kev-unchecked", is_flag=True,
+              help="Also show, apart from the findings (on stderr), where a product listed in "
+                   "KEV is seen whose version kitvet could not check (no version data for its "
+                   "CVEs in the lists): not findings.")
 def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...],
            no_bundled: bool, allow_unsigned: bool, fmt: str, output: str | None, fail_on: str,
-           input_format: str | None, institution: str | None) -> None:
+           input_format: str | None, institution: str | None, kev_unchecked: bool) -> None:
     """Review this host (no INVENTORY) or inventory files against the risk lists.
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 error.
@@ -109,6 +135,8 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
         snaps = [this_host(institution)]
     result = review_snapshots(snaps, lists, policy)
     model = build(result)
+    if kev_unchecked:
+        _show_unchecked(snaps, lists)
     if fmt == "table" and not output:
         from kitvet.report.terminal import render as render_table
 
@@ -123,6 +151,22 @@ def review(inventory: tuple[Path, ...], profile: str, list_paths: tuple[str, ...
     if fail_on != "none" and worst and status_rank(worst) >= status_rank(fail_on):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
+
+
+def _show_unchecked(snaps: list[Snapshot], lists: ListSet) -> None:
+    """"Product listed in KEV, version not checked": on stderr, never among the findings."""
+    from kitvet.match.kev import unchecked_sightings
+
+    cat = kev_catalog()
+    if cat is None:
+        raise click.UsageError("--kev-unchecked needs a KEV catalogue: --kev FILE, $KITVET_KEV "
+                               "or `kitvet update-data --only kev`")
+    rows = unchecked_sightings(snaps, lists, cat)
+    click.echo(f"Products listed in KEV, version not checked (not findings): {len(rows)}",
+               err=True)
+    for r in rows:
+        click.echo(f"  {r['host']}  {r['name']} {r['version'] or ''}  ~ {r['product']} "
+                   f"({r['cves']})  via {r['why']}", err=True)
 
 
 def _width() -> int:

@@ -336,11 +336,14 @@ class Estate(EstateReads):
                        deadlines: Mapping[str, int | None] | None = None,
                        lists: ListSet | None = None, policy: Policy | None = None
                        ) -> CampaignRecord:
-        """Start a removal campaign; deadlines default to the policy's verdict, else 30/60/90."""
+        """Start a removal campaign; deadlines default to the policy's verdict, else 30/60/90;
+        the remove deadline of a vulnerable or end-of-life subject is its authority's date (the
+        earliest KEV due date, the end of life) unless ``deadlines`` names one."""
         days = dict(_policy_deadlines(subject_id, lists, policy))
         days.update({k: v for k, v in (deadlines or {}).items() if v is not None})
         with write(self.engine) as conn:
-            return campaigns.start(conn, subject_id, actor=actor, now=utcnow(), deadlines=days)
+            return campaigns.start(conn, subject_id, actor=actor, now=utcnow(), deadlines=days,
+                                   remove_by=_due_date(subject_id, lists))
 
     def close_campaign(self, campaign_id: int, *, actor: str, reason: str = "removed everywhere"
                        ) -> CampaignRecord:
@@ -364,6 +367,22 @@ class Estate(EstateReads):
     def tokens(self) -> Tokens:
         """The estate's API tokens (institutions' ingest tokens, users' tokens)."""
         return Tokens(self.engine)
+
+
+#: Assertion kinds whose ``due_date`` is a deadline for acting on the subject.
+DUE_KINDS = ("known-exploited-vulnerability", "end-of-life")
+
+
+def _due_date(subject_id: str, lists: ListSet | None) -> tuple[str, str] | None:
+    """(earliest due date, where it comes from) of the subject's KEV and end-of-life
+    assertions in ``lists``, or None."""
+    dues = []
+    for _rl, subject in (lists.subjects() if lists is not None else []):
+        if subject.id == subject_id:
+            dues += [(a.due_date, f"{a.kind} {a.citation or a.instrument}: due {a.due_date} "
+                                  f"({a.authority})")
+                     for a in subject.assertions if a.kind in DUE_KINDS and a.due_date]
+    return min(dues) if dues else None
 
 
 def _policy_deadlines(subject_id: str, lists: ListSet | None, policy: Policy | None

@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, literal, or_, select
 
 from kitvet.estate.scope import NotFound, Scope
 from kitvet.review.findings import like
@@ -124,13 +124,16 @@ def subject_counts(conn: Connection, scope: Scope) -> dict[str, dict[str, int]]:
 
 def campaign_candidates(conn: Connection) -> list[str]:
     """Subjects a campaign may start for: banned by a decision in force, or with live findings
-    of status ban and no contrary decision; none that already has an open campaign."""
+    of status ban — or vulnerable or end-of-life ones not allowed (a remediation campaign) —
+    and no contrary decision; none that already has an open campaign."""
+    from kitvet.review.campaigns import REMEDIATION_CLASSES
     from kitvet.review.findings import in_force
 
     decided = in_force(conn)
     f, c = t.findings, t.campaigns
-    found = set(conn.execute(select(f.c.subject_id).distinct()
-                             .where(f.c.live.is_(True), f.c.status == "ban")).scalars())
+    found = set(conn.execute(select(f.c.subject_id).distinct().where(
+        f.c.live.is_(True), or_(f.c.status == "ban", and_(
+            f.c.finding_class.in_(REMEDIATION_CLASSES), f.c.status != "allow")))).scalars())
     banned = {s for s, (_d, status) in decided.items() if status == "ban"}
     banned |= {s for s in found if decided.get(s, ("", "ban"))[1] == "ban"}
     running = set(conn.execute(select(c.c.subject_id).where(c.c.closed_at.is_(None))).scalars())

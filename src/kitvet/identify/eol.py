@@ -103,6 +103,7 @@ def _subject(product: Product, c: Cycle, catalog: ReleaseCatalog, today: dt.date
         instrument=(f"{name}: end of life" + (f" since {date}" if ended and date else "")
                     + (f" on {date}" if not ended else "")),
         citation=f"endoflife.date {product.name} {c.cycle}", date=date, date_note=note,
+        due_date=date,
         scope=_scope(product, c, today), reference_url=product.link or c.link,
         source=source, source_quality="secondary")
     ident = Identifier(kind="release_cycle", value=f"{product.name}:{c.cycle}", source=source,

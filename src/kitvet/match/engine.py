@@ -145,7 +145,12 @@ def match(
         _register(con, "_kv_keys", keys, ["probe", "k", "ident_id", "explanation"],
                   [pa.string(), pa.string(), pa.int32(), pa.string()])
         _register_idents(con, idents)
-        _register_subjects(con, lists, policy)
+        # the policy is asked only about subjects something matched, at the reach levels that
+        # matched (a feed of 100,000 records mostly names packages the estate does not run)
+        levels: dict[str, set[int]] = {}
+        for _probe, _k, ident_id, _why in keys:
+            levels.setdefault(idents[ident_id].subject_id, set()).add(idents[ident_id].level)
+        _register_subjects(con, lists, policy, levels)
         parts = []
         for table in TABLES:
             matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
@@ -200,13 +205,22 @@ def _sql_keys(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+#: Above this many matched keys a probe's rows are selected by a semi-join, not a literal list.
+_LITERAL_KEYS = 1000
+
+
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
                  matched: dict[str, list[str]]) -> None:
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
     fields = ", ".join(_COLS[table])
-    # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly)
+    # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly); a
+    # long one (a vulnerability feed matches thousands of package URLs) is a semi-join on the
+    # matched keys instead: inside an OR, DuckDB compares a long literal list one by one
     conds = " OR ".join(
-        f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))" for p in probes
+        f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
+        if len(matched[p.name]) <= _LITERAL_KEYS else
+        f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = "
+        f"'{p.name}'))" for p in probes
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
                 f"SELECT {fields} FROM {rel} WHERE {conds}")
@@ -304,8 +318,64 @@ _EXACT_FORMS: dict[str, Any] = {
 _IDENT_FORMS: dict[str, Any] = {"name": name_form}
 
 
+def _coarse(text: str) -> str:
+    """A package URL or CPE folded as far as any normaliser of them folds (case, percent
+    escapes, the separators - _ . that PEP 503 folds): an index of candidates, never a match."""
+    from urllib.parse import unquote
+
+    return re.sub(r"[-_.]", "", unquote(text).lower())
+
+
+def _purl_lookups(key: str) -> list[str]:
+    """Coarse forms of a package URL without version, qualifiers and subpath, and of each of
+    its namespace prefixes (``pkg:npm/@scope/name`` → also ``pkg:npm/@scope``, ``pkg:npm``)."""
+    base = key.split("?", 1)[0].split("#", 1)[0]
+    if "@" in base.split("/")[-1]:
+        base = base.rsplit("@", 1)[0]
+    parts = _coarse(base).rstrip("/").split("/")
+    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _cpe_lookups(key: str) -> list[str]:
+    """Coarse forms of every prefix of a CPE 2.3 name that ends with a colon."""
+    low = _coarse(key)
+    return [low[:n + 1] for n, ch in enumerate(low) if ch == ":"]
+
+
+#: Probes whose identifiers are prefixes of the key: how a key and an identifier's key are
+#: looked up in the index (the matcher then decides, exactly as without the index).
+_PREFIX_FORMS: dict[str, tuple[Any, Any]] = {
+    "purl": (_purl_lookups, lambda k: _coarse(k).rstrip("/")),
+    "cpe": (_cpe_lookups, lambda k: _coarse(k) if k.endswith(":") else None),
+}
+
+
+def _each_prefixed_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
+                       ) -> list[tuple[str, str, int, str]]:
+    """Prefix probes (package URLs, CPEs) over long lists: each key is offered only the
+    identifiers indexed under one of its prefixes (and those no index form suits), so matching
+    stays linear in keys however many identifiers a vulnerability feed brings."""
+    lookups, ident_form = _PREFIX_FORMS[probe.name]
+    index: dict[str, list[CompiledIdentifier]] = {}
+    always = []
+    for i in idents:
+        f = ident_form(i.key)
+        if f:
+            index.setdefault(f, []).append(i)
+        else:
+            always.append(i)
+    out = []
+    for k in keys:
+        mine = [i for form in lookups(k) for i in index.get(form, ())] + always
+        if mine:
+            out += [(probe.name, k, ident.ident_id, why) for ident, why in probe.matcher(k, mine)]
+    return out
+
+
 def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
               ) -> list[tuple[str, str, int, str]]:
+    if probe.name in _PREFIX_FORMS and len(idents) >= 8:
+        return _each_prefixed_key(probe, keys, idents)
     form = _EXACT_FORMS.get(probe.name)
     if form is None or len(idents) < 8:
         return [(probe.name, k, ident.ident_id, why) for k in keys
@@ -378,12 +448,17 @@ def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdenti
     }))
 
 
-def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: Policy) -> None:
+def _register_subjects(con: duckdb.DuckDBPyConnection, lists: ListSet, policy: Policy,
+                       levels: dict[str, set[int]] | None = None) -> None:
+    """Status and class of each subject at each reach level (only the subjects and levels in
+    ``levels`` when given)."""
     rows = []
     for rl, subject in lists.subjects():
+        if levels is not None and subject.id not in levels:
+            continue
         # a finding reached through a relation gets the status (and class) of the assertions
         # that reach that far only: an affiliate is never more than the instruments say of it
-        for level in (0, 1, 2):
+        for level in (0, 1, 2) if levels is None else sorted(levels[subject.id]):
             reaching = subject.reaching(level)
             verdict = policy.evaluate(reaching)
             rows.append((rl.name, subject.id, subject.name, level,

@@ -103,9 +103,15 @@ def version_matches(
     for lv in listed:
         if _equal(pt, up, lv):
             return VersionCheck(True, up, _why(installed, up, f"listed version {lv}", scheme))
-    if version_range:
+    if version_range and version_range.lower().startswith("vers:generic/"):
+        got = in_generic_range(pt, up, version_range)
+        if got is None:
+            return VersionCheck(False, up, f"cannot compare {up!r} with {version_range}")
+        if got:
+            return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
+    elif version_range:
         try:
-            rng = VersionRange.from_string(version_range)
+            rng = _version_range(version_range)
             if _parse(pt, up) in rng:
                 return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
         except Exception:  # a range of another scheme or junk version: no match, say why
@@ -113,7 +119,74 @@ def version_matches(
     return VersionCheck(False, up, f"upstream {up} is not a listed version")
 
 
+@lru_cache(maxsize=65536)
+def _version_range(text: str) -> VersionRange:
+    """A ``vers:`` range, parsed once (a feed's ranges are checked against many versions)."""
+    return VersionRange.from_string(text)
+
+
 def _why(installed: str, up: str, what: str, scheme: str) -> str:
     if up == installed:
         return f"version {installed} is {what} ({scheme} ordering)"
     return f"version {installed} has upstream {up}, {what} ({scheme} ordering)"
+
+
+_OPS = re.compile(r"^(>=|<=|!=|<|>|=)?(.+)$")
+
+
+def _cmp(package_type: str, a: str, b: str) -> int:
+    """-1, 0, 1: ``a`` against ``b`` in the package type's ordering (generic when the two do
+    not parse alike)."""
+    pa, pb = _parse(package_type, a), _parse(package_type, b)
+    if type(pa) is not type(pb):
+        pa, pb = _generic_key(a), _generic_key(b)
+    try:
+        return (pa > pb) - (pa < pb)  # type: ignore[operator]
+    except TypeError:
+        ka, kb = _generic_key(a), _generic_key(b)
+        return (ka > kb) - (ka < kb)
+
+
+def in_generic_range(package_type: str, version: str, vers: str) -> bool | None:
+    """Is ``version`` in a ``vers:generic/...`` range (CPE ranges from NVD), ordered by the
+    package type's own semantics where it has them, else numerically segment by segment?
+    The algorithm of the vers specification; None when the range cannot be read."""
+    body = vers.split("/", 1)[1] if "/" in vers else ""
+    if body.strip() == "*":
+        return True
+    cons: list[tuple[str, str]] = []
+    for part in body.split("|"):
+        m = _OPS.match(part.strip())
+        if not m or not m.group(2):
+            return None
+        cons.append((m.group(1) or "=", m.group(2)))
+    if not cons:
+        return None
+    if any(op == "=" and _cmp(package_type, version, v) == 0 for op, v in cons):
+        return True
+    if any(op == "!=" and _cmp(package_type, version, v) == 0 for op, v in cons):
+        return False
+    rest = [(op, v) for op, v in cons if op not in ("=", "!=")]
+    if not rest:
+        return False
+    import functools
+
+    def order(x: tuple[str, str], y: tuple[str, str]) -> int:
+        return _cmp(package_type, x[1], y[1])
+
+    rest.sort(key=functools.cmp_to_key(order))
+    for n, (op, v) in enumerate(rest):
+        c = _cmp(package_type, version, v)
+        if n == 0 and op in ("<", "<=") and (c < 0 or (op == "<=" and c == 0)):
+            return True
+        if n == len(rest) - 1 and op in (">", ">=") and (c > 0 or (op == ">=" and c == 0)):
+            return True
+        if n + 1 < len(rest) and op in (">", ">="):
+            nop, nv = rest[n + 1]
+            if nop in ("<", "<="):
+                c2 = _cmp(package_type, version, nv)
+                lo = c > 0 or (op == ">=" and c == 0)
+                hi = c2 < 0 or (nop == "<=" and c2 == 0)
+                if lo and hi:
+                    return True
+    return False

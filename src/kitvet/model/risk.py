@@ -95,6 +95,9 @@ class Assertion:
     citation: str | None = None  # short human citation, e.g. "BOD 17-01"
     note: str | None = None  # caveat of kitvet's authors (unverified detail, correction)
     reach: str | None = None  # entity (default), subsidiaries, subsidiaries-and-affiliates
+    #: the date by which the authority requires action: a KEV entry's ``dueDate`` (BOD 22-01),
+    #: an end of life; campaigns take their deadline from it
+    due_date: str | None = None
 
     @property
     def exculpatory(self) -> bool:

@@ -10,7 +10,7 @@ import csv
 import io
 
 from kitvet.report.interface import ReportFormat
-from kitvet.report.model import ReportModel
+from kitvet.report.model import ReportModel, dated
 
 COLUMNS = (
     "finding_class", "status", "institution", "hostname", "host_id", "item_type", "name", "version", "publisher",
@@ -30,7 +30,7 @@ def safe_cell(value: object) -> str:
 
 def _assertions(items: list[dict]) -> str:
     return " | ".join(
-        f"{a['label']}: {a['authority']}, {a['instrument']}, {a['date'] or 'undated'}"
+        f"{a['label']}: {a['authority']}, {a['instrument']}, {dated(a)}"
         + ("" if a["verified"] else " (unverified)")
         for a in items
     )

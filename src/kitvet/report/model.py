@@ -21,8 +21,9 @@ from kitvet.model.risk import STATUSES, Assertion, ListSet, Subject, status_rank
 if TYPE_CHECKING:
     from kitvet.match import MatchResult
 
-#: Version of the JSON report format (1.1.0: ``finding_class`` per finding, ``by_class``).
-REPORT_SCHEMA_VERSION = "1.1.0"
+#: Version of the JSON report format (1.1.0: ``finding_class`` per finding, ``by_class``;
+#: 1.2.0: ``due_date`` per assertion, the date by which its authority requires action).
+REPORT_SCHEMA_VERSION = "1.2.0"
 
 KIND_LABELS = {
     "prohibited-by-law": "prohibited by law",
@@ -40,6 +41,12 @@ KIND_LABELS = {
 }
 
 
+def dated(a: dict[str, Any]) -> str:
+    """An assertion's date as reports show it: ``2021-11-03, due 2021-11-17``."""
+    when = a["date"] or "undated"
+    return f"{when}, due {a['due_date']}" if a.get("due_date") else when
+
+
 def assertion_dict(a: Assertion) -> dict[str, Any]:
     """An assertion as plain data, with a human label for its kind."""
     return {
@@ -49,6 +56,7 @@ def assertion_dict(a: Assertion) -> dict[str, Any]:
         "instrument": a.instrument,
         "date": a.date,
         "date_note": a.date_note,
+        "due_date": a.due_date,
         "scope": a.scope,
         "reference_url": a.reference_url,
         "source": a.source,

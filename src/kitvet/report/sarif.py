@@ -8,7 +8,7 @@ from typing import Any
 from kitvet import __version__
 from kitvet.model.finding import CLASS_LABELS
 from kitvet.report.interface import ReportFormat
-from kitvet.report.model import ReportModel
+from kitvet.report.model import ReportModel, dated
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"ban": "error", "review": "warning", "monitor": "note", "allow": "none"}
@@ -20,7 +20,7 @@ def render(model: ReportModel) -> str:
     results: list[dict[str, Any]] = []
     for f in (f for _cls, items in model.sections() for f in items):
         if f["subject_id"] not in rules:
-            accuse = "; ".join(f"{a['label']} ({a['authority']}, {a['date'] or 'undated'})"
+            accuse = "; ".join(f"{a['label']} ({a['authority']}, {dated(a)})"
                                for a in f["assertions"])
             rules[f["subject_id"]] = {
                 "id": f["subject_id"],

@@ -11,7 +11,7 @@ from rich.table import Table
 from kitvet.model.finding import CLASS_LABELS
 from kitvet.model.risk import FLAGGED_STATUSES
 from kitvet.report.interface import ReportFormat
-from kitvet.report.model import ReportModel
+from kitvet.report.model import ReportModel, dated
 
 STATUS_STYLE = {"ban": "bold red", "review": "yellow", "monitor": "cyan", "allow": "green"}
 
@@ -61,14 +61,14 @@ def render(model: ReportModel, *, width: int = 160, color: bool = False) -> str:
             t.add_column(col, overflow="fold")
         for f in items:
             item = f["name"] + (f" {f['version']}" if f.get("version") else "")
-            auth = "; ".join(f"{a['label']}: {a['authority']} ({a['date'] or 'undated'})"
+            auth = "; ".join(f"{a['label']}: {a['authority']} ({dated(a)})"
                              + ("" if a["verified"] else " [unverified]")
                              for a in f["assertions"][:3])
             if len(f["assertions"]) > 3:
                 auth += f"; +{len(f['assertions']) - 3} more"
             if f["exculpatory"]:
                 auth += "; beside: " + "; ".join(
-                    f"{a['label']}: {a['authority']} ({a['date'] or 'undated'})"
+                    f"{a['label']}: {a['authority']} ({dated(a)})"
                     for a in f["exculpatory"])
             t.add_row(f"[{STATUS_STYLE.get(f['status'], '')}]{f['status']}[/]",
                       escape(f["institution"] or ""), escape(f["hostname"] or f["host_id"]),

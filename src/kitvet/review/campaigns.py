@@ -1,4 +1,6 @@
-"""Campaigns: removal programmes for banned subjects, with deadlines, progress and burndown.
+"""Campaigns: removal programmes for banned subjects, with deadlines, progress and burndown;
+remediation programmes (upgrade or remove) for vulnerable and end-of-life subjects, whose
+remove deadline is the authority's date (a KEV due date, the end of life).
 
 Deadlines count from the start: identify, plan, remove (days; defaults from the policy's verdict
 for the subject, else 30/60/90 as in the US removal order for Kaspersky products). Progress is
@@ -48,10 +50,21 @@ def _get(conn: Connection, campaign_id: int) -> Any:
     return row
 
 
+#: Finding classes whose subjects can be remediated (upgrade or remove) without a ban: a
+#: campaign for them takes its deadline from the authority's due date (KEV, end of life).
+REMEDIATION_CLASSES = ("vulnerability", "end-of-life")
+
+
 def start(conn: Connection, subject_id: str, *, actor: str, now: str,
-          deadlines: Mapping[str, int] | None = None, subject_name: str | None = None
-          ) -> CampaignRecord:
-    """Start a removal campaign for a banned subject."""
+          deadlines: Mapping[str, int] | None = None, subject_name: str | None = None,
+          remove_by: tuple[str, str] | None = None) -> CampaignRecord:
+    """Start a removal campaign for a banned subject, or a remediation campaign for a
+    vulnerable or end-of-life one (live findings of those classes not allowed).
+
+    ``remove_by`` — (ISO date, why) — sets the remove deadline to an authority's date (a KEV
+    due date, an end of life) unless ``deadlines`` names ``remove``; the identify and plan
+    deadlines then fall no later than it. A date already past makes the campaign overdue from
+    its start, as it is."""
     f, c, d = t.findings, t.campaigns, t.decisions
     if conn.execute(select(c.c.campaign_id).where(c.c.subject_id == subject_id,
                                                   c.c.closed_at.is_(None))).first():
@@ -60,11 +73,16 @@ def start(conn: Connection, subject_id: str, *, actor: str, now: str,
                                                     d.c.superseded_at.is_(None))).scalar()
     banned_by_policy = conn.execute(select(f.c.finding_id).where(
         f.c.subject_id == subject_id, f.c.status == "ban").limit(1)).first()
-    if decided != "ban" and not (decided is None and banned_by_policy):
+    to_remediate = conn.execute(select(f.c.finding_id).where(
+        f.c.subject_id == subject_id, f.c.finding_class.in_(REMEDIATION_CLASSES),
+        f.c.status != "allow").limit(1)).first()
+    if decided != "ban" and not (decided is None and (banned_by_policy or to_remediate)):
         raise StoreError(f"{subject_id!r} is not banned (no ban decision and no finding with "
-                         f"status ban); run `kitvet decide {subject_id} --decision banned` first")
+                         f"status ban) nor a vulnerable or end-of-life finding; run "
+                         f"`kitvet decide {subject_id} --decision banned` first")
     days = dict(DEFAULT_DEADLINES)
-    days.update({k: int(v) for k, v in (deadlines or {}).items() if k in days and v is not None})
+    given = {k: int(v) for k, v in (deadlines or {}).items() if k in days and v is not None}
+    days.update(given)
     if not days["identify"] <= days["plan"] <= days["remove"]:
         raise StoreError(f"deadlines must not decrease: {days}")
     if subject_name is None:
@@ -72,11 +90,18 @@ def start(conn: Connection, subject_id: str, *, actor: str, now: str,
             f.c.subject_id == subject_id).limit(1)).scalar()
     day0 = date.fromisoformat(now[:10])
     due = {k: (day0 + timedelta(days=v)).isoformat() for k, v in days.items()}
+    details: dict[str, Any] = {"subject_id": subject_id, "deadlines_days": days}
+    if remove_by is not None and "remove" not in given:
+        due["remove"] = date.fromisoformat(remove_by[0]).isoformat()
+        due["identify"] = min(due["identify"], due["remove"])
+        due["plan"] = min(due["plan"], due["remove"])
+        details["remove_due_from"] = remove_by[1]
+    details["due"] = due
     cid = inserted_id(conn.execute(c.insert().values(
         subject_id=subject_id, subject_name=subject_name, started_at=now, started_by=actor,
         identify_due=due["identify"], plan_due=due["plan"], remove_due=due["remove"])))
     audit.append(conn, actor=actor, action="campaign.start", obj=f"campaign:{cid}", at=now,
-                 details={"subject_id": subject_id, "deadlines_days": days, "due": due})
+                 details=details)
     record_points(conn, now=now, review_id=None, only=int(cid))
     return _record(_get(conn, int(cid)))
 

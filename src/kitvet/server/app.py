@@ -44,9 +44,11 @@ def load_lists_and_policy(settings: ServerSettings) -> tuple[ListSet, Policy]:
     """The risk lists (bundled plus ``settings.lists``) and the policy profile."""
     from kitvet.identify.eol import with_eol
     from kitvet.lists import load_lists
+    from kitvet.lists.kev import load_kev, with_kev
     from kitvet.policy import load_profile
 
     lists = with_eol(load_lists(list(settings.lists), allow_unsigned=settings.allow_unsigned))
+    lists, _joined = with_kev(lists, load_kev())  # the KEV catalogue in force, if any
     return lists, load_profile(settings.profile)
 
 
