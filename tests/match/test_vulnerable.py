@@ -24,7 +24,8 @@ KEV = LISTS / "kev-httpd.json"
 @pytest.fixture
 def nvd_list(tmp_path: Path) -> Path:
     out = tmp_path / "nvd.yaml"
-    r = CliRunner().invoke(main, ["lists", "import", str(LISTS / "nvd"), "-o", str(out)])
+    r = CliRunner().invoke(main, ["lists", "import", str(LISTS / "nvd"), "--format", "nvd",
+                                  "-o", str(out)])
     assert r.exit_code == 0, r.output
     return out
 

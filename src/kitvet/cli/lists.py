@@ -519,5 +519,5 @@ def _sniff(data: bytes, file: str) -> str:
 
     if looks_like_osv(obj):
         return "osv"
-    raise ListError("neither a MISP event, a STIX bundle, a KEV catalogue, NVD JSON nor an OSV "
-                    "record (use --format)", file=file)
+    raise ListError("neither a MISP event, a STIX bundle, a KEV catalogue nor an OSV record "
+                    "(nor NVD CVE JSON; use --format)", file=file)
