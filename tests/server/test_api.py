@@ -209,7 +209,7 @@ def test_summary_counts_only_what_a_scoped_reviewer_may_see(srv):
     assert alice["audit_entries"] == len(seen.json()) < admin["audit_entries"]
     # a Beta import is not visible to Alpha's reviewer as a fresher "last import"
     before = alice["last_import"]
-    r = srv.client.post("/api/v1/snapshots", headers=srv.ingest("Beta Bureau"), content=(
+    r = srv.client.post("/api/v1/snapshots?wait=60", headers=srv.ingest("Beta Bureau"), content=(
         b'{"kitvet_inventory": "1.0.0", "snapshots": [{"host": {"host_id": "beta-new",'
         b' "institution": "Beta Bureau", "collected_at": "2026-11-28T00:00:00Z"}}]}'))
     assert r.status_code == 202, r.text

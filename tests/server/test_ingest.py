@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 from srvkit import FIXTURES
 
-URL = "/api/v1/snapshots"
+URL = "/api/v1/snapshots?wait=60"  # answered once stored (the 202 at once: test_jobs.py)
 
 
 def test_kitvet_json_lands_and_is_reviewed_in_the_background(srv):
@@ -126,7 +126,7 @@ def test_cyclonedx_without_host_uses_the_host_parameter(srv):
     bom = {"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1,
            "components": [{"type": "application", "name": "Evil Tool", "version": "1",
                            "publisher": "Evil Build Corp"}]}
-    r = srv.client.post(URL, content=json.dumps(bom), params={"host": "beta-kiosk-9"},
+    r = srv.client.post(URL, content=json.dumps(bom), params={"host": "beta-kiosk-9", "wait": 60},
                         headers={**srv.ingest("Beta Bureau"),
                                  "Content-Type": "application/vnd.cyclonedx+json"})
     assert r.status_code == 202, r.text

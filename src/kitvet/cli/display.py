@@ -175,6 +175,18 @@ def _when(at: str | None) -> str:
     return f"{at[:10]} {at[11:19]}Z" if at and len(at) >= 19 else (at or "never")
 
 
+def _ingest_line(ingest: dict[str, Any]) -> Text:
+    jobs = ingest.get("jobs") or {}
+    queue = ", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "empty"
+    line = f"ingest queue: {queue}"
+    sw = ingest.get("last_sweep")
+    if sw:
+        line += (f"\nlast start-up sweep {_when(sw.get('at'))}: {sw.get('spool_files', 0)} spool "
+                 f"file(s) and {sw.get('lake_files', 0)} lake batch file(s) of crashed ingests "
+                 f"removed, {sw.get('jobs_requeued', 0)} upload(s) queued again")
+    return Text(line)
+
+
 def estate_status(st: EstateStatus) -> Group:
     """Per-institution counts with bars, freshness, open campaigns."""
     head = Text.assemble(("Estate ", "bold"), cell(st.path, limit=200), "\n",
@@ -183,6 +195,8 @@ def estate_status(st: EstateStatus) -> Group:
                          f"\nlast import {_when(st.last_import)} · "
                          f"last review {_when(st.last_review)}")
     parts: list[Any] = [head]
+    if st.ingest is not None:
+        parts.append(_ingest_line(st.ingest))
     if st.review_is_stale:
         parts.append(Text("Inventory was imported after the last review: run "
                           "`kitvet estate review`.", style="yellow"))

@@ -7,10 +7,11 @@ spreadsheet-safe CSV). See ``docs/estate.md``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,7 +31,7 @@ from kitvet.model import DECISIONS, STATES, STATUSES
 from kitvet.model.finding import CLASS_ALIASES, CLASS_LABELS, FINDING_CLASSES
 
 if TYPE_CHECKING:
-    from kitvet.estate import Estate
+    from kitvet.estate import Estate, IngestQueue
 
 
 # -- estate ----------------------------------------------------------------------------------
@@ -64,44 +65,75 @@ def init(estate_path: str | None, db_url: str | None, actor: str) -> None:
 @with_estate
 def import_(est: Estate, files: tuple[Path, ...], institution: str | None, fmt: str | None,
             no_create_institutions: bool, actor: str) -> None:
-    """Import inventory files (one atomic batch); exit 1 if a file or snapshot was refused."""
+    """Import inventory files through the estate's ingest queue, as the server does (spooled,
+    then stored in batches); exit 1 if a file or snapshot was refused."""
     from rich.progress import Progress
 
     from kitvet.errors import KitvetError
-    from kitvet.sources.registry import read_paths
+    from kitvet.estate import IngestLimits
 
-    snaps = []
-    failed: list[KitvetError] = []  # one bad file never keeps the good ones out
+    # the same queue as the server's, with the size limits of a local, trusted import
+    queue = est.ingest_queue(IngestLimits(max_body_bytes=1 << 40, max_inventory_bytes=1 << 40))
+    queue.start(threads=False)
     con = console()
-    with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
-        task = progress.add_task("reading inventory", total=len(files))
-        for f in files:
-            try:
-                snaps.extend(read_paths([f], fmt=fmt, institution=institution))
-            except KitvetError as e:
-                failed.append(e)
-            progress.advance(task)
-        if failed and not snaps:  # nothing to import: an error (exit 2), not a partial import
-            if len(failed) == 1:
-                raise failed[0]
-            for err in failed:
-                click.echo(f"refused: {err}", err=True)
-            raise KitvetError(f"none of the {len(failed)} files could be read")
-        progress.add_task("importing", total=None)
-        res = est.import_snapshots(snaps, actor=actor, institution=institution,
-                                   create_institutions=not no_create_institutions)
-    click.echo(f"{len(res.added)} snapshot(s) stored ({len(res.became_current)} now current, "
-               f"{len(res.historical)} older kept as history), {len(res.duplicates)} already "
-               f"present, {len(res.rejected)} refused"
+    try:
+        with Progress(transient=True, console=con, disable=not con.is_terminal) as progress:
+            task = progress.add_task("spooling inventory", total=len(files))
+            ids = {}
+            for f in files:
+                ids[_spool(queue, f, actor=actor, institution=institution, fmt=fmt,
+                           create=not no_create_institutions)] = f
+                progress.advance(task)
+            progress.add_task("importing", total=None)
+            done = queue.run_until_done(list(ids))
+    finally:
+        queue.stop()
+    failed = [f"{ids[j.job_id]}: {j.reason}" + (f" ({j.place})" if j.place else "")
+              for j in done if j.status != "done"]
+    results = [j.result or {} for j in done if j.status == "done"]
+    if failed and not results:  # nothing to import: an error (exit 2), not a partial import
+        if len(failed) == 1:
+            raise KitvetError(failed[0])
+        for err in failed:
+            click.echo(f"refused: {err}", err=True)
+        raise KitvetError(f"none of the {len(failed)} files could be read")
+
+    def total(key: str) -> list[Any]:
+        return [x for r in results for x in r.get(key) or ()]
+
+    rejected, created = total("rejected"), total("institutions_created")
+    click.echo(f"{len(total('added'))} snapshot(s) stored ({len(total('became_current'))} now "
+               f"current, {len(total('historical'))} older kept as history), "
+               f"{len(total('duplicates'))} already present, {len(rejected)} refused"
                + (f", {len(failed)} file(s) could not be read" if failed else ""))
-    if res.institutions_created:
-        click.echo(f"new institution(s): {', '.join(res.institutions_created)}")
+    if created:
+        click.echo(f"new institution(s): {', '.join(created)}")
     for err in failed:
         click.echo(f"refused: {err}", err=True)
-    for r in res.rejected:
-        click.echo(f"refused: {r.location}: {r.reason}", err=True)
-    if res.rejected or failed:
+    for r in rejected:
+        click.echo(f"refused: {r['location']}: {r['reason']}", err=True)
+    if rejected or failed:
         sys.exit(EXIT_FINDINGS)
+
+
+def _spool(queue: IngestQueue, path: Path, *, actor: str, institution: str | None,
+           fmt: str | None, create: bool) -> str:
+    """Queue one file (as it is) or folder (read here, spooled as kitvet inventory JSON)."""
+    if not path.is_dir():
+        return queue.submit_path(path, actor=actor, institution=institution, fmt=fmt,
+                                 create_institutions=create).job_id
+    from kitvet.model.document import dump_document
+    from kitvet.sources.registry import read_paths
+    snaps = read_paths([path], fmt=fmt, institution=institution)
+    spooled = queue.receive()
+    try:
+        spooled.write(json.dumps(dump_document(snaps), ensure_ascii=False).encode())
+    except BaseException:
+        spooled.discard()
+        raise
+    return queue.submit(spooled, actor=actor, institution=institution, options={
+        "format": "kitvet", "file": f"{path.name}.json", "create_institutions": create,
+        "check_institution": False}).job_id
 
 
 @estate.command("review")

@@ -16,6 +16,7 @@ The records it returns (``FindingRecord``, ``CampaignStatus`` ...) are frozen da
 
 from kitvet.estate.accounts import AccountError, RateLimited, User
 from kitvet.estate.estate import REVIEW_STEPS, Estate, init_estate, open_estate
+from kitvet.estate.ingest import IngestLimits, IngestQueue, IngestRefused, SweepSummary
 from kitvet.estate.scope import EVERYTHING, NotFound, Scope
 from kitvet.estate.tokens import TokenInfo
 from kitvet.review.exceptions import parse_scope
@@ -36,6 +37,7 @@ from kitvet.store.records import (
     ImportResult,
     InstitutionProgress,
     InstitutionStatus,
+    JobRecord,
     Page,
     ReviewResult,
 )
@@ -44,7 +46,8 @@ __all__ = [
     "DECISIONS", "EVERYTHING", "MANUAL", "REVIEW_STEPS", "SORTS", "STATES", "AccountError",
     "AuditCheck", "AuditEntry", "BurndownPoint", "CampaignRecord", "CampaignStatus",
     "DecisionRecord", "Estate", "EstateStatus", "ExceptionRecord", "FindingDetail",
-    "FindingEvent", "FindingRecord", "ImportResult", "InstitutionProgress", "InstitutionStatus",
-    "NotFound", "Page", "RateLimited", "ReviewResult", "Scope", "TokenInfo", "User",
+    "FindingEvent", "FindingRecord", "ImportResult", "IngestLimits", "IngestQueue",
+    "IngestRefused", "InstitutionProgress", "InstitutionStatus", "JobRecord", "NotFound", "Page",
+    "RateLimited", "ReviewResult", "Scope", "SweepSummary", "TokenInfo", "User",
     "estate_dir", "init_estate", "open_estate", "parse_scope",
 ]

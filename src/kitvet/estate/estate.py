@@ -52,6 +52,7 @@ from kitvet.store.records import (
 )
 
 if TYPE_CHECKING:
+    from kitvet.estate.ingest import IngestLimits, IngestQueue
     from kitvet.match.interface import Matcher
     from kitvet.model.ransom import Family
     from kitvet.model.risk import ListSet
@@ -145,6 +146,14 @@ class Estate(EstateReads):
         ``change`` write Parquet without importing) in the review database: their hosts and
         snapshots, as an import would. A batch already recorded changes nothing."""
         return ingest.record_lake_batches(self.engine, self.lake, batch_ids, actor=actor)
+
+    def ingest_queue(self, limits: IngestLimits | Callable[[], IngestLimits] | None = None,
+                     on_stored: Callable[[], None] | None = None) -> IngestQueue:
+        """The spool and ingest workers of this estate (start them with ``start()``); the
+        server and ``kitvet estate import`` store uploads through it."""
+        from kitvet.estate.ingest import IngestQueue
+
+        return IngestQueue(self, limits, on_stored)
 
     def refresh_current(self) -> int:
         """Rewrite ``lake/current.parquet`` from the database; returns the number of hosts."""

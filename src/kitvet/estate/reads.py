@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -220,7 +221,11 @@ class EstateReads:
         with read(self.engine) as conn:
             status = estate_status(conn, root=str(self.root),
                                    database=self.config.redacted_url(), now=utcnow())
-            return queries.scoped_status(status, scope, conn)
+            if not scope.everything:
+                return queries.scoped_status(status, scope, conn)
+        from kitvet.estate.ingest import ingest_status
+
+        return replace(status, ingest=ingest_status(self.engine, self.root))
 
     def report(self, *, scope: Scope = EVERYTHING, since: str | None = None,
                stale_days: int = 7, expiring_days: int = 30, title: str = "Estate report"

@@ -129,6 +129,16 @@ class Snapshot:
     devices: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+    #: Software rows of an inventory too large for dicts (a BOM of a million components):
+    #: a pyarrow Table of :data:`SOFTWARE_FIELDS` but ``host_id``, all strings; stored, counted
+    #: and identified exactly as the same rows in :attr:`software` would be.
+    software_table: Any = None
+
+    @property
+    def software_count(self) -> int:
+        """Software rows, in :attr:`software` and :attr:`software_table` together."""
+        extra = self.software_table.num_rows if self.software_table is not None else 0
+        return len(self.software) + extra
 
     def add_software(self, **row: Any) -> None:
         """Add one software row (unknown keys are a programming error)."""

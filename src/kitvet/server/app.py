@@ -9,7 +9,7 @@ page at ``/api/v1/docs``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -22,14 +22,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kitvet import __version__
 from kitvet.errors import KitvetError, StoreError
-from kitvet.estate import AccountError, Estate, NotFound, RateLimited
+from kitvet.estate import AccountError, Estate, IngestLimits, NotFound, RateLimited
 from kitvet.model.risk import STATUSES, ListSet
 from kitvet.policy import Policy
 from kitvet.server.actions import Forbidden
 from kitvet.server.alerting import AlertSender
 from kitvet.server.context import ServerContext
 from kitvet.server.deps import LoginRequired
-from kitvet.server.ingest import IngestRefused
+from kitvet.server.ingest import IngestRefused, Uploads
 from kitvet.server.security import SecurityHeaders
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
@@ -73,6 +73,8 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     sender = AlertSender(estate, interval_s=settings.alerts_interval_s)
     worker = ReviewWorker(estate, lists=lists, policy=policy, profile=settings.profile,
                           after_review=sender.request)
+    queue = estate.ingest_queue(lambda: ingest_limits(settings), on_stored=_on_stored(
+        settings, worker))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,14 +84,17 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
             worker.start()
             if estate.status().review_is_stale:
                 worker.request()
+        queue.start()
         yield
+        queue.stop()
         worker.stop()
         sender.stop()
 
     app = FastAPI(title="kitvet", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=f"{API}/openapi.json",
                   description="Estate server of kitvet: ingest inventory, review findings.")
-    app.state.kv = ServerContext(estate, settings, lists, policy, worker)
+    app.state.kv = ServerContext(estate, settings, lists, policy, worker, queue,
+                                 Uploads(settings.max_concurrent_uploads))
     app.state.templates = templates()
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -103,6 +108,22 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     app.include_router(web_router)
     _handlers(app)
     return app
+
+
+def ingest_limits(settings: ServerSettings) -> IngestLimits:
+    """The ingest queue's limits from the server settings."""
+    return IngestLimits(max_body_bytes=settings.max_body_bytes,
+                        max_inventory_bytes=settings.max_inventory_bytes,
+                        max_snapshot_items=settings.max_snapshot_items,
+                        workers=settings.ingest_workers, batch_jobs=settings.ingest_batch_jobs,
+                        max_queued=settings.max_queued_uploads)
+
+
+def _on_stored(settings: ServerSettings, worker: ReviewWorker) -> Callable[[], None]:
+    def stored() -> None:
+        if settings.review_mode == "background":
+            worker.request()
+    return stored
 
 
 def _status(e: Exception) -> int:
@@ -125,7 +146,8 @@ def _handlers(app: FastAPI) -> None:
         code = _status(exc)
         if request.url.path.startswith(API):
             body = {"detail": exc.message, "place": exc.place}
-            return JSONResponse(body, status_code=code)
+            headers = {"Retry-After": "5"} if code == 503 else None
+            return JSONResponse(body, status_code=code, headers=headers)
         from kitvet.server.web.render import error_page
 
         return error_page(request, code, exc.message)

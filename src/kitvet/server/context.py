@@ -1,12 +1,14 @@
-"""What every request handler shares: the estate, settings, lists, policy, review worker."""
+"""What every request handler shares: the estate, settings, lists, policy, review worker,
+the ingest queue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kitvet.estate import Estate
+from kitvet.estate import Estate, IngestQueue
 from kitvet.model.risk import ListSet, RiskList, Subject
 from kitvet.policy import Policy
+from kitvet.server.ingest import Uploads
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
 
@@ -20,6 +22,8 @@ class ServerContext:
     lists: ListSet
     policy: Policy
     worker: ReviewWorker
+    ingest: IngestQueue | None = None
+    uploads: Uploads | None = None
 
     def subject(self, subject_id: str) -> tuple[RiskList, Subject] | None:
         """(risk list, subject) for an id, or None."""

@@ -1,130 +1,106 @@
-"""Ingest: turn one HTTP request body into snapshots, with size limits and format checks.
+"""Ingest over HTTP: stream one request body into the estate's spool and queue it.
 
 Accepted formats: kitvet inventory JSON, osquery result logs (snapshot and differential) and
 CycloneDX (JSON or XML). A body may be gzip-compressed (``Content-Encoding: gzip`` or simply a
-gzip body); the compressed size is limited by ``max_body_bytes`` and the decompressed size by
-``max_inventory_bytes`` (decompression stops as soon as it passes the limit: gzip bombs are
-refused with 413 without being expanded). The body is parsed by the same importers as
-``kitvet import``, from a private temporary file.
+gzip body). The body goes to disk as it arrives, never whole into memory: its size is limited
+by ``max_body_bytes`` while reading, and gzip is inflated in bounded steps only to count the
+decompressed size against ``max_inventory_bytes`` (a gzip bomb is refused with 413 as soon as
+it passes the limit) and to recognise the format (415 at once). What takes longer — parsing,
+storing — is done by the estate's ingest workers (:mod:`kitvet.estate.ingest`); the request is
+answered ``202`` with the job's id as soon as the upload is on disk.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import tempfile
-import zlib
-from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
-from kitvet.errors import KitvetError
-from kitvet.model import Snapshot
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from kitvet.estate.ingest import (
+    FORMATS,
+    Inflater,
+    IngestQueue,
+    IngestRefused,
+    JobRecord,
+    check_body,
+    check_host,
+    sniff,
+)
 
 logger = logging.getLogger(__name__)
 
-FORMATS: tuple[str, ...] = ("kitvet", "osquery", "cyclonedx")
-CONTENT_TYPES = {
-    "application/vnd.cyclonedx+json": "cyclonedx",
-    "application/vnd.cyclonedx+xml": "cyclonedx",
-}
-HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
-_CHUNK = 1024 * 1024
+__all__ = ["FORMATS", "IngestQueue", "IngestRefused", "Uploads", "accept"]
+
+#: Inflate chunks of a gzip body in a worker thread once it has grown past this (the event
+#: loop keeps answering other clients while a large upload is counted).
+_INLINE_BYTES = 4 * 1024 * 1024
 
 
-class IngestRefused(KitvetError):
-    """The request cannot be ingested; ``status`` is the HTTP status to answer with."""
+class Uploads:
+    """How many uploads are being received right now, bounded (503 past the bound)."""
 
-    def __init__(self, status: int, message: str, *, place: str | None = None):
-        super().__init__(message, place=place)
-        self.status = status
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.active = 0
+
+    def enter(self) -> None:
+        """Count one more upload, or refuse it."""
+        if self.active >= self.limit:
+            raise IngestRefused(503, f"{self.active} uploads are being received; send again "
+                                "in a few seconds")
+        self.active += 1
+
+    def leave(self) -> None:
+        """One upload fewer."""
+        self.active -= 1
 
 
-async def read_body(chunks: AsyncIterator[bytes], *, limit: int) -> bytes:
-    """The whole body, refused with 413 as soon as it passes ``limit`` bytes."""
-    buf = bytearray()
-    async for chunk in chunks:
-        buf += chunk
-        if len(buf) > limit:
-            raise IngestRefused(413, f"request body larger than {limit} bytes")
-    return bytes(buf)
-
-
-def decompress(body: bytes, *, encoding: str | None, limit: int) -> bytes:
-    """Undo gzip (by header or by magic bytes), never producing more than ``limit`` bytes."""
-    enc = (encoding or "").strip().lower()
+async def accept(request: Request, queue: IngestQueue, uploads: Uploads, *, actor: str,
+                 institution: str, token_id: int | None, fmt: str | None,
+                 host: str | None) -> JobRecord:
+    """Spool the request body and queue it; the queued job (refusals raise IngestRefused)."""
+    enc = (request.headers.get("content-encoding") or "").strip().lower()
     if enc not in ("", "identity", "gzip", "x-gzip"):
         raise IngestRefused(415, f"unsupported Content-Encoding {enc[:40]!r} (use gzip)")
-    if enc not in ("gzip", "x-gzip") and not body.startswith(b"\x1f\x8b"):
-        if len(body) > limit:
-            raise IngestRefused(413, f"inventory larger than {limit} bytes")
-        return body
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = bytearray()
-    data = body
+    check_host(host)
+    if fmt and fmt not in FORMATS:
+        raise IngestRefused(415, f"unsupported format {fmt[:40]!r} (one of: {', '.join(FORMATS)})")
+    limits = queue.limits
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise IngestRefused(413, f"request body larger than {limits.max_body_bytes} bytes")
+    uploads.enter()
     try:
-        while data:
-            out += d.decompress(data, _CHUNK)
-            if len(out) > limit:
-                raise IngestRefused(413, f"inventory larger than {limit} bytes once decompressed")
-            data = d.unconsumed_tail
-        out += d.flush()
-    except zlib.error as e:
-        raise IngestRefused(400, f"the gzip body is corrupt: {e}", place="body") from e
-    if not d.eof:
-        raise IngestRefused(400, "the gzip body is truncated", place="body")
-    if len(out) > limit:
-        raise IngestRefused(413, f"inventory larger than {limit} bytes once decompressed")
-    return bytes(out)
-
-
-def _pick(path: Path, head: bytes, fmt: str | None, content_type: str | None) -> str:
-    from kitvet.sources.registry import importer
-
-    if fmt:
-        if fmt not in FORMATS:
-            raise IngestRefused(415, f"unsupported format {fmt[:40]!r} "
-                                f"(one of: {', '.join(FORMATS)})")
-        return fmt
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if ctype in CONTENT_TYPES:
-        return CONTENT_TYPES[ctype]
-    for name in FORMATS:
-        if importer(name).detect(path, head):
-            return name
-    raise IngestRefused(415, "not a kitvet inventory, osquery result log or CycloneDX BOM "
-                        "(give ?format=kitvet|osquery|cyclonedx)")
-
-
-def parse(body: bytes, *, fmt: str | None = None, content_type: str | None = None,
-          host: str | None = None, institution: str) -> tuple[str, list[Snapshot]]:
-    """Parse a (decompressed) body into snapshots of ``institution``; (format, snapshots).
-
-    Raises :class:`IngestRefused`: 400 for a malformed document (naming the place), 403 for
-    a snapshot that claims another institution, 415 for an unknown format.
-    """
-    from kitvet.sources.registry import importer
-
-    if not body.strip():
-        raise IngestRefused(400, "the request body is empty", place="body")
-    if host is not None and not HOST_RE.match(host):
-        raise IngestRefused(400, "bad host id (letters, digits and ._:- only, 200 at most)",
-                            place="host")
-    suffix = ".xml" if body.lstrip()[:1] == b"<" else ".json"
-    with tempfile.TemporaryDirectory(prefix="kitvet-ingest-") as tmp:
-        path = Path(tmp) / f"{host or 'upload'}{suffix}"
-        path.write_bytes(body)
-        name = _pick(path, body[:65536], fmt, content_type)
+        await run_in_threadpool(queue.check_room)
+        spooled = queue.receive()
         try:
-            snaps = importer(name).read(path, institution=institution)
-        except KitvetError as e:
-            raise IngestRefused(400, e.message, place=e.place or "body") from e
-        except (ValueError, UnicodeError) as e:
-            raise IngestRefused(400, f"cannot read the {name} document: {e}", place="body") from e
-    if not snaps:
-        raise IngestRefused(400, f"the {name} document holds no host inventory", place="body")
-    for s in snaps:
-        if s.host.institution != institution:
-            raise IngestRefused(403, f"this token sends inventory for {institution!r}, not "
-                                f"{(s.host.institution or '')[:100]!r}",
-                                place=f"host {s.host.host_id[:100]}")
-    return name, snaps
+            inf = Inflater(limit=limits.max_inventory_bytes,
+                           gzip=True if enc in ("gzip", "x-gzip") else None)
+            async for chunk in request.stream():
+                if not chunk:
+                    continue
+                if spooled.size + len(chunk) > limits.max_body_bytes:
+                    raise IngestRefused(413, f"request body larger than {limits.max_body_bytes}"
+                                        " bytes")
+                spooled.write(chunk)
+                if inf.gzip and inf.size > _INLINE_BYTES:
+                    await run_in_threadpool(check_body, inf, chunk)
+                else:
+                    check_body(inf, chunk)
+            for _ in inf.close():
+                pass
+            if not inf.head.strip():
+                raise IngestRefused(400, "the request body is empty", place="body")
+            name = sniff(spooled.part, inf.head, fmt, request.headers.get("content-type"))
+            options: dict[str, Any] = {"format": name, "host": host,
+                                       "encoding": "gzip" if inf.gzip else None}
+            return await run_in_threadpool(queue.submit, spooled, actor=actor,
+                                           institution=institution, token_id=token_id,
+                                           options=options)
+        except BaseException:
+            spooled.discard()
+            raise
+    finally:
+        uploads.leave()

@@ -22,6 +22,15 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = 64 * MIB
     #: Largest inventory accepted after gzip decompression (bytes): refuses gzip bombs.
     max_inventory_bytes: int = 256 * MIB
+    #: Most software, device and file rows one snapshot may hold (413 past it).
+    max_snapshot_items: int = 1_000_000
+    #: Worker threads storing uploads: the bound on concurrent ingests.
+    ingest_workers: int = 2
+    #: Most uploads a worker stores as one batch (one lake batch, one transaction).
+    ingest_batch_jobs: int = 64
+    #: Most uploads waiting in the spool, and being received at once (503 past either).
+    max_queued_uploads: int = 5000
+    max_concurrent_uploads: int = 64
     #: Session lifetime (seconds); a session ends then, or at logout.
     session_ttl_s: int = 12 * 3600
     #: Login rate limit: this many failures per (user, client address) within the window.

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ def snapshot_id(snap: Snapshot) -> str:
     snapshot with file rows appends them, sorted, so ids of snapshots without files are as
     they always were.
     """
+    if snap.software_table is not None:
+        return _streamed_id(snap)
     software = _values(snap.software, _SW_FIELDS)
     devices = _values(snap.devices, _DEV_FIELDS)
     host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
@@ -73,6 +75,41 @@ def snapshot_id(snap: Snapshot) -> str:
     if body is None:
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(body).hexdigest()
+
+
+def _streamed_id(snap: Snapshot) -> str:
+    """:func:`snapshot_id` of a snapshot whose software rows are an Arrow table: the same
+    bytes hashed, the rows sorted by Arrow (UTF-8 byte order is code point order, as Python
+    sorts) and serialised a slice at a time, so a million rows never become Python lists."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = snap.software_table
+    if snap.software:  # rows in both places: one table
+        table = pa.concat_tables([table, pa.Table.from_pylist(
+            [{f: _text(r.get(f)) for f in _SW_FIELDS} for r in snap.software],
+            schema=table.schema)])
+    cols = {}
+    for f in _SW_FIELDS:
+        col = table.column(f).cast(pa.string()) if f in table.column_names else \
+            pa.nulls(table.num_rows, pa.string())
+        cols[f] = pc.fill_null(col, "") if col.null_count else col
+    table = pa.table(cols)
+    order = pc.sort_indices(table, sort_keys=[(f, "ascending") for f in _SW_FIELDS])
+    h = hashlib.sha256()
+    host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
+    h.update(b"[" + _odumps(host) + b",[")
+    step = 16384  # rows turned into Python lists at a time
+    for i in range(0, table.num_rows, step):
+        part = table.take(order[i:i + step])
+        rows = list(map(list, zip(*(part.column(f).to_pylist() for f in _SW_FIELDS),
+                                  strict=True)))
+        h.update((b"," if i else b"") + _odumps(rows)[1:-1])
+    h.update(b"]," + _odumps(_values(snap.devices, _DEV_FIELDS)))
+    if snap.files:
+        h.update(b"," + _odumps(_values(snap.files, _FILE_FIELDS)))
+    h.update(b"]")
+    return h.hexdigest()
 
 
 _SW_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")
@@ -122,7 +159,7 @@ class _Prepared:
 
     def row_counts(self) -> tuple[int, int, int]:
         """How many software, device and skipped rows the snapshot has."""
-        return self.counts or (len(self.snap.software), len(self.snap.devices),
+        return self.counts or (self.snap.software_count, len(self.snap.devices),
                                len(self.snap.skipped))
 
 
@@ -153,8 +190,7 @@ def prepare(snapshots: Iterable[Snapshot], institution: str | None, now: str
             rejected.append(Skipped("estate", f"collected_at {host.collected_at[:40]!r} is not "
                                     "an ISO 8601 time", where))
             continue
-        snap = Snapshot(host=host, software=snap.software, devices=snap.devices,
-                        skipped=snap.skipped, files=snap.files)
+        snap = dataclasses.replace(snap, host=host)
         sid = snapshot_id(snap)
         out.setdefault(sid, _Prepared(sid, snap, collected or now))
     return sorted(out.values(), key=lambda p: p.collected_at), rejected
@@ -164,32 +200,83 @@ def import_snapshots(engine: Engine, lake: Lake, snapshots: Iterable[Snapshot], 
                      institution: str | None = None, create_institutions: bool = True
                      ) -> ImportResult:
     """Import snapshots atomically (see the module docstring for the guarantees)."""
+    return import_groups(engine, lake, [Group(list(snapshots), actor, institution,
+                                              create_institutions)])[0]
+
+
+@dataclasses.dataclass
+class Group:
+    """The snapshots of one upload (one ingest job): imported together with other groups in
+    one batch, but recorded, audited and answered on their own."""
+
+    snapshots: list[Snapshot]
+    actor: str
+    institution: str | None = None
+    create_institutions: bool = True
+
+
+#: Called inside the import's write transaction with each group's result (the ingest queue
+#: records its jobs as done in the same commit as their snapshots).
+OnCommit = Callable[[Connection, list[ImportResult]], None]
+
+
+def import_groups(engine: Engine, lake: Lake, groups: Sequence[Group], *,
+                  on_commit: OnCommit | None = None) -> list[ImportResult]:
+    """Import several uploads as one lake batch and one database transaction.
+
+    Each group gets its own :class:`ImportResult` and its own audit entry (its actor); a
+    snapshot sent by two groups of the batch is stored once and is a duplicate of the later
+    group. ``on_commit`` runs in the write transaction, also when nothing new is stored.
+    """
     now = utcnow()
-    prepared, rejected = prepare(snapshots, institution, now)
+    preps: list[tuple[list[_Prepared], list[Skipped]]] = [
+        prepare(g.snapshots, g.institution, now) for g in groups]
     with read(engine) as conn:
-        known = _existing_ids(conn, [p.sid for p in prepared])
-    todo = [p for p in prepared if p.sid not in known]
+        known = _existing_ids(conn, [p.sid for ps, _ in preps for p in ps])
+    owner: dict[str, int] = {}  # sid -> index of the group that stores it
+    for i, (ps, _) in enumerate(preps):
+        for p in ps:
+            if p.sid not in known:
+                owner.setdefault(p.sid, i)
+    todo = sorted({p.sid: p for i, (ps, _) in enumerate(preps) for p in ps
+                   if owner.get(p.sid) == i}.values(), key=lambda p: p.collected_at)
     if not todo:
-        return ImportResult(None, duplicates=tuple(p.sid for p in prepared),
-                            rejected=tuple(rejected))
+        results = [ImportResult(None, duplicates=tuple(p.sid for p in ps),
+                                rejected=tuple(rej)) for ps, rej in preps]
+        if on_commit is not None:
+            with write(engine) as conn:
+                on_commit(conn, results)
+        return results
     batch_id = new_batch_id()
-    lake.write_batch(((p.sid, p.snap) for p in todo), batch_id)
-    _pause("after-lake")
-    try:
-        with write(engine) as conn:
-            result = _record(conn, todo, batch_id, actor=actor, now=now,
-                             create_institutions=create_institutions)
-            _pause("in-transaction")
-    except BaseException:
-        lake.remove_batch(batch_id)
-        raise
-    if result.batch_id is None:
-        lake.remove_batch(batch_id)
-    else:
+    with lake.importing():
+        lake.write_batch(((p.sid, p.snap) for p in todo), batch_id)
+        _pause("after-lake")
+        try:
+            with write(engine) as conn:
+                no_new = {p.sid for g, (ps, _) in zip(groups, preps, strict=True)
+                          if not g.create_institutions for p in ps}
+                out = _record(conn, todo, batch_id, actor=_batch_actor(groups), now=now,
+                              no_new_institutions=no_new)
+                results = _split(preps, owner, known, out, batch_id)
+                for g, res in zip(groups, results, strict=True):
+                    if res.batch_id is not None:
+                        _audit(conn, g.actor, batch_id, now, res)
+                if on_commit is not None:
+                    on_commit(conn, results)
+                _pause("in-transaction")
+        except BaseException:
+            lake.remove_batch(batch_id)
+            raise
+        if not out.added:
+            lake.remove_batch(batch_id)
+    if out.added:
         refresh_current(engine, lake)
-    dups = tuple(p.sid for p in prepared if p.sid in known) + result.duplicates
-    return dataclasses.replace(result, duplicates=dups,
-                               rejected=tuple(rejected) + result.rejected)
+    return results
+
+
+def _batch_actor(groups: Sequence[Group]) -> str:
+    actors = {g.actor for g in groups}
+    return actors.pop() if len(actors) == 1 else "kitvet-ingest"
 
 
 def record_lake_batches(engine: Engine, lake: Lake, batch_ids: Sequence[str], *, actor: str
@@ -209,8 +296,12 @@ def record_lake_batches(engine: Engine, lake: Lake, batch_ids: Sequence[str], *,
                             .where(t.batches.c.batch_id == batch_id)).first():
                 results.append(ImportResult(None, duplicates=tuple(p.sid for p in todo)))
                 continue
-            results.append(_record(conn, todo, batch_id, actor=actor, now=now,
-                                   create_institutions=True))
+            out = _record(conn, todo, batch_id, actor=actor, now=now,
+                          no_new_institutions=set())
+            res = _split([(todo, [])], {p.sid: 0 for p in todo}, set(), out, batch_id)[0]
+            if res.batch_id is not None:
+                _audit(conn, actor, batch_id, now, res)
+            results.append(res)
     refresh_current(engine, lake)
     return results
 
@@ -275,65 +366,100 @@ def _known_hosts(conn: Connection, ids: list[str]) -> dict[str, _HostState]:
     return out
 
 
+@dataclasses.dataclass
+class _Outcome:
+    """What :func:`_record` did with each snapshot of a batch."""
+
+    added: dict[str, str] = dataclasses.field(default_factory=dict)  # sid -> host id
+    current: set[str] = dataclasses.field(default_factory=set)  # sids that became current
+    dups: set[str] = dataclasses.field(default_factory=set)
+    rejected: dict[str, Skipped] = dataclasses.field(default_factory=dict)
+    created: dict[str, str] = dataclasses.field(default_factory=dict)  # institution -> sid
+
+
 def _record(conn: Connection, todo: list[_Prepared], batch_id: str, *, actor: str, now: str,
-            create_institutions: bool) -> ImportResult:
+            no_new_institutions: set[str]) -> _Outcome:
     """The database half of an import, inside the write transaction (bulk statements)."""
     known = _existing_ids(conn, [p.sid for p in todo])  # a concurrent import may have won
     insts = set(conn.execute(select(t.institutions.c.name)).scalars())
     hosts = _known_hosts(conn, sorted({p.snap.host.host_id for p in todo}))
-    added: list[str] = []
-    current: list[str] = []
-    historical: list[str] = []
-    dups: list[str] = []
-    created: list[str] = []
-    rejected: list[Skipped] = []
+    out = _Outcome()
     snap_rows = []
     for p in todo:  # sorted by collected_at; prepare() gave each an institution
         h = p.snap.host
         inst = h.institution or ""
         if p.sid in known:
-            dups.append(p.sid)
+            out.dups.add(p.sid)
             continue
         if inst not in insts:
-            if not create_institutions:
-                rejected.append(Skipped("estate", f"unknown institution {inst!r}",
-                                        f"host {h.host_id}"))
+            if p.sid in no_new_institutions:
+                out.rejected[p.sid] = Skipped("estate", f"unknown institution {inst!r}",
+                                              f"host {h.host_id}")
                 continue
             insts.add(inst)
-            created.append(inst)
+            out.created[inst] = p.sid
         old = hosts.get(h.host_id)
         why = _collision(old, h) if old is not None else None
         if why:
-            rejected.append(Skipped("estate", why, f"host {h.host_id}"))
+            out.rejected[p.sid] = Skipped("estate", why, f"host {h.host_id}")
             continue
         fields = dict(hostname=h.hostname, platform=h.platform, current_snapshot_id=p.sid,
                       current_collected_at=p.collected_at, updated_at=now)
         if old is None:
             hosts[h.host_id] = _HostState(inst, h.machine_id, p.collected_at, new=True,
                                           row=dict(fields, machine_id=h.machine_id))
-            current.append(h.host_id)
+            out.current.add(p.sid)
         elif p.collected_at >= old.current_collected_at:
             old.machine_id = h.machine_id or old.machine_id
             old.current_collected_at = p.collected_at
             old.changed = True
             old.row = dict(fields, machine_id=old.machine_id)
-            current.append(h.host_id)
-        else:
-            historical.append(p.sid)
-        added.append(p.sid)
+            out.current.add(p.sid)
+        out.added[p.sid] = h.host_id
         n_sw, n_dev, n_skip = p.row_counts()
         snap_rows.append(dict(snapshot_id=p.sid, host_id=h.host_id, institution=inst,
                               collected_at=p.collected_at, imported_at=now, batch_id=batch_id,
                               software_count=n_sw, device_count=n_dev, skipped_count=n_skip))
-    if not added:
-        return ImportResult(None, duplicates=tuple(dups), rejected=tuple(rejected))
-    _write_rows(conn, batch_id, actor, now, created, hosts, snap_rows)
+    if out.added:
+        _write_rows(conn, batch_id, actor, now, list(out.created), hosts, snap_rows)
+    return out
+
+
+def _split(preps: list[tuple[list[_Prepared], list[Skipped]]], owner: dict[str, int],
+           known: set[str], out: _Outcome, batch_id: str) -> list[ImportResult]:
+    """Each group's share of a batch's outcome."""
+    results = []
+    for i, (ps, rejected) in enumerate(preps):
+        added: list[str] = []
+        current: list[str] = []
+        historical: list[str] = []
+        dups: list[str] = []
+        rej = list(rejected)
+        for p in ps:
+            if p.sid in known or owner.get(p.sid) != i or p.sid in out.dups:
+                dups.append(p.sid)
+            elif p.sid in out.rejected:
+                rej.append(out.rejected[p.sid])
+            elif p.sid in out.added:
+                added.append(p.sid)
+                if p.sid in out.current:
+                    current.append(out.added[p.sid])
+                else:
+                    historical.append(p.sid)
+        mine = {p.sid for p in ps}
+        created = tuple(n for n, sid in out.created.items() if sid in mine)
+        results.append(ImportResult(batch_id if added else None, tuple(added),
+                                    tuple(dict.fromkeys(current)), tuple(historical),
+                                    tuple(dups), created, tuple(rej)))
+    return results
+
+
+def _audit(conn: Connection, actor: str, batch_id: str, now: str, res: ImportResult) -> None:
     audit.append(conn, actor=actor, action="estate.import", obj=f"batch:{batch_id}", at=now,
-                 details={"snapshots": len(added), "hosts_current": len(set(current)),
-                          "historical": len(historical), "institutions_created": created,
-                          "rejected": len(rejected)})
-    return ImportResult(batch_id, tuple(added), tuple(dict.fromkeys(current)),
-                        tuple(historical), tuple(dups), tuple(created), tuple(rejected))
+                 details={"snapshots": len(res.added), "hosts_current": len(res.became_current),
+                          "historical": len(res.historical),
+                          "institutions_created": list(res.institutions_created),
+                          "rejected": len(res.rejected)})
 
 
 def _write_rows(conn: Connection, batch_id: str, actor: str, now: str, created: list[str],

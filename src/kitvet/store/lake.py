@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,6 +103,10 @@ class Lake:
         batch_id = batch_id or new_batch_id()
         pairs = list(snapshots)
         for kind in KINDS:
+            if kind == "software" and any(s.software_table is not None for _i, s in pairs):
+                self._write_slices(_software_slices(pairs, batch_id),
+                                   self.path / kind / f"{batch_id}.parquet")
+                continue
             table = _kind_table(kind, pairs, batch_id)
             if kind in OPTIONAL_KINDS and not table.num_rows:
                 continue
@@ -121,6 +125,37 @@ class Lake:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def importing(self) -> Iterator[None]:
+        """Held (shared) by an import from writing its batch files until it has committed:
+        :meth:`sweep` removes unreferenced batch files only while no import holds it."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".import.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def sweep(self, referenced: Callable[[], set[str]]) -> list[str] | None:
+        """Remove every batch file the database does not reference, whatever its age, when no
+        import of any process is under way (None when one is: nothing is removed then).
+
+        ``referenced`` is asked for the referenced batch ids once the lock is held. The lock
+        of an import killed by a signal is released by the kernel, so the batch files a
+        crashed import left behind are removed at the next start.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".import.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return self.clean(referenced(), grace_s=0)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -233,6 +268,22 @@ class Lake:
                         + " UNION ALL BY NAME ".join(parts))
         return {k: v for k, v in names.items() if k not in OPTIONAL_KINDS}
 
+    def _write_slices(self, tables: Iterator[pa.Table], dest: Path) -> None:
+        """Write tables of one schema as one Parquet file, a slice at a time."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            with pq.ParquetWriter(tmp, kind_schema("software"), compression="zstd") as w:
+                for t in tables:
+                    w.write_table(t)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
     def _write(self, table: pa.Table, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".tmp")
@@ -272,6 +323,27 @@ def _kind_table(kind: str, pairs: list[tuple[str, Snapshot]], batch_id: str) -> 
                 host_id=pa.array(hids, pa.string()))
     schema = kind_schema(kind)
     return pa.table([cols[name] for name in schema.names], schema=schema)
+
+
+def _software_slices(pairs: list[tuple[str, Snapshot]], batch_id: str,
+                     step: int = 65536) -> Iterator[pa.Table]:
+    """The software rows of a batch in which some snapshots hold an Arrow software table:
+    the dict rows as one table, then each Arrow table a slice at a time (so the columns
+    repeated on every row — snapshot, batch, host — never exist for all rows at once)."""
+    yield _kind_table("software", pairs, batch_id)
+    schema = kind_schema("software")
+    for sid, snap in pairs:
+        t = snap.software_table
+        if t is None:
+            continue
+        fixed = {"snapshot_id": sid, "batch_id": batch_id, "host_id": snap.host.host_id}
+        for i in range(0, t.num_rows, step):
+            part = t.slice(i, step)
+            n = part.num_rows
+            yield pa.table([pa.repeat(pa.scalar(fixed[name], pa.string()), n) if name in fixed
+                            else part.column(name).cast(pa.string())
+                            if name in part.column_names else pa.nulls(n, pa.string())
+                            for name in schema.names], schema=schema)
 
 
 def _column(values: list[Any]) -> pa.Array:

@@ -232,3 +232,27 @@ class EstateStatus(_Dict):
     review_is_stale: bool  # an import happened after the last review
     open_campaigns: tuple[CampaignStatus, ...]
     audit_entries: int
+    #: The ingest queue (uploads per job status) and what the last start-up sweep removed of
+    #: crashed ingests (spool files, lake batch files); None in a scoped status.
+    ingest: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord(_Dict):
+    """One upload in the ingest queue: queued, running, done, refused (the upload is at
+    fault: ``http_status`` 4xx and ``reason``) or failed (the server is: 500)."""
+
+    job_id: str
+    status: str
+    institution: str | None
+    actor: str
+    body_bytes: int
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    http_status: int | None = None
+    reason: str | None = None
+    place: str | None = None
+    result: dict[str, Any] | None = None
+    attempts: int = 0
+    token_id: int | None = None

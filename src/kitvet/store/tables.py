@@ -7,6 +7,7 @@ same on SQLite and PostgreSQL, and hash the same in the audit chain.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -65,6 +66,29 @@ snapshots = Table(
     Column("skipped_count", Integer, nullable=False),
 )
 Index("ix_snapshots_host", snapshots.c.host_id)
+
+#: The ingest queue (migration ingest0001): status queued → running → done | refused | failed.
+ingest_jobs = Table(
+    "ingest_jobs", metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("institution", NAME),  # the token's institution; None: the documents say
+    Column("actor", NAME, nullable=False),
+    Column("token_id", Integer),
+    Column("spool_name", String(200), nullable=False),
+    Column("body_bytes", BigInteger, nullable=False),
+    Column("options", Text, nullable=False),  # JSON: format, host, encoding, content type ...
+    Column("owner", String(64)),  # the spool owner (process) running it
+    Column("attempts", Integer, nullable=False),
+    Column("http_status", Integer),  # what the job answers: 200 done, 4xx refused, 500 failed
+    Column("reason", Text),
+    Column("place", Text),
+    Column("result", Text),  # JSON of the import result
+    Column("created_at", T, nullable=False),
+    Column("started_at", T),
+    Column("finished_at", T),
+)
+Index("ix_ingest_jobs_status", ingest_jobs.c.status, ingest_jobs.c.created_at)
 
 reviews = Table(
     "reviews", metadata,

@@ -88,6 +88,31 @@ class IngestResult(BaseModel):
     review: str
 
 
+class JobOut(BaseModel):
+    """An upload in the ingest queue: ``queued``, ``running``, ``done``, ``refused`` (the upload
+    is at fault: ``http_status`` and ``reason`` say why) or ``failed`` (the server is). Once
+    done, what the upload stored (``format`` ... ``rejected``)."""
+
+    job_id: str
+    status: str
+    location: str
+    institution: str | None = None
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    http_status: int | None = None
+    reason: str | None = None
+    place: str | None = None
+    format: str | None = None
+    batch_id: str | None = None
+    added: list[str] | None = None
+    duplicates: list[str] | None = None
+    became_current: list[str] | None = None
+    historical: list[str] | None = None
+    rejected: list[dict[str, Any]] | None = None
+    review: str | None = None
+
+
 class Problem(BaseModel):
     """An error: what went wrong and where."""
 
@@ -96,5 +121,5 @@ class Problem(BaseModel):
 
 
 __all__ = ["CampaignCreate", "CampaignStatus", "DecisionCreate", "DecisionRecord",
-           "ExceptionCreate", "ExceptionRecord", "FindingOut", "FindingPage", "IngestResult",
+           "ExceptionCreate", "ExceptionRecord", "FindingOut", "FindingPage", "IngestResult", "JobOut",
            "Problem", "Revoke", "StateChange"]

@@ -1,0 +1,83 @@
+"""The streaming CycloneDX reader gives the snapshot the whole-document reader gives: the same
+host, rows, devices, skips and snapshot id, whether a component takes the direct path or the
+library's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kitvet.sources import cyclonedx_stream
+from kitvet.sources.cyclonedx import CycloneDxImporter
+from kitvet.store.ingest import snapshot_id
+
+FIX = Path(__file__).parent / "fixtures" / "cyclonedx"
+JSON_BOMS = sorted(FIX.glob("*.json"))
+
+
+def _rows(snap) -> list[tuple]:
+    rows = list(snap.software)
+    if snap.software_table is not None:
+        rows += snap.software_table.to_pylist()
+    return sorted(tuple(sorted((k, v) for k, v in r.items() if v not in (None, "")))
+                  for r in rows)
+
+
+def _same(path: Path) -> None:
+    whole = CycloneDxImporter().read(path, institution="P")[0]
+    streamed = cyclonedx_stream.read_json_stream(path, institution="P")[0]
+    assert streamed.host == whole.host
+    assert _rows(streamed) == _rows(whole)
+    assert sorted(map(str, streamed.devices)) == sorted(map(str, whole.devices))
+    assert [(k.location, k.reason) for k in streamed.skipped] == \
+        [(k.location, k.reason) for k in whole.skipped]
+    assert streamed.software_count == len(whole.software)
+    assert snapshot_id(streamed) == snapshot_id(whole)
+
+
+@pytest.mark.parametrize("path", JSON_BOMS, ids=lambda p: p.name)
+def test_the_fixtures_read_the_same_streamed(path, monkeypatch):
+    monkeypatch.setattr(cyclonedx_stream, "_ROWS", 2)  # several Arrow slices
+    _same(path)
+
+
+def test_plain_and_odd_components_read_the_same(tmp_path):
+    comps = [
+        {"type": "library", "name": f"lib-{i}", "version": f"1.{i}",
+         "purl": f"pkg:npm/%40scope/lib-{i}@1.{i}", "group": "@scope",
+         "hashes": [{"alg": "SHA-256", "content": "AB" * 32}],
+         "licenses": [{"license": {"id": "MIT"}}], "bom-ref": f"r{i}"} for i in range(5)]
+    comps += [
+        {"type": "application", "name": "tool", "supplier": {"name": "Supplier Co"}},
+        {"type": "library", "name": "bad-purl", "purl": "not a purl"},
+        {"type": "library", "name": 5},
+        {"type": "data", "name": "training-set"},
+        {"type": "device", "name": "Camera", "publisher": "Hik Vendor",
+         "description": "a camera"},
+        {"type": "library", "name": "weird-hash", "hashes": [{"alg": "SHA-256",
+                                                              "content": "xyz"}]},
+        {"type": "framework", "name": "outer", "components": [
+            {"type": "library", "name": "inner", "version": "2", "author": "Someone"}]},
+        "not an object",
+    ]
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+           "metadata": {"timestamp": "2026-11-30T10:00:00Z",
+                        "component": {"type": "device", "name": "router-7",
+                                      "manufacturer": {"name": "Acme Networks Co"}}},
+           "components": [*comps, {"type": "operating-system", "name": "Debian GNU/Linux",
+                                   "version": "12"}]}
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(bom))
+    _same(path)
+
+
+def test_reading_stops_past_the_item_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(cyclonedx_stream, "_ROWS", 10)
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+           "components": [{"type": "library", "name": f"c{i}"} for i in range(100)]}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(bom))
+    with pytest.raises(cyclonedx_stream.TooManyItems):
+        cyclonedx_stream.read_json_stream(path, max_items=25)
