@@ -269,6 +269,10 @@ def test_amcache_executables_give_binary_paths_for_process_names(tmp_path):
         "Kaspersky Endpoint Security for Windows", "11.11.0.452", "AO Kaspersky Lab")
     assert avp["path"].endswith("\\avp.exe")
     assert tool["name"] == "tool.exe"  # no product name: the file name
+    # the FileId is the file's SHA-1: a file row carries it with the path
+    assert [(f["path"], f["name"], f["sha1"]) for f in snap.files] == [
+        ("c:\\program files (x86)\\kaspersky lab\\kes.11.11.0\\avp.exe", "avp.exe", "ab" * 20),
+        ("c:\\tools\\tool.exe", "tool.exe", None)]
 
     from kitvet.identify.software import identify_software
 

@@ -364,17 +364,28 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The kitvet list (YAML) to write, atomically.")
 @click.option("--format", "fmt",
-              type=click.Choice(["auto", "misp", "stix", "kev", "nvd", "misp-galaxy", "osv"]),
+              type=click.Choice(["auto", "misp", "stix", "kev", "nvd", "misp-galaxy", "osv",
+                                 "hashes"]),
               default="auto", show_default=True, help="misp event, stix bundle, CISA kev "
               "catalogue (known_exploited_vulnerabilities.json: assertions about CVEs, no "
               "identifiers), nvd (NVD CVE API 2.0 JSON, a file or, with --format nvd, a "
               "folder: CPE applicability by version), the MISP galaxy's ransomware cluster (a "
-              "ransomware family list) or osv records (a record, a folder tree of records or a "
-              "zip such as an ecosystem's all.zip).")
+              "ransomware family list), osv records (a record, a folder tree of records or a "
+              "zip such as an ecosystem's all.zip) or a plain hash list (one MD5, SHA-1 or "
+              "SHA-256 per line, an optional description).")
 @click.option("--name", help="Name of the new list [default: the name the source carries].")
 @click.option("--dry-run", is_flag=True,
               help="misp-galaxy: show the report and the changes against OUTPUT, write nothing.")
-def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool) -> None:
+@click.option("--authority", help="hashes: who says these files are malicious (required "
+              "for a hash list), e.g. 'CERT-XX'.")
+@click.option("--authority-id", help="hashes: the authority's id for policy rules, e.g. cert-xx.")
+@click.option("--reference-url", help="hashes: where the list is published.")
+@click.option("--date", "list_date", help="hashes: the date of the list [default: today].")
+@click.option("--verified", is_flag=True,
+              help="hashes: you vouch for the list (its assertions count as verified).")
+def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool,
+            authority: str | None, authority_id: str | None, reference_url: str | None,
+            list_date: str | None, verified: bool) -> None:
     """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue, the MISP galaxy's
     ransomware cluster or OSV malicious-package records into a kitvet list.
 
@@ -402,6 +413,10 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
     data = source.read_bytes()
     if fmt == "auto":
         fmt = _sniff(data, source.name)
+    if fmt == "hashes":
+        _import_hashes(data, source, output, name, authority, authority_id, reference_url,
+                       list_date, verified)
+        return
     if fmt == "osv":
         _import_osv(source, output, name)
         return
@@ -433,6 +448,32 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
     write_list(doc, output)
     click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {len(doc['subjects'])} "
                f"subjects (unsigned: review it, then 'kitvet lists sign {output} --key ...')")
+
+
+def _import_hashes(data: bytes, source: Path, output: Path, name: str | None,
+                   authority: str | None, authority_id: str | None, reference_url: str | None,
+                   list_date: str | None, verified: bool) -> None:
+    from kitvet.errors import ListError
+    from kitvet.lists.format import write_list
+    from kitvet.lists.hashlist import hashlist_to_document
+    from kitvet.util import today
+
+    if not authority:
+        raise ListError("a hash list needs --authority: who says these files are malicious",
+                        file=source.name)
+    doc, skipped = hashlist_to_document(
+        data, file=source.name, name=name or "hashes", authority=authority,
+        authority_id=authority_id, reference_url=reference_url, date=list_date or today(),
+        verified=verified)
+    for sk in skipped:
+        click.echo(f"skipped line {sk.line}: {sk.reason}", err=True)
+    if not doc["subjects"]:
+        raise ListError("no hash in the file", file=source.name)
+    write_list(doc, output)
+    n = sum(len(s["identifiers"]) for s in doc["subjects"])
+    click.echo(f"wrote {output}: {doc['name']} {doc['version']}, {n} hashes in "
+               f"{len(doc['subjects'])} subjects (unsigned: review it, then 'kitvet lists sign "
+               f"{output} --key ...')")
 
 
 def _import_osv(source: Path, output: Path, name: str | None) -> None:
@@ -500,6 +541,10 @@ def _sniff(data: bytes, file: str) -> str:
     try:
         obj = json.loads(data)
     except ValueError as e:
+        from kitvet.lists.hashlist import looks_like_hashlist
+
+        if looks_like_hashlist(data):
+            return "hashes"
         raise ListError(f"not JSON: {e}", file=file) from e
     from kitvet.ransom.galaxy import looks_like_galaxy
 

@@ -83,9 +83,9 @@ def _anchor(s: Subject, rl: RiskList, status: str | None) -> Any:
 def _identifier_object(i: Identifier, s: Subject, n: int, rl: RiskList) -> Any:
     from pymisp import MISPObject
 
-    if i.kind == "sha256":
+    if i.kind in ("sha256", "sha1", "md5"):
         obj = MISPObject("file", strict=True)
-        obj.add_attribute("sha256", value=i.value.lower())
+        obj.add_attribute(i.kind, value=i.value.lower())
     elif i.kind in _DEVICE_BUS:
         obj = MISPObject("device", strict=True)
         obj.add_attribute("name", value=s.name)

@@ -21,7 +21,12 @@ from kitvet.model.risk import ASSERTION_KINDS
 
 logger = logging.getLogger(__name__)
 
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+#: MISP hash attribute types and the hex length each has.
+_HASH_TYPES = {"sha256": 64, "sha1": 40, "md5": 32}
+
+
+def _is_hash(kind: str, value: str) -> bool:
+    return len(value) == _HASH_TYPES[kind] and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
 def _slug(text: str, fallback: str = "subject") -> str:
@@ -98,11 +103,11 @@ def _foreign_subject(obj: Any, n: int) -> dict[str, Any] | None:
         idents += [{"kind": "cpe", "value": v} for v in _values(obj, "cpe")]
         kind = "product-version" if versions else "product"
     elif obj.name == "file":
-        hashes = [v for v in _values(obj, "sha256") if _SHA256.match(v)]
-        if not hashes:
+        found = [(k, v) for k in _HASH_TYPES for v in _values(obj, k) if _is_hash(k, v)]
+        if not found:
             return None
-        name = (_values(obj, "filename") or [hashes[0]])[0]
-        idents = [{"kind": "sha256", "value": h.lower()} for h in hashes]
+        name = (_values(obj, "filename") or [found[0][1]])[0]
+        idents = [{"kind": k, "value": v.lower()} for k, v in found]
         kind = "file-hash"
     else:
         logger.info("MISP object %s (%s) has no kitvet identifier; skipped", obj.name, obj.uuid)
@@ -175,11 +180,11 @@ def _attach_foreign_annotations(ev: Any, subjects: dict[str, dict], meta: dict) 
 
 
 def _loose_hashes(ev: Any, subjects: dict[str, dict]) -> None:
-    hashes = [str(a.value).lower() for a in ev.attributes
-              if a.type == "sha256" and _SHA256.match(str(a.value))]
+    hashes = [(a.type, str(a.value).lower()) for a in ev.attributes
+              if a.type in _HASH_TYPES and _is_hash(a.type, str(a.value))]
     if hashes:
         subjects["_loose"] = {"id": f"misp-{str(ev.uuid)[:8]}-hashes",
                               "name": f"File hashes of MISP event {ev.info}"[:300],
                               "kind": "file-hash",
-                              "identifiers": [{"kind": "sha256", "value": h} for h in hashes],
+                              "identifiers": [{"kind": k, "value": h} for k, h in hashes],
                               "assertions": []}

@@ -62,6 +62,8 @@ def _comparisons(i: Identifier) -> list[str]:
     v = i.value
     simple = {
         "sha256": f"file:hashes.'SHA-256' = {_q(v.lower())}",
+        "sha1": f"file:hashes.'SHA-1' = {_q(v.lower())}",
+        "md5": f"file:hashes.MD5 = {_q(v.lower())}",
         "publisher": f"software:vendor = {_q(v)}",
         "process_name": f"process:image_ref.name = {_q(v)}",
         "signer": f"file:x_kitvet_signer = {_q(v)}",

@@ -26,6 +26,9 @@ _COMPARISON = re.compile(
     r"([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*(=|LIKE)\s*'((?:\\.|[^'\\])*)'")
 _SIMPLE = {
     ("file", "hashes.'SHA-256'"): "sha256",
+    ("file", "hashes.'SHA-1'"): "sha1",
+    ("file", "hashes.MD5"): "md5",
+    ("file", "hashes.'MD5'"): "md5",
     ("software", "vendor"): "publisher",
     ("software", "cpe"): "cpe",
     ("process", "image_ref.name"): "process_name",
@@ -58,7 +61,7 @@ def identifiers_from_pattern(pattern: str) -> list[dict[str, Any]]:
             if kind is None:
                 logger.info("STIX comparison %s:%s not understood; skipped", *key)
                 continue
-            if kind in ("sha256", "mac_prefix"):
+            if kind in ("sha256", "sha1", "md5", "mac_prefix"):
                 value = value.lower().rstrip(":-.")
             ident = {"kind": kind, "value": value}
             if ident not in out:

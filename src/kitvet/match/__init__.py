@@ -39,11 +39,12 @@ def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) 
     import duckdb
 
     from kitvet.match.engine import match
-    from kitvet.model.schema import device_table, host_table, software_table
+    from kitvet.model.schema import device_table, file_table, host_table, software_table
 
     sw_rows: list[dict[str, Any]] = []
     dev_rows: list[dict[str, Any]] = []
     host_rows: list[dict[str, Any]] = []
+    file_rows: list[dict[str, Any]] = []
     skipped: list[tuple[str, Any]] = []
     for snap in snapshots:
         hid = snap.host.host_id
@@ -52,6 +53,8 @@ def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) 
             sw_rows.append({**r, "host_id": hid})
         for r in snap.devices:
             dev_rows.append({**r, "host_id": hid})
+        for r in snap.files:
+            file_rows.append({**r, "host_id": hid})
         skipped.extend((hid, s) for s in snap.skipped)
     software = software_table(sw_rows)
     devices = device_table(dev_rows)
@@ -61,7 +64,8 @@ def review_snapshots(snapshots: list[Snapshot], lists: ListSet, policy: Policy) 
         con.register("software", software)
         con.register("devices", devices)
         con.register("hosts", hosts)
-        findings = match(con, lists, policy)
+        con.register("files", file_table(file_rows))
+        findings = match(con, lists, policy, files="files")
     finally:
         con.close()
     return MatchResult(

@@ -124,6 +124,7 @@ def match(
     software: str = "software",
     devices: str = "devices",
     hosts: str = "hosts",
+    files: str | None = None,
     snapshot_ids: Iterable[str] | None = None,
 ) -> pa.Table:
     """Match the inventory relations in ``con`` against ``lists``; findings as an Arrow table.
@@ -137,7 +138,9 @@ def match(
     if not idents:
         return FINDING_SCHEMA.empty_table()
     tables = {"software": software, "devices": devices, "hosts": hosts}
-    temps = ["_kv_cand", "_kv_rows_software", "_kv_rows_devices", "_kv_rows_hosts", "_kv_snaps"]
+    if files is not None:  # file rows (hashes) where the inventory has them
+        tables["files"] = files
+    temps = ["_kv_cand", "_kv_snaps", *(f"_kv_rows_{t}" for t in TABLES)]
     try:
         if snapshot_ids is not None:
             tables = _restrict(con, tables, snapshot_ids)
@@ -152,7 +155,7 @@ def match(
             levels.setdefault(idents[ident_id].subject_id, set()).add(idents[ident_id].level)
         _register_subjects(con, lists, policy, levels)
         parts = []
-        for table in TABLES:
+        for table in (t for t in TABLES if t in tables):
             matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
                        if p.table == table}
             probes = [p for p in PROBES if matched.get(p.name)]
@@ -167,7 +170,7 @@ def match(
     except duckdb.Error as e:
         raise MatchError(f"matching failed: {e}") from e
     finally:
-        for name in ("_kv_software", "_kv_devices", "_kv_hosts"):
+        for name in (f"_kv_{t}" for t in TABLES):
             con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in temps:
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -190,14 +193,18 @@ def _restrict(con: duckdb.DuckDBPyConnection, tables: dict[str, str],
     return out
 
 
-#: The inventory tables probes read (hosts: the operating system's release cycle).
-TABLES = ("software", "devices", "hosts")
+#: The inventory tables probes read (hosts: the operating system's release cycle; files: the
+#: files a source hashed, for hash identifiers).
+TABLES = ("software", "devices", "hosts", "files")
 #: Columns the candidate rows keep (what findings show and what probes read).
 _COLS = {
     "software": tuple(f for f in SOFTWARE_FIELDS if f not in ("arch", "uninstall")),
     "devices": tuple(f for f in DEVICE_FIELDS if f not in ("ip",)),
     "hosts": ("host_id", "platform", "os_name", "os_version", "sources"),
+    "files": ("host_id", "source", "location", "path", "name", "sha256", "sha1", "md5"),
 }
+FILE_ITEM_KEY = ("concat_ws('|', 'file', lower(coalesce(path, name, '')), "
+                 "lower(coalesce(sha256, sha1, md5, '')))")
 
 
 def _sql_keys(values: list[str]) -> str:
@@ -231,7 +238,7 @@ def _distinct_key_matches(
 ) -> list[tuple[str, str, int, str]]:
     """Distinct keys of every probe, one scan per table; matched in Python once per key."""
     rows: list[tuple[str, str, int, str]] = []
-    for table in TABLES:
+    for table in (t for t in TABLES if t in tables):
         probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
                   if p.table == table]
         probes = [(p, mine) for p, mine in probes if mine]
@@ -305,6 +312,9 @@ _EXACT_FORMS: dict[str, Any] = {
     "name": name_form,
     "process": _basename,
     "sha256": lambda k: k.lower(),
+    "file_sha256": lambda k: k.lower(),
+    "file_sha1": lambda k: k.lower(),
+    "file_md5": lambda k: k.lower(),
     "usb_vendor": lambda k: k.lower(),
     "usb_product": lambda k: k.lower(),
     "pci_vendor": lambda k: k.lower(),
@@ -478,6 +488,11 @@ def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
         cols = (f"host_id, 'software' AS item_type, {SOFTWARE_ITEM_KEY} AS item_key, name, version, publisher, "
                 "package_type, path, NULL AS vendor_id, NULL AS product_id, NULL AS mac, "
                 "source, location")
+    elif table == "files":  # a file: its path (the name where the source gave no path)
+        cols = (f"host_id, 'file' AS item_type, {FILE_ITEM_KEY} AS item_key, "
+                "coalesce(name, path) AS name, NULL AS version, NULL AS publisher, "
+                "NULL AS package_type, coalesce(path, name) AS path, NULL AS vendor_id, "
+                "NULL AS product_id, NULL AS mac, source, location")
     elif table == "hosts":  # one operating system per host
         cols = ("host_id, 'os' AS item_type, 'os' AS item_key, os_name AS name, "
                 "os_version AS version, NULL AS publisher, NULL AS package_type, NULL AS path, "
@@ -623,6 +638,6 @@ class DuckDBMatcher:
             if self.threads:
                 con.execute(f"SET threads = {int(self.threads)}")
             names = lake.views(con, snapshot_ids=ids)
-            return match(con, lists, policy, snapshot_ids=ids, **names)
+            return match(con, lists, policy, snapshot_ids=ids, files="files", **names)
         finally:
             con.close()

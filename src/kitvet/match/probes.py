@@ -65,7 +65,7 @@ class Probe:
     """A key expression over one table and the identifier kinds it can satisfy."""
 
     name: str
-    table: str  # "software" | "devices" | "hosts"
+    table: str  # "software" | "devices" | "hosts" | "files"
     key_sql: str  # SQL expression over the table's columns (alias-free)
     where_sql: str  # extra filter ("TRUE" for none)
     field: str  # inventory column named in evidence
@@ -141,6 +141,18 @@ def _match_exact(what: str) -> Callable:
     def m(key: str, idents: list[CompiledIdentifier]) -> list:
         low = key.lower()
         return [(i, f"{what} {key} → {i.subject_name}") for i in idents if low == i.key]
+    return m
+
+
+#: Hash identifier kind -> how evidence names it.
+HASH_NAMES = {"sha256": "SHA-256", "sha1": "SHA-1", "md5": "MD5"}
+
+
+def _match_file_hash(kind: str) -> Callable:
+    def m(key: str, idents: list[CompiledIdentifier]) -> list:
+        low = key.lower()
+        return [(i, f"{HASH_NAMES[kind]} {low} of the file → {i.subject_name}")
+                for i in idents if i.kind == kind and low == i.key]
     return m
 
 
@@ -253,6 +265,13 @@ PROBES: tuple[Probe, ...] = (
     Probe("sha256", "software", "lower(sha256)", "TRUE", "software.sha256", ("sha256",),
           _match_exact("SHA-256")),
     Probe("purl", "software", "purl", "TRUE", "software.purl", ("purl",), _match_purl),
+    # files a source hashed (file walks, osquery hash/file, Amcache, CycloneDX hashes)
+    Probe("file_sha256", "files", "lower(sha256)", "TRUE", "files.sha256", ("sha256",),
+          _match_file_hash("sha256")),
+    Probe("file_sha1", "files", "lower(sha1)", "TRUE", "files.sha1", ("sha1",),
+          _match_file_hash("sha1")),
+    Probe("file_md5", "files", "lower(md5)", "TRUE", "files.md5", ("md5",),
+          _match_file_hash("md5")),
     Probe("cpe", "software", "cpe", "TRUE", "software.cpe", ("cpe",), _match_cpe),
     Probe("usb_vendor", "devices", "lower(vendor_id)", "lower(bus) = 'usb'", "devices.vendor_id",
           ("usb_vendor_id",), _match_hw_id("USB vendor id")),

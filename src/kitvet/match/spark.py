@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from kitvet.errors import MatchError
 from kitvet.match.probes import PROBES, Probe
-from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
+from kitvet.model.inventory import DEVICE_FIELDS, FILE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
 from kitvet.model.risk import ListSet
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS, "hosts": HOST_FIELDS}
+_FIELDS = {"software": SOFTWARE_FIELDS, "devices": DEVICE_FIELDS, "hosts": HOST_FIELDS,
+           "files": FILE_FIELDS}
 
 
 def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> SparkSession:
@@ -94,7 +95,7 @@ class SparkMatcher:
             ids = None if snapshot_ids is None else sorted(set(snapshot_ids))
             frames = _current_frames(session, lake, ids)
             small: dict[str, pa.Table] = {}
-            for table in ("software", "devices"):
+            for table in ("software", "devices", "files"):
                 probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
                           if p.table == table]
                 probes = [(p, mine) for p, mine in probes if mine]
@@ -102,6 +103,7 @@ class SparkMatcher:
                 small[table] = _matched_rows(frames[table], table, probes, matched)
             host_ids = sorted(set(small["software"].column("host_id").to_pylist())
                               | set(small["devices"].column("host_id").to_pylist())
+                              | set(small["files"].column("host_id").to_pylist())
                               | _os_matched_hosts(frames["hosts"], idents))
             small["hosts"] = _host_rows(frames["hosts"], host_ids)
         except MatchError:
@@ -197,9 +199,9 @@ def _matched_rows(df: DataFrame, table: str, probes: list[tuple[Probe, list[Any]
     """Rows whose probe keys matched, to the driver as Arrow (inventory columns only)."""
     from pyspark.sql import functions as F
 
-    from kitvet.model.schema import DEVICE_SCHEMA, SOFTWARE_SCHEMA
+    from kitvet.model.schema import DEVICE_SCHEMA, FILE_SCHEMA, SOFTWARE_SCHEMA
 
-    schema = SOFTWARE_SCHEMA if table == "software" else DEVICE_SCHEMA
+    schema = {"software": SOFTWARE_SCHEMA, "files": FILE_SCHEMA}.get(table, DEVICE_SCHEMA)
     conds = [F.expr(p.where_sql) & F.expr(p.key_sql).isin(matched[p.name])
              for p, _ in probes if p.name in matched]
     if not conds:
@@ -250,6 +252,6 @@ def _finish(small: dict[str, pa.Table], lists: ListSet, policy: Policy) -> pa.Ta
     try:
         for name, table in small.items():
             con.register(name, table)
-        return match(con, lists, policy)
+        return match(con, lists, policy, files="files" if "files" in small else None)
     finally:
         con.close()

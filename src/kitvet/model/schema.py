@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from kitvet.model.inventory import DEVICE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
+from kitvet.model.inventory import DEVICE_FIELDS, FILE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS
 
 SOFTWARE_SCHEMA = pa.schema([pa.field(f, pa.string()) for f in SOFTWARE_FIELDS])
 DEVICE_SCHEMA = pa.schema([pa.field(f, pa.string()) for f in DEVICE_FIELDS])
 HOST_SCHEMA = pa.schema([pa.field(f, pa.string()) for f in HOST_FIELDS])
+FILE_SCHEMA = pa.schema([pa.field(f, pa.string()) for f in FILE_FIELDS])
 
 
 def software_table(rows: list[dict]) -> pa.Table:
@@ -28,3 +29,10 @@ def device_table(rows: list[dict]) -> pa.Table:
 def host_table(rows: list[dict]) -> pa.Table:
     """Host rows (dicts) as an Arrow table with :data:`HOST_SCHEMA`."""
     return pa.Table.from_pylist(rows, schema=HOST_SCHEMA)
+
+
+def file_table(rows: list[dict]) -> pa.Table:
+    """File rows (dicts) as an Arrow table with :data:`FILE_SCHEMA` (sizes as text)."""
+    return pa.Table.from_pylist(
+        [{**r, "size": None if r.get("size") is None else str(r["size"])} for r in rows],
+        schema=FILE_SCHEMA)

@@ -284,6 +284,9 @@ def _add(snap: Snapshot, c: Component, where: str) -> None:
         snap.add_device(source="cyclonedx", location=where,
                         **{k: v for k, v in row.items() if v})
         return
+    if ctype == "file":  # a file, not a package: a file row with its hashes
+        _hashed_file(snap, c, name, where, ("sha256", "sha1", "md5"))
+        return
     purl = c.purl
     ptype = purl.type if purl is not None else {
         "operating-system": "os", "firmware": "firmware", "platform": "platform"}.get(ctype)
@@ -296,3 +299,24 @@ def _add(snap: Snapshot, c: Component, where: str) -> None:
            "package_type": ptype, "purl": text(purl.to_string()) if purl is not None else None,
            "cpe": text(c.cpe), "sha256": text(sha256)}
     snap.add_software(source="cyclonedx", location=where, **{k: v for k, v in row.items() if v})
+    _hashed_file(snap, c, name, where, ("sha1", "md5"))  # SHA-256: software.sha256
+
+
+#: CycloneDX hash algorithm -> file row column.
+_HASH_COLUMNS = {"SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5"}
+
+
+def _hashed_file(snap: Snapshot, c: Component, name: str, where: str,
+                 columns: tuple[str, ...]) -> None:
+    """A file row for a component that carries hashes of these ``columns`` (hash indicators
+    match file rows): the path is the component's name (a ``file`` component names its
+    path), the place in the BOM its location."""
+    hashes: dict[str, str] = {}
+    for h in c.hashes:
+        col = _HASH_COLUMNS.get(getattr(h.alg, "value", ""))
+        content = (text(h.content) or "").lower()
+        if col in columns and content and col not in hashes:
+            hashes[col] = content
+    if hashes:
+        snap.add_file(source="cyclonedx", location=where, path=name,
+                      name=name.replace("\\", "/").rsplit("/", 1)[-1], **hashes)

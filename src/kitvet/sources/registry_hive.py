@@ -264,6 +264,22 @@ def _subkeys(key: Any, keypath: tuple[str, ...], snap: Snapshot,
         yield f"{base}/{clip(sub.name) or '?'}", sub
 
 
+def _amcache_file(snap: Snapshot, values: dict[str, Any], place: str) -> None:
+    """A file row for an Amcache file entry: its path and SHA-1 (``FileId`` is ``0000``
+    followed by the SHA-1 of the file's first 31.4 MB, the whole file for most programs)."""
+    fid = clip(values.get("fileid"))
+    path = clip(values.get("lowercaselongpath"))
+    sha1 = fid[4:].lower() if fid and len(fid) == 44 and fid.startswith("0000") else None
+    if not path and not sha1:
+        return
+    if sha1 is not None and not all(c in "0123456789abcdef" for c in sha1):
+        sha1 = None
+    name = path.replace("\\", "/").rsplit("/", 1)[-1] if path else None
+    size = clip(values.get("size"))
+    snap.add_file(source="registry:amcache-file", location=place, path=path, name=name,
+                  sha1=sha1, size=size)
+
+
 def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
            fields: dict[str, str]) -> None:
     try:
@@ -279,6 +295,8 @@ def _entry(snap: Snapshot, sub: Any, place: str, source: str, arch: str | None,
             val = val.decode("utf-16-le", "replace").rstrip("\0")
         if row.get(field) is None:
             row[field] = clip(val)
+    if source == "registry:amcache-file":
+        _amcache_file(snap, values, place)
     if not row.get("uninstall") and "quietuninstallstring" in values and "uninstall" in row:
         row["uninstall"] = clip(values["quietuninstallstring"])
     if not row.get("name"):
