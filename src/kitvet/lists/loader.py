@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 from kitvet.errors import ListError
-from kitvet.lists import signing
-from kitvet.lists.format import document_to_list, read_document, validate_document
+from kitvet.lists import compiled, signing
+from kitvet.lists.format import document_to_list, parse_text, read_bytes, validate_document
 from kitvet.model.risk import ListSet, RiskList, Subject
 
 logger = logging.getLogger(__name__)
@@ -36,12 +36,17 @@ def load_list(
     Raises :class:`~kitvet.errors.ListError` naming the file and place of any problem.
     """
     p = Path(path)
-    doc = read_document(p)
+    hit = compiled.lookup(p, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+    if hit is not None:
+        return hit
+    data = read_bytes(p)
+    doc = parse_text(data, file=p.name)
     validate_document(doc, file=p.name)
     signed_by = _check_signature(p, doc, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
-    rl = document_to_list(doc, origin=str(p))
+    rl = dataclasses.replace(document_to_list(doc, origin=str(p)), signed_by=signed_by)
     logger.debug("loaded list %s %s from %s (%d subjects)", rl.name, rl.version, p, len(rl.subjects))
-    return dataclasses.replace(rl, signed_by=signed_by)
+    compiled.store(p, data, rl)
+    return rl
 
 
 def _check_signature(
