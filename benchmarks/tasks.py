@@ -76,7 +76,8 @@ def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = N
 
 def list_load(big_list: Path, keys: Path) -> dict:
     """Load a signed list (parse, validate, verify and cache it; or from the cache)."""
-    from kitvet.lists import cache, load_list
+    from kitvet.lists import compiled as cache
+    from kitvet.lists import load_list
 
     d = cache.cache_dir()
     warm = d is not None and any(d.glob("*.kvlc"))

@@ -54,6 +54,11 @@ def test_second_load_comes_from_the_cache_and_is_the_same_list(cached, tmp_path,
     assert s == first.subjects[7] and hash(s) == hash(first.subjects[7])
     assert s.identifiers[0].platforms == () and s.identifiers[0].verified is True  # defaults
     assert s.assertions[0].verified is False
+    import dataclasses
+
+    assert dataclasses.replace(s, name="x").identifiers == first.subjects[7].identifiers
+    assert s.reaching(1).assertions == ()  # an entity-reach assertion reaches no affiliate
+    assert "kvbench" in repr(s)
 
 
 def test_touched_but_same_content_still_hits(cached, tmp_path, monkeypatch) -> None:

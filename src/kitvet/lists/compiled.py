@@ -182,35 +182,75 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 def _freeze(rl: RiskList) -> tuple[Any, ...]:
     di, da, ds = _defaults(Identifier), _defaults(Assertion), _defaults(Subject)
+    dumps = marshal.dumps
     subjects = [
-        (_state(s, _SUBJ, ds), [_state(i, _IDENT, di) for i in s.identifiers],
-         [_state(a, _ASSERT, da) for a in s.assertions])
+        (_state(s, _SUBJ, ds), dumps([_state(i, _IDENT, di) for i in s.identifiers]),
+         dumps([_state(a, _ASSERT, da) for a in s.assertions]))
         for s in rl.subjects]
     return (_IDENT, _ASSERT, _SUBJ, tuple(getattr(rl, n) for n in _LIST), subjects)
 
 
+def _decode(cls: type, blob: bytes) -> tuple[Any, ...]:
+    """Instances of a frozen dataclass from their stored fields (marshal): each gets them as
+    its ``__dict__`` (the others read the class defaults), without running ``__init__``:
+    they were the fields of an instance when stored."""
+    new, setattr_ = object.__new__, object.__setattr__
+    out = []
+    for d in marshal.loads(blob):
+        obj: Any = new(cls)
+        setattr_(obj, "__dict__", d)
+        out.append(obj)
+    return tuple(out)
+
+
+class StoredSubject(Subject):
+    """A subject from the list cache: its identifiers and assertions are decoded when first
+    read (a review reads every identifier, and the assertions of the subjects it matched).
+    Equal to, and used like, the :class:`Subject` it was stored from."""
+
+    @property  # type: ignore[override]
+    def identifiers(self) -> tuple[Identifier, ...]:
+        d = self.__dict__
+        got = d.get("_identifiers")
+        if got is None:
+            got = d["_identifiers"] = _decode(Identifier, d.pop("_ib"))
+        return got  # type: ignore[no-any-return]
+
+    @identifiers.setter
+    def identifiers(self, value: tuple[Identifier, ...]) -> None:
+        self.__dict__["_identifiers"] = tuple(value)
+
+    @property  # type: ignore[override]
+    def assertions(self) -> tuple[Assertion, ...]:
+        d = self.__dict__
+        got = d.get("_assertions")
+        if got is None:
+            got = d["_assertions"] = _decode(Assertion, d.pop("_ab"))
+        return got  # type: ignore[no-any-return]
+
+    @assertions.setter
+    def assertions(self, value: tuple[Assertion, ...]) -> None:
+        self.__dict__["_assertions"] = tuple(value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Subject):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Subject))
+
+    __hash__ = Subject.__hash__
+
+
 def _thaw(frozen: tuple[Any, ...], *, origin: str, signed_by: str | None) -> RiskList:
-    """The list from its frozen form: each instance gets its stored fields as its
-    ``__dict__`` (the others read the class defaults), without running ``__init__``: the
-    values were the fields of an instance when stored."""
+    """The list from its frozen form: subjects whose identifiers and assertions decode on
+    first use (:class:`StoredSubject`)."""
     idents, asserts, subj, head, subjects = frozen
     if (tuple(idents), tuple(asserts), tuple(subj)) != (_IDENT, _ASSERT, _SUBJ):
         raise ValueError("written for another model")
     new, setattr_ = object.__new__, object.__setattr__
     out: list[Subject] = []
-    for s, ids, ass in subjects:
-        obj = new(Subject)
-        idl = []
-        for d in ids:
-            i = new(Identifier)
-            setattr_(i, "__dict__", d)
-            idl.append(i)
-        asl = []
-        for d in ass:
-            a = new(Assertion)
-            setattr_(a, "__dict__", d)
-            asl.append(a)
-        s["identifiers"], s["assertions"] = tuple(idl), tuple(asl)
+    for s, ib, ab in subjects:
+        obj: Any = new(StoredSubject)
+        s["_ib"], s["_ab"] = ib, ab
         setattr_(obj, "__dict__", s)
         out.append(obj)
     return RiskList(**dict(zip(_LIST, head, strict=True)), subjects=tuple(out), origin=origin,
