@@ -326,3 +326,10 @@ def test_a_file_with_no_readable_stanza_is_an_error_not_an_empty_host(tmp_path: 
     good.write_bytes(b"garbage line\n\nPackage: a\nStatus: install ok installed\nVersion: 1\n")
     (snap,) = dpkg.DpkgStatusImporter().read(good)  # one good stanza: the bad one is skipped
     assert [r["name"] for r in snap.software] == ["a"] and len(snap.skipped) == 1
+
+
+def test_two_identical_stanzas_list_like_dpkg_query() -> None:
+    # A damaged status file can hold the same stanza twice; listing it must not compare records.
+    stanza = b"Package: twin\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n"
+    packages, _ = dpkg.parse_status(stanza + stanza, file="status")
+    assert dpkg.query_lines(packages) == ["twin\t1.0", "twin\t1.0"]

@@ -237,8 +237,10 @@ def query_lines(packages: list[DebPackage], native: str | None = None) -> list[s
     ``native``: dpkg's native architecture (default: inferred by :func:`native_arch`).
     """
     native = native or native_arch(packages)
-    rows = sorted((p.name, p.arch or "", p) for p in packages if p.listed)
-    return [f"{p.binary_package(native)}\t{p.version}" for _, _, p in rows]
+    # Sorted by name and architecture only: two identical stanzas (a damaged status file) compare
+    # equal there, and records themselves have no order.
+    rows = sorted((p for p in packages if p.listed), key=lambda p: (p.name, p.arch or ""))
+    return [f"{p.binary_package(native)}\t{p.version}" for p in rows]
 
 
 def to_row(p: DebPackage, vendor: str | None) -> dict[str, Any]:
