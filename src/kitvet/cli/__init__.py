@@ -41,6 +41,7 @@ COMMANDS: Registry[click.Command] = Registry("kitvet.commands", {
     "bench": "kitvet.cli.bench:bench",
     "ransom": "kitvet.cli.ransom:ransom",
     "alerts": "kitvet.cli.alerts:alerts",
+    "dossier": "kitvet.cli.dossier:dossier",
 }, kind=click.Command, what="command")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

@@ -24,6 +24,7 @@ from kitvet.alerts import events as alert_events
 from kitvet.errors import StoreError
 from kitvet.estate.accounts import Accounts
 from kitvet.estate.alerting import EstateAlerts
+from kitvet.estate.dossier import EstateDossiers
 from kitvet.estate.reads import EstateReads
 from kitvet.estate.tokens import Tokens
 from kitvet.model import Snapshot
@@ -95,7 +96,7 @@ def open_estate(path: str | os.PathLike[str] | None = None) -> Estate:
     return Estate(root, read_config(root))
 
 
-class Estate(EstateReads):
+class Estate(EstateReads, EstateDossiers):
     """One estate: its review database and inventory lake. The reads, each scoped by the
     caller's institutions, are those of :class:`~kitvet.estate.reads.EstateReads`."""
 

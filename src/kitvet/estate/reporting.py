@@ -54,7 +54,7 @@ def build_report(conn: Connection, scope: Scope, *, now: str, today: str,
     return EstateReport(
         title=title, generated_at=now[:19] + "Z", today=today, institutions=insts,
         trend=_trend(conn, scope, since=since, today=today),
-        campaigns=tuple(_campaign(c) for c in camps
+        campaigns=tuple(campaign_summary(c) for c in camps
                         if c.institutions and (c.campaign.closed_at is None or since is None
                                                or c.campaign.closed_at[:10] >= since)),
         exceptions=_exceptions_due(conn, scope, now=now, today=today, since=since,
@@ -121,7 +121,7 @@ def _exceptions_due(conn: Connection, scope: Scope, *, now: str, today: str,
     day = date.fromisoformat(today)
     horizon = (day + timedelta(days=expiring_days)).isoformat()
     lapsed_from = since or (day - timedelta(days=expiring_days)).isoformat()
-    visible = _visible_exceptions(conn, scope, exceptions.listing(conn, now=now))
+    visible = visible_exceptions(conn, scope, exceptions.listing(conn, now=now))
     out = []
     for e in visible:
         if e.revoked_at:
@@ -133,8 +133,10 @@ def _exceptions_due(conn: Connection, scope: Scope, *, now: str, today: str,
     return tuple(sorted(out, key=lambda x: (x.expires, x.exception_id)))
 
 
-def _visible_exceptions(conn: Connection, scope: Scope, items: list[ExceptionRecord]
-                        ) -> list[ExceptionRecord]:
+def visible_exceptions(conn: Connection, scope: Scope, items: list[ExceptionRecord]
+                       ) -> list[ExceptionRecord]:
+    """The exceptions a scoped caller sees: those of its hosts and institutions, and the
+    estate-wide ones."""
     if scope.everything:
         return items
     hosts = queries.host_ids(conn, scope)
@@ -147,7 +149,8 @@ def _visible_exceptions(conn: Connection, scope: Scope, items: list[ExceptionRec
     return out
 
 
-def _campaign(c: CampaignStatus) -> CampaignSummary:
+def campaign_summary(c: CampaignStatus) -> CampaignSummary:
+    """A campaign's status as the reports show it."""
     r = c.campaign
     return CampaignSummary(
         r.campaign_id, r.subject_id, r.subject_name or r.subject_id, c.phase, r.started_at,
