@@ -139,3 +139,33 @@ def test_long_hostile_strings_never_widen_the_page(site):
     page.goto(f"{site['base']}/hosts")
     assert page.evaluate(width) <= 1280
     page.context.close()
+
+
+def test_reviewer_downloads_an_estate_report(site, tmp_path):
+    """The Reports page offers the estate report; the PDF downloaded in Chromium is of the
+    reviewer's institution only, with its charts."""
+    import shutil
+    import subprocess
+
+    page = _page(site, "alice")
+    page.click("nav >> text=Reports")
+    page.wait_for_load_state("load")
+    assert page.inner_text("h1") == "Estate reports"
+    with page.expect_download() as info:
+        page.click("#download-pdf")
+    download = info.value
+    assert download.suggested_filename.startswith("kitvet-estate-report-")
+    assert download.suggested_filename.endswith(".pdf")
+    out = tmp_path / "estate.pdf"
+    download.save_as(out)
+    assert out.read_bytes().startswith(b"%PDF-")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "Alpha Agency" in text and "Beta Bureau" not in text
+        assert "Confirmed malicious" in text
+    page.select_option("#report-form select[name=institution]", "Alpha Agency")
+    with page.expect_download() as info:
+        page.click("#get-xlsx")  # the form: one institution, chosen in the page
+    assert info.value.suggested_filename.endswith("-alpha-agency.xlsx")
+    page.context.close()

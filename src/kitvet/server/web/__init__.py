@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kitvet.server.web import auth, findings, pages
+from kitvet.server.web import auth, findings, pages, reports
 
 web_router = APIRouter(include_in_schema=False)
-for _m in (auth, pages, findings):
+for _m in (auth, pages, findings, reports):
     web_router.include_router(_m.router)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 NAV = (("/", "Overview"), ("/findings", "Findings"), ("/subjects", "Subjects"),
        ("/decisions", "Decisions"), ("/exceptions", "Exceptions"), ("/campaigns", "Campaigns"),
-       ("/hosts", "Hosts"), ("/audit", "Audit log"))
+       ("/hosts", "Hosts"), ("/reports", "Reports"), ("/audit", "Audit log"))
 
 
 def render(request: Request, name: str, session: WebSession | None = None, *,

@@ -12,9 +12,11 @@ from kitvet.server.api.routes import (
     findings,
     hosts,
     lists,
+    reports,
     snapshots,
 )
 
 api_router = APIRouter()
-for _m in (snapshots, estate, hosts, findings, decisions, campaigns, lists, audit):
+for _m in (snapshots, estate, hosts, findings, decisions, campaigns, lists, audit,
+           reports):
     api_router.include_router(_m.router)
