@@ -120,7 +120,10 @@ def burndown(points: Sequence[tuple[str, int, int]], *, title: str, due: str | N
                     [f'<text x="{left + 10}" y="{top + 30}">no progress recorded yet</text>'])
     peak = max([p[1] for p in points] + [1])
     n = len(points)
-    body = _frame(width, height, left, top, pw, ph, peak, points[0][0][:10], points[-1][0][:10])
+    first, last = points[0][0][:10], points[-1][0][:10]
+    if first == last:  # reviews of one day: show the times
+        first, last = points[0][0][:16].replace("T", " "), points[-1][0][:16].replace("T", " ")
+    body = _frame(width, height, left, top, pw, ph, peak, first, last)
 
     def xy(i: int, v: int) -> tuple[float, float]:
         x = left + (pw * i / (n - 1) if n > 1 else pw / 2)
