@@ -383,9 +383,13 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.option("--date", "list_date", help="hashes: the date of the list [default: today].")
 @click.option("--verified", is_flag=True,
               help="hashes: you vouch for the list (its assertions count as verified).")
+@click.option("--vulnerabilities", is_flag=True,
+              help="osv: import vulnerability records (GHSA-, PYSEC-, GO-, ... : vulnerable "
+                   "versions, joined by CVE to CISA's KEV at review time) instead of "
+                   "malicious-package (MAL-) records.")
 def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool,
             authority: str | None, authority_id: str | None, reference_url: str | None,
-            list_date: str | None, verified: bool) -> None:
+            list_date: str | None, verified: bool, vulnerabilities: bool) -> None:
     """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue, the MISP galaxy's
     ransomware cluster or OSV malicious-package records into a kitvet list.
 
@@ -403,7 +407,7 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
         _import_nvd(source, output, name)
         return
     if fmt == "osv" or (fmt == "auto" and (source.is_dir() or zipfile.is_zipfile(source))):
-        _import_osv(source, output, name)
+        _import_osv(source, output, name, vulnerabilities)
         return
     if source.is_dir():
         raise ListError("a folder is read only as OSV records (--format osv) or NVD JSON "
@@ -418,7 +422,7 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
                        list_date, verified)
         return
     if fmt == "osv":
-        _import_osv(source, output, name)
+        _import_osv(source, output, name, vulnerabilities)
         return
     if fmt == "misp-galaxy":
         _import_galaxy(data, source, output, name, dry_run)
@@ -476,12 +480,17 @@ def _import_hashes(data: bytes, source: Path, output: Path, name: str | None,
                f"{output} --key ...')")
 
 
-def _import_osv(source: Path, output: Path, name: str | None) -> None:
+def _import_osv(source: Path, output: Path, name: str | None, vulnerabilities: bool
+                ) -> None:
     from kitvet.errors import ListError
     from kitvet.lists.format import write_list
-    from kitvet.lists.osv_import import import_osv
+    from kitvet.lists.osv_import import import_osv, malicious_only, vulnerabilities_only
 
-    doc, report = import_osv(source, name=name or "osv-malicious")
+    if vulnerabilities:
+        doc, report = import_osv(source, name=name or "osv-vulnerabilities",
+                                 kind_for=vulnerabilities_only)
+    else:
+        doc, report = import_osv(source, name=name or "osv-malicious", kind_for=malicious_only)
     for line in report.lines():
         click.echo(line, err=True)
     if not doc["subjects"]:

@@ -153,6 +153,21 @@ def malicious_only(rec: OsvRecord) -> str | None:
     return "confirmed-malicious-version" if rec.malicious else None
 
 
+def vulnerabilities_only(rec: OsvRecord) -> str | None:
+    """The assertion kind of a vulnerability record (GHSA-, PYSEC-, GO-, RUSTSEC-, a
+    distribution's ...): ``vulnerable-version``; None for a malicious-package record, which
+    ``kitvet lists import`` imports without ``--vulnerabilities``. Its CVE aliases join the
+    KEV catalogue at review time (:func:`kitvet.lists.kev.with_kev`)."""
+    return None if rec.malicious else "vulnerable-version"
+
+
+#: Why ``kind_for`` left a record out, for the import report.
+LEFT_OUT: dict[Callable[[OsvRecord], str | None], str] = {
+    malicious_only: "not a malicious-package (MAL-) record",
+            vulnerabilities_only: "a malicious-package (MAL-) record: import it without "
+                                  "--vulnerabilities"}
+
+
 def read_records(path: str | Path, report: OsvImportReport) -> dict[str, OsvRecord]:
     """Every well-formed record at ``path`` by id (the newest ``modified`` wins when an id
     comes twice; a withdrawn copy withdraws it); problems go to ``report``."""
@@ -206,7 +221,7 @@ def records_to_document(
             continue
         kind = kind_for(rec)
         if kind is None:
-            report.not_imported.append(OsvSkip(place, "not a malicious-package (MAL-) record",
+            report.not_imported.append(OsvSkip(place, LEFT_OUT.get(kind_for, "not imported"),
                                                rid))
             continue
         if not rec.affected:
