@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 class DossierGroup(click.Group):
     """A group whose default command is ``make``: ``kitvet dossier SUBJECT``."""
 
+    default_command = "make"
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["make", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
