@@ -67,12 +67,14 @@ def _actor() -> str:
               path_type=Path), help="Serve HTTPS: certificate chain (PEM).")
 @click.option("--ssl-keyfile", "tls_keyfile", type=click.Path(dir_okay=False, exists=True,
               path_type=Path), help="Serve HTTPS: private key (PEM).")
+@click.option("--sso-config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Single sign-on (OpenID Connect) configuration, YAML (see docs/server.md).")
 @click.pass_context
 def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | None,
           port: int | None, demo: bool, profile: str | None, list_paths: tuple[str, ...],
           allow_unsigned: bool | None, max_body_mib: int | None, review_mode: str | None,
           alerts_mode: str | None, workers: int | None, tls_certfile: Path | None,
-          tls_keyfile: Path | None) -> None:
+          tls_keyfile: Path | None, sso_config: Path | None) -> None:
     """Run the estate server: ingest API under /api/v1 and the review dashboard."""
     ctx.obj = {"estate": estate, "db": db}
     if ctx.invoked_subcommand:
@@ -81,7 +83,8 @@ def serve(ctx: click.Context, estate: Path | None, db: str | None, host: str | N
                          lists=tuple(list_paths), allow_unsigned=allow_unsigned,
                          max_body_bytes=max_body_mib * 1024 * 1024 if max_body_mib else None,
                          review_mode=review_mode, alerts_mode=alerts_mode, workers=workers,
-                         tls_certfile=tls_certfile, tls_keyfile=tls_keyfile)
+                         tls_certfile=tls_certfile, tls_keyfile=tls_keyfile,
+                         sso_config=sso_config)
     if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
         raise click.UsageError("HTTPS needs both --ssl-certfile and --ssl-keyfile")
     est = (_demo_estate(estate, db, settings) if demo

@@ -26,6 +26,7 @@ from kitvet.estate.accounts import Accounts
 from kitvet.estate.alerting import EstateAlerts
 from kitvet.estate.dossier import EstateDossiers
 from kitvet.estate.reads import EstateReads
+from kitvet.estate.sso import SsoAccounts
 from kitvet.estate.tokens import Tokens
 from kitvet.model import Snapshot
 from kitvet.review import campaigns, exceptions, findings, reconcile, subjects
@@ -377,6 +378,11 @@ class Estate(EstateReads, EstateDossiers):
     def tokens(self) -> Tokens:
         """The estate's API tokens (institutions' ingest tokens, users' tokens)."""
         return Tokens(self.engine)
+
+    @functools.cached_property
+    def sso(self) -> SsoAccounts:
+        """Single sign-on: identity-provider accounts and sign-ins under way."""
+        return SsoAccounts(self.engine)
 
 
 #: Assertion kinds whose ``due_date`` is a deadline for acting on the subject.

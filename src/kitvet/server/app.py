@@ -52,6 +52,18 @@ def load_lists_and_policy(settings: ServerSettings) -> tuple[ListSet, Policy]:
     return lists, load_profile(settings.profile)
 
 
+def load_sso(settings: ServerSettings) -> object | None:
+    """The single sign-on of ``settings.sso_config`` (checked now), or None."""
+    if settings.sso_config is None:
+        return None
+    from kitvet.server.sso.client import OidcClient
+    from kitvet.server.sso.config import load_config
+    from kitvet.server.sso.routes import Sso
+
+    config = load_config(settings.sso_config)
+    return Sso(config, OidcClient(config))
+
+
 def templates() -> Jinja2Templates:
     """The page templates, with autoescaping on for every file."""
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
@@ -96,14 +108,17 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     app.state.kv = ServerContext(estate, settings, lists, policy, worker, queue,
                                  Uploads(settings.max_concurrent_uploads))
     app.state.templates = templates()
+    app.state.sso = load_sso(settings)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from kitvet.server.api.routes import api_router
     from kitvet.server.probes import router as probes_router
+    from kitvet.server.sso.routes import router as sso_router
     from kitvet.server.web import web_router
 
     app.include_router(probes_router)
+    app.include_router(sso_router)
     app.include_router(api_router, prefix=API)
     app.include_router(web_router)
     _handlers(app)

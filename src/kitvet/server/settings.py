@@ -55,5 +55,7 @@ class ServerSettings(BaseSettings):
     #: Serve HTTPS directly (uvicorn's own TLS): certificate chain and private key (PEM).
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+    #: Single sign-on (OpenID Connect): the YAML file of kitvet.server.sso.config; None: off.
+    sso_config: Path | None = None
     #: How long ``/readyz`` waits for the database before answering 503 (seconds).
     readiness_timeout_s: float = 3.0

@@ -35,11 +35,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: Any, *, timeout: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread; yields the base URL, stops on exit."""
+def running(app: Any, *, timeout: float = 20.0, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread (on ``port``, else a free one); yields the base
+    URL, stops on exit."""
     import uvicorn
 
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on")
     server = uvicorn.Server(config)

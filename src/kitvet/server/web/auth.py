@@ -50,6 +50,9 @@ def login_form(request: Request, estate: EstateDep, next: str | None = None) -> 
 @router.post("/login")
 async def login(request: Request, ctx: Ctx) -> Response:
     """Check the password; start a session (HttpOnly, SameSite=Strict cookie)."""
+    sso = getattr(request.app.state, "sso", None)
+    if sso is not None and not sso.config.local_login:
+        return _login_page(request, status=403, error="Sign in with the identity provider.")
     form = await read_form(request)
     username, password = field(form, "username", 100), field(form, "password", 1000)
     nxt = _next(field(form, "next", 500))
@@ -79,8 +82,12 @@ async def login(request: Request, ctx: Ctx) -> Response:
 
 @router.post("/logout")
 def logout(request: Request, estate: EstateDep, checked: CheckedForm) -> Response:
-    """End the session."""
+    """End the session (and a provider account's session at the identity provider)."""
+    from kitvet.server.sso.routes import logout_target
+
+    session, _form = checked
     estate.accounts.end_session(request.cookies.get(SESSION_COOKIE))
-    resp = RedirectResponse("/login", status_code=303)
+    resp = (logout_target(request, session.user.username)
+            or RedirectResponse("/login", status_code=303))
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
