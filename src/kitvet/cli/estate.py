@@ -26,6 +26,7 @@ from kitvet.cli.options import (
     with_estate,
 )
 from kitvet.cli.reports import report as estate_report
+from kitvet.cli.reports import schedules as report_schedules
 from kitvet.cli.review import list_options, load_lists_and_policy
 from kitvet.model import DECISIONS, STATES, STATUSES
 from kitvet.model.finding import CLASS_ALIASES, CLASS_LABELS, FINDING_CLASSES
@@ -41,6 +42,7 @@ def estate() -> None:
 
 
 estate.add_command(estate_report)
+estate.add_command(report_schedules)
 
 
 @estate.command()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kitvet.cli.options import with_estate
+from kitvet.cli.options import actor_option, with_estate
 
 if TYPE_CHECKING:
     from kitvet.estate import Estate
@@ -77,3 +77,36 @@ def report(est: Estate, fmt: str, output: Path | None, institutions: tuple[str, 
     atomic_write_bytes(output, doc)
     click.echo(f"wrote {output} ({fmt}, {len(doc):,} bytes; {len(data.institutions)} "
                f"institution(s), {data.hosts} host(s))", err=True)
+
+
+@click.command("schedules")
+@click.option("--run", "run_due", is_flag=True,
+              help="Render and queue every report due and not yet sent, then send the queue.")
+@click.option("--send", "send_name", metavar="NAME",
+              help="Render and queue this schedule's report now, then send the queue.")
+@actor_option
+@with_estate
+def schedules(est: Estate, run_due: bool, send_name: str | None, actor: str) -> None:
+    """Scheduled reports (reports.toml): cron, receiver, format, last sent and next due."""
+    from datetime import UTC, datetime
+
+    who = actor
+    items = est.schedules.schedules()
+    if send_name or run_due:
+        runs = ([est.schedules.send(send_name, actor=who)] if send_name
+                else est.schedules.run_due(actor=who))
+        for r in runs:
+            click.echo(f"{r.schedule}: {r.action} {r.due}"
+                       + (f" (alert {r.alert_id}, {r.bytes:,} bytes)" if r.alert_id else ""))
+        result = est.alerts.drain(actor=who)
+        click.echo(f"alerts: {result.sent} sent, {result.failed} failed")
+        return
+    if not items:
+        click.echo(f"no report schedules ({est.schedules.config_file()} does not name any)")
+        return
+    now = datetime.now(UTC)
+    for s in items:
+        last = est.schedules.last_due(s.name) or "never"
+        click.echo(f"{s.name}: cron '{s.cron}' → {s.receiver} as {s.format}"
+                   f"{' for ' + ', '.join(s.institutions) if s.institutions else ''}; "
+                   f"last {last}; next {s.following(now):%Y-%m-%dT%H:%MZ}")

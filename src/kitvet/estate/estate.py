@@ -26,6 +26,7 @@ from kitvet.estate.accounts import Accounts
 from kitvet.estate.alerting import EstateAlerts
 from kitvet.estate.dossier import EstateDossiers
 from kitvet.estate.reads import EstateReads
+from kitvet.estate.schedules import ReportSchedules
 from kitvet.estate.sso import SsoAccounts
 from kitvet.estate.tokens import Tokens
 from kitvet.model import Snapshot
@@ -367,6 +368,11 @@ class Estate(EstateReads, EstateDossiers):
     def alerts(self) -> EstateAlerts:
         """The estate's alerts: receivers, the queue, sending, dead letters."""
         return EstateAlerts(self.engine, self.root)
+
+    @functools.cached_property
+    def schedules(self) -> ReportSchedules:
+        """The estate's scheduled reports (``reports.toml``), sent through the alert queue."""
+        return ReportSchedules(self)
 
     # -- accounts ----------------------------------------------------------------------------
     @functools.cached_property

@@ -49,7 +49,14 @@ class AlertSender:
         self._wake.set()
 
     def send_now(self) -> None:
-        """One round in the calling thread: calendar, route, send."""
+        """One round in the calling thread: scheduled reports, calendar, route, send."""
+        try:
+            for run in self.estate.schedules.run_due(actor=ACTOR):
+                if run.action == "sent":
+                    logger.info("reports: %s of %s queued (alert %s)", run.schedule, run.due,
+                                run.alert_id)
+        except Exception as e:  # a bad reports.toml must not stop the alerts
+            logger.error("reports: scheduled reports: %s", e)
         self.estate.alerts.scan(actor=ACTOR)
         result = self.estate.alerts.drain(actor=ACTOR)
         self.rounds += 1
