@@ -30,7 +30,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
@@ -41,7 +41,24 @@ from kitvet.store import tables as t
 from kitvet.store.db import read, write
 
 if TYPE_CHECKING:
-    from kitvet.estate.estate import Estate
+    from sqlalchemy import Engine
+
+    from kitvet.estate.alerting import EstateAlerts
+    from kitvet.report.estate.model import EstateReport
+
+
+class _Estate(Protocol):
+    """What the schedules use of :class:`~kitvet.estate.Estate` (which holds them: importing
+    it here would make a circle)."""
+
+    root: Path
+    engine: Engine
+
+    @property
+    def alerts(self) -> EstateAlerts: ...
+
+    def report(self, *, scope: Scope = ..., since: str | None = ..., stale_days: int = ...,
+               expiring_days: int = ..., title: str = ...) -> EstateReport: ...
 
 CONFIG_NAME = "reports.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -143,7 +160,7 @@ def _iso(at: datetime) -> str:
 class ReportSchedules:
     """The estate's scheduled reports (``est.schedules``)."""
 
-    def __init__(self, estate: Estate):
+    def __init__(self, estate: _Estate):
         self.estate = estate
 
     def config_file(self) -> Path:
