@@ -25,6 +25,7 @@ from kitvet.errors import StoreError
 from kitvet.estate.accounts import Accounts
 from kitvet.estate.alerting import EstateAlerts
 from kitvet.estate.dossier import EstateDossiers
+from kitvet.estate.gauges import Gauges, read_gauges
 from kitvet.estate.reads import EstateReads
 from kitvet.estate.schedules import ReportSchedules
 from kitvet.estate.sso import SsoAccounts
@@ -363,7 +364,12 @@ class Estate(EstateReads, EstateDossiers):
         with write(self.engine) as conn:
             return campaigns.close(conn, campaign_id, actor=actor, reason=reason, now=utcnow())
 
-    # -- alerts ------------------------------------------------------------------------------
+    # -- alerts and monitoring ---------------------------------------------------------------
+    def gauges(self) -> Gauges:
+        """Counts for monitoring (``/metrics``): findings, host freshness, alert queues."""
+        with read(self.engine) as conn:
+            return read_gauges(conn, now=utcnow())
+
     @functools.cached_property
     def alerts(self) -> EstateAlerts:
         """The estate's alerts: receivers, the queue, sending, dead letters."""

@@ -30,6 +30,8 @@ from kitvet.server.alerting import AlertSender
 from kitvet.server.context import ServerContext
 from kitvet.server.deps import LoginRequired
 from kitvet.server.ingest import IngestRefused, Uploads
+from kitvet.server.metrics import ServerMetrics
+from kitvet.server.metrics import router as metrics_router
 from kitvet.server.security import SecurityHeaders
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
@@ -83,8 +85,14 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     if lists is None or policy is None:
         lists, policy = load_lists_and_policy(settings)
     sender = AlertSender(estate, interval_s=settings.alerts_interval_s)
+    metrics = ServerMetrics(estate)
+
+    def after_review(seconds: float) -> None:
+        metrics.review_seconds.observe(seconds)
+        sender.request()
+
     worker = ReviewWorker(estate, lists=lists, policy=policy, profile=settings.profile,
-                          after_review=sender.request)
+                          after_review=after_review)
     queue = estate.ingest_queue(lambda: ingest_limits(settings), on_stored=_on_stored(
         settings, worker))
 
@@ -106,7 +114,7 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
                   redoc_url=None, openapi_url=f"{API}/openapi.json",
                   description="Estate server of kitvet: ingest inventory, review findings.")
     app.state.kv = ServerContext(estate, settings, lists, policy, worker, queue,
-                                 Uploads(settings.max_concurrent_uploads))
+                                 Uploads(settings.max_concurrent_uploads), metrics)
     app.state.templates = templates()
     app.state.sso = load_sso(settings)
     app.add_middleware(SecurityHeaders)
@@ -120,6 +128,7 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     app.include_router(probes_router)
     app.include_router(sso_router)
     app.include_router(api_router, prefix=API)
+    app.include_router(metrics_router)
     app.include_router(web_router)
     _handlers(app)
     return app

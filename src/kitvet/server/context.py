@@ -4,6 +4,7 @@ the ingest queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kitvet.estate import Estate, IngestQueue
 from kitvet.model.risk import ListSet, RiskList, Subject
@@ -11,6 +12,9 @@ from kitvet.policy import Policy
 from kitvet.server.ingest import Uploads
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
+
+if TYPE_CHECKING:
+    from kitvet.server.metrics import ServerMetrics
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ServerContext:
     worker: ReviewWorker
     ingest: IngestQueue | None = None
     uploads: Uploads | None = None
+    metrics: ServerMetrics | None = None
 
     def subject(self, subject_id: str) -> tuple[RiskList, Subject] | None:
         """(risk list, subject) for an id, or None."""

@@ -48,6 +48,8 @@ class ServerSettings(BaseSettings):
     #: `kitvet alerts send` from cron ("off"); how often the thread looks (seconds).
     alerts_mode: str = "background"
     alerts_interval_s: float = 30.0
+    #: Bearer token of ``GET /metrics`` (Prometheus); unset: the endpoint is off (404).
+    metrics_token: str | None = None
     #: Largest page of any listing.
     max_page: int = 500
     #: Worker processes (``kitvet serve --workers``); each opens the estate itself.

@@ -28,9 +28,9 @@ class ReviewWorker:
     """One daemon thread that reviews the estate when asked."""
 
     def __init__(self, estate: Estate, *, lists: ListSet, policy: Policy, profile: str,
-                 after_review: Callable[[], None] | None = None):
+                 after_review: Callable[[float], None] | None = None):
         self.estate = estate
-        self.after_review = after_review  # e.g. wake the alert sender
+        self.after_review = after_review  # called with the review's seconds: metrics, alerts
         self.lists, self.policy, self.profile = lists, policy, profile
         self._wanted = threading.Event()
         self._idle = threading.Event()
@@ -67,12 +67,13 @@ class ReviewWorker:
 
     def review_now(self) -> ReviewResult:
         """Run one review in the calling thread."""
+        started = time.perf_counter()
         result = self.estate.review(actor=ACTOR, lists=self.lists, policy=self.policy,
                                     profile=self.profile)
         self.reviews += 1
         logger.info("review %s: %s findings", result.review_id, result.findings)
         if self.after_review is not None:
-            self.after_review()
+            self.after_review(time.perf_counter() - started)
         return result
 
     def _run(self) -> None:

@@ -5,6 +5,7 @@ ingest workers."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -39,17 +40,28 @@ async def post_snapshots(request: Request, ctx: Ctx, token: IngestToken,
     ``wait`` (seconds) holds the answer until the job is finished: a refused upload then
     answers with its own status (400, 403, 413).
     """
-    queue, uploads = _queue(ctx)
-    job = await ingest.accept(request, queue, uploads,
-                              actor=f"token:{token.token_id}:{token.name}",
-                              institution=token.institution or "", token_id=token.token_id,
-                              fmt=format, host=host)
-    if wait > 0:
-        job = (await run_in_threadpool(queue.wait, [job.job_id], wait))[0]
-        if job.status in ("refused", "failed"):
-            raise ingest.IngestRefused(job.http_status or 500, job.reason or job.status,
-                                       place=job.place)
-    return job_out(ctx, job)
+    started, nbytes, outcome = time.perf_counter(), 0, "error"
+    try:
+        queue, uploads = _queue(ctx)
+        job = await ingest.accept(request, queue, uploads,
+                                  actor=f"token:{token.token_id}:{token.name}",
+                                  institution=token.institution or "",
+                                  token_id=token.token_id, fmt=format, host=host)
+        nbytes = job.body_bytes
+        if wait > 0:
+            job = (await run_in_threadpool(queue.wait, [job.job_id], wait))[0]
+            if job.status in ("refused", "failed"):
+                raise ingest.IngestRefused(job.http_status or 500, job.reason or job.status,
+                                           place=job.place)
+        outcome = "accepted"
+        return job_out(ctx, job)
+    except ingest.IngestRefused as e:
+        outcome = str(e.status)
+        raise
+    finally:
+        if ctx.metrics is not None:
+            ctx.metrics.observe_ingest(token.institution or "", outcome, nbytes,
+                                       time.perf_counter() - started)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut,
