@@ -84,3 +84,61 @@ def test_findings_hosts_ingest_reviews_alerts(msrv):
     assert value(m["kitvet_hosts"], institution="Alpha Agency", freshness="1d") == 1
     assert value(m["kitvet_alerts"], receiver="soc", state="pending") >= 1
     assert value(m["kitvet_last_review_timestamp_seconds"]) > 1.7e9
+
+
+def test_several_workers_add_up_their_counters(tmp_path):
+    """``kitvet serve --workers 2``: whichever worker answers a scrape, the ingest counters
+    are those of both workers (prometheus-client's multiprocess folder)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from kitvet.estate import init_estate
+    from kitvet.server.testing import free_port
+
+    est = init_estate(tmp_path / "estate", actor="tests")
+    token = est.tokens.issue_token(name="agents", institution="Alpha Agency", actor="tests")[0]
+    est.close()
+    port = free_port()
+    env = dict(os.environ, KITVET_SERVER_METRICS_TOKEN=TOKEN)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kitvet", "serve", "--estate", str(tmp_path / "estate"),
+         "--port", str(port), "--workers", "2", "--review", "off", "--alerts", "off"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for _ in range(6):  # new connections: the kernel hands them to either worker
+            r = httpx.post(f"{base}/api/v1/snapshots", content=b"{",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert r.status_code == 415
+        seen = set()
+        for _ in range(6):
+            text = httpx.get(f"{base}/metrics", timeout=10,
+                             headers={"Authorization": f"Bearer {TOKEN}"}).text
+            total = 0.0
+            for fam in text_string_to_metric_families(text):
+                for s in fam.samples:
+                    if s.name == "kitvet_ingest_requests_total" and s.labels.get(
+                            "outcome") == "415":
+                        total += s.value
+            seen.add(total)
+        assert seen == {6.0}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

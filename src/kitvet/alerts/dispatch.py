@@ -31,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 #: how long a sender holds the alerts it claimed (another sender takes them over after that)
 LEASE_S = 300.0
-#: deliveries one drain makes to one receiver at most (a drain never runs forever)
+#: claims one drain makes for one receiver at most (a drain never runs forever)
 MAX_ROUNDS = 1000
+#: alerts claimed in one transaction for a channel that sends one at a time
+CLAIM = 25
 
 
 def iso(dt: datetime) -> str:
@@ -127,8 +129,12 @@ def drain(engine: Engine, config: AlertConfig, *, receivers: Sequence[str] | Non
 def _drain_one(engine: Engine, receiver: Receiver, *, retry_now: bool,
                clock: Callable[[], datetime], channels: Callable[[Receiver], Channel]
                ) -> ReceiverOutcome:
+    """Send one receiver's due alerts in order: claim up to :data:`CLAIM` (or one digest) in
+    one transaction, send them one channel call at a time, record the outcomes in one
+    transaction (the alerts not reached are released)."""
     out = ReceiverOutcome(receiver.name)
     channel: Channel | None = None
+    per_send = _batch(receiver)
     try:
         for _ in range(MAX_ROUNDS):
             now = clock()
@@ -136,37 +142,49 @@ def _drain_one(engine: Engine, receiver: Receiver, *, retry_now: bool,
                 due_by = "9999" if retry_now else iso(now)
                 rows = alertq.claim(conn, receiver.name, now=iso(now), due_by=due_by,
                                     until=iso(now + timedelta(seconds=LEASE_S)),
-                                    limit=channel.batch if channel else _batch(receiver))
+                                    limit=max(per_send, CLAIM))
                 atts = alertq.attachments(conn, [r.alert_id for r in rows])
             if not rows:
                 break
-            messages = [_message(r, atts) for r in rows]
-            ids = [r.alert_id for r in rows]
-            try:
-                channel = channel or channels(receiver)
-                channel.send(messages)
-            except Exception as e:  # a channel bug must not lose the alert either
-                permanent = isinstance(e, DeliveryError) and e.permanent
-                reason = e.message if isinstance(e, AlertError) else f"{type(e).__name__}: {e}"
-                attempt = max(r.attempts for r in rows) + 1
-                dead = permanent or attempt >= receiver.retry.attempts
-                retry_at = None if dead else iso(clock() + timedelta(
-                    seconds=receiver.retry.delay(attempt)))
-                with write(engine) as conn:
+            sent: list[int] = []
+            failed: list[tuple[list[int], str, str | None]] = []
+            stop = False
+            for i in range(0, len(rows), per_send):
+                chunk = rows[i:i + per_send]
+                ids = [r.alert_id for r in chunk]
+                try:
+                    channel = channel or channels(receiver)
+                    channel.send([_message(r, atts) for r in chunk])
+                except Exception as e:  # a channel bug must not lose the alert either
+                    permanent = isinstance(e, DeliveryError) and e.permanent
+                    reason = (e.message if isinstance(e, AlertError)
+                              else f"{type(e).__name__}: {e}")
+                    attempt = max(r.attempts for r in chunk) + 1
+                    dead = permanent or attempt >= receiver.retry.attempts
+                    failed.append((ids, reason, None if dead else iso(clock() + timedelta(
+                        seconds=receiver.retry.delay(attempt)))))
+                    out.errors.append(f"alert {ids[0]}: {reason}")
+                    logger.warning("receiver %s: alert(s) %s failed (attempt %d): %s%s",
+                                   receiver.name, ids, attempt, reason,
+                                   " — dead-lettered" if dead else "")
+                    if dead:
+                        out.dead += len(ids)
+                        continue  # the next alert may go: this one waits in the dead letters
+                    out.retrying += len(ids)
+                    stop = True
+                    break  # keep the order: nothing overtakes an alert waiting for its retry
+                sent += ids
+            done = set(sent) | {i for ids, _r, _t in failed for i in ids}
+            with write(engine) as conn:
+                if sent:
+                    alertq.mark_sent(conn, sent, now=iso(clock()))
+                for ids, reason, retry_at in failed:
                     alertq.mark_failed(conn, ids, now=iso(clock()), error=reason,
                                        retry_at=retry_at)
-                out.errors.append(f"alert {ids[0]}: {reason}")
-                logger.warning("receiver %s: alert(s) %s failed (attempt %d): %s%s",
-                               receiver.name, ids, attempt, reason,
-                               " — dead-lettered" if dead else "")
-                if dead:
-                    out.dead += len(ids)
-                    continue  # the next alert may go: this one waits in the dead letters
-                out.retrying += len(ids)
-                break  # keep the order: nothing overtakes an alert waiting for its retry
-            with write(engine) as conn:
-                alertq.mark_sent(conn, ids, now=iso(clock()))
-            out.sent += len(ids)
+                alertq.release(conn, [r.alert_id for r in rows if r.alert_id not in done])
+            out.sent += len(sent)
+            if stop:
+                break
     finally:
         if channel is not None:
             channel.close()

@@ -13,7 +13,9 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,8 +149,18 @@ def _run(est: Estate, settings: ServerSettings) -> None:
         os.environ[CONFIG_ENV] = settings.model_copy(update={"estate": est.root}
                                                      ).model_dump_json()
         est.close()
-        uvicorn.run("kitvet.server.asgi:app_from_environment", factory=True,
-                    workers=settings.workers, **options)
+        # /metrics adds up the workers' counters through prometheus-client's shared folder
+        from kitvet.server.metrics import MULTIPROC_ENV
+
+        own = MULTIPROC_ENV not in os.environ
+        if own:
+            os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kitvet-metrics-")
+        try:
+            uvicorn.run("kitvet.server.asgi:app_from_environment", factory=True,
+                        workers=settings.workers, **options)
+        finally:
+            if own:
+                shutil.rmtree(os.environ.pop(MULTIPROC_ENV), ignore_errors=True)
         return
     uvicorn.run(create_app(est, settings), **options)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
@@ -27,6 +28,8 @@ from kitvet.estate import Estate
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
+#: prometheus-client's folder for the values of several worker processes
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 REVIEW_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 
@@ -98,7 +101,8 @@ class ServerMetrics:
         self.review_seconds = Histogram("kitvet_review_duration_seconds",
                                         "Duration of the server's reviews (match and record)",
                                         buckets=REVIEW_BUCKETS, registry=self.registry)
-        self.registry.register(EstateCollector(estate))
+        self.estate_collector = EstateCollector(estate)
+        self.registry.register(self.estate_collector)
 
     def observe_ingest(self, institution: str, outcome: str, nbytes: int, seconds: float
                        ) -> None:
@@ -108,7 +112,16 @@ class ServerMetrics:
         self.ingest_seconds.observe(seconds)
 
     def render(self) -> bytes:
-        """The exposition text."""
+        """The exposition text. Under several worker processes (``PROMETHEUS_MULTIPROC_DIR``,
+        set by ``kitvet serve --workers N``) the counters and histograms are those of all the
+        workers together, whichever worker answers the scrape."""
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            registry.register(self.estate_collector)
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
 

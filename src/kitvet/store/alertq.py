@@ -139,6 +139,14 @@ def mark_failed(conn: Connection, alert_ids: Sequence[int], *, now: str, error: 
     conn.execute(q.update().where(q.c.alert_id.in_(list(alert_ids))).values(**values))
 
 
+def release(conn: Connection, alert_ids: Sequence[int]) -> None:
+    """Give back claimed alerts that were not tried (the sender stopped before them)."""
+    if alert_ids:
+        q = at.alert_queue
+        conn.execute(q.update().where(q.c.alert_id.in_(list(alert_ids)),
+                                      q.c.state == "pending").values(claimed_until=None))
+
+
 def replay(conn: Connection, *, now: str, alert_ids: Sequence[int] = (),
            receiver: str | None = None) -> list[int]:
     """Put dead alerts back in their queue (attempts start again); returns their ids."""
