@@ -64,7 +64,8 @@ def test_findings_hosts_ingest_reviews_alerts(msrv):
     doc["snapshots"][0]["host"]["collected_at"] = datetime.now(UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     body = json.dumps(doc).encode()
-    r = msrv.client.post("/api/v1/snapshots", content=body, headers=msrv.ingest("Alpha Agency"))
+    r = msrv.client.post("/api/v1/snapshots", content=body, headers=msrv.ingest("Alpha Agency"),
+                         params={"wait": 60})  # stored, then reviewed in the background
     assert r.status_code == 202
     bad = msrv.client.post("/api/v1/snapshots", content=b"{", headers=msrv.ingest("Beta Bureau"))
     assert bad.status_code == 415  # not a format kitvet reads
