@@ -193,7 +193,7 @@ def _handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": msg, "place": place}, status_code=422)
         from kitvet.server.web.render import error_page
 
-        return error_page(request, 400, f"{place}: {msg}")
+        return error_page(request, 422, f"{place}: {msg}")
 
     app.add_exception_handler(LoginRequired, on_login_required)  # type: ignore[arg-type]
     app.add_exception_handler(KitvetError, on_kitvet)  # type: ignore[arg-type]

@@ -8,6 +8,8 @@
 - ``SessionDep`` (pages): the browser session (user and CSRF token); without one the browser
   is sent to the login page.
 - ``FindingClasses``: the ``class`` query parameters, checked (400 naming ``class``).
+- ``Offset``, ``CampaignId``, ``ExceptionId``: integers bounded to what the review database
+  stores (a larger value is a 422 naming the parameter, never a database error).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 
 from kitvet.errors import KitvetError
 from kitvet.estate import Estate, TokenInfo, User
@@ -24,6 +26,12 @@ from kitvet.server.context import ServerContext
 from kitvet.server.security import SESSION_COOKIE, same_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Largest id or offset accepted: INTEGER columns are 32-bit on PostgreSQL.
+MAX_INT = 2**31 - 1
+
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="rows to skip")]
+CampaignId = Annotated[int, Path(ge=1, le=MAX_INT)]
+ExceptionId = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 
 def get_ctx(request: Request) -> ServerContext:

@@ -14,7 +14,7 @@ from kitvet.estate import MANUAL, SORTS, STATES, NotFound
 from kitvet.model import STATUSES
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 from kitvet.server import actions, evidence
-from kitvet.server.deps import Ctx, FindingClasses, SessionDep
+from kitvet.server.deps import Ctx, FindingClasses, Offset, SessionDep
 from kitvet.server.web.forms import CheckedForm, field
 from kitvet.server.web.render import render
 
@@ -27,7 +27,7 @@ def findings_list(request: Request, ctx: Ctx, session: SessionDep,
                   status: list[str] = Query(default=[]), state: list[str] = Query(default=[]),
                   institution: str | None = None, subject: str | None = None,
                   host: str | None = None, q: str | None = None, resolved: bool = False,
-                  sort: str = "severity", desc: bool = False, offset: int = Query(0, ge=0),
+                  sort: str = "severity", desc: bool = False, offset: Offset = 0,
                   finding_class: FindingClasses = ()) -> Response:
     """The findings in scope, filtered and searched."""
     scope = session.user.scope

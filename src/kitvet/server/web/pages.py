@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +14,7 @@ from kitvet.estate import DECISIONS, NotFound
 from kitvet.estate.inventory import KINDS
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
 from kitvet.server import actions, evidence
-from kitvet.server.deps import Ctx, SessionDep
+from kitvet.server.deps import CampaignId, Ctx, ExceptionId, Offset, SessionDep
 from kitvet.server.web import charts
 from kitvet.server.web.forms import CheckedForm, field
 from kitvet.server.web.render import render
@@ -114,7 +114,7 @@ def exceptions(request: Request, ctx: Ctx, session: SessionDep) -> Response:
 
 
 @router.post("/exceptions/{exception_id}/revoke")
-async def revoke(request: Request, ctx: Ctx, checked: CheckedForm, exception_id: int
+async def revoke(request: Request, ctx: Ctx, checked: CheckedForm, exception_id: ExceptionId
                  ) -> Response:
     """Revoke an exception with a reason."""
     session, form = checked
@@ -147,7 +147,7 @@ async def start_campaign(request: Request, ctx: Ctx, checked: CheckedForm) -> Re
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign(request: Request, ctx: Ctx, session: SessionDep, campaign_id: int) -> Response:
+def campaign(request: Request, ctx: Ctx, session: SessionDep, campaign_id: CampaignId) -> Response:
     """One campaign: deadlines, burndown chart, progress per institution."""
     try:
         c = ctx.estate.campaign(campaign_id, scope=session.user.scope)
@@ -159,7 +159,7 @@ def campaign(request: Request, ctx: Ctx, session: SessionDep, campaign_id: int) 
 
 
 @router.post("/campaigns/{campaign_id}/close")
-async def close_campaign(request: Request, ctx: Ctx, checked: CheckedForm, campaign_id: int
+async def close_campaign(request: Request, ctx: Ctx, checked: CheckedForm, campaign_id: CampaignId
                          ) -> Response:
     """Close a campaign (admin; refused while hosts still have the subject)."""
     session, form = checked
@@ -177,7 +177,7 @@ async def close_campaign(request: Request, ctx: Ctx, checked: CheckedForm, campa
 @router.get("/hosts")
 def hosts(request: Request, ctx: Ctx, session: SessionDep, q: str | None = None,
           institution: str | None = None, software: str | None = None,
-          offset: int = Query(0, ge=0)) -> Response:
+          offset: Offset = 0) -> Response:
     """Hosts in scope, and a search of their current software."""
     scope = session.user.scope
     rows, total = ctx.estate.hosts(scope=scope, q=q, institution=institution, limit=100,
@@ -209,7 +209,7 @@ def host(request: Request, ctx: Ctx, session: SessionDep, host_id: str,
 
 @router.get("/audit")
 def audit_log(request: Request, ctx: Ctx, session: SessionDep, action: str | None = None,
-              object: str | None = None, offset: int = Query(0, ge=0)) -> Response:
+              object: str | None = None, offset: Offset = 0) -> Response:
     """The audit log, newest first (scoped accounts see entries about their institutions)."""
     entries = ctx.estate.audit(limit=100, offset=offset, action=action, obj=object,
                                newest_first=True, scope=session.user.scope)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kitvet.server.actions import Forbidden
-from kitvet.server.deps import CurrentUser, EstateDep
+from kitvet.server.deps import CurrentUser, EstateDep, Offset
 
 router = APIRouter(tags=["audit"])
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit")
 def list_audit(estate: EstateDep, user: CurrentUser, action: str | None = None,
                object: str | None = None, limit: int = Query(100, ge=1, le=500),
-               offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+               offset: Offset = 0) -> list[dict[str, Any]]:
     """Audit entries, newest first (a scoped account sees those about its institutions)."""
     return [e.to_dict() for e in estate.audit(limit=limit, offset=offset, action=action,
                                               obj=object, newest_first=True, scope=user.scope)]

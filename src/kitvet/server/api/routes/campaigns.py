@@ -9,7 +9,7 @@ from kitvet.errors import KitvetError
 from kitvet.estate import CampaignRecord, CampaignStatus, NotFound
 from kitvet.server import actions
 from kitvet.server.api.schemas import CampaignCreate, Revoke
-from kitvet.server.deps import Ctx, CurrentUser, EstateDep
+from kitvet.server.deps import CampaignId, Ctx, CurrentUser, EstateDep
 
 router = APIRouter(tags=["campaigns"])
 
@@ -22,7 +22,7 @@ def list_campaigns(estate: EstateDep, user: CurrentUser, open_only: bool = False
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignStatus)
-def get_campaign(estate: EstateDep, user: CurrentUser, campaign_id: int) -> CampaignStatus:
+def get_campaign(estate: EstateDep, user: CurrentUser, campaign_id: CampaignId) -> CampaignStatus:
     """One campaign."""
     try:
         return estate.campaign(campaign_id, scope=user.scope)
@@ -39,7 +39,7 @@ async def create_campaign(ctx: Ctx, user: CurrentUser, body: CampaignCreate) -> 
 
 
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignRecord)
-async def close_campaign(ctx: Ctx, user: CurrentUser, campaign_id: int, body: Revoke
+async def close_campaign(ctx: Ctx, user: CurrentUser, campaign_id: CampaignId, body: Revoke
                          ) -> CampaignRecord:
     """Close a campaign once fresh inventory shows the subject nowhere (admin)."""
     return await run_in_threadpool(actions.close_campaign, ctx, user, campaign_id, body.reason)

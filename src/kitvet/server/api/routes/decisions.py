@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from kitvet.estate import DecisionRecord, ExceptionRecord
 from kitvet.server import actions
 from kitvet.server.api.schemas import DecisionCreate, ExceptionCreate, Revoke
-from kitvet.server.deps import Ctx, CurrentUser, EstateDep
+from kitvet.server.deps import Ctx, CurrentUser, EstateDep, ExceptionId
 
 router = APIRouter(tags=["decisions"])
 
@@ -46,7 +46,7 @@ async def create_exception(ctx: Ctx, user: CurrentUser, body: ExceptionCreate
 
 @router.post("/exceptions/{exception_id}/revoke", response_model=ExceptionRecord,
              tags=["exceptions"])
-async def revoke_exception(ctx: Ctx, user: CurrentUser, exception_id: int, body: Revoke
+async def revoke_exception(ctx: Ctx, user: CurrentUser, exception_id: ExceptionId, body: Revoke
                            ) -> ExceptionRecord:
     """Revoke an exception; its findings re-open at once."""
     return await run_in_threadpool(actions.revoke_exception, ctx, user, exception_id,

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from kitvet.estate import FindingRecord
 from kitvet.server import actions, evidence
 from kitvet.server.api.schemas import FindingOut, FindingPage, StateChange
-from kitvet.server.deps import Ctx, CurrentUser, FindingClasses
+from kitvet.server.deps import Ctx, CurrentUser, FindingClasses, Offset
 
 router = APIRouter(tags=["findings"])
 
@@ -19,7 +19,7 @@ def list_findings(ctx: Ctx, user: CurrentUser,
                   institution: str | None = None, subject: str | None = None,
                   host: str | None = None, q: str | None = None,
                   live: bool | None = True, sort: str = "severity", desc: bool = False,
-                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                  limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
                   finding_class: FindingClasses = ()) -> FindingPage:
     """Findings in scope. ``sort``: severity, first_seen, last_seen, institution, host,
     subject, state, name; ``q`` searches names, publishers, hosts and subjects; ``class``:

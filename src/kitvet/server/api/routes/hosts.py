@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from kitvet.server.deps import CurrentUser, EstateDep
+from kitvet.server.deps import CurrentUser, EstateDep, Offset
 
 router = APIRouter(tags=["hosts"])
 # Host ids come from inventory and may contain "/": the routes take the rest of the path, the
@@ -16,7 +16,7 @@ router = APIRouter(tags=["hosts"])
 @router.get("/hosts")
 def list_hosts(estate: EstateDep, user: CurrentUser, q: str | None = None,
                institution: str | None = None, limit: int = Query(50, ge=1, le=500),
-               offset: int = Query(0, ge=0)) -> dict[str, Any]:
+               offset: Offset = 0) -> dict[str, Any]:
     """Hosts in scope (search by host id or hostname), with live finding counts."""
     rows, total = estate.hosts(scope=user.scope, q=q, institution=institution, limit=limit,
                                offset=offset)
