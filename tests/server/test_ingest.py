@@ -186,3 +186,20 @@ def test_concurrent_ingests_over_real_http_all_land(tmp_path):
     assert est.findings(limit=100).total == 12
     assert est.verify_audit().ok
     est.close()
+
+
+def test_a_host_id_collision_does_not_name_the_other_institution(srv, caplog):
+    """Alpha's token sending Beta's host id learns only that the id is taken (issue 20,
+    item 4); the server's log keeps who holds it."""
+    doc = {"kitvet_inventory": "1.0.0", "snapshots": [
+        {"host": {"host_id": "beta-ws-1", "institution": "Alpha Agency",
+                  "collected_at": "2026-11-05T09:00:00Z"},
+         "software": [{"name": "Probe", "version": "1"}]}]}
+    with caplog.at_level("WARNING", logger="kitvet.store.ingest"):
+        r = srv.client.post(URL, content=json.dumps(doc), headers=srv.ingest("Alpha Agency"))
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["added"] == [] and len(body["rejected"]) == 1
+    assert "Beta" not in r.text and "institution" not in body["rejected"][0]["reason"]
+    assert "already used by another machine" in body["rejected"][0]["reason"]
+    assert "'Beta Bureau'" in caplog.text  # the detail stays in the server's log

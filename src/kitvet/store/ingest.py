@@ -480,14 +480,23 @@ def _write_rows(conn: Connection, batch_id: str, actor: str, now: str, created: 
 
 
 def _collision(old: Any, h: Any) -> str | None:
-    """Why a snapshot cannot belong to the host already known under its id, or None."""
+    """Why a snapshot cannot belong to the host already known under its id, or None.
+
+    The reason goes back to whoever sent the snapshot (an institution's agent, through the
+    server): it never names the institution that holds the host, nor says whether the clash
+    is one of institution or of machine_id, so a token cannot enumerate other institutions'
+    hosts. The detail is logged server-side.
+    """
     if old.institution != h.institution:
-        return (f"host id {h.host_id!r} already belongs to institution {old.institution!r}, "
-                f"not {h.institution!r} (host id collision)")
-    if old.machine_id and h.machine_id and old.machine_id != h.machine_id:
-        return (f"host id {h.host_id!r} is already used by a machine with another machine_id "
-                "(host id collision)")
-    return None
+        logger.warning("host id collision: %r belongs to institution %r, refused for %r",
+                       h.host_id, old.institution, h.institution)
+    elif old.machine_id and h.machine_id and old.machine_id != h.machine_id:
+        logger.warning("host id collision: %r has machine_id %r, refused for machine_id %r",
+                       h.host_id, old.machine_id, h.machine_id)
+    else:
+        return None
+    return (f"host id {h.host_id!r} is already used by another machine (host id collision; "
+            "choose another host id)")
 
 
 def refresh_current(engine: Engine, lake: Lake, *, lock: bool = True
