@@ -215,6 +215,16 @@ def user_disable(est: Estate, name: str) -> None:
     click.echo(f"user {name!r} disabled")
 
 
+@user.command("unlock")
+@click.argument("name")
+@with_estate(from_group=True)
+def user_unlock(est: Estate, name: str) -> None:
+    """Forget an account's failed logins, from every address (audited): the way back in when
+    the login throttle has locked it."""
+    n = est.accounts.unlock_user(name, actor=_actor())
+    click.echo(f"user {name!r} unlocked ({n} failed login(s) forgotten)")
+
+
 @serve.group()
 def token() -> None:
     """Manage API tokens (only their SHA-256 is stored)."""

@@ -14,9 +14,10 @@ The records it returns (``FindingRecord``, ``CampaignStatus`` ...) are frozen da
 ``to_dict()``; the vocabulary of finding states and decisions comes with them.
 """
 
-from kitvet.estate.accounts import AccountError, RateLimited, User
+from kitvet.estate.accounts import AccountError, User
 from kitvet.estate.estate import REVIEW_STEPS, Estate, init_estate, open_estate
 from kitvet.estate.ingest import IngestLimits, IngestQueue, IngestRefused, SweepSummary
+from kitvet.estate.logins import LoginLimits, RateLimited
 from kitvet.estate.scope import EVERYTHING, NotFound, Scope
 from kitvet.estate.tokens import TokenInfo
 from kitvet.review.exceptions import parse_scope
@@ -47,7 +48,8 @@ __all__ = [
     "AuditCheck", "AuditEntry", "BurndownPoint", "CampaignRecord", "CampaignStatus",
     "DecisionRecord", "Estate", "EstateStatus", "ExceptionRecord", "FindingDetail",
     "FindingEvent", "FindingRecord", "ImportResult", "IngestLimits", "IngestQueue",
-    "IngestRefused", "InstitutionProgress", "InstitutionStatus", "JobRecord", "NotFound", "Page",
-    "RateLimited", "ReviewResult", "Scope", "SweepSummary", "TokenInfo", "User",
+    "IngestRefused", "InstitutionProgress", "InstitutionStatus", "JobRecord", "LoginLimits",
+    "NotFound", "Page", "RateLimited", "ReviewResult", "Scope", "SweepSummary", "TokenInfo",
+    "User",
     "estate_dir", "init_estate", "open_estate", "parse_scope",
 ]

@@ -1,4 +1,4 @@
-"""Local accounts: users with roles, argon2id passwords, sessions, and the login rate limit.
+"""Local accounts: users with roles, argon2id passwords, sessions, and the login throttle.
 
 Roles: ``admin`` (everything), ``reviewer`` (reads and acts on the findings of the institutions
 named on the account, nothing else), ``auditor`` (reads, never writes; every institution unless
@@ -21,9 +21,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 
 from kitvet.errors import KitvetError
+from kitvet.estate import logins
+from kitvet.estate.logins import LoginLimits
 from kitvet.estate.scope import Scope
 from kitvet.store import account_tables as st
 from kitvet.store import audit
@@ -34,18 +36,12 @@ logger = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("admin", "reviewer", "auditor")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 10
-#: A client address may fail this many times the per-user limit (guessing many user names).
-CLIENT_FACTOR = 10
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 "low memory" defaults
 _dummy: list[str] = []
 
 
 class AccountError(KitvetError):
     """An account, session or token operation was refused."""
-
-
-class RateLimited(AccountError):
-    """Too many failed logins for this user from this client."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +92,20 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def _name(username: str | None) -> str:
+    return (username or "")[:100]
+
+
+def _client(client: str | None) -> str:
+    return (client or "unknown")[:64]
+
+
 def _user(row: Any) -> User:
     return User(row.username, row.role, tuple(json.loads(row.institutions or "[]")))
 
 
 class Accounts:
-    """The accounts of one estate: users, sessions and the login rate limit."""
+    """The accounts of one estate: users, sessions and the login throttle."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -143,26 +147,15 @@ class Accounts:
                                 .order_by(st.users.c.username)).all()
         return [_user(r) for r in rows]
 
-    def authenticate(self, username: str, password: str, *, client: str,
-                     max_failures: int, window_s: int) -> User | None:
-        """The user if the password is right; None if not; :class:`RateLimited` when locked out.
+    def begin_login(self, username: str, *, client: str, limits: LoginLimits) -> int:
+        """Check the login throttle and record the attempt (see :mod:`kitvet.estate.logins`);
+        the attempt's id for :meth:`check_login`. Raises :class:`RateLimited`."""
+        return logins.begin(self.engine, _name(username), client=_client(client), limits=limits)
 
-        Failures are counted per (user name, client address) over a sliding window, and per
-        client address over all user names (``CLIENT_FACTOR`` times the limit); while a limit is
-        reached the password is not even checked.
-        """
-        username = (username or "")[:100]
-        client = (client or "unknown")[:64]
-        since = _future(-window_s)
-        la = st.login_attempts
-        with self.engine.begin() as conn:
-            failures = conn.execute(select(func.count()).select_from(la).where(
-                la.c.username == username, la.c.client == client, la.c.ok.is_(False),
-                la.c.at >= since)).scalar_one()
-            from_client = conn.execute(select(func.count()).select_from(la).where(
-                la.c.client == client, la.c.ok.is_(False), la.c.at >= since)).scalar_one()
-        if failures >= max_failures or from_client >= max_failures * CLIENT_FACTOR:
-            raise RateLimited(f"too many failed logins; try again in {window_s // 60} minutes")
+    def check_login(self, attempt_id: int, username: str, password: str, *, client: str
+                    ) -> User | None:
+        """Check the password of a begun attempt (argon2id; unknown users cost the same)."""
+        username, client = _name(username), _client(client)
         with self.engine.connect() as conn:
             row = conn.execute(select(st.users).where(st.users.c.username == username,
                                                       st.users.c.disabled_at.is_(None))).first()
@@ -172,15 +165,26 @@ class Accounts:
             ok = ok and row is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        with self.engine.begin() as conn:
-            conn.execute(insert(la).values(username=username, client=client, at=utcnow(), ok=ok))
-            if ok:  # a success clears the failures of this user from this client
-                conn.execute(delete(la).where(la.c.username == username, la.c.client == client,
-                                              la.c.ok.is_(False)))
-            conn.execute(delete(la).where(la.c.at < _future(-max(window_s, 86400))))
         if not ok:
             logger.warning("failed login for %r from %s", username, client)
-        return _user(row) if ok and row else None
+            return None
+        logins.succeed(self.engine, attempt_id, username, client=client)
+        return _user(row)
+
+    def abandon_login(self, attempt_id: int) -> None:
+        """Forget a begun attempt whose password was not checked."""
+        logins.abandon(self.engine, attempt_id)
+
+    def authenticate(self, username: str, password: str, *, client: str,
+                     limits: LoginLimits | None = None) -> User | None:
+        """The user if the password is right; None if not; :class:`RateLimited` when locked
+        out (the password is then not even checked)."""
+        attempt = self.begin_login(username, client=client, limits=limits or LoginLimits())
+        return self.check_login(attempt, username, password, client=client)
+
+    def unlock_user(self, username: str, *, actor: str) -> int:
+        """Forget an account's failed logins (audited); how many were forgotten."""
+        return logins.unlock(self.engine, _name(username), actor=actor)
 
     def create_session(self, user: User, *, client: str, ttl_s: int) -> tuple[str, str]:
         """A new session: (cookie value, CSRF token). Only the cookie's hash is stored."""

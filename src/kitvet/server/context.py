@@ -3,13 +3,14 @@ the ingest queue."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kitvet.estate import Estate, IngestQueue
 from kitvet.model.risk import ListSet, RiskList, Subject
 from kitvet.policy import Policy
 from kitvet.server.ingest import Uploads
+from kitvet.server.security import LoginGate
 from kitvet.server.settings import ServerSettings
 from kitvet.server.worker import ReviewWorker
 
@@ -29,6 +30,11 @@ class ServerContext:
     ingest: IngestQueue | None = None
     uploads: Uploads | None = None
     metrics: ServerMetrics | None = None
+    login_gate: LoginGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.login_gate = LoginGate(self.settings.login_max_concurrent,
+                                    self.settings.login_queue_timeout_s)
 
     def subject(self, subject_id: str) -> tuple[RiskList, Subject] | None:
         """(risk list, subject) for an id, or None."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import ipaddress
 import secrets
+from typing import TYPE_CHECKING
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from kitvet.server.settings import ServerSettings
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -45,6 +51,67 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def client_address(request: Request) -> str:
-    """The peer's address (kitvet trusts no forwarding headers)."""
-    return (request.client.host if request.client else "unknown")[:64]
+def client_address(request: Request, settings: ServerSettings | None = None) -> str:
+    """The client's address: the peer's, or — when the peer is a trusted proxy and a
+    forwarding header is configured — the last address in that header the trusted proxies
+    did not add themselves (``X-Forwarded-For: client, proxy1`` → ``client``)."""
+    peer = request.client.host if request.client else "unknown"
+    header = settings.forwarded_header if settings else None
+    if header and _trusted(peer, settings.trusted_proxies if settings else ()):
+        hops = [h.strip() for h in request.headers.get(header, "").split(",") if h.strip()]
+        while hops:
+            hop = hops.pop()
+            if not _trusted(hop, settings.trusted_proxies if settings else ()):
+                return hop[:64] if _is_ip(hop) else peer[:64]
+    return peer[:64]
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for net in proxies:
+        try:
+            if ip in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class LoginGate:
+    """Bounds how many password checks run at once (each argon2id check takes ~64 MiB and a
+    core): a login waits at most ``timeout_s`` for a turn, else it is refused (503)."""
+
+    def __init__(self, size: int, timeout_s: float):
+        self.size = max(1, size)
+        self.timeout_s = max(0.0, timeout_s)
+        self._sem: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._loop is not loop:  # one per event loop
+            self._sem, self._loop = asyncio.Semaphore(self.size), loop
+        return self._sem
+
+    async def acquire(self) -> bool:
+        """Wait for a turn; False when none came within the timeout."""
+        try:
+            await asyncio.wait_for(self._semaphore().acquire(), self.timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """End a turn."""
+        self._semaphore().release()

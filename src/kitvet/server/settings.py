@@ -33,9 +33,19 @@ class ServerSettings(BaseSettings):
     max_concurrent_uploads: int = 64
     #: Session lifetime (seconds); a session ends then, or at logout.
     session_ttl_s: int = 12 * 3600
-    #: Login rate limit: this many failures per (user, client address) within the window.
+    #: Login throttle (see kitvet.estate.logins): failures per (account, client address) and
+    #: per account (from addresses that have not signed in to it lately) within the window.
     login_max_failures: int = 5
+    login_account_max_failures: int = 50
     login_window_s: int = 15 * 60
+    #: Password checks (argon2id, ~64 MiB each) running at once; a login waits at most
+    #: ``login_queue_timeout_s`` for a turn, then is answered 503 with Retry-After.
+    login_max_concurrent: int = 2
+    login_queue_timeout_s: float = 10.0
+    #: The header a reverse proxy puts the client's address in (``X-Forwarded-For``,
+    #: ``X-Real-IP``), honoured only from ``trusted_proxies`` (addresses or networks).
+    forwarded_header: str | None = None
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     #: Send cookies with the Secure flag (set when the server is behind HTTPS).
     secure_cookies: bool = False
     #: Review the estate in a worker thread after each ingest ("background") or never ("off").

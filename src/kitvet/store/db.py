@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: Advisory lock key of kitvet's write transactions on PostgreSQL ("kitvet" in ASCII).
 PG_LOCK_KEY = 0x6B6974766574
+#: Advisory lock key of the login throttle's check-and-record ("kitvet-l").
+PG_LOGIN_KEY = 0x6B69747665742D6C
 SQLITE_TIMEOUT_S = 60.0
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,15 +60,19 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
-    """A serialised write transaction: committed on success, rolled back on any error."""
+def write(engine: Engine, *, key: int = PG_LOCK_KEY) -> Iterator[Connection]:
+    """A serialised write transaction: committed on success, rolled back on any error.
+
+    ``key`` is the PostgreSQL advisory lock taken (another key serialises another kind of
+    write independently of the estate's, e.g. :data:`PG_LOGIN_KEY`); SQLite has one lock.
+    """
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 conn.execution_options(kitvet_begin="BEGIN IMMEDIATE")
             with conn.begin():
                 if engine.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                 yield conn
     except SQLAlchemyError as e:
         raise StoreError(f"database error: {_short(e)}") from e

@@ -1,13 +1,17 @@
 """Log in and out. Login forms carry a CSRF token bound to a short-lived cookie
-(double submit, SameSite=Strict); failures are rate-limited per user and client address."""
+(double submit, SameSite=Strict). Failed logins are throttled per account and per (account,
+client address) before any password is hashed, and at most ``login_max_concurrent`` password
+checks run at once (a login that waits longer than ``login_queue_timeout_s`` gets 503)."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kitvet.estate import RateLimited
+from kitvet.estate import LoginLimits, RateLimited
 from kitvet.server.deps import Ctx, EstateDep
 from kitvet.server.security import (
     LOGIN_CSRF_COOKIE,
@@ -19,6 +23,7 @@ from kitvet.server.security import (
 from kitvet.server.web.forms import CheckedForm, field, read_form
 from kitvet.server.web.render import render
 
+logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -59,15 +64,32 @@ async def login(request: Request, ctx: Ctx) -> Response:
     if not same_token(field(form, "csrf_token", 200), request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _login_page(request, status=403, next_url=nxt, username=username,
                            error="The form expired; please try again.")
-    s = ctx.settings
-    client = client_address(request)
-    try:
-        user = await run_in_threadpool(ctx.estate.accounts.authenticate, username, password,
-                                       client=client, max_failures=s.login_max_failures,
-                                       window_s=s.login_window_s)
+    s, accounts = ctx.settings, ctx.estate.accounts
+    client = client_address(request, s)
+    limits = LoginLimits(max_failures=s.login_max_failures,
+                         account_failures=s.login_account_max_failures,
+                         window_s=s.login_window_s)
+    try:  # the throttle is checked (and the attempt counted) before any hashing
+        attempt = await run_in_threadpool(accounts.begin_login, username, client=client,
+                                          limits=limits)
     except RateLimited as e:
-        return _login_page(request, status=429, next_url=nxt, username=username,
+        resp = _login_page(request, status=429, next_url=nxt, username=username,
                            error=e.message)
+        resp.headers["Retry-After"] = str(e.retry_after_s)
+        return resp
+    if not await ctx.login_gate.acquire():
+        await run_in_threadpool(accounts.abandon_login, attempt)
+        logger.warning("login for %r from %s refused: %d password checks busy", username,
+                       client, ctx.login_gate.size)
+        resp = _login_page(request, status=503, next_url=nxt, username=username,
+                           error="The server is busy; please try again in a moment.")
+        resp.headers["Retry-After"] = "5"
+        return resp
+    try:
+        user = await run_in_threadpool(accounts.check_login, attempt, username, password,
+                                       client=client)
+    finally:
+        ctx.login_gate.release()
     if user is None:
         return _login_page(request, status=401, next_url=nxt, username=username,
                            error="Wrong user name or password.")
