@@ -281,6 +281,10 @@ def _print_diff(d: ListDiff, statuses: tuple[str, list[tuple[str, str, str]]] | 
 @lists.command("update")
 @click.option("--url", "urls", multiple=True,
               help="A list URL to fetch (repeatable; default: the URLs in lists.toml).")
+@click.option("--osv", "osv_urls", multiple=True,
+              help="An OSV feed to follow (repeatable): an ecosystem's all.zip or a file of "
+                   "OSV records over https://, kept as the list osv-malicious-<ecosystem> "
+                   "(default: the [[osv]] entries of lists.toml).")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
               help="List configuration [default: ~/.config/kitvet/lists.toml].")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path),
@@ -289,9 +293,10 @@ def _print_diff(d: ListDiff, statuses: tuple[str, list[tuple[str, str, str]]] | 
                    "place, so set KITVET_LISTS_DIR rather than this to use the copies.")
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned or unverified lists.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
-def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow_unsigned: bool,
-           timeout: float) -> None:
-    """Fetch configured lists (conditional requests), verify them, keep the last good copy.
+def update(urls: tuple[str, ...], osv_urls: tuple[str, ...], config: Path | None,
+           store: Path | None, allow_unsigned: bool, timeout: float) -> None:
+    """Fetch configured lists (conditional requests), verify them, keep the last good copy;
+    follow OSV feeds, saying which records each update added, withdrew and changed.
 
     Exit code 0 when every list is up to date, 2 when any update failed (its last good copy
     stays in use).
@@ -299,12 +304,15 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
     from rich.console import Console
     from rich.progress import Progress
 
+    from kitvet.lists.osv_feed import OsvFeed
     from kitvet.lists.update import ListSource, read_config, update_lists
 
-    sources = [ListSource(u) for u in urls] or read_config(config)
+    sources: list[ListSource | OsvFeed] = [ListSource(u) for u in urls]
+    sources += [OsvFeed(u) for u in osv_urls]
+    sources = sources or read_config(config)
     if not sources:
-        click.echo("no lists configured: add [[list]] url = \"https://...\" to "
-                   "~/.config/kitvet/lists.toml or pass --url")
+        click.echo("no lists configured: add [[list]] url = \"https://...\" (or [[osv]] "
+                   "url = ...) to ~/.config/kitvet/lists.toml or pass --url (--osv)")
         return
     results = []
     con = Console(stderr=True)  # stdout carries only the result (an export, JSON)
@@ -316,6 +324,8 @@ def update(urls: tuple[str, ...], config: Path | None, store: Path | None, allow
             progress.advance(task)
     for r in results:
         click.echo(f"{r.status:9} {r.url}: {r.message}", err=r.status == "failed")
+        for line in r.details:
+            click.echo(f"          {line}")
     if any(r.status == "failed" for r in results):
         raise SystemExit(2)
 

@@ -45,10 +45,16 @@ def write_state(store: Path, state: dict[str, Any]) -> None:
 
 def cached_lists(store: Path | None = None) -> list[Path]:
     """The last good copy of every configured list that was ever fetched."""
+    return [p for p, _ in cached_entries(store)]
+
+
+def cached_entries(store: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
+    """(last good copy, its ``state.json`` entry) of every list ever fetched; an entry of
+    ``"kind": "osv"`` is a copy kitvet wrote from an OSV feed (unsigned)."""
     store = store or lists_dir()
     out = []
     for entry in read_state(store)["lists"].values():
         p = store / str(entry.get("file", ""))
         if entry.get("file") and p.is_file():
-            out.append(p)
+            out.append((p, entry))
     return out

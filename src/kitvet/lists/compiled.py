@@ -88,7 +88,8 @@ def _key(sig: bytes | None, data: bytes | None, path: Path) -> tuple[str, str | 
 
 
 def lookup(path: Path, *, allow_unsigned: bool,
-           trusted_keys: Iterable[str | os.PathLike[str]] | None) -> RiskList | None:
+           trusted_keys: Iterable[str | os.PathLike[str]] | None,
+           vouched: bool = False) -> RiskList | None:
     """The list at ``path`` from its cache entry, or None (then load it in full)."""
     try:
         if path.stat().st_size < MIN_BYTES or cache_dir() is None:
@@ -110,7 +111,8 @@ def lookup(path: Path, *, allow_unsigned: bool,
     if signed_by is None:
         if not allow_unsigned or sig is not None:
             return None
-        logger.warning("%s: unsigned list accepted (--allow-unsigned)", path.name)
+        if not vouched:
+            logger.warning("%s: unsigned list accepted (--allow-unsigned)", path.name)
     else:
         from kitvet.lists.signing import trusted_keys as keys_now
 

@@ -26,6 +26,7 @@ def load_list(
     *,
     allow_unsigned: bool = False,
     trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
+    vouched: bool = False,
 ) -> RiskList:
     """Load, validate and signature-check the risk list at ``path``.
 
@@ -33,16 +34,20 @@ def load_list(
     key files or directories; default: bundled, user and ``KITVET_TRUSTED_KEYS`` keys).
     With ``allow_unsigned`` a missing, untrusted or failing signature is accepted with a
     warning and the list counts as unsigned (``signed_by`` is None).
+    ``vouched`` (with ``allow_unsigned``): kitvet wrote the list itself from a source that
+    has no signature (an OSV feed, :mod:`kitvet.lists.osv_feed`): unsigned without a warning.
     Raises :class:`~kitvet.errors.ListError` naming the file and place of any problem.
     """
     p = Path(path)
-    hit = compiled.lookup(p, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+    hit = compiled.lookup(p, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys,
+                          vouched=vouched)
     if hit is not None:
         return hit
     data = read_bytes(p)
     doc = parse_text(data, file=p.name)
     validate_document(doc, file=p.name)
-    signed_by = _check_signature(p, doc, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+    signed_by = _check_signature(p, doc, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys,
+                                 vouched=vouched)
     rl = dataclasses.replace(document_to_list(doc, origin=str(p)), signed_by=signed_by)
     logger.debug("loaded list %s %s from %s (%d subjects)", rl.name, rl.version, p, len(rl.subjects))
     compiled.store(p, data, rl)
@@ -55,13 +60,15 @@ def _check_signature(
     *,
     allow_unsigned: bool,
     trusted_keys: Iterable[str | os.PathLike[str]] | None,
+    vouched: bool = False,
 ) -> str | None:
     sig_file = signing.sig_path(p)
     try:
         data = sig_file.read_bytes()
     except FileNotFoundError:
         if allow_unsigned:
-            logger.warning("%s: unsigned list accepted (--allow-unsigned)", p.name)
+            if not vouched:
+                logger.warning("%s: unsigned list accepted (--allow-unsigned)", p.name)
             return None
         raise signing.SignatureError(
             f"list is unsigned (no {sig_file.name}); sign it with 'kitvet lists sign' "
@@ -115,10 +122,12 @@ def load_lists(
     trusted_keys = list(trusted_keys) if trusted_keys is not None else None
     lists: list[RiskList] = list(bundled().lists) if include_bundled else []
     if include_updated:
-        from kitvet.lists.cache import cached_lists
+        from kitvet.lists.cache import cached_entries
 
-        for fetched in cached_lists():
-            rl = load_list(fetched, allow_unsigned=allow_unsigned, trusted_keys=trusted_keys)
+        for fetched, entry in cached_entries():
+            feed = entry.get("kind") == "osv"  # written by kitvet from an OSV feed: unsigned
+            rl = load_list(fetched, allow_unsigned=allow_unsigned or feed,
+                           trusted_keys=trusted_keys, vouched=feed)
             shipped = [x for x in lists if x.name == rl.name and x in bundled().lists]
             if shipped and str(shipped[0].date) > str(rl.date):
                 logger.warning("%s: fetched %s %s (%s) is older than the bundled %s (%s); "

@@ -6,6 +6,9 @@ Configuration (``$XDG_CONFIG_HOME/kitvet/lists.toml``, default ``~/.config/kitve
     url = "https://cert.example.org/kitvet/cert-example.yaml"
     # signature = "https://cert.example.org/kitvet/cert-example.yaml.sig"   (the default)
 
+    [[osv]]      # an OSV feed, kept as a list (see kitvet.lists.osv_feed)
+    url = "https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip"
+
 Store: ``$KITVET_LISTS_DIR``, else ``<data dir>/lists`` where the data dir is
 ``$KITVET_DATA_DIR`` or ``$XDG_DATA_HOME/kitvet/data`` (``~/.local/share/kitvet/data``).
 Each good copy is kept as ``<stem>-<sha256[:12]>.yaml`` with its ``.sig``; ``state.json``
@@ -31,8 +34,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kitvet.errors import ListError
-from kitvet.lists.cache import lists_dir, read_state, write_state
+from kitvet.lists.cache import STATE_NAME, lists_dir, read_state, write_state
 from kitvet.lists.format import MAX_LIST_BYTES
+from kitvet.lists.osv_feed import OsvFeed, check_feed_url, update_feed
 from kitvet.lists.signing import MAX_SIG_BYTES, sig_path
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ class UpdateResult:
     status: str  # updated | unchanged | failed
     message: str
     path: Path | None = None  # the copy in use after the update (None if there is none)
+    details: tuple[str, ...] = ()  # lines under the message (an OSV feed's changes)
 
 
 def config_path() -> Path:
@@ -67,8 +72,8 @@ def config_path() -> Path:
     return Path(base) / "kitvet" / "lists.toml"
 
 
-def read_config(path: Path | None = None) -> list[ListSource]:
-    """The configured list sources (none when the file does not exist)."""
+def read_config(path: Path | None = None) -> list[ListSource | OsvFeed]:
+    """The configured lists and OSV feeds (none when the file does not exist)."""
     import tomllib
 
     path = path or config_path()
@@ -78,7 +83,7 @@ def read_config(path: Path | None = None) -> list[ListSource]:
         doc = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ListError(f"cannot read list configuration: {e}", file=str(path)) from e
-    out = []
+    out: list[ListSource | OsvFeed] = []
     for i, entry in enumerate(doc.get("list", [])):
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             raise ListError("each [[list]] needs a url", file=path.name, place=f"list[{i}]")
@@ -87,7 +92,23 @@ def read_config(path: Path | None = None) -> list[ListSource]:
         if sig is not None:
             _check_url(sig, file=path.name, place=f"list[{i}].signature")
         out.append(ListSource(url=entry["url"], signature=sig))
+    for i, entry in enumerate(doc.get("osv", [])):
+        place = f"osv[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise ListError("each [[osv]] needs a url", file=path.name, place=place)
+        check_feed_url(entry["url"], file=path.name, place=f"{place}.url")
+        name, vulns = entry.get("name"), entry.get("vulnerabilities", False)
+        if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
+            raise ListError(f"{name!r} is not a list name (lower case letters, digits, '-')",
+                            file=path.name, place=f"{place}.name")
+        if not isinstance(vulns, bool):
+            raise ListError("vulnerabilities is true or false", file=path.name,
+                            place=f"{place}.vulnerabilities")
+        out.append(OsvFeed(entry["url"], name=name, vulnerabilities=vulns))
     return out
+
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 
 
 def _check_url(url: str, *, file: str | None = None, place: str | None = None) -> None:
@@ -200,7 +221,7 @@ def _fetch_signature(client: Any, src: ListSource, allow_unsigned: bool) -> byte
 
 
 def update_lists(
-    sources: Iterable[ListSource], *, store: Path | None = None, allow_unsigned: bool = False,
+    sources: Iterable[ListSource | OsvFeed], *, store: Path | None = None, allow_unsigned: bool = False,
     trusted_keys: Iterable[str | os.PathLike[str]] | None = None, timeout: float = 30.0,
     client: Any = None,
 ) -> list[UpdateResult]:
@@ -216,10 +237,19 @@ def update_lists(
     results = []
     try:
         for src in sources:
-            _check_url(src.url)
-            if src.url.startswith("http://"):
-                logger.warning("%s: plain HTTP; only the signature protects this list", src.url)
+            if isinstance(src, OsvFeed):
+                check_feed_url(src.url)
+            else:
+                _check_url(src.url)
+                if src.url.startswith("http://"):
+                    logger.warning("%s: plain HTTP; only the signature protects this list",
+                                   src.url)
             try:
+                if isinstance(src, OsvFeed):
+                    fu = update_feed(src, client, store, state)
+                    results.append(UpdateResult(src.url, fu.status, fu.message, fu.path,
+                                                fu.changes.lines()))
+                    continue
                 results.append(update_one(src, client, store, state,
                                           allow_unsigned=allow_unsigned,
                                           trusted_keys=trusted_keys))
@@ -240,6 +270,6 @@ def _prune(store: Path, state: dict[str, Any]) -> None:
     """Remove copies no longer referenced by the state (after it was written)."""
     keep = {e.get("file") for e in state["lists"].values()}
     keep |= {f"{k}.sig" for k in keep if k}
-    for p in store.glob("*.yaml*"):
-        if p.name not in keep:
+    for p in [*store.glob("*.yaml*"), *store.glob("*.json")]:
+        if p.name not in keep and p.name != STATE_NAME:
             p.unlink(missing_ok=True)
