@@ -56,7 +56,13 @@ def test_readyz_gives_up_after_the_timeout(sqlite_srv, monkeypatch):
 def test_readyz_is_503_when_the_schema_is_behind(sqlite_srv):
     from sqlalchemy import text
 
-    with sqlite_srv.estate.engine.begin() as conn:  # forget one branch's newest revision
+    from kitvet.store.db import write
+
+    # forget one branch's newest revision. A write transaction (BEGIN IMMEDIATE) queues behind
+    # the server's alert and review threads, which write at start; a plain BEGIN that reads
+    # first fails at once with "database is locked" when one of them commits in between (in WAL
+    # mode SQLite cannot upgrade a stale read snapshot to a write, busy timeout or not)
+    with write(sqlite_srv.estate.engine) as conn:
         head = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().first()
         conn.execute(text("DELETE FROM alembic_version WHERE version_num = :v"), {"v": head})
     r = sqlite_srv.client.get("/readyz")
