@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from kitvet import __version__
 from kitvet.errors import KitvetError
 from kitvet.estate import queries
+from kitvet.estate.reads import check_audit
 from kitvet.estate.reporting import campaign_summary, visible_exceptions
 from kitvet.estate.scope import EVERYTHING, Scope
 from kitvet.model.finding import finding_class
@@ -96,7 +97,7 @@ def build_dossier(conn: Connection, scope: Scope, *, subject_id: str, subject: S
              if c.campaign.subject_id == subject_id]
     excs = [e for e in visible_exceptions(conn, scope, exceptions.listing(conn, now=now))
             if e.subject_id == subject_id]
-    check = audit_log.verify(conn)
+    check = check_audit(conn)  # the lake's anchors are the CLI's audit verify's
     return Dossier(
         subject_id=subject_id, subject_name=name, subject_kind=kind, list_name=list_name,
         list_version=list_version, finding_class=cls, assertions=tuple(assertions),

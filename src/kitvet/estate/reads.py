@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from kitvet.errors import StoreError
 from kitvet.estate import inventory, queries
@@ -200,10 +200,15 @@ class EstateReads:
                                      newest_first=newest_first,
                                      where=queries.audit_scope(scope))
 
-    def verify_audit(self, *, expect_head: str | None = None) -> audit_log.AuditCheck:
-        """Verify the hash chain; names the first bad entry."""
+    def verify_audit(self, *, expect_head: str | None = None, lake: bool = True
+                     ) -> audit_log.AuditCheck:
+        """Verify the hash chain and its anchors; names the first bad entry.
+
+        Every import batch must still find the audit entry its row recorded and (``lake``)
+        every batch file in the lake the head it recorded: a wiped or rewritten log fails.
+        """
         with read(self.engine) as conn:
-            return audit_log.verify(conn, expect_head=expect_head)
+            return check_audit(conn, lake=self.lake if lake else None, expect_head=expect_head)
 
     def export_audit(self, out: IO[str]) -> int:
         """Write every entry as one JSON object per line; returns the number written."""
@@ -240,3 +245,18 @@ class EstateReads:
             return build_report(conn, scope, now=utcnow(), today=today(), since=since,
                                 stale_days=stale_days, expiring_days=expiring_days,
                                 title=title)
+
+
+def check_audit(conn: Connection, *, lake: Lake | None = None, expect_head: str | None = None
+                ) -> audit_log.AuditCheck:
+    """The audit chain checked with its anchors: each import batch's row and (``lake``) each
+    batch file of the lake must still find the entry it recorded (see ``store.audit``)."""
+    b = t.batches
+    rows = conn.execute(select(b.c.batch_id, b.c.audit_seq, b.c.audit_hash)).all()
+    anchors = [audit_log.Anchor(f"import batch {r.batch_id}", r.audit_seq, r.audit_hash)
+               for r in rows if r.audit_seq is not None and r.audit_hash]
+    if lake is not None:
+        anchors += [audit_log.Anchor(f"the lake's batch file {bid}", seq, digest)
+                    for bid, seq, digest in lake.anchors()]
+    legacy = [f"batch:{r.batch_id}" for r in rows if r.audit_seq is None]
+    return audit_log.verify(conn, expect_head=expect_head, anchors=anchors, unanchored=legacy)

@@ -248,8 +248,10 @@ def import_groups(engine: Engine, lake: Lake, groups: Sequence[Group], *,
                 on_commit(conn, results)
         return results
     batch_id = new_batch_id()
+    with read(engine) as conn:
+        anchor = audit.head(conn)  # anchors the batch files to the audit log (see verify)
     with lake.importing():
-        lake.write_batch(((p.sid, p.snap) for p in todo), batch_id)
+        lake.write_batch(((p.sid, p.snap) for p in todo), batch_id, anchor=anchor)
         _pause("after-lake")
         try:
             with write(engine) as conn:
@@ -258,9 +260,11 @@ def import_groups(engine: Engine, lake: Lake, groups: Sequence[Group], *,
                 out = _record(conn, todo, batch_id, actor=_batch_actor(groups), now=now,
                               no_new_institutions=no_new)
                 results = _split(preps, owner, known, out, batch_id)
-                for g, res in zip(groups, results, strict=True):
-                    if res.batch_id is not None:
-                        _audit(conn, g.actor, batch_id, now, res)
+                entries = [_audit(conn, g.actor, batch_id, now, res)
+                           for g, res in zip(groups, results, strict=True)
+                           if res.batch_id is not None]
+                if entries:
+                    _anchor(conn, batch_id, entries[-1])
                 if on_commit is not None:
                     on_commit(conn, results)
                 _pause("in-transaction")
@@ -300,7 +304,7 @@ def record_lake_batches(engine: Engine, lake: Lake, batch_ids: Sequence[str], *,
                           no_new_institutions=set())
             res = _split([(todo, [])], {p.sid: 0 for p in todo}, set(), out, batch_id)[0]
             if res.batch_id is not None:
-                _audit(conn, actor, batch_id, now, res)
+                _anchor(conn, batch_id, _audit(conn, actor, batch_id, now, res))
             results.append(res)
     refresh_current(engine, lake)
     return results
@@ -454,12 +458,20 @@ def _split(preps: list[tuple[list[_Prepared], list[Skipped]]], owner: dict[str, 
     return results
 
 
-def _audit(conn: Connection, actor: str, batch_id: str, now: str, res: ImportResult) -> None:
-    audit.append(conn, actor=actor, action="estate.import", obj=f"batch:{batch_id}", at=now,
-                 details={"snapshots": len(res.added), "hosts_current": len(res.became_current),
-                          "historical": len(res.historical),
-                          "institutions_created": list(res.institutions_created),
-                          "rejected": len(res.rejected)})
+def _audit(conn: Connection, actor: str, batch_id: str, now: str, res: ImportResult
+           ) -> audit.AuditEntry:
+    return audit.append(
+        conn, actor=actor, action="estate.import", obj=f"batch:{batch_id}", at=now,
+        details={"snapshots": len(res.added), "hosts_current": len(res.became_current),
+                 "historical": len(res.historical),
+                 "institutions_created": list(res.institutions_created),
+                 "rejected": len(res.rejected)})
+
+
+def _anchor(conn: Connection, batch_id: str, entry: audit.AuditEntry) -> None:
+    """Record in the batch's row the audit entry written with it (what verify checks)."""
+    conn.execute(t.batches.update().where(t.batches.c.batch_id == batch_id)
+                 .values(audit_seq=entry.seq, audit_hash=entry.hash))
 
 
 def _write_rows(conn: Connection, batch_id: str, actor: str, now: str, created: list[str],

@@ -48,6 +48,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "hosts": HOST_FIELDS,
     "files": FILE_FIELDS,
 }
+#: Parquet metadata keys of a batch's audit anchor (in its ``hosts`` file).
+ANCHOR_SEQ, ANCHOR_HASH = b"kitvet.audit_seq", b"kitvet.audit_hash"
 #: Tables a batch writes only when it has rows (older lakes have none of them).
 OPTIONAL_KINDS = frozenset({"files"})
 CURRENT_SCHEMA = pa.schema(
@@ -98,8 +100,13 @@ class Lake:
         return str(self.path / kind / "*.parquet")
 
     def write_batch(self, snapshots: Iterable[tuple[str, Snapshot]],
-                    batch_id: str | None = None) -> str:
-        """Write (snapshot_id, snapshot) pairs as one batch of three Parquet files."""
+                    batch_id: str | None = None, *, anchor: tuple[int, str] | None = None
+                    ) -> str:
+        """Write (snapshot_id, snapshot) pairs as one batch of three Parquet files.
+
+        ``anchor``: the audit log's head (seq, hash) when the batch was written, kept in the
+        metadata of its ``hosts`` file (see :meth:`anchors`).
+        """
         batch_id = batch_id or new_batch_id()
         pairs = list(snapshots)
         for kind in KINDS:
@@ -110,8 +117,23 @@ class Lake:
             table = _kind_table(kind, pairs, batch_id)
             if kind in OPTIONAL_KINDS and not table.num_rows:
                 continue
+            if kind == "hosts" and anchor is not None:
+                table = table.replace_schema_metadata({
+                    ANCHOR_SEQ: str(anchor[0]).encode(), ANCHOR_HASH: anchor[1].encode()})
             self._write(table, self.path / kind / f"{batch_id}.parquet")
         return batch_id
+
+    def anchors(self) -> Iterator[tuple[str, int, str]]:
+        """(batch id, audit seq, audit hash) of every batch file that records one."""
+        for path in sorted((self.path / "hosts").glob("*.parquet")):
+            try:
+                meta = pq.read_schema(path).metadata or {}
+            except (OSError, pa.ArrowInvalid) as e:
+                logger.warning("cannot read %s: %s", path, e)
+                continue
+            seq, digest = meta.get(ANCHOR_SEQ), meta.get(ANCHOR_HASH)
+            if seq is not None and digest is not None and seq.isdigit():
+                yield path.stem, int(seq), digest.decode("ascii", "replace")
 
     def write_current(self, rows: list[dict[str, str]]) -> None:
         """Replace ``current.parquet`` with these (host_id, snapshot_id, batch_id) rows."""

@@ -37,6 +37,9 @@ batches = Table(
     Column("imported_at", T, nullable=False),
     Column("actor", NAME, nullable=False),
     Column("snapshot_count", Integer, nullable=False),
+    # the audit entry written with the batch (revision 0004): what `audit verify` anchors to
+    Column("audit_seq", Integer),
+    Column("audit_hash", String(64)),
 )
 
 hosts = Table(
