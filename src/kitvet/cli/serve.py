@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from kitvet.server.settings import ServerSettings
 
 DEMO_ADMIN = "admin"
+#: A new token's lifetime (days), as kitvet.estate.tokens.DEFAULT_DAYS (not imported: the CLI
+#: starts without the estate layer).
+DEFAULT_TOKEN_DAYS = 365
 
 
 def _settings(**overrides: Any) -> ServerSettings:
@@ -234,22 +237,51 @@ def token() -> None:
 @click.option("--institution", help="Issue an ingest token for this institution.")
 @click.option("--user", "username", help="Issue an API token acting as this user.")
 @click.option("--name", required=True, help="What or who uses the token.")
+@click.option("--scope", type=click.Choice(["ingest", "read", "write"]),
+              help="ingest (an institution's agents), read (dashboards: safe methods only) or "
+                   "write (scripts acting with the user's role) [ingest / write].")
+@click.option("--expires-days", type=click.FloatRange(0, 3650, min_open=True),
+              help=f"Lifetime in days [{DEFAULT_TOKEN_DAYS}].")
+@click.option("--no-expiry", is_flag=True, help="The token never expires (not advised).")
 @with_estate(from_group=True)
-def token_add(est: Estate, institution: str | None, username: str | None, name: str) -> None:
+def token_add(est: Estate, institution: str | None, username: str | None, name: str,
+              scope: str | None, expires_days: float | None, no_expiry: bool) -> None:
     """Issue a token; it is printed once."""
+    days = None if no_expiry else (expires_days or DEFAULT_TOKEN_DAYS)
     value, info = est.tokens.issue_token(name=name, institution=institution, username=username,
-                                         actor=_actor())
-    click.echo(f"token {info.token_id} ({info.kind}: {institution or username}): {value}")
+                                         scope=scope, expires_days=days, actor=_actor())
+    click.echo(f"token {info.token_id} ({info.scope}: {institution or username}; expires "
+               f"{(info.expires_at or 'never')[:16]}): {value}")
+    click.echo("store it now: it is shown only this once", err=True)
+
+
+@token.command("rotate")
+@click.argument("token_id", type=int)
+@click.option("--overlap-hours", type=click.FloatRange(0, 24 * 90), default=24.0,
+              show_default=True, help="How long the old token keeps working.")
+@click.option("--expires-days", type=click.FloatRange(0, 3650, min_open=True),
+              help=f"Lifetime of the new token in days [{DEFAULT_TOKEN_DAYS}].")
+@with_estate(from_group=True)
+def token_rotate(est: Estate, token_id: int, overlap_hours: float,
+                 expires_days: float | None) -> None:
+    """Issue a token's successor (printed once); the old one works for the overlap, then
+    expires: agents switch over without downtime."""
+    value, info = est.tokens.rotate_token(token_id, actor=_actor(),
+                                          overlap_s=int(overlap_hours * 3600),
+                                          expires_days=expires_days or DEFAULT_TOKEN_DAYS)
+    click.echo(f"token {info.token_id} replaces token {token_id} (which works for "
+               f"{overlap_hours:g} more hours): {value}")
     click.echo("store it now: it is shown only this once", err=True)
 
 
 @token.command("list")
 @with_estate(from_group=True)
 def token_list(est: Estate) -> None:
-    """List live tokens (never their values)."""
+    """List live tokens (never their values): scope, expiry, last use."""
     for t in est.tokens.list_tokens():
-        click.echo(f"{t.token_id}\t{t.kind}\t{t.institution or t.username}\t{t.name}\t"
-                   f"created {t.created_at[:16]}\tlast used {(t.last_used_at or '-')[:16]}")
+        click.echo(f"{t.token_id}\t{t.scope}\t{t.institution or t.username}\t{t.name}\t"
+                   f"created {t.created_at[:16]}\texpires {(t.expires_at or 'never')[:16]}\t"
+                   f"last used {(t.last_used_at or '-')[:16]}")
 
 
 @token.command("revoke")

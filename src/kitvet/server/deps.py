@@ -2,8 +2,9 @@
 
 - ``Ctx``: the :class:`~kitvet.server.context.ServerContext`.
 - ``EstateDep``: the :class:`~kitvet.estate.Estate` (the one door to the estate's data).
-- ``CurrentUser`` (API): a user token (``Authorization: Bearer kvt_...``) or a browser session
-  cookie; with a cookie, unsafe methods also need the session's CSRF token in ``X-CSRF-Token``.
+- ``CurrentUser`` (API): a user token (``Authorization: Bearer kvt_...``; a ``read`` token
+  only for safe methods) or a browser session cookie; with a cookie, unsafe methods also need
+  the session's CSRF token in ``X-CSRF-Token``.
 - ``IngestToken`` (API): an institution's ingest token.
 - ``SessionDep`` (pages): the browser session (user and CSRF token); without one the browser
   is sent to the login page.
@@ -77,14 +78,17 @@ def api_user(request: Request, estate: EstateDep) -> User:
     if token is not None:
         info = estate.tokens.lookup(token)
         if info is None:
-            raise HTTPException(401, "invalid or revoked token",
+            raise HTTPException(401, "invalid, expired or revoked token",
                                 headers={"WWW-Authenticate": "Bearer"})
         if info.kind != "user" or not info.username:
             raise HTTPException(403, "an ingest token can only send snapshots")
+        if info.read_only and request.method not in SAFE_METHODS:
+            raise HTTPException(403, "this token is read-only")
         user = estate.accounts.get_user(info.username)
         if user is None:
             raise HTTPException(401, "the token's user is disabled",
                                 headers={"WWW-Authenticate": "Bearer"})
+        estate.tokens.touch(info)
         return user
     found = estate.accounts.session_user(request.cookies.get(SESSION_COOKIE))
     if found is None:
@@ -108,9 +112,9 @@ def ingest_token(request: Request, estate: EstateDep) -> TokenInfo:
                             headers={"WWW-Authenticate": "Bearer"})
     info = estate.tokens.lookup(token)
     if info is None:
-        raise HTTPException(401, "invalid or revoked token",
+        raise HTTPException(401, "invalid, expired or revoked token",
                             headers={"WWW-Authenticate": "Bearer"})
-    if info.kind != "ingest" or not info.institution:
+    if info.scope != "ingest" or not info.institution:
         raise HTTPException(403, "this token is not an institution's ingest token")
     return info
 

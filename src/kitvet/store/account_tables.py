@@ -49,6 +49,10 @@ api_tokens = Table(
     Column("created_by", NAME, nullable=False),
     Column("revoked_at", T),
     Column("last_used_at", T),
+    # revision server0002: ingest | read | write; expiry; the token this one rotated out
+    Column("scope", String(10)),
+    Column("expires_at", T),
+    Column("replaces", Integer),
 )
 
 login_attempts = Table(
