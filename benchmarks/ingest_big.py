@@ -15,14 +15,14 @@ import argparse
 import gzip
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from kitvet.server.testing import ServeProcess
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,23 +53,6 @@ def bom_file(n: int) -> Path:
     return path
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _proc_stats(pid: int) -> tuple[float, int]:
-    with open(f"/proc/{pid}/stat") as fh:
-        parts = fh.read().rsplit(")", 1)[1].split()
-    cpu = (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/status") as fh:
-        hwm = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
-    return cpu, hwm
-
-
 def run(workdir: Path, *, components: int, review: str = "off") -> dict[str, Any]:
     """The benchmark; a summary dict."""
     from kitvet.estate import init_estate
@@ -82,29 +65,15 @@ def run(workdir: Path, *, components: int, review: str = "off") -> dict[str, Any
     token = est.tokens.issue_token(name="build farm", institution="Alpha Agency",
                                    actor="bench")[0]
     est.close()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, KITVET_SERVER_MAX_BODY_BYTES=str(256 << 20),
                KITVET_SERVER_MAX_INVENTORY_BYTES=str(1 << 30))
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "kitvet", "serve", "--estate", str(root),
-                             "--port", str(port), "--review", review],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/openapi.json", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
-        cpu0, rss0 = _proc_stats(proc.pid)
+    with open(workdir / "server.log", "wb") as log, ServeProcess(
+            ["--estate", str(root), "--review", review], env=env, output=log) as srv:
+        cpu0, rss0 = srv.stats()
         auth = {"Authorization": f"Bearer {token}"}
         body = bom.read_bytes()
         t0 = time.monotonic()
-        r = httpx.post(f"{base}/api/v1/snapshots", content=body, timeout=120,
+        r = httpx.post(f"{srv.base}/api/v1/snapshots", content=body, timeout=120,
                        headers={**auth, "Content-Encoding": "gzip"})
         accept_s = time.monotonic() - t0
         if r.status_code != 202:
@@ -112,19 +81,12 @@ def run(workdir: Path, *, components: int, review: str = "off") -> dict[str, Any
         job_id = r.json()["job_id"]
         job: dict[str, Any] = {}
         while time.monotonic() - t0 < 1800:
-            job = httpx.get(f"{base}/api/v1/jobs/{job_id}", headers=auth, timeout=30).json()
+            job = httpx.get(f"{srv.base}/api/v1/jobs/{job_id}", headers=auth, timeout=30).json()
             if job["status"] in ("done", "refused", "failed"):
                 break
             time.sleep(0.5)
         done_s = time.monotonic() - t0
-        cpu1, hwm = _proc_stats(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        cpu1, hwm = srv.stats()
     return {"components": components, "gzip_mib": round(len(body) / 2**20, 1),
             "status": job.get("status"), "reason": job.get("reason"),
             "accept_s": round(accept_s, 2), "processed_s": round(done_s, 1),

@@ -19,8 +19,6 @@ import argparse
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from kitvet.server.testing import ServeProcess
 
 INSTITUTION = "Alpha Agency"
 
@@ -41,52 +41,12 @@ def _doc(i: int, items: int) -> bytes:
                      for k in range(items)]}]}).encode()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``kitvet serve`` as a child process on a free loopback port."""
-
-    def __init__(self, root: Path, log: Path):
-        self.root, self.log = root, log
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, KITVET_SERVER_INGEST_WORKERS="2")
-        env.pop("KITVET_PAUSE_AT", None)
-        with open(log, "ab") as fh:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kitvet", "serve", "--estate", str(root), "--port",
-                 str(self.port), "--review", "off"], stdout=fh, stderr=subprocess.STDOUT,
-                env=env)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server stopped: see {log}")
-            try:
-                httpx.get(f"{self.base}/api/v1/openapi.json", timeout=2)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("the server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash or the OOM killer would."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        """SIGINT, a clean stop."""
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.kill()
+def _server(root: Path, log: Path) -> ServeProcess:
+    """``kitvet serve`` over the estate (review off), its output appended to ``log``."""
+    env = dict(os.environ, KITVET_SERVER_INGEST_WORKERS="2")
+    env.pop("KITVET_PAUSE_AT", None)
+    with open(log, "ab") as fh:
+        return ServeProcess(["--estate", str(root), "--review", "off"], env=env, output=fh)
 
 
 def _send_all(base: str, token: str, todo: list[int], accepted: dict[int, str], items: int,
@@ -128,7 +88,7 @@ def run(workdir: Path, *, kills: int, uploads: int, items: int = 50, seed: int |
     t0 = time.monotonic()
     delays = []
     for _ in range(kills):
-        srv = Server(root, log)
+        srv = _server(root, log)
         stop = threading.Event()
         todo = [i for i in range(uploads) if i not in accepted]
         sender = threading.Thread(target=_send_all, args=(srv.base, token, todo, accepted,
@@ -140,7 +100,7 @@ def run(workdir: Path, *, kills: int, uploads: int, items: int = 50, seed: int |
         srv.kill()
         stop.set()
         sender.join()
-    srv = Server(root, log)
+    srv = _server(root, log)
     try:
         while len(accepted) < uploads:
             todo = [i for i in range(uploads) if i not in accepted]

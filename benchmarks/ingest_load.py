@@ -17,9 +17,7 @@ import argparse
 import gzip
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from kitvet.server.testing import ServeProcess
 
 INSTITUTIONS = ("Alpha Agency", "Beta Bureau", "Gamma Office", "Delta Court")
 
@@ -47,28 +47,6 @@ def inventory(i: int, items: int) -> bytes:
     return gzip.compress(json.dumps(doc).encode(), 6)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _proc_stats(pid: int) -> tuple[float, int]:
-    """(CPU seconds of the process and its threads, peak RSS bytes)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        parts = fh.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(parts[11]) + int(parts[12])) / ticks
-    hwm = 0
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                hwm = int(line.split()[1]) * 1024
-    return cpu, hwm
-
-
 def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
         db: str | None = None, workers: int = 2, review: str = "background") -> dict[str, Any]:
     """The benchmark; a summary dict."""
@@ -83,28 +61,14 @@ def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
     t_gen = time.monotonic()
     bodies = [inventory(i, items) for i in range(n)]
     gen_s = time.monotonic() - t_gen
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, KITVET_SERVER_INGEST_WORKERS=str(workers))
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "kitvet", "serve", "--estate", str(root),
-                             "--port", str(port), "--review", review],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/openapi.json", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
-        cpu0, _ = _proc_stats(proc.pid)
+    with open(workdir / "server.log", "wb") as log, ServeProcess(
+            ["--estate", str(root), "--review", review], env=env, output=log) as srv:
+        cpu0, _ = srv.stats()
         latencies: list[float] = [0.0] * n
         codes: list[int] = [0] * n
         job_ids: list[str | None] = [None] * n
-        client = httpx.Client(base_url=base, timeout=60,
+        client = httpx.Client(base_url=srv.base, timeout=60,
                               limits=httpx.Limits(max_connections=senders * 2))
         start = time.monotonic()
 
@@ -157,15 +121,8 @@ def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
                     last_done = time.monotonic() - start
                     break
             time.sleep(0.2)
-        cpu1, hwm = _proc_stats(proc.pid)
+        cpu1, hwm = srv.stats()
         client.close()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
     ok = sorted(lat for lat, c in zip(latencies, codes, strict=True) if c == 202)
 
     def pct(p: float) -> float | None:

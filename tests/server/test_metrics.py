@@ -91,42 +91,26 @@ def test_several_workers_add_up_their_counters(tmp_path):
     """``kitvet serve --workers 2``: whichever worker answers a scrape, the ingest counters
     are those of both workers (prometheus-client's multiprocess folder)."""
     import os
-    import signal
-    import subprocess
-    import sys
-    import time
 
     import httpx
 
     from kitvet.estate import init_estate
-    from kitvet.server.testing import free_port
+    from kitvet.server.testing import ServeProcess
 
     est = init_estate(tmp_path / "estate", actor="tests")
     token = est.tokens.issue_token(name="agents", institution="Alpha Agency", actor="tests")[0]
     est.close()
-    port = free_port()
     env = dict(os.environ, KITVET_SERVER_METRICS_TOKEN=TOKEN)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kitvet", "serve", "--estate", str(tmp_path / "estate"),
-         "--port", str(port), "--workers", "2", "--review", "off", "--alerts", "off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with ServeProcess(["--estate", str(tmp_path / "estate"), "--workers", "2", "--review", "off",
+                       "--alerts", "off"], env=env, timeout=90) as srv:
         for _ in range(6):  # new connections: the kernel hands them to either worker
-            r = httpx.post(f"{base}/api/v1/snapshots", content=b"{",
+            r = httpx.post(f"{srv.base}/api/v1/snapshots", content=b"{",
                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
             assert r.status_code == 415
         seen = set()
         for _ in range(6):
-            text = httpx.get(f"{base}/metrics", timeout=10,
+            text = httpx.get(f"{srv.base}/metrics", timeout=10,
                              headers={"Authorization": f"Bearer {TOKEN}"}).text
             total = 0.0
             for fam in text_string_to_metric_families(text):
@@ -136,10 +120,3 @@ def test_several_workers_add_up_their_counters(tmp_path):
                         total += s.value
             seen.add(total)
         assert seen == {6.0}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

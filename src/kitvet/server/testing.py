@@ -1,15 +1,21 @@
-"""Helpers to run the server for browser tests and screenshots: uvicorn on a free loopback
-port in a thread, and Debian's Chromium driven by Playwright (no browser download)."""
+"""Helpers to run the server for tests, benchmarks and screenshots: uvicorn on a free loopback
+port in a thread, ``kitvet serve`` as a child process, and Debian's Chromium driven by
+Playwright (no browser download)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -56,6 +62,71 @@ def running(app: Any, *, timeout: float = 20.0, port: int | None = None) -> Iter
     finally:
         server.should_exit = True
         thread.join(timeout)
+
+
+class ServeProcess:
+    """``kitvet serve ARGS --port P`` as a child process on a loopback port.
+
+    The constructor returns once ``GET ready`` answers (any status); it raises when the
+    process ends or ``timeout`` passes first. As a context manager it stops the process on
+    exit. ``output`` is where its stdout and stderr go (a file, ``subprocess.PIPE`` with
+    ``text=True`` to read its lines, or nowhere).
+    """
+
+    def __init__(self, args: Sequence[str], *, env: Mapping[str, str] | None = None,
+                 port: int | None = None, output: Any = subprocess.DEVNULL, text: bool = False,
+                 ready: str = "/healthz", timeout: float = 120.0):
+        import httpx
+
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kitvet", "serve", *args, "--port", str(self.port)],
+            stdout=output, stderr=subprocess.STDOUT, text=text,
+            env=dict(env) if env is not None else None)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kitvet serve ended with {self.proc.returncode} at start")
+            try:
+                httpx.get(self.base + ready, timeout=2)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError("kitvet serve did not start") from None
+                time.sleep(0.1)
+
+    def stats(self) -> tuple[float, int]:
+        """(CPU seconds of the process and its threads so far, its peak RSS in bytes)."""
+        with open(f"/proc/{self.proc.pid}/stat") as fh:
+            parts = fh.read().rsplit(")", 1)[1].split()
+        cpu = (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{self.proc.pid}/status") as fh:
+            hwm = next((int(line.split()[1]) * 1024 for line in fh
+                        if line.startswith("VmHWM:")), 0)
+        return cpu, hwm
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGINT, a clean stop; SIGKILL when it has not ended after ``timeout``."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
 
 
 @contextmanager
