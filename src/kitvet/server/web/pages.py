@@ -13,9 +13,9 @@ from kitvet.errors import KitvetError
 from kitvet.estate import DECISIONS, NotFound
 from kitvet.estate.inventory import KINDS
 from kitvet.model.finding import CLASS_LABELS, FINDING_CLASSES
+from kitvet.report import charts
 from kitvet.server import actions, evidence
 from kitvet.server.deps import CampaignId, Ctx, ExceptionId, Offset, SessionDep
-from kitvet.server.web import charts
 from kitvet.server.web.forms import CheckedForm, field
 from kitvet.server.web.render import render
 
@@ -153,7 +153,8 @@ def campaign(request: Request, ctx: Ctx, session: SessionDep, campaign_id: Campa
         c = ctx.estate.campaign(campaign_id, scope=session.user.scope)
     except KitvetError as e:
         raise NotFound("no such campaign") from e
-    chart = charts.burndown(c.burndown, title=f"Burndown of campaign {campaign_id}",
+    chart = charts.burndown([(b.at, b.affected, b.remaining) for b in c.burndown],
+                            title=f"Burndown of campaign {campaign_id}",
                             due=c.campaign.remove_due)
     return render(request, "campaign.html", session, c=c, chart=chart)
 
