@@ -53,3 +53,24 @@ def test_orphan_with_same_snapshot_id_is_not_double_counted(tmp_path):
         os.utime(tmp_path / "lake" / kind / f"{orphan}.parquet", (old, old))
     assert len(lake.clean({kept})) == 3
     assert lake.batch_ids() == {kept}
+
+
+def test_sweep_removes_orphans_only_while_no_import_holds_the_lake(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    s = snap("h1", "P", "2026-01-01T00:00:00Z", [("app", "1", "X")])
+    kept = lake.write_batch([("s1", s)])
+    orphan = lake.write_batch([("s2", s)])  # written by an import that has not committed yet
+    asked = []
+
+    def referenced() -> set[str]:
+        asked.append(True)
+        return {kept}
+
+    with lake.importing():
+        assert lake.sweep(referenced) is None  # an import is under way: nothing removed
+        assert not asked and orphan in lake.batch_ids()
+    removed = lake.sweep(referenced)
+    assert removed and all(name.startswith(orphan) for name in removed)
+    assert lake.batch_ids() == {kept}
+    with lake.locked(), lake.importing():  # the two locks are apart
+        pass

@@ -79,6 +79,23 @@ def kind_schema(kind: str) -> pa.Schema:
     return pa.schema([pa.field(c, pa.string()) for c in cols])
 
 
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[bool]:
+    """Hold ``flock(mode)`` on the lock file ``path`` (made with its folder when missing) for
+    the block; yields False instead when ``mode`` has ``LOCK_NB`` and another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, mode)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class Lake:
     """The Parquet inventory lake of one estate."""
 
@@ -142,25 +159,15 @@ class Lake:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """An exclusive lock on the lake (around rewriting ``current.parquet``)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with _flock(self.path / ".lock", fcntl.LOCK_EX):
+            yield
 
     @contextmanager
     def importing(self) -> Iterator[None]:
         """Held (shared) by an import from writing its batch files until it has committed:
         :meth:`sweep` removes unreferenced batch files only while no import holds it."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".import.lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with _flock(self.path / ".import.lock", fcntl.LOCK_SH):
+            yield
 
     def sweep(self, referenced: Callable[[], set[str]]) -> list[str] | None:
         """Remove every batch file the database does not reference, whatever its age, when no
@@ -170,16 +177,10 @@ class Lake:
         of an import killed by a signal is released by the kernel, so the batch files a
         crashed import left behind are removed at the next start.
         """
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".import.lock", "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with _flock(self.path / ".import.lock", fcntl.LOCK_EX | fcntl.LOCK_NB) as held:
+            if not held:
                 return None
-            try:
-                return self.clean(referenced(), grace_s=0)
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+            return self.clean(referenced(), grace_s=0)
 
     def batch_ids(self) -> set[str]:
         """Batch ids that have at least one file in the lake."""
