@@ -4,7 +4,6 @@ Dockerfile passes hadolint (images are not built); every flag and setting they u
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shlex
@@ -20,6 +19,9 @@ import httpx
 import pytest
 
 from kitvet.server.testing import free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from alerts.smtp import make_certificate  # a certificate for 127.0.0.1, its own CA
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -39,33 +41,6 @@ def _settings_env() -> set[str]:
     return {f"KITVET_SERVER_{name.upper()}" for name in ServerSettings.model_fields}
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key (PEM files)."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -81,7 +56,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_several_workers_serve_https_on_postgresql(tmp_path: Path, pg_schema_url: str):
-    cert, key = _self_signed(tmp_path)
+    cert, key = make_certificate(tmp_path)
     port = free_port()
     env = dict(os.environ, KITVET_DB=pg_schema_url, KITVET_ESTATE=str(tmp_path / "estate"))
     proc = subprocess.Popen(
@@ -126,7 +101,7 @@ def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path):
 
     from kitvet.cli import main
 
-    cert, _key = _self_signed(tmp_path)
+    cert, _key = make_certificate(tmp_path)
     r = CliRunner().invoke(main, ["serve", "--estate", str(tmp_path / "e"),
                                   "--ssl-certfile", str(cert)])
     assert r.exit_code == 2 and "--ssl-keyfile" in r.output
