@@ -27,6 +27,7 @@ from kitvet.model.risk import STATUSES, ListSet
 from kitvet.policy import Policy
 from kitvet.server.actions import Forbidden
 from kitvet.server.alerting import AlertSender
+from kitvet.server.api import openapi
 from kitvet.server.context import ServerContext
 from kitvet.server.deps import LoginRequired
 from kitvet.server.ingest import IngestRefused, Uploads
@@ -117,7 +118,7 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
                                  Uploads(settings.max_concurrent_uploads), metrics)
     app.state.templates = templates()
     app.state.sso = load_sso(settings)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from kitvet.server.api.routes import api_router
@@ -130,6 +131,7 @@ def create_app(estate: Estate, settings: ServerSettings | None = None, *,
     app.include_router(api_router, prefix=API)
     app.include_router(metrics_router)
     app.include_router(web_router)
+    openapi.install(app)
     _handlers(app)
     return app
 

@@ -30,11 +30,19 @@ LOGIN_CSRF_COOKIE = "kitvet_login_csrf"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    """Adds :data:`HEADERS` to every response; pages and API answers are never cached."""
+    """Adds :data:`HEADERS` to every response (and ``Strict-Transport-Security`` when
+    ``hsts_max_age_s`` is set); pages and API answers are never cached."""
+
+    def __init__(self, app, hsts_max_age_s: int = 0):  # type: ignore[no-untyped-def]
+        super().__init__(app)
+        self.headers = dict(HEADERS)
+        if hsts_max_age_s > 0:
+            self.headers["Strict-Transport-Security"] = (
+                f"max-age={int(hsts_max_age_s)}; includeSubDomains")
 
     async def dispatch(self, request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        for k, v in HEADERS.items():
+        for k, v in self.headers.items():
             response.headers.setdefault(k, v)
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")

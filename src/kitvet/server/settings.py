@@ -48,6 +48,9 @@ class ServerSettings(BaseSettings):
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     #: Send cookies with the Secure flag (set when the server is behind HTTPS).
     secure_cookies: bool = False
+    #: Strict-Transport-Security max-age in seconds (0: no header). Set it only when every
+    #: client reaches the server over HTTPS (uvicorn's own TLS, or a TLS reverse proxy).
+    hsts_max_age_s: int = 0
     #: Review the estate in a worker thread after each ingest ("background") or never ("off").
     review_mode: str = "background"
     #: Policy profile and extra risk lists the server's reviews run under.
