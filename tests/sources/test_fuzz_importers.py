@@ -72,7 +72,8 @@ def _check(name: str, data: bytes, suffix: str = ".in") -> None:
             assert s.host.host_id
             for row in s.software + s.devices:
                 for v in row.values():
-                    assert isinstance(v, str) and len(v) <= MAX_FIELD_CHARS, (name, v[:80])
+                    assert v is None or (isinstance(v, str) and len(v) <= MAX_FIELD_CHARS), \
+                        (name, str(v)[:80])
             assert all(k.reason for k in s.skipped)
 
 

@@ -236,12 +236,18 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
+#: csv.Sniffer is worse than quadratic in the line's length (a 64 KiB header took 90 s): it
+#: sees only the header's start, which names the delimiter as well as the whole.
+SNIFF_CHARS = 2048
+
+
 def _sniff(header_line: str) -> type[csv.Dialect]:
     """Excel's CSV rules with the header's delimiter (csv.Sniffer, else the commonest)."""
+    sample = header_line[:SNIFF_CHARS]
     try:
-        delim = csv.Sniffer().sniff(header_line, delimiters=",;\t|").delimiter
+        delim = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        counts = {d: header_line.count(d) for d in ",;\t|"}
+        counts = {d: sample.count(d) for d in ",;\t|"}
         delim = max(counts, key=lambda d: counts[d])
     return type("Sniffed", (csv.excel,), {"delimiter": delim})
 
