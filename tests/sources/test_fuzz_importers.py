@@ -109,3 +109,17 @@ def test_truncated_and_damaged_samples(name, data):
 @pytest.mark.parametrize("name", sorted(IMPORTERS))
 def test_huge_and_deeply_nested_inputs(name, case):
     _check(name, HUGE[case], ".xml" if "xml" in case else ".json")
+
+
+@pytest.mark.parametrize("name,path", [("cyclonedx", SAMPLES["cyclonedx"][1]),
+                                       ("nmap", SAMPLES["nmap"][0])])
+def test_an_unknown_xml_encoding_is_a_refusal(name, path):
+    """Found by the damaged-samples test: one byte of ``UTF-8`` changed (``U-F-8``) made
+    expat raise LookupError through both XML importers."""
+    damaged = path.read_bytes().replace(b'encoding="UTF-8"', b'encoding="U-F-8"', 1)
+    assert b"U-F-8" in damaged
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "input.xml"
+        p.write_bytes(damaged)
+        with pytest.raises(InventoryError, match="unknown encoding"):
+            _importer(name).read(p)

@@ -153,6 +153,9 @@ def _read_xml(path: Path) -> Snapshot:
         line, col = getattr(e, "position", (0, 0))
         raise SourceError(f"not well-formed XML ({e})", file=shown(path),
                           place=f"line {line} column {col}") from e
+    except LookupError as e:  # expat: the declared encoding is unknown
+        raise SourceError(f"XML in an unknown encoding ({e})", file=shown(path),
+                          place="XML declaration") from e
     if not root.tag.startswith("{" + _NS_PREFIX) or not root.tag.endswith("}bom"):
         raise SourceError(f"not a CycloneDX BOM (root element {root.tag[:80]!r})",
                           file=shown(path), place="/bom")

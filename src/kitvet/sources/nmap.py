@@ -83,6 +83,9 @@ def read_nmap(path: Path, *, institution: str | None = None) -> list[Snapshot]:
     except DefusedXmlException as e:
         raise SourceError(f"refused XML: {type(e).__name__} ({e})", file=str(path),
                           place="document type declaration") from e
+    except LookupError as e:  # expat: the declared encoding is unknown
+        raise SourceError(f"XML in an unknown encoding ({e})", file=str(path),
+                          place="XML declaration") from e
     except ParseError as e:
         line, col = getattr(e, "position", (0, 0))
         if not snaps:
