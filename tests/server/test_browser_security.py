@@ -23,7 +23,7 @@ pytestmark = [
                        reason="Debian chromium is not installed (apt-get install chromium)"),
 ]
 PAGES = ["/", "/findings", "/subjects", "/decisions", "/exceptions", "/campaigns", "/hosts",
-         "/audit", "/api/v1/docs"]
+         "/audit", "/reports", "/api/v1/docs"]
 
 
 @pytest.fixture(scope="module")
