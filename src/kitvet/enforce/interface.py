@@ -10,7 +10,7 @@ options give the same bytes (no clocks, no random ids, sorted input).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,9 @@ class BannedSubject:
     status: str  # status under the policy (ban, review, ...) or "selected" when chosen by id
     rule: str | None = None  # the policy rule that set the status
     deciding: tuple[str, ...] = ()  # authorities of the assertions that set the status
+    #: identifiers of the organisations the graph reaches from the subject's, within the reach
+    #: that keeps the status and valid on the export date (:mod:`kitvet.enforce.family`)
+    family: tuple[Identifier, ...] = ()
 
     @property
     def id(self) -> str:
@@ -42,8 +45,16 @@ class BannedSubject:
 
     def identifiers(self, *kinds: str) -> list[Identifier]:
         """The subject's identifiers of these kinds, sorted by (kind, value) for stable output."""
-        found = [i for i in self.subject.identifiers if not kinds or i.kind in kinds]
-        return sorted(found, key=lambda i: (i.kind, i.value.casefold(), i.value))
+        return _sorted(i for i in self.subject.identifiers if not kinds or i.kind in kinds)
+
+    def family_identifiers(self, *kinds: str) -> list[Identifier]:
+        """The identifiers of these kinds that the subject's corporate family adds (each
+        ``source`` names the relation path), sorted as :meth:`identifiers`."""
+        return _sorted(i for i in self.family if not kinds or i.kind in kinds)
+
+
+def _sorted(idents: Iterable[Identifier]) -> list[Identifier]:
+    return sorted(idents, key=lambda i: (i.kind, i.value.casefold(), i.value))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,10 @@ NFT_FAMILIES: dict[str, tuple[str, str]] = {
                "netdev ingress sees every frame received on the named devices, before any "
                "other hook, ARP included; the devices must exist when the file is loaded."),
 }
+#: Said in the header when the export holds blocks of a banned organisation's corporate family.
+_FAMILY_NOTE = (" The blocks of each organisation the graph reaches from a banned one (a "
+                "subsidiary, an affiliate as far as the instruments reach) follow the subjects' "
+                "own, under a comment naming the relation path and its sources.")
 #: Linux interface names (IFNAMSIZ 16, no slash, space or quote).
 _IFNAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
@@ -59,17 +63,24 @@ class PrefixRow:
     kind: str
     value: str
     source: str
+    #: for a block of the subject's corporate family: the comment written above it (the
+    #: organisation, the relation path and the instruments that reach it)
+    family: str | None = None
 
 
 def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
-    """Every blocked prefix of the BanSet (sorted, one row per prefix and subject)."""
+    """Every blocked prefix of the BanSet (sorted, one row per prefix and subject): the
+    subjects' own, then their corporate families' (:mod:`kitvet.enforce.family`)."""
     rows: dict[tuple[str, str], PrefixRow] = {}
     gaps: list[Gap] = []
     for b in bans.subjects:
         n = 0
         used = []
-        for ident in b.identifiers("mac_prefix", "oui_org_name"):
+        own = b.identifiers("mac_prefix", "oui_org_name")
+        family = b.family_identifiers("oui_org_name")
+        for ident in own + family:
             found: tuple[MacPrefix, ...]
+            note = None
             if ident.kind == "mac_prefix":
                 p = parse_mac_prefix(ident.value)
                 found = (p,) if p else ()
@@ -78,19 +89,26 @@ def prefix_rows(bans: BanSet) -> tuple[list[PrefixRow], list[Gap]]:
                 source = identifier_source(ident.source)
             else:
                 found = prefixes_for_org(ident.value)
+                where = "corporate family's " if ident in family else ""
                 if not found:
-                    gaps.append(Gap(b.name, f"OUI organisation {one_line(ident.value, 80)!r}: "
-                                            "no IEEE registry prefix normalises to it"))
-                source = "identifier: " + identifier_source(ident.source)
+                    gaps.append(Gap(b.name, f"{where}OUI organisation "
+                                            f"{one_line(ident.value, 80)!r}: no IEEE registry "
+                                            "prefix normalises to it"))
+                if ident in family:
+                    source = one_line(ident.source, 1000)
+                    note = one_line(f"{b.name} [{b.id}], blocks of {ident.label}: {source}",
+                                    1000)
+                else:
+                    source = "identifier: " + identifier_source(ident.source)
             if found:
                 used.append(ident)
             for p in found:
                 n += 1
                 src = f"{p.registry}; {source}" if p.registry else source
                 rows.setdefault((p.hexdigits, b.id), PrefixRow(p, b.id, b.name, ident.kind,
-                                                               ident.value, src))
+                                                               ident.value, src, note))
         gaps.extend(uncovered(b, used, "MAC prefix or OUI organisation"))
-        if n == 0 and not b.identifiers("mac_prefix", "oui_org_name"):
+        if n == 0 and not own and not family:
             gaps.append(Gap(b.name, "no MAC prefix or OUI organisation — not expressible as a "
                                     "MAC block"))
     return [rows[k] for k in sorted(rows)], gaps
@@ -104,6 +122,31 @@ def _collapse(prefixes: list[MacPrefix]) -> list[MacPrefix]:
             continue
         out.append(p)
     return out
+
+
+def _ordered(rows: list[PrefixRow]) -> tuple[list[MacPrefix], dict[MacPrefix, str]]:
+    """The prefixes to block (covered ones dropped), the subjects' own first, then one run per
+    family organisation; and the comment above each run of a family's blocks."""
+    notes: dict[str, str | None] = {}
+    for r in rows:  # a prefix a subject lists itself is the subject's, whoever's family has it
+        if r.family is None or r.prefix.hexdigits not in notes:
+            notes[r.prefix.hexdigits] = r.family
+    uniq = _collapse([r.prefix for r in rows])
+    uniq.sort(key=lambda p: (notes[p.hexdigits] is not None, notes[p.hexdigits] or ""))
+    return uniq, {p: n for p in uniq if (n := notes[p.hexdigits]) is not None}
+
+
+def _with_notes(prefixes: list[MacPrefix], notes: dict[MacPrefix, str],
+                line: Callable[[MacPrefix], str], indent: str = "") -> str:
+    """One line per prefix, a comment line above each run of blocks of one family member."""
+    out, last = [], None
+    for p in prefixes:
+        note = notes.get(p)
+        if note is not None and note != last:
+            out.append(f"{indent}# {note}\n")
+        last = note
+        out.append(line(p))
+    return "".join(out)
 
 
 def _cell(value: str) -> str:
@@ -129,11 +172,12 @@ class NacExporter(Exporter):
             return self._csv(bans, rows, gaps)
         if fmt == "nftables":
             return self._nft(bans, rows, gaps, options or {})
-        uniq = _collapse([r.prefix for r in rows])
+        uniq, notes = _ordered(rows)
         head = commented(header_lines(bans, f"{self.name} ({fmt})", len(uniq), gaps,
-                                      ["One prefix a line: first MAC address / prefix bits."]))
-        return Export(self.name, head + "".join(p.cidr() + "\n" for p in uniq), len(uniq),
-                      tuple(gaps))
+                                      ["One prefix a line: first MAC address / prefix bits."
+                                       + _FAMILY_NOTE * bool(notes)]))
+        return Export(self.name, head + _with_notes(uniq, notes, lambda p: p.cidr() + "\n"),
+                      len(uniq), tuple(gaps))
 
     def _csv(self, bans: BanSet, rows: list[PrefixRow], gaps: list[Gap]) -> Export:
         buf = io.StringIO()
@@ -151,14 +195,15 @@ class NacExporter(Exporter):
              options: Mapping[str, Any]) -> Export:
         family = str(options.get("nft_family") or "inet")
         devices = tuple(options.get("nft_devices") or ())
-        uniq = _collapse([r.prefix for r in rows])
-        text = nft_ruleset(uniq, family, devices)
+        uniq, family_notes = _ordered(rows)
+        text = nft_ruleset(uniq, family, devices, family_notes)
         notes = [f"Owns table {family} kitvet (do not add rules of your own to it): load and "
                  "reload with `nft -f FILE` — the file deletes and re-creates the table in one "
                  "transaction, so an update replaces the set, never only adds to it.",
                  f"Hook: {NFT_FAMILIES[family][1]}",
                  ("Elements on a host: `nft list set " + family + " kitvet banned_ouis | "
-                  "grep -oE '" + ELEMENT_RE + "' | LC_ALL=C sort`.")]
+                  "grep -oE '" + ELEMENT_RE + "' | LC_ALL=C sort`."
+                  + _FAMILY_NOTE * bool(family_notes))]
         out = commented(header_lines(bans, f"{self.name} (nftables, {family})", len(uniq),
                                      gaps, notes)) + text
         elements = nft_elements(uniq)
@@ -188,8 +233,10 @@ def nft_elements(prefixes: list[MacPrefix]) -> str:
     return "".join(f"{e}\n" for e in sorted(f"{p.first()}-{p.last()}" for p in prefixes))
 
 
-def nft_ruleset(prefixes: list[MacPrefix], family: str, devices: tuple[str, ...]) -> str:
-    """The nftables file body: declare, delete and re-create ``table <family> kitvet``."""
+def nft_ruleset(prefixes: list[MacPrefix], family: str, devices: tuple[str, ...],
+                notes: dict[MacPrefix, str] | None = None) -> str:
+    """The nftables file body: declare, delete and re-create ``table <family> kitvet``
+    (``notes``: the comment above each run of a corporate family's blocks)."""
     if family not in NFT_FAMILIES:
         raise EnforceError(f"nftables family must be one of {', '.join(NFT_FAMILIES)}, "
                            f"not {family!r}")
@@ -206,8 +253,10 @@ def nft_ruleset(prefixes: list[MacPrefix], family: str, devices: tuple[str, ...]
            f"table {family} kitvet {{\n\tset banned_ouis {{\n\t\ttype ether_addr\n"
            "\t\tflags interval\n"]
     if prefixes:
-        elems = ",\n".join(f"\t\t\t{p.first()}-{p.last()}" for p in prefixes)
-        out.append("\t\telements = {\n" + elems + "\n\t\t}\n")
+        last = prefixes[-1]
+        elems = _with_notes(prefixes, notes or {}, lambda p: f"\t\t\t{p.first()}-{p.last()}"
+                            + (",\n" if p is not last else "\n"), "\t\t\t")
+        out.append("\t\telements = {\n" + elems + "\t\t}\n")
     out.append("\t}\n\n\tchain ban {\n\t\t" + hook + "\n"
                "\t\tether saddr @banned_ouis counter drop\n\t}\n}\n")
     return "".join(out)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from kitvet.enforce.family import family_identifiers
 from kitvet.enforce.interface import BannedSubject, BanSet, Gap
 from kitvet.errors import EnforceError
 from kitvet.lists.loader import subject_matches
@@ -20,6 +21,8 @@ NOT_BANNED_UNLESS_PROFILE = frozenset({"vulnerability", "end-of-life"})
 
 logger = logging.getLogger(__name__)
 
+_PROCESS_GRAPH: Any = object()
+
 
 def select_bans(
     lists: ListSet,
@@ -29,13 +32,17 @@ def select_bans(
     subject_ids: Iterable[str] = (),
     date: str | None = None,
     include_unverified: bool = False,
+    graph: Any = _PROCESS_GRAPH,
 ) -> BanSet:
     """The BanSet of ``lists``: subjects named in ``subject_ids`` (id, name or alias, any
     case), else those whose status under ``policy`` (anything with
     ``evaluate(subject) -> verdict.status/.rule`` and ``name``) is ``status``. A subject carried
     by several lists is taken once, from the first list.
     Identifiers marked unverified are left out (and named in every export's header) unless
-    ``include_unverified``: a block rule should stand on a verified identifier."""
+    ``include_unverified``: a block rule should stand on a verified identifier.
+    Each subject that names its organisation gets the identifiers of its corporate family
+    (:mod:`kitvet.enforce.family`) from ``graph`` (an :class:`~kitvet.identify.graph.OrgGraph`;
+    default the process's, None for none)."""
     wanted = [s for s in subject_ids if s]
     if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
         raise EnforceError(f"--date must be an ISO date (YYYY-MM-DD), not {date!r}")
@@ -79,16 +86,50 @@ def select_bans(
     list_names = {b.risk_list.name for b in used}
     lists_used = tuple(sorted((rl for rl in lists.lists if rl.name in list_names or not used),
                               key=lambda rl: (rl.name, rl.version)))
+    # the lists whose subjects are enforced date the export (the end-of-life list, rebuilt
+    # every day, dates nothing it does not ban)
+    date = date or _lists_date(ListSet(lists_used))
+    if graph is _PROCESS_GRAPH:
+        graph = _process_graph() if any(b.subject.organisation for b in used) else None
+    if graph is not None:
+        used = tuple(_with_family(b, graph, policy=None if wanted else policy, status=status,
+                                  date=date, include_unverified=include_unverified,
+                                  withheld=withheld) for b in used)
     return BanSet(
         subjects=used,
         lists=lists_used,
         policy=getattr(policy, "name", None) or ("explicit selection" if wanted else "default"),
-        # the lists whose subjects are enforced date the export (the end-of-life list, rebuilt
-        # every day, dates nothing it does not ban)
-        date=date or _lists_date(ListSet(lists_used)),
+        date=date,
         status=None if wanted else status,
         withheld=tuple(withheld),
     )
+
+
+def _with_family(b: BannedSubject, graph: Any, *, policy: Any | None, status: str | None,
+                 date: str, include_unverified: bool, withheld: list[Gap]) -> BannedSubject:
+    """``b`` with its corporate family's identifiers: chosen by status, as far as the
+    assertions that reach each level keep that status under the policy; chosen by name, as far
+    as its assertions reach."""
+
+    def keeps(level: int) -> bool:
+        if policy is None or level == 0:
+            return True
+        return getattr(policy.evaluate(b.subject.reaching(level)), "status", None) == status
+
+    family, gaps = family_identifiers(b.subject, graph, date=date, keeps=keeps,
+                                      include_unverified=include_unverified)
+    withheld.extend(gaps)
+    return dataclasses.replace(b, family=family) if family else b
+
+
+def _process_graph() -> Any:
+    """The process's organisation graph; a broken graph file stops the export with its line."""
+    from kitvet.identify import graph as og
+
+    try:
+        return og.default_graph()
+    except og.OrgGraphError as e:
+        raise EnforceError(str(e)) from e
 
 
 def _withhold_unverified(chosen: dict[str, BannedSubject]) -> list[Gap]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from kitvet.enforce.coverage import uncovered
 from kitvet.enforce.header import (
+    MAX_LINE,
     commented,
     header_lines,
     identifier_source,
@@ -62,7 +63,8 @@ class UsbguardExporter(Exporter):
         lines: list[str] = []
         gaps: list[Gap] = []
         for b in bans.subjects:
-            idents = b.identifiers("usb_vendor_id", "usb_product_id")
+            family = b.family_identifiers("usb_vendor_id")
+            idents = b.identifiers("usb_vendor_id", "usb_product_id") + family
             if not idents:
                 gaps.append(Gap(b.name, "no USB vendor or product id — not expressible as a "
                                         "USBGuard rule"))
@@ -80,10 +82,14 @@ class UsbguardExporter(Exporter):
                     continue
                 seen.add(dev)
                 what = ident.label or ident.value
+                limit = MAX_LINE
+                if ident in family:  # an organisation the graph reaches: the path, in full
+                    source, limit = f"corporate family, {one_line(ident.source, 1000)}", 1200
+                else:
+                    source = f"identifier source: {identifier_source(ident.source)}"
                 body.append(commented([one_line(
                     f"{b.name} [{b.id}]: USB id {dev} ({what}); asserted by: "
-                    f"{subject_sources(b)}; identifier source: "
-                    f"{identifier_source(ident.source)}")]))
+                    f"{subject_sources(b)}; {source}", limit)]))
                 line = f'{action} id {dev} label "kitvet:{_label(b.id)}"\n'
                 body.append(line)
                 lines.append(line)

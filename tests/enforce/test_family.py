@@ -1,0 +1,202 @@
+"""A ban reaches the corporate family: the NAC and USBGuard exports block the MAC blocks and USB
+vendor ids of the organisations the graph reaches from a banned one, as far as the instruments
+reach and the relations held on the export's date, each entry commented with the relation path.
+
+The graph here is a small one of the test's own; its IEEE names are real registrants (Sepura,
+Norsat, HiSilicon), so that the NAC export resolves them in the registry as it would in use.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import shutil
+import subprocess
+
+import pytest
+
+from kitvet.enforce.nac import NacExporter
+from kitvet.enforce.select import select_bans
+from kitvet.enforce.usbguard import UsbguardExporter
+from kitvet.identify.graph import build_graph
+from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
+from kitvet.policy import load_profile
+
+SEPURA = "00:1e:96:00:00:00/24"  # an MA-L block
+NORSAT = "70:b3:d5:0a:e0:00/36"  # an MA-S block
+HISILICON = "84:8a:59:00:00:00/24"
+
+
+def _org(oid: str, name: str, *names: tuple[str, str], verified: bool = True) -> dict:
+    return {"id": oid, "name": name, "names": [
+        {"registry": r, "value": v, "source": f"test registry entry of {name}",
+         **({} if verified else {"verified": False})} for r, v in names]}
+
+
+def _rel(frm: str, typ: str, to: str, **dates: str) -> dict:
+    return {"from": frm, "type": typ, "to": to, "source": f"test filing: {frm} {typ} {to}",
+            **dates}
+
+
+GRAPH = build_graph([({"organisations": [
+    _org("parent", "Parent Holdings", ("usb.ids", "aaaa")),
+    _org("radios", "Radios Ltd", ("ieee", "Sepura Limited"), ("usb.ids", "bbbb")),
+    _org("partner", "Partner Inc", ("ieee", "Norsat International Inc."), ("usb.ids", "cccc")),
+    _org("sold", "Sold Chips", ("ieee", "Hisilicon Technologies Co., Ltd"), ("usb.ids", "dddd")),
+    _org("future", "Future Labs", ("usb.ids", "eeee")),
+    _org("rumour", "Rumoured Ltd", ("usb.ids", "ffff"), verified=False),
+], "relations": [
+    _rel("radios", "subsidiary", "parent", valid_from="2017-05-25"),
+    _rel("partner", "affiliate", "parent"),
+    _rel("sold", "subsidiary", "parent", valid_to="2020-11-01"),
+    _rel("future", "subsidiary", "parent", valid_from="2030-01-01"),
+    _rel("rumour", "subsidiary", "parent"),
+]}, "test-orgs.yaml", None)])
+
+
+def _assertion(kind: str, reach: str | None, instrument: str) -> Assertion:
+    return Assertion(authority="US FCC", kind=kind, instrument=instrument, date="2024-01-01",
+                     jurisdiction="US", reach=reach)
+
+
+def _bans(*assertions: Assertion, ids: tuple[str, ...] = (), **kw):
+    subject = Subject(id="parent-holdings", name="Parent Holdings", kind="hardware-vendor",
+                      organisation="parent", assertions=assertions, identifiers=(
+                          Identifier(kind="usb_vendor_id", value="aaaa", source="usb.ids"),))
+    rl = RiskList(name="family-test", publisher="tests", version="1", date="2026-11-01",
+                  subjects=(subject,))
+    # us-federal: a prohibition is a ban, a warning is to monitor
+    return select_bans(ListSet((rl,)), policy=load_profile("us-federal"), subject_ids=ids,
+                       graph=kw.pop("graph", GRAPH), **kw)
+
+
+LAW_ALL = _assertion("prohibited-by-law", "subsidiaries-and-affiliates",
+                     "Test Act (and its subsidiaries and affiliates)")
+
+
+def usb_rules(bans) -> list[str]:
+    return [ln for ln in UsbguardExporter().export(bans).text.splitlines()
+            if ln.startswith("block")]
+
+
+def test_usbguard_blocks_the_family_as_far_as_the_instrument_reaches():
+    bans = _bans(LAW_ALL)
+    assert usb_rules(bans) == [f'block id {v}:* label "kitvet:parent-holdings"'
+                               for v in ("aaaa", "bbbb", "cccc")]
+    text = UsbguardExporter().export(bans).text.splitlines()
+    comment = text[text.index('block id bbbb:* label "kitvet:parent-holdings"') - 1]
+    assert "Radios Ltd → a subsidiary of Parent Holdings (since 2017-05-25; source: test " \
+           "filing: radios subsidiary parent)" in comment
+    assert "reached by Test Act (and its subsidiaries and affiliates) (and its subsidiaries " \
+           "and affiliates)" in comment
+    affiliate = text[text.index('block id cccc:* label "kitvet:parent-holdings"') - 1]
+    assert "Partner Inc → an affiliate of Parent Holdings" in affiliate
+
+
+def test_relations_that_did_not_hold_on_the_export_date_block_nothing():
+    rules = " ".join(usb_rules(_bans(LAW_ALL)))
+    assert "dddd" not in rules  # sold on 2020-11-01, before the lists' date
+    assert "eeee" not in rules  # bought from 2030
+    assert "dddd" in " ".join(usb_rules(_bans(LAW_ALL, date="2019-06-01")))
+
+
+def test_an_unverified_registry_name_is_left_out_and_said_so():
+    bans = _bans(LAW_ALL)
+    assert "ffff" not in " ".join(usb_rules(bans))
+    assert any("ffff" in g.reason and "Rumoured Ltd" in g.reason for g in bans.withheld)
+    assert "ffff" in " ".join(usb_rules(_bans(LAW_ALL, include_unverified=True)))
+
+
+@pytest.mark.parametrize(("reach", "blocked"), [
+    (None, ["aaaa"]),  # an instrument that names one entity
+    ("subsidiaries", ["aaaa", "bbbb"]),  # not the affiliate
+    ("subsidiaries-and-affiliates", ["aaaa", "bbbb", "cccc"]),
+])
+def test_the_family_goes_no_further_than_the_instrument(reach, blocked):
+    got = usb_rules(_bans(_assertion("prohibited-by-law", reach, "Test Act")))
+    assert [r.split()[2].split(":")[0] for r in got] == blocked
+
+
+def test_a_relative_reached_only_by_weaker_assertions_is_not_banned():
+    # the law names the entity only; a warning reaches the affiliates: under the profile they
+    # are to monitor, not banned, so a ban export does not block them
+    law, warning = (_assertion("prohibited-by-law", None, "Test Act"),
+                    _assertion("warning", "subsidiaries-and-affiliates", "Test Advisory"))
+    assert [r.split()[2] for r in usb_rules(_bans(law, warning))] == ["aaaa:*"]
+    # named explicitly, the subject is enforced as far as its assertions reach
+    chosen = usb_rules(_bans(law, warning, ids=("parent-holdings",)))
+    assert [r.split()[2] for r in chosen] == ["aaaa:*", "bbbb:*", "cccc:*"]
+
+
+def test_without_a_graph_nothing_is_added():
+    bans = _bans(LAW_ALL, graph=None)
+    assert bans.subjects[0].family == ()
+    assert usb_rules(bans) == ['block id aaaa:* label "kitvet:parent-holdings"']
+
+
+def test_nac_text_blocks_the_family_under_a_comment_with_the_path():
+    out = NacExporter().export(_bans(LAW_ALL), fmt="text")
+    lines = out.text.splitlines()
+    assert SEPURA in lines and NORSAT in lines and HISILICON not in lines
+    above = lines[lines.index(SEPURA) - 1]
+    assert above.startswith("# Parent Holdings [parent-holdings], blocks of Radios Ltd: "
+                            "organisation graph: Radios Ltd → a subsidiary of Parent Holdings")
+    assert "Sepura Limited" not in " ".join(g.reason for g in out.gaps)
+    assert "no MAC prefix" not in " ".join(g.reason for g in out.gaps)
+    # under an instrument that names the entity only, no block of the family
+    entity = NacExporter().export(_bans(_assertion("prohibited-by-law", None, "Test Act")))
+    assert SEPURA not in entity.text and any("no MAC prefix" in g.reason for g in entity.gaps)
+
+
+def test_nac_csv_names_the_relation_path_in_the_source_column():
+    out = NacExporter().export(_bans(LAW_ALL), fmt="csv")
+    rows = list(csv.reader(io.StringIO("".join(
+        ln + "\n" for ln in out.text.splitlines() if not ln.startswith("#")))))
+    sepura = next(r for r in rows[1:] if r[0] == SEPURA)
+    assert sepura[4:8] == ["parent-holdings", "Parent Holdings", "oui_org_name", "Sepura Limited"]
+    assert "Radios Ltd → a subsidiary of Parent Holdings" in sepura[9]
+    assert "reached by Test Act" in sepura[9]
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="nft (nftables) not installed")
+def test_nftables_with_family_comments_loads(tmp_path):
+    out = NacExporter().export(_bans(LAW_ALL), fmt="nftables")
+    assert "\t\t\t# Parent Holdings [parent-holdings], blocks of Radios Ltd" in out.text
+    assert out.extra["nft_elements"].count("\n") == out.rules
+    f = tmp_path / "kitvet.nft"
+    f.write_text(out.text, encoding="utf-8")
+    r = subprocess.run([shutil.which("nft") or "nft", "-c", "-f", str(f)], check=False,
+                       capture_output=True, text=True)
+    if r.returncode and "Operation not permitted" in r.stderr:
+        pytest.skip("nft -c needs CAP_NET_ADMIN here")
+    assert r.returncode == 0, r.stderr
+
+
+def test_us_federal_ban_of_huawei_blocks_its_subsidiaries_but_not_a_divested_one():
+    """The bundled lists and organisation graph: Huawei Device Co., Ltd.'s blocks are blocked
+    with the path; Honor, sold in November 2020, is not."""
+    from kitvet.identify.graph import default_graph
+    from kitvet.lists import bundled
+
+    bans = select_bans(bundled(), policy=load_profile("us-federal"), graph=default_graph())
+    huawei = dataclasses.replace(bans, subjects=tuple(b for b in bans.subjects
+                                                      if b.id == "huawei"))
+    lines = NacExporter().export(huawei, fmt="text").text.splitlines()
+    device = "00:3d:e1:00:00:00/24"  # IEEE MA-L 00-3D-E1, Huawei Device Co., Ltd.
+    assert device in lines and "04:79:75:00:00:00/24" not in lines  # 04-79-75: Honor
+    above = next(ln for ln in reversed(lines[:lines.index(device)]) if ln.startswith("#"))
+    assert "Huawei Device Co., Ltd. → a subsidiary of Huawei Technologies Co., Ltd." in above
+    assert "FCC Covered List" in above
+
+
+def test_kitvet_enforce_export_uses_the_organisation_graph():
+    from click.testing import CliRunner
+
+    from kitvet.cli import main
+
+    r = CliRunner().invoke(main, ["enforce", "export", "-t", "nac", "--subject", "huawei",
+                                  "--profile", "us-federal"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "00:3d:e1:00:00:00/24" in r.stdout.splitlines()
+    assert "blocks of Huawei Device Co., Ltd.: organisation graph:" in r.stdout
