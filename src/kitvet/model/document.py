@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +34,8 @@ from kitvet.model.inventory import (
 
 #: Longest string kept in any inventory field; longer values are cut (hostile input).
 MAX_FIELD_CHARS = 4096
+#: Control characters dropped from host-supplied text (all but tab, and DEL).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _SUPPORTED_MAJOR = INVENTORY_SCHEMA_VERSION.split(".")[0]
 
 
@@ -202,15 +205,16 @@ def _parse_row(raw: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any] | None
     if not isinstance(raw, dict):
         return None, f"row must be an object, found {type(raw).__name__}"
     row: dict[str, Any] = {}
+    get = raw.get
     for f in fields:
-        if f == "host_id":
+        v = get(f)
+        if v is None or f == "host_id":
             continue
-        v = raw.get(f)
-        if v is None:
-            continue
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            return None, f"field {f!r} must be a string, found {type(v).__name__}"
-        row[f] = _bound(str(v))
+        if type(v) is not str:
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                return None, f"field {f!r} must be a string, found {type(v).__name__}"
+            v = str(v)
+        row[f] = _bound(v)
     if "path" in fields and "sha256" in fields and "publisher" not in fields:  # a file row
         if not row.get("path"):
             return None, "file row without a path"
@@ -230,6 +234,6 @@ def _bound(value: str) -> str:
     """Cut hostile sizes and drop control characters (except tab) from host-supplied text."""
     if len(value) > MAX_FIELD_CHARS:
         value = value[:MAX_FIELD_CHARS]
-    if any(ord(c) < 32 and c != "\t" for c in value) or "\x7f" in value:
-        value = "".join(c for c in value if (ord(c) >= 32 or c == "\t") and c != "\x7f")
+    if _CONTROL.search(value) is not None:
+        value = _CONTROL.sub("", value)
     return value
