@@ -223,7 +223,11 @@ class IngestQueue:
 
     # -- working -----------------------------------------------------------------------------
     def _run(self) -> None:
+        worked = 0
         while not self._stop.is_set():
+            lim = self.limits
+            if 0 < worked < lim.batch_jobs and lim.batch_wait_s > 0:
+                self._stop.wait(lim.batch_wait_s)  # let the next uploads gather
             try:
                 worked = self.work_once()
             except Exception as e:  # never let a worker die: the next round tries again

@@ -35,8 +35,8 @@ def work_batch(engine: Engine, lake: Lake, spool: Spool, limits: IngestLimits,
     groups: list[Group] = []
     meta: list[_Meta] = []
     ended: list[tuple[str, dict[str, Any]]] = []
+    work = spool.work_dir(claimed[0][0].job_id)  # one folder for the batch, emptied per job
     for job, name, opts in claimed:
-        work = spool.work_dir(job.job_id)
         try:
             fmt, snaps = read_job(spool, name, opts, work, institution=job.institution,
                                   max_inventory_bytes=limits.max_inventory_bytes,
@@ -53,7 +53,9 @@ def work_batch(engine: Engine, lake: Lake, spool: Spool, limits: IngestLimits,
                                            reason=f"the upload could not be processed: "
                                            f"{str(e)[:300]}")))
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            for f in work.iterdir():
+                f.unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
     if ended:
         jobs.finish_many(engine, ended, now=utcnow())
     stored = _store(engine, lake, groups, meta) if groups else False
