@@ -24,3 +24,16 @@ def query_arrow(con: Any, sql: str, params: list | None = None) -> pa.Table:
             table = fn()
             return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
     raise TypeError(f"cannot fetch Arrow from {type(result).__name__}")
+
+
+def arrow_reader(con: Any, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+    """Stream the rows of ``sql`` as Arrow record batches of about ``batch_rows`` rows
+    (relation ``to_arrow_reader`` in 2.x; ``fetch_record_batch`` in 1.x)."""
+    if hasattr(con, "sql"):
+        rel = con.sql(sql)
+        fn = getattr(rel, "to_arrow_reader", None)
+        if fn is not None:
+            reader: pa.RecordBatchReader = fn(batch_rows)
+            return reader
+    out: pa.RecordBatchReader = con.execute(sql).fetch_record_batch(batch_rows)
+    return out

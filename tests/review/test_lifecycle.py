@@ -124,3 +124,21 @@ def test_review_reports_each_step_for_a_progress_bar(estate):
     steps: list[str] = []
     estate.review(actor="a", lists=lists(), policy=policy(), progress=steps.append)
     assert tuple(steps) == REVIEW_STEPS
+
+
+def test_findings_recorded_a_batch_at_a_time(estate, monkeypatch):
+    """The engine's findings reach the review database a batch at a time (one row each here):
+    each finding is stored once, and what a later snapshot lacks is removed."""
+    from kitvet.match import engine
+
+    monkeypatch.setattr(engine, "BATCH_ROWS", 1)
+    estate.import_snapshots([snap(f"h{n}", "P", D1, [("Evil App", "1", EVIL),
+                                                     ("Acme Tool", "1", ACME)])
+                             for n in range(3)], actor="a")
+    r1 = review(estate)
+    assert (r1.new, r1.findings, r1.by_status) == (6, 6, {"ban": 3, "review": 3})
+    assert estate.findings(live=None).total == 6
+    estate.import_snapshots([snap("h1", "P", D2, [("Acme Tool", "1", ACME)])], actor="a")
+    r2 = review(estate)
+    assert (r2.new, r2.seen, r2.removed, r2.findings) == (0, 5, 1, 5)
+    assert only(estate, subject="evil-build", host="h1").state == "removed"

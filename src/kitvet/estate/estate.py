@@ -9,6 +9,7 @@ a :class:`~kitvet.match.interface.Matcher` finds, the lists and the policy judge
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import os
@@ -202,14 +203,21 @@ class Estate(EstateReads, EstateDossiers):
             step(REVIEW_STEPS[0])
             current = ingest.refresh_current(self.engine, self.lake, lock=False)
             step(REVIEW_STEPS[1])
-            table = matcher.match(self.lake, lists, policy)
             incidents, ransom_meta = self._incidents(ransom_families)
             if incidents.num_rows:
-                table = pa.concat_tables([table, incidents.select(table.column_names)
-                                          .cast(table.schema)])
+                from kitvet.match.engine import FINDING_SCHEMA
+
+                incidents = incidents.select(FINDING_SCHEMA.names).cast(FINDING_SCHEMA)
                 meta = meta + ransom_meta
+            # the findings are recorded as the matcher hands them out, a batch at a time: a
+            # vulnerability feed over a large estate finds millions
+            batches = iter(matcher.match_batches(self.lake, lists, policy))
+            first = next(batches, None)  # the matching itself; the rest is handing out
+            if first is not None:
+                batches = itertools.chain([first], batches)
             step(REVIEW_STEPS[2])
-            result = self.apply_findings(table, actor=actor, current=current, profile=profile,
+            result = self.apply_findings(itertools.chain(batches, incidents.to_batches()),
+                                         actor=actor, current=current, profile=profile,
                                          lists_meta=meta, lists=lists, policy=policy)
         step(REVIEW_STEPS[3])
         with read(self.engine) as conn:
@@ -260,17 +268,23 @@ class Estate(EstateReads, EstateDossiers):
             finally:
                 con.close()
 
-    def apply_findings(self, table: pa.Table, *, actor: str,
+    def apply_findings(self, table: pa.Table | Iterable[pa.RecordBatch], *, actor: str,
                        current: Mapping[str, tuple[str, str]] | None = None,
                        profile: str | None = None,
                        lists_meta: list[dict[str, str | None]] | None = None,
                        lists: ListSet | None = None, policy: Policy | None = None
                        ) -> ReviewResult:
-        """Reconcile an engine findings table (FINDING_FIELDS) with the stored findings.
+        """Reconcile an engine findings table (FINDING_FIELDS), or its record batches, with
+        the stored findings.
 
         With ``lists`` and ``policy`` the assertions behind each found subject are stored too.
         """
-        rows = reconcile.dedupe(table)
+        batches = iter(table.to_batches() if isinstance(table, pa.Table) else table)
+        # the first batch costs the matching: taken before the write transaction opens, so
+        # that imports are not held up while the engine works
+        first = next(batches, None)
+        if first is not None:
+            batches = itertools.chain([first], batches)
         if current is None:
             current = ingest.refresh_current(self.engine, self.lake)
         now = utcnow()
@@ -278,10 +292,12 @@ class Estate(EstateReads, EstateDossiers):
             rid = inserted_id(conn.execute(t.reviews.insert().values(
                 started_at=now, actor=actor, profile=profile,
                 lists=json.dumps(lists_meta or []))))
-            counts = reconcile.reconcile(conn, rows, actor=actor, now=now, review_id=rid,
-                                         current=dict(current),
-                                         decided=findings.in_force(conn))
-            subjects.record(conn, {r["subject_id"] for r in rows}, lists=lists, policy=policy,
+            rec = reconcile.Reconciler(conn, actor=actor, now=now, review_id=rid,
+                                       current=dict(current), decided=findings.in_force(conn))
+            for batch in batches:
+                rec.add_batch(batch)
+            counts = rec.finish()
+            subjects.record(conn, rec.subject_ids, lists=lists, policy=policy,
                             profile=profile, review_id=rid, now=now)
             _acc, reopened, unused = exceptions.apply(conn, actor=actor, now=now, review_id=rid)
             campaigns.record_points(conn, now=now, review_id=rid)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
-from kitvet.duck import query_arrow
+from kitvet.duck import arrow_reader
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
 from kitvet.identify.releases import release_key
@@ -116,6 +116,10 @@ def _default_graph() -> Any:
         raise MatchError(str(e)) from e
 
 
+#: Findings rows per Arrow batch handed out by :func:`match_batches`.
+BATCH_ROWS = 50_000
+
+
 def match(
     con: duckdb.DuckDBPyConnection,
     lists: ListSet,
@@ -132,11 +136,35 @@ def match(
     With ``snapshot_ids`` only those snapshots are matched (incremental review after some hosts
     changed; the relations must then have a ``snapshot_id`` column). The lake is read twice —
     once for the distinct keys of every probe, once for the few rows whose keys matched — and
-    never held in memory.
+    never held in memory. The findings themselves are one table here: where there may be
+    millions (a vulnerability feed over a large estate), :func:`match_batches` hands them out
+    a batch at a time.
     """
+    return pa.Table.from_batches(
+        list(match_batches(con, lists, policy, software=software, devices=devices, hosts=hosts,
+                           files=files, snapshot_ids=snapshot_ids)), schema=FINDING_SCHEMA)
+
+
+def match_batches(
+    con: duckdb.DuckDBPyConnection,
+    lists: ListSet,
+    policy: Policy,
+    *,
+    software: str = "software",
+    devices: str = "devices",
+    hosts: str = "hosts",
+    files: str | None = None,
+    snapshot_ids: Iterable[str] | None = None,
+    batch_rows: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The findings of :func:`match` as Arrow record batches of about ``batch_rows`` rows
+    (default :data:`BATCH_ROWS`),
+    most severe first: DuckDB builds and orders them (spilling to disk past its memory limit)
+    and Python holds one batch at a time. ``con`` is busy until the batches are consumed (or
+    the generator is closed)."""
     idents = compile_identifiers(lists)
     if not idents:
-        return FINDING_SCHEMA.empty_table()
+        return
     tables = {"software": software, "devices": devices, "hosts": hosts}
     if files is not None:  # file rows (hashes) where the inventory has them
         tables["files"] = files
@@ -163,10 +191,15 @@ def match(
                 _select_rows(con, table, tables[table], probes, matched)
                 parts.append(_candidates_sql(table, f"_kv_rows_{table}", probes))
         if not parts:
-            return FINDING_SCHEMA.empty_table()
+            return
+        del keys, levels
         con.execute("CREATE OR REPLACE TEMP TABLE _kv_cand AS " + " UNION ALL ".join(parts))
         _register_version_checks(con, idents)
-        result = query_arrow(con, _findings_sql(tables["hosts"]))
+        reader = arrow_reader(con, _findings_sql(tables["hosts"]), batch_rows or BATCH_ROWS)
+        for batch in reader:
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(f).cast(pa.string()) for f in FINDING_FIELDS],
+                schema=FINDING_SCHEMA)
     except duckdb.Error as e:
         raise MatchError(f"matching failed: {e}") from e
     finally:
@@ -174,7 +207,6 @@ def match(
             con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in temps:
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    return result.select(list(FINDING_FIELDS)).cast(FINDING_SCHEMA)
 
 
 def _restrict(con: duckdb.DuckDBPyConnection, tables: dict[str, str],
@@ -632,12 +664,21 @@ class DuckDBMatcher:
     def match(self, lake: Lake, lists: ListSet, policy: Policy, *,
               snapshot_ids: Iterable[str] | None = None) -> pa.Table:
         """Findings of the lake's current snapshots (or of ``snapshot_ids`` only)."""
+        return pa.Table.from_batches(list(self.match_batches(
+            lake, lists, policy, snapshot_ids=snapshot_ids)), schema=FINDING_SCHEMA)
+
+    def match_batches(self, lake: Lake, lists: ListSet, policy: Policy, *,
+                      snapshot_ids: Iterable[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The same findings a batch at a time (:func:`match_batches`); the connection lives
+        until they are consumed."""
         ids = None if snapshot_ids is None else list(snapshot_ids)
         con = duckdb.connect()
         try:
             if self.threads:
                 con.execute(f"SET threads = {int(self.threads)}")
             names = lake.views(con, snapshot_ids=ids)
-            return match(con, lists, policy, snapshot_ids=ids, files="files", **names)
+            yield from match_batches(con, lists, policy, snapshot_ids=ids, files="files",
+                                     software=names["software"], devices=names["devices"],
+                                     hosts=names["hosts"])
         finally:
             con.close()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,11 @@ class SparkMatcher:
             if own:
                 session.stop()
         return _finish(small, lists, policy)
+
+    def match_batches(self, lake: Lake, lists: ListSet, policy: Policy, *,
+                      snapshot_ids: Iterable[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """:meth:`match` as record batches (Spark's remainder is small: one table)."""
+        yield from self.match(lake, lists, policy, snapshot_ids=snapshot_ids).to_batches()
 
 
 def run_spark(
