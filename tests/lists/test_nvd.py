@@ -77,3 +77,31 @@ def test_cli_import_nvd(tmp_path: Path) -> None:
     assert "3 CVEs with CPE applicability, 4 skipped" in r.output
     assert "skipped nvdcve-2.0-httpd-log4j.json: CVE-2026-0001" in r.output
     assert len(load_list(out, allow_unsigned=True).subjects) == 3
+
+
+def test_running_on_context_limits_platforms_or_says_it_was_not_checked() -> None:
+    """An AND configuration's ``vulnerable: false`` matches are where the product must run:
+    operating systems kitvet can tell from host facts become platforms; hardware cannot be
+    checked from inventory, and the identifier and scope say so."""
+    doc, skipped = nvd_to_document([NVD])
+    httpd = document_to_list(doc).subject("cve-2021-42013")
+    assert httpd is not None
+    netapp = [i for i in httpd.identifiers if "netapp" in i.value]
+    assert [(i.platforms, i.label) for i in netapp] == [(
+        ("linux",), "CVE-2021-42013 (NVD CPE configuration; running on/with linux "
+                    "linux_kernel)")]
+    # the unconditioned httpd matches stay unconditioned
+    assert all(i.platforms == () for i in httpd.identifiers if "http_server" in i.value)
+    doc, skipped = nvd_to_document([NVD.parent / "nvd-context"])
+    assert skipped == []
+    validate_document(doc, file="nvd")
+    rv = document_to_list(doc).subject("cve-2019-1653")
+    assert rv is not None
+    firmware = [i for i in rv.identifiers if i.value == "cpe:2.3:o:cisco:rv320_firmware:"]
+    assert [(i.platforms, i.versions) for i in firmware] == [((), ("1.4.2.15",)),
+                                                             ((), ("1.4.2.17",))]
+    assert firmware[0].label.endswith("running on/with cisco rv320 (not checked))")
+    (agent,) = [i for i in rv.identifiers if i.value == "cpe:2.3:a:example:agent:"]
+    assert agent.platforms == ("macos", "windows")
+    assert "cpe:2.3:a:example:agent <3.2.1 (running on/with microsoft windows, apple macos)" \
+        in rv.assertions[0].scope

@@ -117,3 +117,26 @@ def test_long_feeds_match_package_urls_and_cpes_as_short_ones_do() -> None:
         got = review_snapshots([snap], ListSet((rl,)), load_profile("default"))
         assert sorted((f["subject_id"], f["name"]) for f in got.findings.to_pylist()) == [
             ("httpd", "item3"), ("ns", "item0"), ("xz", "item1")]
+
+
+def test_a_product_vulnerable_only_running_on_linux_is_not_flagged_on_windows() -> None:
+    """NetApp Cloud Backup is affected by CVE-2021-42013 only running on Linux (NVD's AND
+    configuration): the same CPE is a finding on a Linux host, none on a Windows host."""
+    from kitvet.lists.format import document_to_list
+    from kitvet.lists.nvd import nvd_to_document
+    from kitvet.match import review_snapshots
+    from kitvet.model import Host, Snapshot
+    from kitvet.model.risk import ListSet
+    from kitvet.policy import load_profile
+
+    doc, _ = nvd_to_document([LISTS / "nvd"])
+    snaps = []
+    for host, platform in (("lin", "linux"), ("win", "windows")):
+        s = Snapshot(host=Host(host_id=host, hostname=host, platform=platform))
+        s.add_software(host_id=host, source="cyclonedx", location="bom.json#0",
+                       name="cloud_backup", version="1.0", publisher="NetApp",
+                       cpe="cpe:2.3:a:netapp:cloud_backup:-:*:*:*:*:*:*:*")
+        snaps.append(s)
+    found = review_snapshots(snaps, ListSet((document_to_list(doc),)),
+                             load_profile("default")).findings.to_pylist()
+    assert [(f["host_id"], f["subject_id"]) for f in found] == [("lin", "cve-2021-42013")]

@@ -11,8 +11,12 @@ vulnerable product (the ``part:vendor:product`` prefix) limited to the versions 
 one ``vulnerable-version`` assertion whose authority is NVD. The CVE id then joins KEV
 (:func:`kitvet.lists.kev.with_kev`).
 
-Only ``vulnerable: true`` matches count; platform conditions of AND configurations ("running
-on") are not checked, and negated nodes are left out. A CVE NVD has not analysed (no
+Only ``vulnerable: true`` matches count; negated nodes are left out. In an AND configuration
+the ``vulnerable: false`` matches are the context the vulnerable product must run on or with
+("running on Linux"): where every one of them is an operating system of a platform kitvet
+knows (Linux, Windows, macOS), the identifier is limited to hosts of those platforms; other
+contexts (hardware, another application, an unknown system) cannot be checked from inventory,
+and the identifier's label and the assertion's scope say so. A CVE NVD has not analysed (no
 configurations) or whose every match is unusable is skipped with its file and reason, as is a
 malformed record; the others are kept.
 """
@@ -101,12 +105,49 @@ def _constraint(m: dict[str, Any], place: str, file: str, skipped: list[NvdSkip]
     return ident
 
 
+#: CPE 2.3 ``o:vendor:product`` prefixes of operating systems -> host platform.
+_OS_PLATFORMS = (("o:linux:linux_kernel", "linux"), ("o:microsoft:windows", "windows"),
+                 ("o:apple:mac_os", "macos"), ("o:apple:macos", "macos"))
+
+
+def _context(conf: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """(platforms, CPE names) an AND configuration's vulnerable products must run on or with;
+    platforms empty where a context is not an operating system kitvet can tell from host
+    facts. None for a configuration without context."""
+    if str(conf.get("operator", "")).upper() != "AND":
+        return None
+    names = [m["criteria"] for node in conf.get("nodes") or [] if isinstance(node, dict)
+             and not node.get("negate") for m in node.get("cpeMatch") or []
+             if isinstance(m, dict) and m.get("vulnerable") is False
+             and isinstance(m.get("criteria"), str)]
+    if not names:
+        return None
+    platforms = []
+    for name in names:
+        body = name.lower().removeprefix("cpe:2.3:")
+        got = next((p for pre, p in _OS_PLATFORMS if body.startswith(pre)), None)
+        if got is None:
+            return [], names
+        platforms.append(got)
+    return sorted(set(platforms)), names
+
+
+def _product(name: str) -> str:
+    """``vendor product [version]`` of a CPE 2.3 name (the name itself if it is none)."""
+    got = cpe_prefix(name)
+    if got is None:
+        return _text(name, 200)
+    _cpe, _v, _part, vendor, product = got[0].split(":")[:5]
+    return f"{vendor} {product}" + (f" {got[1]}" if got[1] else "")
+
+
 def _identifiers(cve: dict[str, Any], file: str, skipped: list[NvdSkip]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for ci, conf in enumerate(cve.get("configurations") or []):
         if not isinstance(conf, dict):
             continue
+        ctx = _context(conf)
         for ni, node in enumerate(conf.get("nodes") or []):
             if not isinstance(node, dict) or node.get("negate"):
                 continue
@@ -117,6 +158,14 @@ def _identifiers(cve: dict[str, Any], file: str, skipped: list[NvdSkip]) -> list
                 ident = _constraint(m, place, file, skipped)
                 if ident is None:
                     continue
+                if ctx is not None:
+                    platforms, names = ctx
+                    shown = ", ".join(_product(n) for n in names[:5])
+                    if platforms:
+                        ident["platforms"] = platforms
+                        ident["context"] = f"running on/with {shown}"
+                    else:
+                        ident["context"] = f"running on/with {shown} (not checked)"
                 key = json.dumps(ident, sort_keys=True)
                 if key not in seen:
                     seen.add(key)
@@ -156,14 +205,15 @@ def cve_subject(cve: Any, *, file: str, place: str, source: str,
     desc = _english(cve)
     products = sorted({i["value"].split(":")[3] + " " + i["value"].split(":")[4]
                        for i in idents})
+    scope = "Affected: " + "; ".join(_describe(i) for i in idents)
     for i in idents:
         i["source"] = source
-        i["label"] = f"{cid} (NVD CPE configuration)"
+        ctx = i.pop("context", None)
+        i["label"] = f"{cid} (NVD CPE configuration{'; ' + ctx if ctx else ''})"
     assertion: dict[str, Any] = {
         "authority": AUTHORITY, "authority_id": "us-nist-nvd", "jurisdiction": "US",
         "kind": "vulnerable-version", "instrument": f"{cid}: {desc[:1500]}".strip(": "),
-        "citation": cid, "scope": ("Affected: " + "; ".join(_describe(i) for i in idents)
-                                   )[:8000],
+        "citation": cid, "scope": scope[:8000],
         "reference_url": f"https://nvd.nist.gov/vuln/detail/{cid}", "source": source,
         "source_quality": "official"}
     if re.match(r"^\d{4}-\d{2}-\d{2}$", published):
@@ -177,9 +227,10 @@ def cve_subject(cve: Any, *, file: str, place: str, source: str,
 
 def _describe(ident: dict[str, Any]) -> str:
     what = ident["value"].rstrip(":")
+    ctx = f" ({ident['context']})" if ident.get("context") else ""
     if ident.get("versions"):
-        return f"{what} {', '.join(ident['versions'])}"
-    return f"{what} {ident['version_range'].split('/', 1)[1]}"
+        return f"{what} {', '.join(ident['versions'])}{ctx}"
+    return f"{what} {ident['version_range'].split('/', 1)[1]}{ctx}"
 
 
 def _cves(obj: Any) -> list[Any] | None:
