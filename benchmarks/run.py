@@ -9,6 +9,8 @@ RSS is its own —
 * the full review (the lake's views, ``kitvet.store.lake.Lake.views``, and the DuckDB engine,
   findings returned as Arrow: what ``kitvet estate review`` runs),
 * the incremental review of the changed 1% of hosts,
+* the full review with a vulnerability feed of 200,000 affected ranges joined to a KEV
+  catalogue (``kitvet.bench.vulnfeed``; the feed's reading and join are timed apart),
 * once, the ingest of osquery result logs (parse, and parse + store into a fresh estate),
 * a signed list of 100,000 subjects and 300,000 identifiers (``kitvet.bench.biglist``, the
   shape of the OSV malicious-packages feed imported): its first load (parse, validate, verify,
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -83,14 +86,18 @@ def child(task: str, *args: str) -> dict:
     return out
 
 
-def measure_size(estate: Path, threads: int | None, repeat: int, prog: Progress) -> dict:
-    """Floor, full review and incremental review of one estate (best of ``repeat``)."""
+def measure_size(estate: Path, threads: int | None, repeat: int, prog: Progress,
+                 feed: tuple[Path, Path] | None = None) -> dict:
+    """Floor, full review, incremental review and (with ``feed``) the full review with a
+    vulnerability feed joined to KEV, of one estate (best of ``repeat``)."""
     change = apply_change(estate, 0.01)
     snaps = estate / "changed-snapshots.json"
     snaps.write_text(json.dumps(change["snapshot_ids"]))
     targs = ["--estate", str(estate)] + (["--threads", str(threads)] if threads else [])
     res: dict[str, dict] = {}
     steps = [("floor", targs), ("review", targs), ("incremental", [*targs, "--snapshots", str(snaps)])]
+    if feed is not None:
+        steps.append(("review-vuln", [*targs, "--feed", str(feed[0]), "--kev", str(feed[1])]))
     task = prog.add_task(f"measure {estate.name}", total=len(steps) * repeat)
     for name, a in steps:
         runs = []
@@ -101,6 +108,12 @@ def measure_size(estate: Path, threads: int | None, repeat: int, prog: Progress)
         best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
         best["runs_s"] = [round(r["seconds"], 3) for r in runs]
         res[name] = best
+    if feed is not None:  # the same review recorded in a review database (a fresh copy)
+        work = estate.parent / f"{estate.name}-review-work"
+        child("prepare-estate", "--estate", str(estate), "--workdir", str(work))
+        res["review-vuln-estate"] = child("review-vuln-estate", "--workdir", str(work),
+                                          "--feed", str(feed[0]), "--kev", str(feed[1]))
+        shutil.rmtree(work, ignore_errors=True)
     res["changed_hosts"] = change["hosts"]
     return res
 
@@ -179,6 +192,22 @@ def verdicts(results: dict) -> list[tuple[str, str, bool | None]]:
         inc = s["incremental"]["seconds"] / s["review"]["seconds"]
         out.append((f"{int(n):,} hosts: incremental (1%) ≤ 10% of full", f"{inc * 100:.1f} %",
                     inc <= TARGETS["incremental_over_full"]))
+        v = s.get("review-vuln")
+        if v:
+            what = f"{int(n):,} hosts + {v['feed_ranges']:,}-range feed"
+            ratio = v["seconds"] / s["floor"]["seconds"]
+            out.append((f"{what}: review ≤ 3 × plain scan", f"{ratio:.2f} ×",
+                        ratio <= TARGETS["review_over_floor"]))
+            if int(n) == 100000:
+                out.append((f"{what}: review ≤ 30 s wall", f"{v['seconds']:.1f} s",
+                            v["seconds"] <= TARGETS["review_100k_s"]))
+                out.append((f"{what}: peak RSS ≤ 4 GB", f"{v['peak_rss_mb'] / 1024:.2f} GB",
+                            v["peak_rss_mb"] <= TARGETS["review_100k_rss_mb"]))
+        e = s.get("review-vuln-estate")
+        if e and int(n) == 100000:
+            out.append((f"{int(n):,} hosts + feed, findings recorded: peak RSS ≤ 4 GB",
+                        f"{e['peak_rss_mb'] / 1024:.2f} GB",
+                        e["peak_rss_mb"] <= TARGETS["review_100k_rss_mb"]))
     big = results.get("big_list")
     if big:
         r = big["cached_load"]
@@ -209,11 +238,11 @@ def report(results: dict) -> None:
     for col in ("hosts", "step", "rows", "wall s", "rows/s", "peak RSS MB"):
         t.add_column(col, justify="right" if col != "step" else "left")
     for n, s in results["sizes"].items():
-        for step in ("floor", "review", "incremental"):
+        for step in ("floor", "review", "incremental", "review-vuln", "review-vuln-estate"):
             if step not in s:
                 continue
             r = s[step]
-            rows = r.get("rows", 0)
+            rows = r.get("rows", s["review"].get("rows", 0))
             t.add_row(f"{int(n):,}", step, f"{rows:,}", f"{r['seconds']:.2f}",
                       f"{rows / r['seconds']:,.0f}", f"{r['peak_rss_mb']:.0f}")
         big = results.get("big_list", {}).get("reviews", {}).get(n)
@@ -228,6 +257,13 @@ def report(results: dict) -> None:
                       f"{r['seconds']:.2f}", f"{r['identifiers'] / r['seconds']:,.0f}",
                       f"{r['peak_rss_mb']:.0f}")
     console.print(t)
+    for n, s in results["sizes"].items():
+        r = s.get("review-vuln")
+        if r:
+            console.print(f"{int(n):,} hosts + {r['feed_ranges']:,}-range feed: "
+                          f"{r['findings']:,} findings {r['by_class']}, "
+                          f"{r['hosts_with_vulnerable_versions']:,} hosts with vulnerable "
+                          f"versions; feed read and joined to KEV in {r['load_join_s']:.1f} s")
     v = Table(title="targets")
     for col in ("target", "measured", "result"):
         v.add_column(col)
@@ -248,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="processes generating an estate")
     ap.add_argument("--ingest-hosts", type=int, default=200,
                     help="hosts exported as osquery logs for the ingest measurement (0: skip)")
+    ap.add_argument("--vuln-ranges", type=int, default=200_000,
+                    help="affected ranges of the vulnerability feed reviewed with each estate "
+                         "(kitvet.bench.vulnfeed; 0: skip)")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--big-list", type=int, default=100_000,
                     help="subjects of the big-list scenario (0: skip)")
@@ -258,12 +297,18 @@ def main(argv: list[str] | None = None) -> int:
                                  "platform": platform.platform()},
                      "seed": a.seed, "generator_version": GENERATOR_VERSION, "sizes": {}}
     estates: dict[int, Path] = {}
+    feed = None
+    if a.vuln_ranges:
+        from kitvet.bench.vulnfeed import cached_feed
+
+        with console.status(f"vulnerability feed of {a.vuln_ranges:,} ranges"):
+            feed = cached_feed(a.cache, a.seed, a.vuln_ranges)
     for n in sizes:
         estate, gen_s = estate_for(a.cache, n, a.seed, a.workers)
         estates[n] = estate
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=console) as prog:
-            r = measure_size(estate, a.threads, a.repeat, prog)
+            r = measure_size(estate, a.threads, a.repeat, prog, feed)
             if a.ingest_hosts and "ingest" not in results:
                 results["ingest"] = measure_ingest(estate, min(a.ingest_hosts, n), prog)
         m = read_manifest(estate)

@@ -16,6 +16,8 @@ from functools import lru_cache
 from univers import versions as uv
 from univers.version_range import VersionRange
 
+from kitvet.match.fastvers import in_vers
+
 #: purl type -> univers version class used for ordering the upstream part
 _VERSION_CLASS: dict[str, type[uv.Version]] = {
     "deb": uv.DebianVersion,
@@ -108,6 +110,9 @@ def version_matches(
         if got is None:
             return VersionCheck(False, up, f"cannot compare {up!r} with {version_range}")
         if got:
+            return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
+    elif version_range and (fast := in_vers(pt, up, version_range)) is not None:
+        if fast:
             return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
     elif version_range:
         try:
