@@ -182,19 +182,29 @@ def match_batches(
         for _probe, _k, ident_id, _why in keys:
             levels.setdefault(idents[ident_id].subject_id, set()).add(idents[ident_id].level)
         _register_subjects(con, lists, policy, levels)
-        parts = []
+        selected = []
         for table in (t for t in TABLES if t in tables):
             matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
                        if p.table == table}
             probes = [p for p in PROBES if matched.get(p.name)]
             if probes:
                 _select_rows(con, table, tables[table], probes, matched)
-                parts.append(_candidates_sql(table, f"_kv_rows_{table}", probes))
-        if not parts:
+                selected.append((table, probes))
+        if not selected:
             return
         del keys, levels
-        con.execute("CREATE OR REPLACE TEMP TABLE _kv_cand AS " + " UNION ALL ".join(parts))
-        _register_version_checks(con, idents)
+        # versions are checked before the rows meet their identifiers: a feed names most
+        # packages of an estate many times over, mostly for versions long replaced, and the
+        # rows x identifiers that do not pass would be tens of millions
+        _register_version_checks(con, idents, selected)
+        parts = " UNION ALL ".join(_candidates_sql(table, f"_kv_rows_{table}", probes)
+                                   for table, probes in selected)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _kv_cand AS
+            SELECT c.* FROM ({parts}) c JOIN _kv_idents i USING (ident_id)
+            LEFT JOIN _kv_vok v ON i.versioned AND v.ident_id = c.ident_id
+                 AND v.package_type IS NOT DISTINCT FROM c.package_type
+                 AND v.version IS NOT DISTINCT FROM c.version
+            WHERE NOT i.versioned OR coalesce(v.ok, false)""")
         reader = arrow_reader(con, _findings_sql(tables["hosts"]), batch_rows or BATCH_ROWS)
         for batch in reader:
             yield pa.RecordBatch.from_arrays(
@@ -545,13 +555,29 @@ def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
     return f"({joins})"
 
 
+#: Package type and version of a candidate row, per table (as :func:`_candidates_sql` has them).
+_VERSION_COLS = {"software": ("package_type", "version"), "files": ("NULL", "NULL"),
+                 "hosts": ("NULL", "os_version"), "devices": ("bus", "NULL")}
+
+
 def _register_version_checks(
-    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier]
+    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier],
+    selected: list[tuple[str, list[Probe]]]
 ) -> None:
-    """Check each distinct (package type, version, identifier) once, in Python."""
+    """Check each distinct (package type, version, identifier) of the selected rows once, in
+    Python (the distinct (key, package type, version) of the rows first, then their
+    identifiers)."""
+    parts = []
+    for table, probes in selected:
+        pt, ver = _VERSION_COLS[table]
+        parts += [
+            f"SELECT m.ident_id, r.package_type, r.version FROM (SELECT DISTINCT {p.key_sql} "
+            f"AS k, CAST({pt} AS VARCHAR) AS package_type, CAST({ver} AS VARCHAR) AS version "
+            f"FROM _kv_rows_{table} WHERE {p.where_sql}) r "
+            f"JOIN _kv_keys m ON m.probe = '{p.name}' AND m.k = r.k" for p in probes]
     todo = con.execute(
-        "SELECT DISTINCT c.package_type, c.version, c.ident_id FROM _kv_cand c "
-        "JOIN _kv_idents i USING (ident_id) WHERE i.versioned"
+        f"SELECT DISTINCT c.package_type, c.version, c.ident_id FROM ({' UNION ALL '.join(parts)}"
+        ") c JOIN _kv_idents i USING (ident_id) WHERE i.versioned"
     ).fetchall()
     rows = []
     for ptype, version, ident_id in todo:
