@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -19,21 +21,32 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+@contextmanager
+def atomic_path(path: Path, *, mode: int | None = None) -> Iterator[Path]:
+    """A new temporary file beside ``path`` for the block to write; when the block ends it is
+    flushed to disk and renamed over ``path``, so that readers see the old file or the new one,
+    never half; on an error it is removed. ``mode``: its permissions (else mkstemp's 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        if mode is not None:
+            os.fchmod(fd, mode)
+        os.close(fd)
+        yield tmp
+        with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    with atomic_path(path, mode=0o666 & ~_umask()) as tmp:  # a report is an ordinary file
+        tmp.write_bytes(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 
 from kitvet.errors import StoreError
 from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS, Snapshot
+from kitvet.util import atomic_path
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -293,32 +293,14 @@ class Lake:
 
     def _write_slices(self, tables: Iterator[pa.Table], dest: Path) -> None:
         """Write tables of one schema as one Parquet file, a slice at a time."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            with pq.ParquetWriter(tmp, kind_schema("software"), compression="zstd") as w:
-                for t in tables:
-                    w.write_table(t)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, kind_schema("software"),
+                                                        compression="zstd") as w:
+            for t in tables:
+                w.write_table(t)
 
     def _write(self, table: pa.Table, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(dest) as tmp:
             pq.write_table(table, tmp, compression="zstd")
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 def _kind_table(kind: str, pairs: list[tuple[str, Snapshot]], batch_id: str) -> pa.Table:
