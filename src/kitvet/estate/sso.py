@@ -27,7 +27,7 @@ from kitvet.estate.accounts import ROLES, USERNAME_RE, AccountError, User, _futu
 from kitvet.store import account_tables as at
 from kitvet.store import audit
 from kitvet.store import sso_tables as st
-from kitvet.store.db import utcnow, write
+from kitvet.store.db import PG_LOGIN_KEY, utcnow, write
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ class SsoAccounts:
         if not state or not browser or len(state) > 200 or len(browser) > 200:
             return None
         lg = st.sso_logins
-        with self.engine.begin() as conn:
+        # a write transaction from the start: a read that becomes a write fails at once on
+        # SQLite ('database is locked') when a background review or alert commits in between
+        with write(self.engine, key=PG_LOGIN_KEY) as conn:
             row = conn.execute(select(lg).where(lg.c.state_hash == sha256(state))).first()
             if row is None or not secrets.compare_digest(row.browser_hash, sha256(browser)):
                 return None
