@@ -119,7 +119,7 @@ def lookup(path: Path, *, allow_unsigned: bool,
         if signed_by not in keys_now(trusted_keys):
             return None
     try:
-        rl = _thaw(marshal.loads(body), origin=str(path), signed_by=signed_by)
+        rl = _thaw(marshal.loads(body), origin=str(path), signed_by=signed_by, cache_key=key)
     except (ValueError, TypeError, EOFError, IndexError) as e:
         logger.warning("list cache entry %s damaged (%s); loading %s in full", entry.name, e,
                        path.name)
@@ -142,18 +142,19 @@ def _split(blob: bytes) -> tuple[dict[str, str], bytes]:
             "signed_by": "" if parts[4] == "-" else parts[4]}, body
 
 
-def store(path: Path, data: bytes, rl: RiskList) -> None:
-    """Write the cache entry of a list just loaded in full from ``data`` (never fails a load;
-    a list accepted unsigned although it has a signature file is not cached)."""
+def store(path: Path, data: bytes, rl: RiskList) -> str | None:
+    """Write the cache entry of a list just loaded in full from ``data``; its key (None when
+    the list is not cached: small, the cache off, or a list accepted unsigned although it has
+    a signature file). Never fails a load."""
     if len(data) < MIN_BYTES or cache_dir() is None:
-        return
+        return None
     sig = _sig_bytes(path)
     if sig is not None and rl.signed_by is None:
-        return
+        return None
     key, _ = _key(sig, data, path)
     entry = _entry(key)
     if entry is None:
-        return
+        return None
     body = marshal.dumps(_freeze(rl))
     try:
         head = b" ".join([str(FORMAT).encode(), _PY,
@@ -167,6 +168,15 @@ def store(path: Path, data: bytes, rl: RiskList) -> None:
         os.replace(tmp, entry)
     except OSError as e:
         logger.warning("cannot write list cache entry for %s: %s", path.name, e)
+        return None
+    return key
+
+
+def derived_path(cache_key: str, name: str) -> Path | None:
+    """Where data derived from the cached list ``cache_key`` is kept (``<key>.<name>`` beside
+    its entry; e.g. the review's compiled identifiers), None when the cache is off."""
+    entry = _entry(cache_key)
+    return entry.with_name(f"{cache_key}.{name}") if entry is not None else None
 
 
 def _state(obj: Any, names: tuple[str, ...], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +252,8 @@ class StoredSubject(Subject):
     __hash__ = Subject.__hash__
 
 
-def _thaw(frozen: tuple[Any, ...], *, origin: str, signed_by: str | None) -> RiskList:
+def _thaw(frozen: tuple[Any, ...], *, origin: str, signed_by: str | None,
+          cache_key: str | None = None) -> RiskList:
     """The list from its frozen form: subjects whose identifiers and assertions decode on
     first use (:class:`StoredSubject`)."""
     idents, asserts, subj, head, subjects = frozen
@@ -256,4 +267,4 @@ def _thaw(frozen: tuple[Any, ...], *, origin: str, signed_by: str | None) -> Ris
         setattr_(obj, "__dict__", s)
         out.append(obj)
     return RiskList(**dict(zip(_LIST, head, strict=True)), subjects=tuple(out), origin=origin,
-                    signed_by=signed_by)
+                    signed_by=signed_by, cache_key=cache_key)

@@ -50,8 +50,8 @@ def load_list(
                                  vouched=vouched)
     rl = dataclasses.replace(document_to_list(doc, origin=str(p)), signed_by=signed_by)
     logger.debug("loaded list %s %s from %s (%d subjects)", rl.name, rl.version, p, len(rl.subjects))
-    compiled.store(p, data, rl)
-    return rl
+    key = compiled.store(p, data, rl)
+    return dataclasses.replace(rl, cache_key=key) if key else rl
 
 
 def _check_signature(

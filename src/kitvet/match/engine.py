@@ -35,6 +35,7 @@ from kitvet.duck import arrow_reader
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
 from kitvet.identify.releases import release_key
+from kitvet.match.idtable import INDEX_FORMS, IdentTable, derived_table
 from kitvet.match.probes import (
     PROBES,
     CompiledIdentifier,
@@ -68,41 +69,38 @@ DEVICE_ITEM_KEY = (
 _DEFAULT_GRAPH: Any = object()
 
 
-def compile_identifiers(lists: ListSet, graph: Any = _DEFAULT_GRAPH) -> list[CompiledIdentifier]:
+def compile_identifiers(lists: ListSet, graph: Any = _DEFAULT_GRAPH) -> IdentTable:
     """Every identifier of every subject, numbered and normalised, and those a subject gets
     from the organisation graph (``graph``: an :class:`~kitvet.identify.graph.OrgGraph`, None
     for none, default the process's) as far as its assertions reach
-    (:mod:`kitvet.match.reach`)."""
+    (:mod:`kitvet.match.reach`). A cached list's own identifiers come from the table derived
+    from it once (:func:`kitvet.match.idtable.derived_table`)."""
     from kitvet.match.reach import graph_identifiers
 
     if graph is _DEFAULT_GRAPH:
         graph = _default_graph()
-    out: list[CompiledIdentifier] = []
-    for rl, subject in lists.subjects():
-        extra = [(i, 0, None, None, None) for i in subject.identifiers] + [
-            (g.identifier, g.level, g.via, g.valid_from, g.valid_to)
-            for g in graph_identifiers(subject, graph)]
-        for ident, level, via, valid_from, valid_to in extra:
-            out.append(
-                CompiledIdentifier(
-                    ident_id=len(out),
-                    list_name=rl.name,
-                    subject_id=subject.id,
-                    subject_name=subject.name,
-                    kind=ident.kind,
-                    value=ident.value,
-                    key=normalise_identifier(ident.kind, ident.value),
-                    versions=tuple(ident.versions),
-                    version_range=ident.version_range,
-                    package_types=tuple(p.lower() for p in ident.package_types),
-                    platforms=tuple(p.lower() for p in ident.platforms),
-                    label=ident.label,
-                    level=level,
-                    via=via,
-                    valid_from=valid_from,
-                    valid_to=valid_to,
-                )
-            )
+    out = IdentTable()
+    for rl in lists.lists:
+        table = derived_table(rl)
+        if table is not None:
+            out.add_table(rl.name, table)
+        fields: list[dict[str, Any]] = []
+        for subject in rl.subjects:
+            own = () if table is not None else subject.identifiers
+            extra = [(i, 0, None, None, None) for i in own] + [
+                (g.identifier, g.level, g.via, g.valid_from, g.valid_to)
+                for g in graph_identifiers(subject, graph)]
+            for ident, level, via, valid_from, valid_to in extra:
+                fields.append({
+                    "list_name": rl.name, "subject_id": subject.id,
+                    "subject_name": subject.name, "kind": ident.kind, "value": ident.value,
+                    "key": normalise_identifier(ident.kind, ident.value),
+                    "versions": tuple(ident.versions), "version_range": ident.version_range,
+                    "package_types": tuple(p.lower() for p in ident.package_types),
+                    "platforms": tuple(p.lower() for p in ident.platforms),
+                    "label": ident.label, "level": level, "via": via,
+                    "valid_from": valid_from, "valid_to": valid_to})
+        out.add_compiled(fields)
     return out
 
 
@@ -175,7 +173,7 @@ def match_batches(
         keys = _distinct_key_matches(con, idents, tables)
         _register(con, "_kv_keys", keys, ["probe", "k", "ident_id", "explanation"],
                   [pa.string(), pa.string(), pa.int32(), pa.string()])
-        _register_idents(con, idents)
+        _register_idents(con, idents, sorted({ident_id for _p, _k, ident_id, _w in keys}))
         # the policy is asked only about subjects something matched, at the reach levels that
         # matched (a feed of 100,000 records mostly names packages the estate does not run)
         levels: dict[str, set[int]] = {}
@@ -255,7 +253,9 @@ def _sql_keys(values: list[str]) -> str:
 
 
 #: Above this many matched keys a probe's rows are selected by a semi-join, not a literal list.
-_LITERAL_KEYS = 1000
+#: (At 10,000 hosts, 26 names and 78 package URLs as literals cost 6 CPU-seconds, as
+#: semi-joins 2.4, as much as the 6 names of the bundled list alone.)
+_LITERAL_KEYS = 20
 
 
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
@@ -263,8 +263,9 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
     fields = ", ".join(_COLS[table])
     # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly); a
-    # long one (a vulnerability feed matches thousands of package URLs) is a semi-join on the
-    # matched keys instead: inside an OR, DuckDB compares a long literal list one by one
+    # longer one (a feed matches dozens of package URLs, a vulnerability feed thousands) is a
+    # semi-join on the matched keys instead: inside an OR, DuckDB compares a literal list one
+    # by one
     conds = " OR ".join(
         f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
         if len(matched[p.name]) <= _LITERAL_KEYS else
@@ -276,29 +277,79 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
 
 
 def _distinct_key_matches(
-    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier], tables: dict[str, str]
+    con: duckdb.DuckDBPyConnection, idents: IdentTable, tables: dict[str, str]
 ) -> list[tuple[str, str, int, str]]:
-    """Distinct keys of every probe, one scan per table; matched in Python once per key."""
+    """Distinct keys of every probe, one scan per table; matched in Python once per key (a
+    probe of many identifiers first finds each key's candidates by a join in DuckDB)."""
     rows: list[tuple[str, str, int, str]] = []
     for table in (t for t in TABLES if t in tables):
-        probes = [(p, [i for i in idents if i.kind in p.kinds]) for p in PROBES
-                  if p.table == table]
-        probes = [(p, mine) for p, mine in probes if mine]
+        probes = [(p, idents.count_kinds(p.kinds)) for p in PROBES if p.table == table]
+        probes = [(p, n) for p, n in probes if n]
         if not probes:
             continue
+        # the identifiers of probes matched in Python; joined probes never build them all
+        mine = {p.name: idents.of_kinds(p.kinds) for p, n in probes if not _joined(p, n)}
         aggs = ", ".join(
             f"list(DISTINCT {p.key_sql}) FILTER (WHERE ({p.where_sql}) "
-            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> ''{_prefilter(p, mine)})"
-            for p, mine in probes
+            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> ''"
+            f"{_prefilter(p, mine[p.name]) if p.name in mine else ''})"
+            for p, _n in probes
         )
         keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
-        for (probe, mine), found in zip(probes, keys, strict=False):
+        for (probe, _n), found in zip(probes, keys, strict=False):
+            if probe.name not in mine:
+                rows.extend(_joined_key_matches(con, probe, found or (), idents))
+                continue
             match_keys = _registry_matches if probe.name == "mac_registry" else _each_key
-            rows.extend(match_keys(probe, found or (), mine))
+            rows.extend(match_keys(probe, found or (), mine[probe.name]))
     rows = [(p, k, i, f"{why} — {idents[i].via}" if idents[i].via else why)
             for p, k, i, why in rows]
     logger.debug("%d distinct-key matches", len(rows))
     return rows
+
+
+#: A probe offered at least this many identifiers finds each key's candidates by a join in
+#: DuckDB on their index forms (:func:`_joined_key_matches`) instead of an index in Python.
+_JOIN_MIN = 2000
+
+
+def _joined(probe: Probe, n: int) -> bool:
+    return n >= _JOIN_MIN and (probe.name in _EXACT_FORMS or probe.name in _PREFIX_FORMS)
+
+
+def _joined_key_matches(con: duckdb.DuckDBPyConnection, probe: Probe, keys: Iterable[str],
+                        idents: IdentTable) -> list[tuple[str, str, int, str]]:
+    """The index of :func:`_each_key`, as a join: each distinct key's lookup forms against
+    every identifier's index form (:meth:`IdentTable.forms`); the matcher then decides over
+    the candidates (and the identifiers no index form suits), exactly as with the index.
+    Only the candidates become Python objects."""
+    keys = list(keys)
+    if probe.name in _PREFIX_FORMS:
+        lookups = _PREFIX_FORMS[probe.name][0]
+        pairs = [(k, f) for k in keys for f in lookups(k)]
+    else:
+        form = _EXACT_FORMS[probe.name]
+        pairs = [(k, form(k)) for k in keys]
+    look = pa.table({"k": pa.array([k for k, _ in pairs], pa.string()),
+                     "form": pa.array([f for _, f in pairs], pa.string())})
+    con.register("_kv_look", look)
+    con.register("_kv_forms", idents.forms())
+    try:
+        cands = con.execute(
+            "SELECT l.k, list(DISTINCT f.ident_id) FROM _kv_look l JOIN _kv_forms f "
+            f"ON f.form = l.form AND f.kind IN ({_sql_keys(list(probe.kinds))}) GROUP BY l.k"
+        ).fetchall()
+    finally:
+        con.unregister("_kv_look")
+        con.unregister("_kv_forms")
+    by_key = {k: sorted(ids) for k, ids in cands}
+    idents.prefetch(i for ids in by_key.values() for i in ids)
+    always = idents.of_kinds(probe.kinds, unindexed=True)
+    out = []
+    for k in keys if always else by_key:
+        mine = [idents[i] for i in by_key.get(k, ())] + always
+        out += [(probe.name, k, ident.ident_id, why) for ident, why in probe.matcher(k, mine)]
+    return out
 
 
 def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
@@ -435,7 +486,7 @@ def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier
     index: dict[str, list[CompiledIdentifier]] = {}
     always = []
     for i in idents:
-        if "*" in i.key or "?" in i.key or "[" in i.key:  # product-name wildcards
+        if _wildcard(i.key):  # product-name wildcards
             always.append(i)
         else:
             index.setdefault(_IDENT_FORMS.get(probe.name, str)(i.key), []).append(i)
@@ -445,6 +496,32 @@ def _each_key(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier
         if mine:
             out += [(probe.name, k, ident.ident_id, why) for ident, why in probe.matcher(k, mine)]
     return out
+
+
+def _wildcard(key: str) -> bool:
+    return "*" in key or "?" in key or "[" in key
+
+
+def _kind_forms() -> dict[str, Any]:
+    """Identifier kind -> the form :func:`_each_key` indexes an identifier's key under (for
+    the cached tables of :mod:`kitvet.match.idtable`); None: asked about every key. A kind
+    that two probes read (sha256; release_cycle) gets the same form from both."""
+    out: dict[str, Any] = {}
+    for p in PROBES:
+        if p.name in _PREFIX_FORMS:
+            ident_form = _PREFIX_FORMS[p.name][1]
+            form = functools.partial(lambda f, k: f(k) or None, ident_form)
+        elif p.name in _EXACT_FORMS:
+            ident_form = _IDENT_FORMS.get(p.name, str)
+            form = functools.partial(lambda f, k: None if _wildcard(k) else f(k), ident_form)
+        else:
+            continue
+        for kind in p.kinds:
+            out.setdefault(kind, form)
+    return out
+
+
+INDEX_FORMS.update(_kind_forms())
 
 
 def _registry_matches(probe: Probe, keys: Iterable[str], idents: list[CompiledIdentifier]
@@ -483,7 +560,11 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> N
         con.unregister("_kv_arrow_src")
 
 
-def _register_idents(con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier]) -> None:
+def _register_idents(con: duckdb.DuckDBPyConnection, table: IdentTable,
+                     ids: list[int]) -> None:
+    """The identifiers ``ids`` (those a key matched: the only ones findings join)."""
+    table.prefetch(ids)
+    idents = [table[i] for i in ids]
     _temp_table(con, "_kv_idents", pa.table({
         "ident_id": pa.array([i.ident_id for i in idents], pa.int32()),
         "subject_id": [i.subject_id for i in idents],
@@ -561,7 +642,7 @@ _VERSION_COLS = {"software": ("package_type", "version"), "files": ("NULL", "NUL
 
 
 def _register_version_checks(
-    con: duckdb.DuckDBPyConnection, idents: list[CompiledIdentifier],
+    con: duckdb.DuckDBPyConnection, idents: IdentTable,
     selected: list[tuple[str, list[Probe]]]
 ) -> None:
     """Check each distinct (package type, version, identifier) of the selected rows once, in

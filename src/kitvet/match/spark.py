@@ -88,7 +88,7 @@ class SparkMatcher:
 
         if not lake.current_file.exists():
             raise MatchError("no inventory lake here (no current.parquet)", file=str(lake.path))
-        idents = compile_identifiers(lists)
+        idents = list(compile_identifiers(lists))  # Spark matches over them all in Python
         own = self.spark is None
         session = self.spark or spark_session(self.master)
         try:

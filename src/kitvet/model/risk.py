@@ -174,6 +174,10 @@ class RiskList:
     description: str | None = None
     origin: str | None = None  # file or URL it was loaded from
     signed_by: str | None = None  # key id whose signature verified, None if unsigned
+    #: the list cache's key of the verified content (:mod:`kitvet.lists.compiled`), None when
+    #: the list is not cached: what is derived from the list (the review's compiled
+    #: identifiers) is kept under it
+    cache_key: str | None = field(default=None, compare=False, repr=False)
 
     def subject(self, subject_id: str) -> Subject | None:
         """The subject with this id, or None."""
