@@ -53,21 +53,11 @@ def _kitvet(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
                          f"{(r.stderr or r.stdout)[-2000:]}")
 
 
-def _status(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (bytes) of a process."""
-    out = {}
+def _rss(pid: int) -> int:
+    """VmRSS of a process (bytes)."""
     with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            key = line.split(":")[0]
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(line.split()[1]) * 1024
-    return out
-
-
-def _cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        parts = fh.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+        return next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:")),
+                    0)
 
 
 def _attack(base: str, n: int) -> tuple[list[int], float]:
@@ -116,9 +106,7 @@ def _right_password(base: str) -> int:
 def measure(n: int, src: Path | None, db: str | None, settings: dict[str, str]
             ) -> dict[str, Any]:
     """Set up, serve, attack; the figures."""
-    import httpx
-
-    from kitvet.server.testing import free_port
+    from kitvet.server.testing import ServeProcess
 
     env = dict(os.environ, KITVET_ESTATE="", KITVET_SERVER_REVIEW_MODE="off",
                **{f"KITVET_SERVER_{k.upper()}": v for k, v in settings.items()})
@@ -131,40 +119,18 @@ def measure(n: int, src: Path | None, db: str | None, settings: dict[str, str]
         _kitvet(env, "estate", "init", "--estate", root, *(["--db", db] if db else []))
         _kitvet(env, "serve", "--estate", root, "user", "add", "admin", "--role", "admin",
                 "--password-stdin", stdin=PASSWORD + "\n")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen([sys.executable, "-m", "kitvet", "serve", "--estate", root,
-                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/login", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("kitvet serve did not start: "
-                                     f"{proc.stderr.read() if proc.stderr else ''}")
-                time.sleep(0.2)
+        with ServeProcess(["--estate", root], env=env, ready="/login") as server:
             time.sleep(1.0)  # let start-up work (sweeps, threads) settle
-            before, cpu0 = _status(proc.pid), _cpu(proc.pid)
-            codes, wall = _attack(base, n)
-            after, cpu1 = _status(proc.pid), _cpu(proc.pid)
-            right = _right_password(base)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            rss0 = _rss(server.proc.pid)
+            cpu0, peak0 = server.stats()
+            codes, wall = _attack(server.base, n)
+            cpu1, peak1 = server.stats()
+            right = _right_password(server.base)
     return {"n": n, "codes": dict(sorted(Counter(codes).items())), "wall_s": round(wall, 2),
             "cpu_s": round(cpu1 - cpu0, 2),
-            "rss_before_mib": round(before["VmRSS"] / 2**20, 1),
-            "peak_rss_before_mib": round(before["VmHWM"] / 2**20, 1),
-            "peak_rss_after_mib": round(after["VmHWM"] / 2**20, 1),
+            "rss_before_mib": round(rss0 / 2**20, 1),
+            "peak_rss_before_mib": round(peak0 / 2**20, 1),
+            "peak_rss_after_mib": round(peak1 / 2**20, 1),
             "right_password_after": right, "db": "PostgreSQL" if db else "SQLite",
             "served": str(Path(served).parent), "settings": settings,
             "load": os.getloadavg()}
