@@ -39,7 +39,8 @@ def test_lines_group_by_description_and_bad_lines_are_named() -> None:
                                         authority="CERT-KV", date="2026-12-01")
     validate_document(doc, file="iocs.txt")
     eicar, dropper = doc["subjects"]
-    assert eicar["id"] == "eicar-test-file" and eicar["kind"] == "file-hash"
+    assert eicar["id"] == "kv-iocs-eicar-test-file" and eicar["kind"] == "file-hash"
+    assert dropper["id"].startswith("kv-iocs-")
     assert [(i["kind"], i["value"]) for i in eicar["identifiers"]] == [("md5", MD5),
                                                                        ("sha1", SHA1)]
     assert dropper["identifiers"] == [{"kind": "sha256", "value": SHA256, "source": "iocs.txt"}]
@@ -78,7 +79,8 @@ def test_hash_list_flags_the_file_it_names(tmp_path: Path, extra: tuple[str, ...
     [f] = report["findings"]
     assert f["path"] == "C:\\Users\\kv\\Downloads\\eicar.com" and f["name"] == "eicar.com"
     assert f["item_type"] == "file" and f["status"] == status
-    assert f["subject_id"] == "eicar-test-file" and f["finding_class"] == "confirmed-malicious"
+    assert f["subject_id"] == "hashes-eicar-test-file"
+    assert f["finding_class"] == "confirmed-malicious"
     assert f"MD5 {MD5} of the file" in f["explanation"]
     assert f"SHA-1 {SHA1} of the file" in f["explanation"]
     matched = json.loads(f["matched"]) if isinstance(f["matched"], str) else f["matched"]
@@ -108,7 +110,7 @@ def test_cyclonedx_component_hashes_are_matched(tmp_path: Path) -> None:
              "--no-eol")
     report = json.loads(r.output[r.output.index("{"):])
     assert {(f["path"], f["subject_id"], f["status"]) for f in report["findings"]} == {
-        ("/opt/kv/bin/dropper", "dropper-of-campaign-kv-1", "ban")}
+        ("/opt/kv/bin/dropper", "hashes-dropper-of-campaign-kv-1", "ban")}
 
 
 def test_misp_and_stix_carry_md5_and_sha1(tmp_path: Path) -> None:
@@ -126,3 +128,21 @@ def test_misp_and_stix_carry_md5_and_sha1(tmp_path: Path) -> None:
         kinds = {(i["kind"], i["value"]) for s in read_document(back)["subjects"]
                  for i in s.get("identifiers", [])}
         assert {("md5", MD5), ("sha1", SHA1), ("sha256", SHA256)} <= kinds, fmt
+
+
+def test_two_hash_lists_naming_the_same_file_stay_apart(tmp_path: Path) -> None:
+    src = tmp_path / "iocs.txt"
+    src.write_text(LIST)
+    lists = []
+    for name, extra in (("cert-a", ("--verified",)), ("cert-b", ())):
+        lists += ["--list", str(tmp_path / f"{name}.yaml")]
+        r = _run("lists", "import", str(src), "-o", lists[-1], "--name", name,
+                 "--authority", name.upper(), "--date", "2026-12-01", *extra)
+        assert r.exit_code == 0, r.output
+    r = _run("review", str(_inventory(tmp_path)), *lists, "--allow-unsigned", "--format",
+             "json", "--no-eol")
+    report = json.loads(r.output[r.output.index("{"):])
+    got = {(f["subject_id"], f["list_name"], f["status"]) for f in report["findings"]}
+    # each list's own evidence and status: CERT-A vouched for its list, CERT-B did not
+    assert got == {("cert-a-eicar-test-file", "cert-a", "ban"),
+                   ("cert-b-eicar-test-file", "cert-b", "monitor")}

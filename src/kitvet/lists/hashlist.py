@@ -8,9 +8,11 @@ description, as LOKI's ``hash-iocs.txt`` and YARA-rule authors publish them::
 
 The description may follow a ``;``, a ``,``, a tab or spaces. Lines with the same description
 become one subject (``file-hash``) with one identifier per hash, its kind told by its length;
-a line without description is its own subject. The assertion is said by the authority the
-importer names (``--authority``), ``confirmed-malicious-version``, unverified unless the
-importer vouches for the list (``--verified``). Lines that are not a hash are skipped with
+a line without description is its own subject. Subject ids start with the list's name
+(``cert-kv-eicar-test-file``), so that two lists never merge what each of them says. The
+assertion is said by the authority the importer names (``--authority``),
+``confirmed-malicious-version``, unverified unless the importer vouches for the list
+(``--verified``). Lines that are not a hash are skipped with
 their line number.
 """
 
@@ -85,9 +87,12 @@ def hashlist_to_document(
         groups.setdefault(key, []).append((kind, m.group(1).lower()))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     subjects, seen = [], set()
+    prefix = _slug(name)[:40]
     for key, hashes in groups.items():
         desc = "" if key.startswith("\0") else key
-        sid = _slug(desc) if desc else f"hash-{hashes[0][1][:16]}"
+        # the list's name first: two lists (or a list and the bundled one, which names
+        # eicar-test-file) never give the same subject id to what they each say
+        sid = f"{prefix}-{_slug(desc) if desc else 'hash-' + hashes[0][1][:16]}"[:95].strip("-")
         base, k = sid, 2
         while sid in seen:
             sid, k = f"{base}-{k}", k + 1
