@@ -150,3 +150,4 @@ def test_a_large_bom_is_read_as_a_stream_and_lands_whole(sqlite_srv, monkeypatch
     r = srv.client.post(URL, params={"wait": 60}, content=json.dumps(bom),
                         headers=srv.ingest("Beta Bureau"))
     assert r.status_code == 413 and "limit of 20" in r.json()["detail"]
+    assert _spool_files(srv) == []  # the rows spilled to disk went with their batch

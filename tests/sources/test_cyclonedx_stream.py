@@ -1,6 +1,6 @@
 """The streaming CycloneDX reader gives the snapshot the whole-document reader gives: the same
 host, rows, devices, skips and snapshot id, whether a component takes the direct path or the
-library's."""
+library's, and whether its rows stay in memory or are spilled to a Parquet file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kitvet.model import RowsFile
 from kitvet.sources import cyclonedx_stream
 from kitvet.sources.cyclonedx import CycloneDxImporter
 from kitvet.store.ingest import snapshot_id
@@ -25,9 +26,11 @@ def _rows(snap) -> list[tuple]:
                   for r in rows)
 
 
-def _same(path: Path) -> None:
+def _same(path: Path, spill: Path | None = None) -> None:
     whole = CycloneDxImporter().read(path, institution="P")[0]
-    streamed = cyclonedx_stream.read_json_stream(path, institution="P")[0]
+    streamed = cyclonedx_stream.read_json_stream(path, institution="P", spill=spill)[0]
+    if spill is not None:
+        assert isinstance(streamed.software_table, RowsFile) and spill.exists()
     assert streamed.host == whole.host
     assert _rows(streamed) == _rows(whole)
     assert sorted(map(str, streamed.devices)) == sorted(map(str, whole.devices))
@@ -37,10 +40,27 @@ def _same(path: Path) -> None:
     assert snapshot_id(streamed) == snapshot_id(whole)
 
 
+@pytest.mark.parametrize("spill", [False, True], ids=["in-memory", "spilled"])
 @pytest.mark.parametrize("path", JSON_BOMS, ids=lambda p: p.name)
-def test_the_fixtures_read_the_same_streamed(path, monkeypatch):
+def test_the_fixtures_read_the_same_streamed(path, spill, monkeypatch, tmp_path):
     monkeypatch.setattr(cyclonedx_stream, "_ROWS", 2)  # several Arrow slices
-    _same(path)
+    _same(path, tmp_path / "rows.parquet" if spill else None)
+
+
+def test_spilled_rows_sort_as_python_sorts_them(tmp_path, monkeypatch):
+    """The id of spilled rows hashes them in the order Python sorts text (code points), which
+    DuckDB must reproduce on disk: case, accents, scripts beyond the BMP, prefixes, spaces and
+    punctuation that sort before or after the JSON quote."""
+    monkeypatch.setattr(cyclonedx_stream, "_ROWS", 3)
+    names = ["a", "a b", "a!", "a ", "ab", "A", "Z", "\u00e9t\u00e9", "e", "\u65e5\u672c",
+             "\U0001f600x", "\ufb01", "a\"q", "a\\b", "", "z" * 50, "#1", "~"]
+    comps = [{"type": "library", "name": n or "empty", "version": v}
+             for n in names for v in ("1", "1.0", "", "10")]
+    comps += [{"type": "library", "name": "same", "version": "1"}] * 3
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": comps}
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(bom))
+    _same(path, tmp_path / "rows.parquet")
 
 
 def test_plain_and_odd_components_read_the_same(tmp_path):
@@ -81,3 +101,6 @@ def test_reading_stops_past_the_item_limit(tmp_path, monkeypatch):
     path.write_text(json.dumps(bom))
     with pytest.raises(cyclonedx_stream.TooManyItems):
         cyclonedx_stream.read_json_stream(path, max_items=25)
+    with pytest.raises(cyclonedx_stream.TooManyItems):
+        cyclonedx_stream.read_json_stream(path, max_items=25, spill=tmp_path / "rows.parquet")
+    assert not (tmp_path / "rows.parquet").exists()

@@ -18,6 +18,7 @@ from kitvet.model.inventory import (
     INVENTORY_SCHEMA_VERSION,
     SOFTWARE_FIELDS,
     Host,
+    RowsFile,
     Skipped,
     Snapshot,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Host",
     "Identifier",
     "RiskList",
+    "RowsFile",
     "Skipped",
     "Snapshot",
     "Subject",

@@ -8,7 +8,9 @@ collection works on Arrow tables with the schemas of :mod:`kitvet.model.schema`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 #: Version of kitvet's inventory JSON format (MODEL.REVISION.ADDITION, like syft's).
@@ -116,6 +118,28 @@ class Skipped:
         return {"source": self.source, "location": self.location, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class RowsFile:
+    """Software rows spilled to a Parquet file (the columns of a :attr:`Snapshot.software_table`)
+    so that a snapshot of a million rows is never held in memory: read a slice at a time."""
+
+    path: Path
+    num_rows: int
+
+    def batches(self, rows: int = 65536) -> Iterator[Any]:
+        """The rows as pyarrow RecordBatches of at most ``rows`` rows."""
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(self.path) as pf:
+            yield from pf.iter_batches(batch_size=rows)
+
+    def to_pylist(self) -> list[dict[str, Any]]:
+        """Every row as a dict (for tests and small files)."""
+        import pyarrow.parquet as pq
+
+        return list(pq.read_table(self.path).to_pylist())
+
+
 @dataclass
 class Snapshot:
     """One inventory of one host: its facts, its software and device rows, what was skipped.
@@ -130,8 +154,9 @@ class Snapshot:
     skipped: list[Skipped] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     #: Software rows of an inventory too large for dicts (a BOM of a million components):
-    #: a pyarrow Table of :data:`SOFTWARE_FIELDS` but ``host_id``, all strings; stored, counted
-    #: and identified exactly as the same rows in :attr:`software` would be.
+    #: a pyarrow Table of :data:`SOFTWARE_FIELDS` but ``host_id``, all strings, or the same
+    #: rows in a :class:`RowsFile`; stored, counted and identified exactly as the same rows in
+    #: :attr:`software` would be.
     software_table: Any = None
 
     @property

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kitvet.errors import SourceError
-from kitvet.model import SOFTWARE_FIELDS, Snapshot
+from kitvet.model import SOFTWARE_FIELDS, RowsFile, Snapshot
 from kitvet.sources import cyclonedx as cdx
 from kitvet.sources.detect_util import shown, text, with_institution
 
@@ -52,18 +52,22 @@ class TooManyItems(SourceError):
 
 
 def read_json_stream(path: Path, *, institution: str | None = None,
-                     max_items: int | None = None, shown_as: str | None = None
-                     ) -> list[Snapshot]:
+                     max_items: int | None = None, shown_as: str | None = None,
+                     spill: Path | None = None) -> list[Snapshot]:
     """The snapshot of a CycloneDX JSON BOM, its software rows as an Arrow table; reading
     stops with :class:`TooManyItems` once more than ``max_items`` rows are read. Rows say
-    where they were found in ``shown_as`` (default: the path)."""
+    where they were found in ``shown_as`` (default: the path). With ``spill``, the rows are
+    written to that Parquet file as they are read (a :class:`~kitvet.model.RowsFile`), so
+    memory stays bounded however many components the BOM holds."""
     import ijson
+    import pyarrow as pa
 
     head = _header(path)
     where = shown_as or shown(path)
     mcomp = head["metadata"].get("component") if isinstance(head["metadata"], dict) else None
     cols: dict[str, list[Any]] = {f: [] for f in _SW}
-    tables: list[Any] = []
+    schema = pa.schema([(f, pa.string()) for f in _SW])
+    sink = _Sink(schema, spill)
     oses: list[dict[str, Any]] = []
     probe = Snapshot(host=cdx.Host(host_id="-"))  # collects devices and skips
     try:
@@ -76,19 +80,19 @@ def read_json_stream(path: Path, *, institution: str | None = None,
                 for place, comp in cdx._walk_json([raw], "$.components"):
                     _one(probe, comp, f"{where}:{_renumber(place, top)}", cols)
                 if len(cols["name"]) >= _ROWS:
-                    tables.append(_flush(cols))
-                    rows = sum(t.num_rows for t in tables) + len(probe.devices)
-                    if max_items is not None and rows > max_items:
+                    sink.add(_flush(cols))
+                    if max_items is not None and sink.rows + len(probe.devices) > max_items:
                         raise TooManyItems(f"more than {max_items} inventory items",
                                            file=where, place=f"$.components[{top}]")
+        if cols["name"]:
+            sink.add(_flush(cols))
     except ijson.JSONError as e:
+        sink.discard()
         raise SourceError(f"not valid JSON: {e}", file=where, place="$.components") from e
-    if cols["name"]:
-        tables.append(_flush(cols))
-    import pyarrow as pa
-
-    schema = pa.schema([(f, pa.string()) for f in _SW])
-    table = _one_chunk(tables, schema)
+    except BaseException:
+        sink.discard()
+        raise
+    table = sink.close()
     host = cdx._host(path, mcomp, head["serialNumber"], head["metadata"].get("timestamp")
                      if isinstance(head["metadata"], dict) else None, oses)
     snap = Snapshot(host=host, software_table=table)
@@ -264,6 +268,40 @@ def _hashes_ok(v: Any) -> bool:
                 or not set(h["content"]) <= _HEX:
             return False
     return True
+
+
+class _Sink:
+    """Where the software rows go: Arrow tables kept in memory, or a Parquet file."""
+
+    def __init__(self, schema: Any, spill: Path | None):
+        self.schema = schema
+        self.spill = spill
+        self.rows = 0
+        self.tables: list[Any] = []
+        self._writer: Any = None
+        if spill is not None:
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(spill, schema, compression="snappy")
+
+    def add(self, table: Any) -> None:
+        self.rows += table.num_rows
+        if self._writer is not None:
+            self._writer.write_table(table)
+        else:
+            self.tables.append(table)
+
+    def close(self) -> Any:
+        """The rows: a single-chunk Arrow table, or the :class:`RowsFile` written."""
+        if self._writer is None or self.spill is None:
+            return _one_chunk(self.tables, self.schema)
+        self._writer.close()
+        return RowsFile(self.spill, self.rows)
+
+    def discard(self) -> None:
+        if self._writer is not None and self.spill is not None:
+            self._writer.close()
+            self.spill.unlink(missing_ok=True)
 
 
 def _one_chunk(tables: list[Any], schema: Any) -> Any:

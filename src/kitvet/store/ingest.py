@@ -27,7 +27,15 @@ from orjson import dumps as _odumps
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from kitvet.errors import StoreError
-from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, SOFTWARE_FIELDS, Host, Skipped, Snapshot
+from kitvet.model import (
+    DEVICE_FIELDS,
+    FILE_FIELDS,
+    SOFTWARE_FIELDS,
+    Host,
+    RowsFile,
+    Skipped,
+    Snapshot,
+)
 from kitvet.store import audit
 from kitvet.store import tables as t
 from kitvet.store.db import read, utcnow, write
@@ -85,6 +93,8 @@ def _streamed_id(snap: Snapshot) -> str:
     import pyarrow.compute as pc
 
     table = snap.software_table
+    if isinstance(table, RowsFile):
+        return _spilled_id(snap, table)
     if snap.software:  # rows in both places: one table
         table = pa.concat_tables([table, pa.Table.from_pylist(
             [{f: _text(r.get(f)) for f in _SW_FIELDS} for r in snap.software],
@@ -110,6 +120,63 @@ def _streamed_id(snap: Snapshot) -> str:
         h.update(b"," + _odumps(_values(snap.files, _FILE_FIELDS)))
     h.update(b"]")
     return h.hexdigest()
+
+
+#: Memory DuckDB may use to sort the rows of a spilled snapshot (it sorts on disk past it).
+SORT_MEMORY = "64MB"
+
+
+def _spilled_id(snap: Snapshot, rows: RowsFile) -> str:
+    """:func:`snapshot_id` of a snapshot whose software rows are in a Parquet file: DuckDB
+    sorts them (on disk beyond :data:`SORT_MEMORY`; VARCHAR compares bytes, the order of
+    Python's sort) and the same bytes are hashed a slice at a time."""
+    import duckdb
+    import pyarrow as pa
+
+    from kitvet.duck import arrow_reader
+
+    h = hashlib.sha256()
+    host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
+    h.update(b"[" + _odumps(host) + b",[")
+    with pq.ParquetFile(rows.path) as pf:
+        have = set(pf.schema_arrow.names)
+    cols = ", ".join(f"coalesce(CAST({_q(f)} AS VARCHAR), '')" if f in have else "''"
+                     for f in _SW_FIELDS)
+    sql = f"SELECT {cols} FROM read_parquet({_lit(str(rows.path))})"
+    con = duckdb.connect(config={"memory_limit": SORT_MEMORY, "threads": 1,
+                                 "temp_directory": str(rows.path) + ".sort.tmp",
+                                 "preserve_insertion_order": False})
+    try:
+        if snap.software:  # rows in both places: sorted together
+            extra = pa.table({f: pa.array([_text(r.get(f)) for r in snap.software], pa.string())
+                              for f in _SW_FIELDS})
+            con.register("kitvet_extra_rows", extra)
+            sql += " UNION ALL SELECT " + ", ".join(_q(f) for f in _SW_FIELDS) + \
+                " FROM kitvet_extra_rows"
+        order = ", ".join(str(i + 1) for i in range(len(_SW_FIELDS)))
+        first = True
+        for batch in arrow_reader(con, f"{sql} ORDER BY {order}", 16384):
+            if not batch.num_rows:
+                continue
+            vals = list(map(list, zip(*(c.to_pylist() for c in batch.columns), strict=True)))
+            h.update((b"" if first else b",") + _odumps(vals)[1:-1])
+            first = False
+    finally:
+        con.close()
+        pa.default_memory_pool().release_unused()
+    h.update(b"]," + _odumps(_values(snap.devices, _DEV_FIELDS)))
+    if snap.files:
+        h.update(b"," + _odumps(_values(snap.files, _FILE_FIELDS)))
+    h.update(b"]")
+    return h.hexdigest()
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 _SW_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")

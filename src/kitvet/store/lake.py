@@ -34,7 +34,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kitvet.errors import StoreError
-from kitvet.model import DEVICE_FIELDS, FILE_FIELDS, HOST_FIELDS, SOFTWARE_FIELDS, Snapshot
+from kitvet.model import (
+    DEVICE_FIELDS,
+    FILE_FIELDS,
+    HOST_FIELDS,
+    SOFTWARE_FIELDS,
+    RowsFile,
+    Snapshot,
+)
 from kitvet.util import atomic_path
 
 if TYPE_CHECKING:
@@ -293,10 +300,13 @@ class Lake:
 
     def _write_slices(self, tables: Iterator[pa.Table], dest: Path) -> None:
         """Write tables of one schema as one Parquet file, a slice at a time."""
+        pool = pa.default_memory_pool()
         with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, kind_schema("software"),
                                                         compression="zstd") as w:
             for t in tables:
                 w.write_table(t)
+                del t
+                pool.release_unused()  # mimalloc keeps freed slices otherwise
 
     def _write(self, table: pa.Table, dest: Path) -> None:
         with atomic_path(dest) as tmp:
@@ -342,12 +352,14 @@ def _software_slices(pairs: list[tuple[str, Snapshot]], batch_id: str,
         if t is None:
             continue
         fixed = {"snapshot_id": sid, "batch_id": batch_id, "host_id": snap.host.host_id}
-        for i in range(0, t.num_rows, step):
-            part = t.slice(i, step)
+        parts = t.batches(step) if isinstance(t, RowsFile) else \
+            (t.slice(i, step) for i in range(0, t.num_rows, step))
+        for part in parts:
             n = part.num_rows
+            have = part.schema.names
             yield pa.table([pa.repeat(pa.scalar(fixed[name], pa.string()), n) if name in fixed
                             else part.column(name).cast(pa.string())
-                            if name in part.column_names else pa.nulls(n, pa.string())
+                            if name in have else pa.nulls(n, pa.string())
                             for name in schema.names], schema=schema)
 
 

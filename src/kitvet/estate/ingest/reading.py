@@ -14,10 +14,10 @@ from kitvet.store.spool import IngestRefused, Spool, inflate_to
 
 
 def read_job(spool: Spool, name: str, opts: dict[str, Any], work: Path, *,
-             institution: str | None, max_inventory_bytes: int, max_items: int
-             ) -> tuple[str, list[Snapshot]]:
+             institution: str | None, max_inventory_bytes: int, max_items: int,
+             spill: Path | None = None) -> tuple[str, list[Snapshot]]:
     """Inflate a job's body into ``work`` (named as the upload's host or file) and read it;
-    (format, snapshots)."""
+    (format, snapshots). A large BOM's rows go to the Parquet file ``spill``."""
     body = spool.body(name)
     if not body.exists():
         raise IngestRefused(500, "the spooled upload is missing")
@@ -45,12 +45,12 @@ def read_job(spool: Spool, name: str, opts: dict[str, Any], work: Path, *,
     origin = str(opts.get("origin") or "")
     snaps = read_file(final, fmt=fmt, institution=institution,
                       check_institution=bool(opts.get("check_institution", True)),
-                      max_items=max_items, origin=origin)
+                      max_items=max_items, origin=origin, spill=spill)
     return fmt, snaps
 
 
 def read_file(path: Path, *, fmt: str, institution: str | None, check_institution: bool,
-              max_items: int, origin: str = "") -> list[Snapshot]:
+              max_items: int, origin: str = "", spill: Path | None = None) -> list[Snapshot]:
     """Read one upload's file into snapshots, refusing what cannot be stored. A large
     CycloneDX JSON BOM is read as a stream (:mod:`kitvet.sources.cyclonedx_stream`). Rows
     say they were found in ``origin`` + the file's name (the CLI: the file's own folder)."""
@@ -61,7 +61,7 @@ def read_file(path: Path, *, fmt: str, institution: str | None, check_institutio
         if fmt == "cyclonedx" and path.stat().st_size >= stream.STREAM_BYTES \
                 and _first_byte(path) == b"{":
             snaps = stream.read_json_stream(path, institution=institution, max_items=max_items,
-                                            shown_as=origin + path.name)
+                                            shown_as=origin + path.name, spill=spill)
         else:
             snaps = importer(fmt).read(path, institution=institution)
             _relative_locations(snaps, f"{path.parent}/", origin)

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 #: A claimed job: the job, its spool name, its options.
 Claimed = tuple[JobRecord, str, dict[str, Any]]
 _Meta = tuple[JobRecord, str, str, dict[str, Any]]  # job, spool name, format, options
+#: Suffix of the Parquet file a large BOM's rows are read into (kept until the batch is stored).
+ROWS = ".rows.parquet"
 
 
 def work_batch(engine: Engine, lake: Lake, spool: Spool, limits: IngestLimits,
@@ -40,7 +42,8 @@ def work_batch(engine: Engine, lake: Lake, spool: Spool, limits: IngestLimits,
         try:
             fmt, snaps = read_job(spool, name, opts, work, institution=job.institution,
                                   max_inventory_bytes=limits.max_inventory_bytes,
-                                  max_items=limits.max_snapshot_items)
+                                  max_items=limits.max_snapshot_items,
+                                  spill=work / f"{job.job_id}{ROWS}")
             groups.append(Group(snaps, job.actor, job.institution,
                                 bool(opts.get("create_institutions", True))))
             meta.append((job, name, fmt, opts))
@@ -53,12 +56,16 @@ def work_batch(engine: Engine, lake: Lake, spool: Spool, limits: IngestLimits,
                                            reason=f"the upload could not be processed: "
                                            f"{str(e)[:300]}")))
         finally:
-            for f in work.iterdir():
-                f.unlink(missing_ok=True)
-    shutil.rmtree(work, ignore_errors=True)
+            for f in work.iterdir():  # the upload's file; its spilled rows wait for _store
+                if not f.name.endswith(ROWS):
+                    f.unlink(missing_ok=True)
     if ended:
         jobs.finish_many(engine, ended, now=utcnow())
-    stored = _store(engine, lake, groups, meta) if groups else False
+    try:
+        stored = _store(engine, lake, groups, meta) if groups else False
+    finally:
+        del groups
+        shutil.rmtree(work, ignore_errors=True)
     names = {j.job_id: n for j, n, _ in claimed}
     for job_id, _ in ended:
         spool.remove(names[job_id])
