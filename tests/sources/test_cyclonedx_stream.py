@@ -34,6 +34,7 @@ def _same(path: Path, spill: Path | None = None) -> None:
     assert streamed.host == whole.host
     assert _rows(streamed) == _rows(whole)
     assert sorted(map(str, streamed.devices)) == sorted(map(str, whole.devices))
+    assert sorted(map(str, streamed.files)) == sorted(map(str, whole.files))
     assert [(k.location, k.reason) for k in streamed.skipped] == \
         [(k.location, k.reason) for k in whole.skipped]
     assert streamed.software_count == len(whole.software)
@@ -104,3 +105,45 @@ def test_reading_stops_past_the_item_limit(tmp_path, monkeypatch):
     with pytest.raises(cyclonedx_stream.TooManyItems):
         cyclonedx_stream.read_json_stream(path, max_items=25, spill=tmp_path / "rows.parquet")
     assert not (tmp_path / "rows.parquet").exists()
+
+
+def test_hashes_become_the_same_file_rows_streamed(tmp_path):
+    """Hash indicators match file rows: a file component's MD5, SHA-1 and SHA-256, another
+    component's MD5 and SHA-1, on the direct path and the library's."""
+    md5, sha1, sha256 = "44D88612FEA8A8F36DE82E1278ABB02F", "3395856ce81f2b7382dee72602f798b642f14140", "ab" * 32
+    comps = [
+        {"type": "file", "name": "C:\\Users\\kv\\eicar.com", "hashes": [
+            {"alg": "MD5", "content": md5}, {"alg": "SHA-1", "content": sha1}]},
+        {"type": "file", "name": "/opt/kv/bin/dropper", "hashes": [
+            {"alg": "SHA-256", "content": sha256}, {"alg": "SHA-512", "content": "c" * 128}]},
+        {"type": "file", "name": "/opt/kv/no-hash"},
+        {"type": "library", "name": "kv-lib", "version": "1.0", "group": "@kv",
+         "purl": "pkg:npm/%40kv/kv-lib@1.0", "hashes": [
+             {"alg": "SHA-256", "content": sha256}, {"alg": "MD5", "content": "9" * 32}]},
+        {"type": "library", "name": "odd", "supplier": {"name": "S"},  # the library's path
+         "hashes": [{"alg": "SHA-1", "content": "8" * 40}]},
+    ]
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+                                "components": comps}))
+    _same(path)
+    streamed = cyclonedx_stream.read_json_stream(path)[0]
+    got = sorted((f["path"], f["name"], f.get("md5"), f.get("sha1"), f.get("sha256"))
+                 for f in streamed.files)
+    assert got == [
+        ("/opt/kv/bin/dropper", "dropper", None, None, sha256),
+        ("@kv/kv-lib", "kv-lib", "9" * 32, None, None),
+        ("C:\\Users\\kv\\eicar.com", "eicar.com", md5.lower(), sha1, None),
+        ("odd", "odd", None, "8" * 40, None)]
+    assert [r["name"] for r in streamed.software_table.to_pylist()] == ["@kv/kv-lib", "odd"]
+
+
+def test_file_rows_count_towards_the_item_limit(tmp_path):
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+           "components": [{"type": "file", "name": f"/f{i}", "hashes": [
+               {"alg": "MD5", "content": f"{i:032x}"}]} for i in range(100)]}
+    path = tmp_path / "files.json"
+    path.write_text(json.dumps(bom))
+    assert len(cyclonedx_stream.read_json_stream(path, max_items=100)[0].files) == 100
+    with pytest.raises(cyclonedx_stream.TooManyItems):
+        cyclonedx_stream.read_json_stream(path, max_items=25)

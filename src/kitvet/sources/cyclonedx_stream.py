@@ -3,11 +3,13 @@
 :func:`read_json_stream` reads the same snapshot as :mod:`kitvet.sources.cyclonedx` does, but
 never holds the document: ijson (its C parser) yields one top-level component at a time, and
 the software rows go into Arrow columns 16,384 rows at a time (the snapshot's
-``software_table``), so memory stays near the size of the Arrow rows. Host facts come from a
+``software_table``), so memory stays near the size of the Arrow rows. Hashes become file rows
+as the whole reader makes them (a ``file`` component's MD5, SHA-1 and SHA-256; another
+component's MD5 and SHA-1), so hash indicators match them. Host facts come from a
 first pass over ``metadata`` and the top-level scalars.
 
 A *plain* component — one that holds only fields kitvet reads (type, name, version, group,
-publisher, author, purl, cpe, description, bom-ref, SHA-256 hashes) and those it does not read
+publisher, author, purl, cpe, description, bom-ref, hashes) and those it does not read
 (licenses, properties, external references, scope...), each of the expected JSON type — is
 mapped directly, which is ~100 times faster than cyclonedx-python-lib's deserialiser; any other
 component goes through the library exactly as the whole-document reader does, and is kept or
@@ -45,6 +47,8 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _ALGS = frozenset({"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384",
                    "SHA3-512", "BLAKE2b-256", "BLAKE2b-384", "BLAKE2b-512", "BLAKE3"})
 _SW = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")
+#: Hex digits of the digests that become file rows (MD5, SHA-1) or software.sha256.
+_HEX_LENGTHS = {"MD5": 32, "SHA-1": 40, "SHA-256": 64}
 
 
 class TooManyItems(SourceError):
@@ -81,9 +85,11 @@ def read_json_stream(path: Path, *, institution: str | None = None,
                     _one(probe, comp, f"{where}:{_renumber(place, top)}", cols)
                 if len(cols["name"]) >= _ROWS:
                     sink.add(_flush(cols))
-                    if max_items is not None and sink.rows + len(probe.devices) > max_items:
-                        raise TooManyItems(f"more than {max_items} inventory items",
-                                           file=where, place=f"$.components[{top}]")
+                # file rows (a BOM of files and their hashes) count as much as software rows
+                if max_items is not None and sink.rows + len(cols["name"]) + len(
+                        probe.devices) + len(probe.files) > max_items:
+                    raise TooManyItems(f"more than {max_items} inventory items",
+                                       file=where, place=f"$.components[{top}]")
         if cols["name"]:
             sink.add(_flush(cols))
     except ijson.JSONError as e:
@@ -98,6 +104,7 @@ def read_json_stream(path: Path, *, institution: str | None = None,
     snap = Snapshot(host=host, software_table=table)
     cdx._machine(snap, mcomp, f"{where}:$.metadata.component")
     snap.devices.extend(probe.devices)
+    snap.files.extend(probe.files)
     snap.skipped.extend(probe.skipped)
     return with_institution([snap], institution)
 
@@ -174,10 +181,28 @@ def _one(probe: Snapshot, raw: Any, where: str, cols: dict[str, list[Any]]) -> N
         probe.skip("cyclonedx", fields["reason"], where)
     elif kind == "device":
         probe.add_device(source="cyclonedx", location=where, **fields)
+    elif kind == "file":  # a file, not a package: a file row with its hashes
+        _file_row(probe, raw, fields["name"], where, ("sha256", "sha1", "md5"))
     else:
         fields = dict(fields, source="cyclonedx", location=where)
         for f in _SW:
             cols[f].append(fields.get(f))
+        _file_row(probe, raw, fields["name"], where, ("sha1", "md5"))  # SHA-256: the row's
+
+
+def _file_row(probe: Snapshot, raw: dict[str, Any], name: str, where: str,
+              columns: tuple[str, ...]) -> None:
+    """A file row for the hashes of these ``columns`` a component carries, as the whole
+    reader makes it (:func:`kitvet.sources.cyclonedx._hashed_file`): hash indicators match
+    file rows."""
+    hashes: dict[str, str] = {}
+    for h in raw.get("hashes") or ():
+        col = cdx._HASH_COLUMNS.get(h["alg"])
+        if col in columns and col not in hashes:
+            hashes[col] = h["content"].lower()
+    if hashes:
+        probe.add_file(source="cyclonedx", location=where, path=name,
+                       name=name.replace("\\", "/").rsplit("/", 1)[-1], **hashes)
 
 
 def plain_row(raw: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -214,6 +239,8 @@ def plain_row(raw: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         purl = _purl(purl_s)
         if purl is None:
             return None
+    if ctype == "file":
+        return "file", {"name": name}
     ptype = purl[0] if purl is not None else {
         "operating-system": "os", "firmware": "firmware", "platform": "platform"}.get(ctype)
     group = text(raw.get("group"))
@@ -267,6 +294,8 @@ def _hashes_ok(v: Any) -> bool:
         if h["alg"] not in _ALGS or len(h["content"]) not in (32, 40, 64, 96, 128) \
                 or not set(h["content"]) <= _HEX:
             return False
+        if len(h["content"]) != _HEX_LENGTHS.get(h["alg"], len(h["content"])):
+            return False  # the library says what it makes of an MD5 of 64 digits
     return True
 
 
