@@ -196,6 +196,21 @@ def review_vuln_estate(workdir: Path, feed: Path, kev: Path) -> dict:
             "by_class": res.by_class, "db_mb": round(db.stat().st_size / 1e6, 1)}
 
 
+def list_compile(big_list: Path, keys: Path) -> dict:
+    """The identifiers of a cached list compiled for review the first time: normalised,
+    indexed and kept beside its cache entry (kitvet.match.idtable); later reviews read them."""
+    from kitvet.lists import load_list
+    from kitvet.match.engine import compile_identifiers
+    from kitvet.model.risk import ListSet
+
+    rl = load_list(big_list, trusted_keys=[keys])
+    t = time.perf_counter()
+    idents = compile_identifiers(ListSet((rl,)), graph=None)
+    secs = time.perf_counter() - t
+    return {"seconds": secs, "subjects": len(rl.subjects), "identifiers": len(idents),
+            "cached": rl.cache_key is not None}
+
+
 def ingest_parse(files: list[Path]) -> dict:
     """osquery result logs parsed by kitvet's osquery importer (into snapshots)."""
     from kitvet.sources.osquery import OsqueryImporter
@@ -267,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         out = review(a.estate, a.threads, json.loads(a.snapshots.read_text()))
     elif a.task == "list-load":
         out = list_load(a.list, a.keys)
+    elif a.task == "list-compile":
+        out = list_compile(a.list, a.keys)
     elif a.task == "review-biglist":
         out = review(a.estate, a.threads, big_list=a.list, keys=a.keys)
     elif a.task == "ingest-parse":
