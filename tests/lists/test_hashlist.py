@@ -146,3 +146,22 @@ def test_two_hash_lists_naming_the_same_file_stay_apart(tmp_path: Path) -> None:
     # each list's own evidence and status: CERT-A vouched for its list, CERT-B did not
     assert got == {("cert-a-eicar-test-file", "cert-a", "ban"),
                    ("cert-b-eicar-test-file", "cert-b", "monitor")}
+
+
+def test_macos_hashes_become_santa_binary_rules(tmp_path: Path) -> None:
+    """A hash list of macOS files blocks them with Santa; of unknown platform it cannot."""
+    src = tmp_path / "iocs.txt"
+    src.write_text(LIST)
+    for name, extra in (("mac-iocs", ("--platform", "macos")), ("any-iocs", ())):
+        r = _run("lists", "import", str(src), "-o", str(tmp_path / f"{name}.yaml"), "--name",
+                 name, "--authority", "CERT-KV", "--verified", "--date", "2026-12-01", *extra)
+        assert r.exit_code == 0, r.output
+        r = _run("enforce", "export", "-t", "santa", "--no-bundled", "--allow-unsigned",
+                 "--list", str(tmp_path / f"{name}.yaml"), "--status", "ban", "--no-record")
+        assert r.exit_code == 0, r.output
+        rules = json.loads(r.stdout[r.stdout.index("{"):])["rules"]
+        if extra:  # Santa has BINARY (SHA-256) rules only: MD5 and SHA-1 stay gaps
+            assert [(x["rule_type"], x["identifier"]) for x in rules] == [("BINARY", SHA256)]
+            assert "mac-iocs-dropper-of-campaign-kv-1" in rules[0]["comment"]
+        else:
+            assert rules == []

@@ -393,13 +393,18 @@ def export(fmt: str, output: Path, list_path: str | None, allow_unsigned: bool,
 @click.option("--date", "list_date", help="hashes: the date of the list [default: today].")
 @click.option("--verified", is_flag=True,
               help="hashes: you vouch for the list (its assertions count as verified).")
+@click.option("--platform", "platforms", multiple=True,
+              type=click.Choice(["macos", "windows", "linux"]),
+              help="hashes: the platform the files are for, where you know it (repeatable); "
+                   "macOS files become Santa BINARY rules in 'kitvet enforce export'.")
 @click.option("--vulnerabilities", is_flag=True,
               help="osv: import vulnerability records (GHSA-, PYSEC-, GO-, ... : vulnerable "
                    "versions, joined by CVE to CISA's KEV at review time) instead of "
                    "malicious-package (MAL-) records.")
 def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: bool,
             authority: str | None, authority_id: str | None, reference_url: str | None,
-            list_date: str | None, verified: bool, vulnerabilities: bool) -> None:
+            list_date: str | None, verified: bool, platforms: tuple[str, ...],
+            vulnerabilities: bool) -> None:
     """Turn a MISP event, STIX 2.1 bundle, CISA KEV catalogue, the MISP galaxy's
     ransomware cluster or OSV malicious-package records into a kitvet list.
 
@@ -429,7 +434,7 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
         fmt = _sniff(data, source.name)
     if fmt == "hashes":
         _import_hashes(data, source, output, name, authority, authority_id, reference_url,
-                       list_date, verified)
+                       list_date, verified, platforms)
         return
     if fmt == "osv":
         _import_osv(source, output, name, vulnerabilities)
@@ -466,7 +471,8 @@ def import_(source: Path, output: Path, fmt: str, name: str | None, dry_run: boo
 
 def _import_hashes(data: bytes, source: Path, output: Path, name: str | None,
                    authority: str | None, authority_id: str | None, reference_url: str | None,
-                   list_date: str | None, verified: bool) -> None:
+                   list_date: str | None, verified: bool, platforms: tuple[str, ...] = ()
+                   ) -> None:
     from kitvet.errors import ListError
     from kitvet.lists.format import write_list
     from kitvet.lists.hashlist import hashlist_to_document
@@ -478,7 +484,7 @@ def _import_hashes(data: bytes, source: Path, output: Path, name: str | None,
     doc, skipped = hashlist_to_document(
         data, file=source.name, name=name or "hashes", authority=authority,
         authority_id=authority_id, reference_url=reference_url, date=list_date or today(),
-        verified=verified)
+        verified=verified, platforms=tuple(dict.fromkeys(platforms)))
     for sk in skipped:
         click.echo(f"skipped line {sk.line}: {sk.reason}", err=True)
     if not doc["subjects"]:

@@ -63,8 +63,12 @@ def _slug(text: str) -> str:
 def hashlist_to_document(
     text: str | bytes, *, file: str, name: str, authority: str, date: str,
     authority_id: str | None = None, reference_url: str | None = None, verified: bool = False,
+    platforms: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], list[HashSkip]]:
-    """The hash list ``text`` as a list document, and the lines skipped with reasons."""
+    """The hash list ``text`` as a list document, and the lines skipped with reasons.
+    ``platforms``: what the files are for, where the importer knows (``macos``: Santa's
+    BINARY rules block them; a hash of unknown platform is matched everywhere but never
+    becomes a Santa rule)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -108,7 +112,8 @@ def hashlist_to_document(
             a["reference_url"] = reference_url
         subjects.append({
             "id": sid, "name": desc or hashes[0][1], "kind": "file-hash",
-            "identifiers": [{"kind": kind, "value": h, "source": f"{file}"}
+            "identifiers": [{"kind": kind, "value": h, "source": f"{file}",
+                             **({"platforms": list(platforms)} if platforms else {})}
                             for kind, h in dict.fromkeys(hashes)],
             "assertions": [a]})
     doc = {"kitvet_list": LIST_FORMAT_VERSION, "name": name, "publisher": authority[:300],
