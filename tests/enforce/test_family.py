@@ -11,17 +11,21 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import shutil
 import subprocess
 
 import pytest
 
 from kitvet.enforce.nac import NacExporter
+from kitvet.enforce.santa import SantaExporter
 from kitvet.enforce.select import select_bans
 from kitvet.enforce.usbguard import UsbguardExporter
 from kitvet.identify.graph import build_graph
 from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 from kitvet.policy import load_profile
+
+from .santa_reader import read_rule
 
 SEPURA = "00:1e:96:00:00:00/24"  # an MA-L block
 NORSAT = "70:b3:d5:0a:e0:00/36"  # an MA-S block
@@ -41,17 +45,23 @@ def _rel(frm: str, typ: str, to: str, **dates: str) -> dict:
 
 GRAPH = build_graph([({"organisations": [
     _org("parent", "Parent Holdings", ("usb.ids", "aaaa")),
-    _org("radios", "Radios Ltd", ("ieee", "Sepura Limited"), ("usb.ids", "bbbb")),
-    _org("partner", "Partner Inc", ("ieee", "Norsat International Inc."), ("usb.ids", "cccc")),
-    _org("sold", "Sold Chips", ("ieee", "Hisilicon Technologies Co., Ltd"), ("usb.ids", "dddd")),
-    _org("future", "Future Labs", ("usb.ids", "eeee")),
-    _org("rumour", "Rumoured Ltd", ("usb.ids", "ffff"), verified=False),
+    _org("radios", "Radios Ltd", ("ieee", "Sepura Limited"), ("usb.ids", "bbbb"),
+         ("apple-team-id", "RADIOS0001")),
+    _org("partner", "Partner Inc", ("ieee", "Norsat International Inc."), ("usb.ids", "cccc"),
+         ("apple-team-id", "PARTNR0001"), ("signer", "PARTNR0001:com.partner.console")),
+    _org("sold", "Sold Chips", ("ieee", "Hisilicon Technologies Co., Ltd"), ("usb.ids", "dddd"),
+         ("apple-team-id", "SOLDCH0001")),
+    _org("future", "Future Labs", ("usb.ids", "eeee"), ("apple-team-id", "FUTURE0001")),
+    _org("rumour", "Rumoured Ltd", ("usb.ids", "ffff"), ("apple-team-id", "RUMOUR0001"),
+         verified=False),
+    _org("nothing", "No Apps Ltd"),
 ], "relations": [
     _rel("radios", "subsidiary", "parent", valid_from="2017-05-25"),
     _rel("partner", "affiliate", "parent"),
     _rel("sold", "subsidiary", "parent", valid_to="2020-11-01"),
     _rel("future", "subsidiary", "parent", valid_from="2030-01-01"),
     _rel("rumour", "subsidiary", "parent"),
+    _rel("nothing", "subsidiary", "parent"),
 ]}, "test-orgs.yaml", None)])
 
 
@@ -200,3 +210,48 @@ def test_kitvet_enforce_export_uses_the_organisation_graph():
     assert r.exit_code == 0, r.output
     assert "00:3d:e1:00:00:00/24" in r.stdout.splitlines()
     assert "blocks of Huawei Device Co., Ltd.: organisation graph:" in r.stdout
+
+
+def santa_rules(bans) -> dict[str, dict]:
+    rules = json.loads(SantaExporter().export(bans).text)["rules"]
+    return {read_rule(r)["identifier"]: r for r in rules}  # as Santa reads each rule
+
+
+def test_santa_blocks_the_team_ids_and_signing_ids_of_the_family():
+    rules = santa_rules(_bans(LAW_ALL))
+    assert sorted(rules) == ["PARTNR0001", "PARTNR0001:com.partner.console", "RADIOS0001"]
+    assert rules["RADIOS0001"]["rule_type"] == "TEAMID"
+    assert rules["PARTNR0001:com.partner.console"]["rule_type"] == "SIGNINGID"
+    comment = rules["RADIOS0001"]["comment"]
+    assert "team_id RADIOS0001 of Radios Ltd; corporate family, organisation graph: Radios Ltd " \
+           "→ a subsidiary of Parent Holdings (since 2017-05-25; source: test filing: radios " \
+           "subsidiary parent)" in comment
+    assert "reached by Test Act (and its subsidiaries and affiliates)" in comment
+    assert "Partner Inc → an affiliate of Parent Holdings" in rules["PARTNR0001"]["comment"]
+
+
+def test_santa_family_follows_the_reach_the_date_and_verification():
+    assert santa_rules(_bans(_assertion("prohibited-by-law", None, "Test Act"))) == {}
+    subs = santa_rules(_bans(_assertion("prohibited-by-law", "subsidiaries", "Test Act")))
+    assert sorted(subs) == ["RADIOS0001"]
+    assert "SOLDCH0001" in santa_rules(_bans(LAW_ALL, date="2019-06-01"))
+    assert "RUMOUR0001" in santa_rules(_bans(LAW_ALL, include_unverified=True))
+    out = SantaExporter().export(_bans(LAW_ALL))
+    reasons = [g.reason for g in out.gaps] + [g.reason for g in _bans(LAW_ALL).withheld]
+    assert any("RUMOUR0001" in r and "Rumoured Ltd" in r for r in reasons)
+    assert "corporate family: No Apps Ltd (No Apps Ltd → a subsidiary of Parent Holdings): no " \
+           "Apple Team ID or signing ID in the organisation graph — not in this export" in reasons
+    assert not any("corporate family: Radios Ltd" in r for r in reasons)
+    doc = json.loads(out.text)["kitvet"]
+    assert any("No Apps Ltd" in g["reason"] for g in doc["not_expressible"])
+
+
+def test_us_federal_santa_gets_kasperskys_team_id_from_the_graph():
+    from kitvet.identify.graph import default_graph
+    from kitvet.lists import bundled
+
+    bans = select_bans(bundled(), policy=load_profile("us-federal"), graph=default_graph())
+    rules = santa_rules(bans)
+    assert sorted(rules) == ["2Y8XE5CQ94"]
+    assert "organisation graph: Kaspersky Lab (apple-team-id name: " in \
+        rules["2Y8XE5CQ94"]["comment"]

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Relative:
+    """An organisation of a banned subject's corporate family, reached through a relation."""
+
+    org_id: str
+    name: str
+    level: int  # 0 a brand, 1 a subsidiary, 2 an affiliate or joint venture
+    path: str  # 'Huawei Device Co., Ltd. → a subsidiary of Huawei Technologies Co., Ltd.'
+    source: str  # the relation path with its sources and the instruments that reach it
+
+
+@dataclass(frozen=True)
 class BannedSubject:
     """One subject selected for enforcement, with the list that carries it and why."""
 
@@ -32,6 +43,9 @@ class BannedSubject:
     #: identifiers of the organisations the graph reaches from the subject's, within the reach
     #: that keeps the status and valid on the export date (:mod:`kitvet.enforce.family`)
     family: tuple[Identifier, ...] = ()
+    #: the organisations the graph reaches through a relation (same conditions), so that a
+    #: target can say which of them it has nothing for
+    relatives: tuple[Relative, ...] = ()
 
     @property
     def id(self) -> str:

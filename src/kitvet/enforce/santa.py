@@ -9,6 +9,12 @@ files a list says are macOS files (``platforms: [macos]``): a hash of a Windows 
 matches on a Mac. Everything else (an organisation name as signer, a bundle-id prefix, a hash of
 a file for another platform or of unknown platform) is listed as not expressible, per platform.
 Every rule's ``comment`` names the subject, the identifier and its source.
+
+A subject's corporate family (:mod:`kitvet.enforce.family`) adds the Team IDs and signing ids the
+organisation graph records for the organisations it reaches (as far as the instruments reach,
+relations held on the export's date); such a rule's ``comment`` carries the relation path, its
+sources and the instruments, and each related organisation with no Team ID or signing id in the
+graph is named in the header.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kitvet.enforce.family import family_gaps, relative_of
 from kitvet.enforce.header import header_dict, identifier_source, one_line, subject_sources
 from kitvet.enforce.interface import BannedSubject, BanSet, Export, Exporter, Gap
 from kitvet.enforce.ledger import Artefact, sha256
@@ -86,7 +93,12 @@ class SantaExporter(Exporter):
         gaps: list[Gap] = []
         for b in bans.subjects:
             n = 0
-            for ident in b.identifiers(*SANTA_KINDS):
+            # the family's Team IDs and signing ids; its organisation names and bundle-id
+            # prefixes are what a signer or prefix of the subject's own would be: not rules
+            family = [i for i in b.family_identifiers("team_id", "signer")
+                      if santa_rule(i.kind, i.value) is not None]
+            used = []
+            for ident in b.identifiers(*SANTA_KINDS) + family:
                 got = santa_rule(ident.kind, ident.value)
                 if got is None:
                     gaps.append(Gap(b.name, _why(ident.kind, ident.value)))
@@ -97,12 +109,14 @@ class SantaExporter(Exporter):
                                             f"{elsewhere}"))
                     continue
                 n += 1
+                used.append(ident)
                 rules.setdefault(got, {"identifier": got[1], "policy": "BLOCKLIST",
                                        "rule_type": got[0], "custom_msg": _message(b, prefix),
                                        "comment": _comment(b, ident)})
             if n == 0:
                 gaps.append(Gap(b.name, "no macOS Team ID, signing ID, certificate, cdhash or "
                                         "macOS file hash — not expressible as a Santa rule"))
+            gaps.extend(family_gaps(b, used, "Apple Team ID or signing ID"))
         ordered = [rules[k] for k in sorted(rules)]
         notes = [("Import with `santactl rule --import FILE` or serve the rules from a sync "
                   "server; BLOCKLIST rules apply in MONITOR and LOCKDOWN modes."),
@@ -117,7 +131,12 @@ class SantaExporter(Exporter):
 
 
 def _comment(b: BannedSubject, ident: Identifier) -> str:
-    """Where a rule comes from: subject, identifier and its source, the authorities."""
+    """Where a rule comes from: subject, identifier and its source, the authorities (for an
+    identifier of the corporate family, the relation path in full)."""
+    if relative_of(b, ident) is not None:
+        return one_line(f"kitvet: {b.name} [{b.id}] — {ident.kind} {ident.value} of "
+                        f"{ident.label}; corporate family, {one_line(ident.source, 1000)}; "
+                        f"asserted by: {subject_sources(b)}", 1400)
     return one_line(f"kitvet: {b.name} [{b.id}] — {ident.kind} {ident.value}; identifier "
                     f"source: {identifier_source(ident.source)}; asserted by: "
                     f"{subject_sources(b)}", 600)

@@ -116,10 +116,11 @@ def _with_family(b: BannedSubject, graph: Any, *, policy: Any | None, status: st
             return True
         return getattr(policy.evaluate(b.subject.reaching(level)), "status", None) == status
 
-    family, gaps = family_identifiers(b.subject, graph, date=date, keeps=keeps,
-                                      include_unverified=include_unverified)
+    family, gaps, relatives = family_identifiers(b.subject, graph, date=date, keeps=keeps,
+                                                 include_unverified=include_unverified)
     withheld.extend(gaps)
-    return dataclasses.replace(b, family=family) if family else b
+    return dataclasses.replace(b, family=family, relatives=relatives) if family or relatives \
+        else b
 
 
 def _process_graph() -> Any:
