@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from kitvet.enforce.fleet import FleetExporter
 from kitvet.enforce.nac import NacExporter
 from kitvet.enforce.santa import SantaExporter
 from kitvet.enforce.select import select_bans
@@ -25,6 +26,8 @@ from kitvet.identify.graph import build_graph
 from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 from kitvet.policy import load_profile
 
+from .fleet_reader import apply_policies
+from .osquery_schema import osquery_db
 from .santa_reader import read_rule
 
 SEPURA = "00:1e:96:00:00:00/24"  # an MA-L block
@@ -46,14 +49,14 @@ def _rel(frm: str, typ: str, to: str, **dates: str) -> dict:
 GRAPH = build_graph([({"organisations": [
     _org("parent", "Parent Holdings", ("usb.ids", "aaaa")),
     _org("radios", "Radios Ltd", ("ieee", "Sepura Limited"), ("usb.ids", "bbbb"),
-         ("apple-team-id", "RADIOS0001")),
+         ("apple-team-id", "RADIOS0001"), ("package-name", "radios-cps")),
     _org("partner", "Partner Inc", ("ieee", "Norsat International Inc."), ("usb.ids", "cccc"),
          ("apple-team-id", "PARTNR0001"), ("signer", "PARTNR0001:com.partner.console")),
     _org("sold", "Sold Chips", ("ieee", "Hisilicon Technologies Co., Ltd"), ("usb.ids", "dddd"),
          ("apple-team-id", "SOLDCH0001")),
     _org("future", "Future Labs", ("usb.ids", "eeee"), ("apple-team-id", "FUTURE0001")),
     _org("rumour", "Rumoured Ltd", ("usb.ids", "ffff"), ("apple-team-id", "RUMOUR0001"),
-         verified=False),
+         ("publisher", "Rumor Holdings Intl"), verified=False),
     _org("nothing", "No Apps Ltd"),
 ], "relations": [
     _rel("radios", "subsidiary", "parent", valid_from="2017-05-25"),
@@ -255,3 +258,74 @@ def test_us_federal_santa_gets_kasperskys_team_id_from_the_graph():
     assert sorted(rules) == ["2Y8XE5CQ94"]
     assert "organisation graph: Kaspersky Lab (apple-team-id name: " in \
         rules["2Y8XE5CQ94"]["comment"]
+
+
+def fleet_spec(bans, platform: str) -> dict:
+    """The subject's host policy for ``platform``, as fleetctl apply reads the export."""
+    specs = [p for p in apply_policies(FleetExporter().export(bans).text)
+             if p["platform"] == platform and "device nearby" not in p["name"]]
+    assert len(specs) == 1, specs
+    return specs[0]
+
+
+def fleet_compliant(bans, platform: str, **rows) -> bool:
+    got = osquery_db(platform, **rows).execute(fleet_spec(bans, platform)["query"]).fetchall()
+    return got == [(1,)]
+
+
+def programs(publisher: str) -> dict:
+    return {"programs": [{"name": "Console", "version": "1.0", "publisher": publisher}]}
+
+
+@pytest.mark.parametrize(("publisher", "ok"), [
+    ("Radios Ltd", False),  # a subsidiary's name
+    ("SEPURA LIMITED", False),  # its IEEE registrant name, as a publisher
+    ("Partner Inc.", False),  # an affiliate, under an instrument that reaches affiliates
+    ("Sold Chips", True),  # sold before the export's date
+    ("Future Labs", True),  # bought after it
+    ("Rumoured Ltd", False),  # a subsidiary (only its registry names are unverified)
+    ("Rumor Holdings Intl", True),  # an unverified publisher name
+    ("Mozilla", True),
+])
+def test_fleet_checks_the_familys_publishers(publisher, ok):
+    assert fleet_compliant(_bans(LAW_ALL), "windows", **programs(publisher)) is ok
+
+
+def test_fleet_family_goes_no_further_than_the_instrument():
+    subs = _bans(_assertion("prohibited-by-law", "subsidiaries", "Test Act"))
+    assert not fleet_compliant(subs, "windows", **programs("Radios Ltd"))
+    assert fleet_compliant(subs, "windows", **programs("Partner Inc"))
+    entity = FleetExporter().export(_bans(_assertion("prohibited-by-law", None, "Test Act")))
+    assert "Radios Ltd" not in entity.text
+
+
+def test_fleet_checks_the_familys_packages_and_says_where_each_check_comes_from():
+    bans = _bans(LAW_ALL)
+    deb = {"deb_packages": [{"name": "radios-cps", "version": "2.1-1"}]}
+    assert not fleet_compliant(bans, "linux", **deb)
+    desc = fleet_spec(bans, "linux")["description"]
+    assert "deb package radios-cps (corporate family: Radios Ltd → a subsidiary of Parent " \
+           "Holdings)" in desc
+    assert "Corporate family, relations as held on the export date: organisation graph: " \
+           "Radios Ltd → a subsidiary of Parent Holdings (since 2017-05-25; source: test " \
+           "filing: radios subsidiary parent) — reached by Test Act" in desc
+    assert "Partner Inc → an affiliate of Parent Holdings" in desc
+
+
+def test_us_federal_fleet_checks_huawei_devices_software_and_fleet_reads_it():
+    """The bundled lists and graph: software published by Huawei Device Co., Ltd. (a
+    subsidiary) fails Huawei's Windows policy; every policy is one fleetctl accepts and every
+    query runs over osquery's tables of its platforms."""
+    from kitvet.identify.graph import default_graph
+    from kitvet.lists import bundled
+
+    bans = select_bans(bundled(), policy=load_profile("us-federal"), graph=default_graph())
+    specs = apply_policies(FleetExporter().export(bans).text)
+    for spec in specs:
+        for plat in spec["platform"].split(","):
+            assert osquery_db(plat).execute(spec["query"]).fetchall() == [(1,)], spec["name"]
+    (win,) = [s for s in specs if s["name"] == "kitvet ban: Huawei Technologies Company (windows)"]
+    assert osquery_db("windows", **programs("Huawei Device Co., Ltd.")).execute(
+        win["query"]).fetchall() == []
+    assert "Huawei Device Co., Ltd. → a subsidiary of Huawei Technologies Co., Ltd. (source: " \
+           in win["description"]

@@ -105,10 +105,26 @@ def _description(p: Policy) -> str:
             f"{subject_sources(b)}.{beside}")
     if p.scope == "segment":
         return one_line(f"Informational, not a fault of this host. {head} Fails when a device "
-                        f"of {b.name} is on this host's network segment: {what}.", 2000)
+                        f"of {b.name} is on this host's network segment: {what}.{_family(p)}",
+                        _LIMIT + 6000 * bool(_family(p)))
     unchecked = (f" Not checked on {p.platforms[0]}: {'; '.join(p.missing)}."
                  if p.missing else "")
-    return one_line(f"{head} Fails when the host has: {what}.{unchecked}", 2000)
+    return one_line(f"{head} Fails when the host has: {what}.{unchecked}{_family(p)}",
+                    _LIMIT + 6000 * bool(_family(p)))
+
+
+#: Longest description of a policy (more when it names the corporate family's relations).
+_LIMIT = 2000
+
+
+def _family(p: Policy) -> str:
+    """' Corporate family (organisation graph): <path, sources, instruments> | …' for the
+    checks of organisations the graph reaches from the subject's."""
+    vias = list(dict.fromkeys(v for c in p.checks for v in c.via))
+    if not vias:
+        return ""
+    return (" Corporate family, relations as held on the export date: "
+            + " | ".join(one_line(v, 1000) for v in vias) + ".")
 
 
 def _resolution(p: Policy) -> str:

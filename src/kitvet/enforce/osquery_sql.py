@@ -8,14 +8,21 @@ version, publisher), ``deb_packages`` (name, version = the full Debian version, 
 (macOS: name ``X.app``, bundle_identifier, bundle_short_version), ``processes`` (name),
 ``usb_devices`` / ``pci_devices`` (vendor_id, model_id: hex, compared lower-case with or without
 ``0x``), ``arp_cache`` (mac ``aa:bb:cc:dd:ee:ff``).
+
+A subject's corporate family (:mod:`kitvet.enforce.family`) adds the checks of what the
+organisation graph records for the organisations it reaches — their names as publishers, package
+and process names, bundle-id prefixes, USB/PCI vendor ids, IEEE blocks — each check saying which
+organisation it is for and carrying the relation path with its sources (``Check.via``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kitvet.enforce.coverage import uncovered
+from kitvet.enforce.family import family_gaps, relative_of
 from kitvet.enforce.header import one_line
 from kitvet.enforce.interface import BannedSubject, Gap
 from kitvet.enforce.ouis import parse_mac_prefix, prefixes_for_org
@@ -45,6 +52,10 @@ SCOPES = ("host", "segment")
 #: Identifier kinds of hardware: relevant on every platform, so a platform whose osquery has no
 #: table for them is a gap, not a platform the identifier does not apply to.
 _HARDWARE = {"usb_vendor_id": "USB", "usb_product_id": "USB", "pci_vendor_id": "PCI"}
+#: Identifier kinds of the corporate family that osquery can check (its Team IDs, signers,
+#: CPEs and package URLs are for other targets or not in osquery's tables).
+FAMILY_KINDS = ("publisher", "package_name", "process_name", "bundle_id_prefix",
+                "usb_vendor_id", "pci_vendor_id", "oui_org_name")
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,9 @@ class Check:
     table: str
     where: str
     what: str  # human description, e.g. "deb package xz-utils at upstream 5.6.0, 5.6.1"
+    #: for a check of the corporate family: the relation path, its sources and the
+    #: instruments that reach it (:mod:`kitvet.enforce.family`)
+    via: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:
@@ -246,10 +260,12 @@ def subject_checks(b: BannedSubject) -> tuple[list[CheckGroup], list[Gap]]:
     missing: dict[str, list[str]] = {}
     gaps: list[Gap] = []
     used: list[Identifier] = []
-    for ident in b.identifiers():
+    for ident in b.identifiers() + b.family_identifiers(*FAMILY_KINDS):
         checks, why = identifier_checks(b, ident)
         if why:
             gaps.append(Gap(b.name, why))
+        if ident in b.family:
+            checks = [_of_family(b, ident, c) for c in checks]
         if checks:
             used.append(ident)
         for c in checks:
@@ -270,19 +286,33 @@ def subject_checks(b: BannedSubject) -> tuple[list[CheckGroup], list[Gap]]:
     if not grouped:
         gaps.append(Gap(b.name, "no identifier osquery can check"))
     gaps.extend(uncovered(b, used, "identifier osquery can check"))
+    gaps.extend(family_gaps(b, used, "name, package, process, device id or MAC block osquery "
+                                     "can check"))
     groups = [CheckGroup(scope, plat, tuple(cs),
                          tuple(missing.get(plat, ())) if scope == "host" else ())
               for (scope, plat), cs in sorted(grouped.items())]
     return groups, gaps
 
 
+def _of_family(b: BannedSubject, ident: Identifier, c: Check) -> Check:
+    """A check of the corporate family: which organisation, and the path with its sources."""
+    rel = relative_of(b, ident)
+    if rel is None:  # a name of the subject's own organisation in the graph
+        return dataclasses.replace(c, what=f"{c.what} (organisation graph)")
+    return dataclasses.replace(c, what=f"{c.what} (corporate family: {rel.path})",
+                               via=(rel.source,))
+
+
 def _add(have: list[Check], c: Check) -> None:
-    """Add a check, merging the description of one with the same table and condition."""
+    """Add a check, merging the description (and relation paths) of one with the same table
+    and condition."""
     same = [i for i, x in enumerate(have) if (x.table, x.where) == (c.table, c.where)]
     if not same:
         have.append(c)
-    elif c.what not in have[same[0]].what:
-        have[same[0]] = Check(c.table, c.where, f"{have[same[0]].what}, {c.what}")
+        return
+    old = have[same[0]]
+    what = old.what if c.what in old.what else f"{old.what}, {c.what}"
+    have[same[0]] = Check(c.table, c.where, what, tuple(dict.fromkeys(old.via + c.via)))
 
 
 def compliance_query(checks: Sequence[Check]) -> str:
