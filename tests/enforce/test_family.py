@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 
+import defusedxml.ElementTree as DET
 import pytest
 
 from kitvet.enforce.fleet import FleetExporter
@@ -22,6 +23,7 @@ from kitvet.enforce.nac import NacExporter
 from kitvet.enforce.santa import SantaExporter
 from kitvet.enforce.select import select_bans
 from kitvet.enforce.usbguard import UsbguardExporter
+from kitvet.enforce.windows import ApplockerExporter, WdacExporter
 from kitvet.identify.graph import build_graph
 from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 from kitvet.policy import load_profile
@@ -29,6 +31,7 @@ from kitvet.policy import load_profile
 from .fleet_reader import apply_policies
 from .osquery_schema import osquery_db
 from .santa_reader import read_rule
+from .xsd import schema, xmllint
 
 SEPURA = "00:1e:96:00:00:00/24"  # an MA-L block
 NORSAT = "70:b3:d5:0a:e0:00/36"  # an MA-S block
@@ -49,9 +52,11 @@ def _rel(frm: str, typ: str, to: str, **dates: str) -> dict:
 GRAPH = build_graph([({"organisations": [
     _org("parent", "Parent Holdings", ("usb.ids", "aaaa")),
     _org("radios", "Radios Ltd", ("ieee", "Sepura Limited"), ("usb.ids", "bbbb"),
-         ("apple-team-id", "RADIOS0001"), ("package-name", "radios-cps")),
+         ("apple-team-id", "RADIOS0001"), ("package-name", "radios-cps"),
+         ("process-name", "radioscps.exe")),
     _org("partner", "Partner Inc", ("ieee", "Norsat International Inc."), ("usb.ids", "cccc"),
-         ("apple-team-id", "PARTNR0001"), ("signer", "PARTNR0001:com.partner.console")),
+         ("apple-team-id", "PARTNR0001"), ("signer", "PARTNR0001:com.partner.console"),
+         ("signer", "CN=Partner Inc, O=Partner Inc, L=Burnaby, S=British Columbia, C=CA")),
     _org("sold", "Sold Chips", ("ieee", "Hisilicon Technologies Co., Ltd"), ("usb.ids", "dddd"),
          ("apple-team-id", "SOLDCH0001")),
     _org("future", "Future Labs", ("usb.ids", "eeee"), ("apple-team-id", "FUTURE0001")),
@@ -242,8 +247,8 @@ def test_santa_family_follows_the_reach_the_date_and_verification():
     out = SantaExporter().export(_bans(LAW_ALL))
     reasons = [g.reason for g in out.gaps] + [g.reason for g in _bans(LAW_ALL).withheld]
     assert any("RUMOUR0001" in r and "Rumoured Ltd" in r for r in reasons)
-    assert "corporate family: No Apps Ltd (No Apps Ltd → a subsidiary of Parent Holdings): no " \
-           "Apple Team ID or signing ID in the organisation graph — not in this export" in reasons
+    assert "corporate family: No Apps Ltd → a subsidiary of Parent Holdings: no Apple Team ID " \
+           "or signing ID in the organisation graph — not in this export" in reasons
     assert not any("corporate family: Radios Ltd" in r for r in reasons)
     doc = json.loads(out.text)["kitvet"]
     assert any("No Apps Ltd" in g["reason"] for g in doc["not_expressible"])
@@ -329,3 +334,58 @@ def test_us_federal_fleet_checks_huawei_devices_software_and_fleet_reads_it():
         win["query"]).fetchall() == []
     assert "Huawei Device Co., Ltd. → a subsidiary of Huawei Technologies Co., Ltd. (source: " \
            in win["description"]
+
+
+SI = "{urn:schemas-microsoft-com:sipolicy}"
+
+
+def wdac_denies(bans) -> dict[str, str]:
+    root = DET.fromstring(WdacExporter().export(bans).text.encode())
+    return {d.get("FileName"): d.get("FriendlyName") for d in root.iter(f"{SI}Deny")}
+
+
+def applocker_rules(bans) -> dict[str, str]:
+    root = DET.fromstring(ApplockerExporter().export(bans).text.encode())
+    return {c.get("PublisherName"): r.get("Description")
+            for r in root.iter("FilePublisherRule") for c in r.iter("FilePublisherCondition")}
+
+
+PARTNER_PUB = "O=PARTNER INC, L=BURNABY, S=BRITISH COLUMBIA, C=CA"
+
+
+def test_wdac_denies_the_familys_file_names_with_the_path():
+    denies = wdac_denies(_bans(LAW_ALL))
+    assert set(denies) == {"radioscps.exe"}
+    assert "Parent Holdings: radioscps.exe of Radios Ltd, corporate family, organisation " \
+           "graph: Radios Ltd → a subsidiary of Parent Holdings (since 2017-05-25; source: " \
+           "test filing: radios subsidiary parent) — reached by Test Act" in denies["radioscps.exe"]
+    assert wdac_denies(_bans(_assertion("prohibited-by-law", None, "Test Act"))) == {}
+    out = WdacExporter().export(_bans(LAW_ALL))
+    assert any(g.reason.startswith("corporate family: Partner Inc → an affiliate of Parent "
+                                   "Holdings: no process (file) name") for g in out.gaps)
+
+
+def test_applocker_denies_a_family_signing_subject_written_in_full():
+    rules = applocker_rules(_bans(LAW_ALL))
+    assert set(rules) == {PARTNER_PUB}
+    assert rules[PARTNER_PUB].startswith(f"Denies files signed by {PARTNER_PUB}; banned subject "
+                                         "Parent Holdings; corporate family, organisation graph: "
+                                         "Partner Inc → an affiliate of Parent Holdings")
+    # the affiliate is reached only by an instrument that reaches affiliates
+    assert applocker_rules(_bans(_assertion("prohibited-by-law", "subsidiaries", "T"))) == {}
+    out = ApplockerExporter().export(_bans(LAW_ALL))
+    assert any(g.reason.startswith("corporate family: Radios Ltd → a subsidiary of Parent "
+                                   "Holdings: no code-signing certificate subject") for g in out.gaps)
+    assert "no signer or publisher name" not in " ".join(g.reason for g in out.gaps)
+
+
+@pytest.mark.parametrize(("target", "xsd"), [(WdacExporter, "cipolicy.xsd"),
+                                             (ApplockerExporter, "AppIdPolicy.xsd")])
+def test_windows_exports_with_the_family_are_valid_for_microsofts_schema(tmp_path, target, xsd):
+    from kitvet.identify.graph import default_graph
+    from kitvet.lists import bundled
+
+    federal = select_bans(bundled(), policy=load_profile("us-federal"), graph=default_graph())
+    for bans in (_bans(LAW_ALL), _bans(LAW_ALL, include_unverified=True), federal):
+        r = xmllint(target().export(bans).text, schema(xsd, tmp_path), tmp_path)
+        assert r.returncode == 0, r.stderr

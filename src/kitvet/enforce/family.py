@@ -94,7 +94,8 @@ def _values(reached: Reached) -> list[tuple[str, str, str, str | None, bool, str
         if kind is not None:
             out.append((kind, f"{n.registry} name", n.value, n.label, n.verified, n.source))
     out += [("publisher", f"{n.registry} name", n.value, None, n.verified, n.source)
-            for n in org.names if n.registry in PUBLISHER_REGISTRIES]
+            for n in org.names if n.registry in PUBLISHER_REGISTRIES
+            and "=" not in n.value]  # a certificate subject (O=…, C=…) is not a publisher
     key = normalise_identifier("publisher", org.name)
     doubtful = any(not n.verified and normalise_identifier("publisher", n.value) == key
                    for n in org.names if n.registry in PUBLISHER_REGISTRIES)
@@ -127,11 +128,13 @@ def relative_of(b: BannedSubject, ident: Identifier) -> Relative | None:
     return next((r for r in b.relatives if r.source == ident.source), None)
 
 
-def family_gaps(b: BannedSubject, used: Iterable[Identifier], what: str) -> list[Gap]:
+def family_gaps(b: BannedSubject, used: Iterable[Identifier], what: str,
+                why: str = "") -> list[Gap]:
     """One gap per organisation of the subject's corporate family none of whose identifiers a
-    target ``used``: 'corporate family: Huawei Device Co., Ltd. (… a subsidiary of …): no
-    Apple Team ID or signing ID in the organisation graph — not in this export'."""
+    target ``used``: 'corporate family: Huawei Device Co., Ltd. → a subsidiary of Huawei
+    Technologies Co., Ltd.: no Apple Team ID or signing ID in the organisation graph — not in
+    this export' (``why`` follows the graph, e.g. what the target would need)."""
     done = {i.source for i in used if i in b.family}
-    return [Gap(b.name, f"corporate family: {r.name} ({r.path}): no {what} in the "
-                        "organisation graph — not in this export")
+    return [Gap(b.name, f"corporate family: {r.path}: no {what} in the organisation "
+                        f"graph{why} — not in this export")
             for r in b.relatives if r.source not in done]

@@ -16,6 +16,13 @@ AppLocker: ``FilePublisherRule Action="Deny"`` per signing-certificate subject (
 S=..., C=...``, the whole subject AppLocker compares). Deny-only by default, safe to merge into an
 existing allow-list policy (``Set-AppLockerPolicy -Merge``); an allow-everything path rule per
 collection only in the explicit standalone mode, whose header warns never to merge it.
+
+The corporate family (:mod:`kitvet.enforce.family`): WDAC denies the process (file) names, and
+AppLocker the code-signing subjects, that the organisation graph records for the organisations a
+subject's assertions reach (relations held on the export's date); the rule's ``FriendlyName``
+(WDAC) or ``Description`` (AppLocker) names the relation path, its sources and the instruments.
+A related organisation with nothing the target can express — names only, where AppLocker needs a
+certificate subject and WDAC a CA's TBS hash — is named in the header.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from kitvet.enforce.family import family_gaps, relative_of
 from kitvet.enforce.header import header_lines, one_line, subject_sources, xml_comment_text
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.enforce.ledger import Artefact, sha256
@@ -92,11 +100,20 @@ def _wdac_denies(bans: BanSet) -> tuple[list[tuple[str, str, str]], list[Gap]]:
     gaps: list[Gap] = []
     denies: list[tuple[str, str, str]] = []
     for b in bans.subjects:
+        family = b.family_identifiers("process_name")
         names = b.identifiers("process_name")
-        for ident in names:
+        for ident in names + family:
             fname = one_line(ident.value, 255)
-            denies.append((fname, b.name, one_line(
-                f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)))
+            rel = relative_of(b, ident)
+            if rel is not None:  # FriendlyName is any string: the path in full
+                friendly = one_line(f"{b.name}: {fname} of {rel.name}, corporate family, "
+                                    f"{rel.source} ({subject_sources(b, 2)})", 1400)
+            else:
+                friendly = one_line(f"{b.name}: {fname} ({subject_sources(b, 2)})", 250)
+            denies.append((fname, b.name, friendly))
+        gaps.extend(family_gaps(b, family, "process (file) name",
+                                " (its names are no signer rule: WDAC needs the issuing CA's "
+                                "TBS hash)"))
         for ident in [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]:
             gaps.append(Gap(b.name, f"{ident.kind} {one_line(ident.value, 80)!r} — a WDAC "
                                     "signer rule needs the issuing CA's TBS hash; build it "
@@ -260,12 +277,12 @@ class ApplockerExporter(Exporter):
                              UserOrGroupSid=EVERYONE, Action="Allow")
                 _sub(_sub(allow, "Conditions"), "FilePathCondition", Path="*")
             for pub in sorted(pubs, key=str.casefold):
-                subject = pubs[pub]
+                subject, via = pubs[pub]
                 rule = _sub(rc, "FilePublisherRule",
                             Id=_guid("applocker", collection, pub)[1:-1].lower(),
                             Name=one_line(f"kitvet ban: {subject} ({pub})", 1000),
                             Description=one_line(f"Denies files signed by {pub}; banned subject "
-                                                 f"{subject}", 1000),
+                                                 f"{subject}{via}", 1000),
                             UserOrGroupSid=EVERYONE, Action="Deny")
                 cond = _sub(_sub(rule, "Conditions"), "FilePublisherCondition",
                             PublisherName=pub, ProductName="*", BinaryName="*")
@@ -281,10 +298,11 @@ class ApplockerExporter(Exporter):
                       {"artefacts": [rules.to_dict()]})
 
 
-def _applocker_publishers(bans: BanSet) -> tuple[dict[str, str], list[Gap]]:
-    """AppLocker publisher -> subject name, and what AppLocker cannot express."""
+def _applocker_publishers(bans: BanSet) -> tuple[dict[str, tuple[str, str]], list[Gap]]:
+    """AppLocker publisher -> (subject name, what its rule's Description adds: for the
+    corporate family's, the relation path), and what AppLocker cannot express."""
     gaps: list[Gap] = []
-    pubs: dict[str, str] = {}
+    pubs: dict[str, tuple[str, str]] = {}
     for b in bans.subjects:
         idents = [i for i in b.identifiers("signer", "publisher") if _windows_name(i)]
         for ident in idents:
@@ -295,8 +313,19 @@ def _applocker_publishers(bans: BanSet) -> tuple[dict[str, str], list[Gap]]:
                                         "whole subject (O=, L=, S=, C=): read it from a signed "
                                         "file with Get-AppLockerFileInformation -Path FILE"))
                 continue
-            pubs.setdefault(pub, b.name)
-        if not idents:
+            pubs.setdefault(pub, (b.name, ""))
+        # the family's names are mostly organisation names, not certificate subjects: a subject
+        # written in full (O=, L=, S=, C=) is a rule, and each organisation without one a gap
+        family = [i for i in b.family_identifiers("signer", "publisher")
+                  if _windows_name(i) and publisher_name(i.value) is not None]
+        for ident in family:
+            rel = relative_of(b, ident)
+            pubs.setdefault(publisher_name(ident.value) or "", (b.name, (
+                f"; corporate family, {rel.source}" if rel else "; organisation graph")))
+        gaps.extend(family_gaps(b, family, "code-signing certificate subject",
+                                " (AppLocker compares the whole subject, O=, L=, S=, C=, not "
+                                "an organisation name)"))
+        if not idents and not family:
             gaps.append(Gap(b.name, "no signer or publisher name — no AppLocker publisher "
                                     "rule"))
         for ident in b.identifiers("process_name", "sha256"):
