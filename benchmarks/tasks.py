@@ -256,8 +256,9 @@ def ingest_estate(files: list[Path], workdir: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("task", choices=["floor", "review", "incremental", "ingest-parse",
-                                     "ingest-estate", "list-load", "review-biglist", "review-vuln",
-                                     "prepare-estate", "review-vuln-estate"])
+                                     "ingest-estate", "list-load", "list-compile",
+                                     "review-biglist", "review-vuln", "prepare-estate",
+                                     "review-vuln-estate"])
     ap.add_argument("--list", type=Path, help="a big signed list (list-load, review-biglist)")
     ap.add_argument("--keys", type=Path, help="the folder of the key that signed --list")
     ap.add_argument("--feed", type=Path, help="review-vuln: the feed (bench.vulnfeed JSON)")
