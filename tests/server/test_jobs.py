@@ -65,6 +65,27 @@ def test_an_upload_is_answered_202_with_its_job_then_stored(srv):
     assert _spool_files(srv) == []  # the body is gone once stored
 
 
+def test_uploads_are_accepted_while_the_database_is_busy(srv):
+    """Accepting an upload writes its spool file and nothing in the review database: while
+    another writer holds the database (a long import or review), uploads are still answered
+    202 and their jobs read as queued; they are stored once the database is free."""
+    from kitvet.store.db import write
+
+    headers = srv.ingest("Alpha Agency")
+    with write(srv.estate.engine):
+        answers = [srv.client.post(URL, content=_doc(f"busy-{i}", "Alpha Agency"),
+                                   headers=headers) for i in range(3)]
+        assert [r.status_code for r in answers] == [202] * 3
+        queued = [srv.client.get(r.json()["location"], headers=headers).json()
+                  for r in answers]
+        assert [j["status"] for j in queued] == ["queued"] * 3
+        assert srv.client.get(answers[0].json()["location"],
+                              headers=srv.ingest("Beta Bureau")).status_code == 404
+    done = [_until_final(srv, r.json()["job_id"], headers) for r in answers]
+    assert [j["became_current"] for j in done] == [["busy-0"], ["busy-1"], ["busy-2"]]
+    assert _spool_files(srv) == []
+
+
 def test_a_refused_upload_says_why_in_its_job(srv):
     hosts = srv.estate.host_count()
     r = srv.client.post(URL, content=_doc("beta-x", "Beta Bureau"),

@@ -1,20 +1,23 @@
-"""The ingest queue's rows (``ingest_jobs``): add, claim, finish, read, recover.
+"""The ingest queue's rows (``ingest_jobs``): claim, finish, read, recover.
 
-A job is added after its upload is on disk (:mod:`kitvet.store.spool`), claimed by one worker
-at a time (a serialised write transaction moves it from ``queued`` to ``running`` under the
-worker's spool owner) and finished in the same transaction that stores its snapshots. A job
-whose owner died while running it is queued again at the next start; one that took a worker
-down :data:`MAX_ATTEMPTS` times is failed instead of being retried for ever.
+An accepted upload is queued by its body alone (:mod:`kitvet.store.spool`: the job is written
+at the start of the file): accepting takes no database transaction. A worker claims bodies in
+one serialised write transaction that writes their rows as ``running`` under its spool owner
+(a body that already has a row is another worker's), and finishes each job in the same
+transaction that stores its snapshots. A job whose owner died while running it is queued
+again at the next start (its row ``queued``, claimed like a body); one that took a worker down
+:data:`MAX_ATTEMPTS` times is failed instead of being retried for ever.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from kitvet.errors import KitvetError
 from kitvet.store import tables as t
 from kitvet.store.db import read, write
 from kitvet.store.records import JobRecord
@@ -26,37 +29,105 @@ FINAL = ("done", "refused", "failed")
 j = t.ingest_jobs
 
 
-def add(conn: Connection, *, job_id: str, spool_name: str, body_bytes: int, actor: str,
-        institution: str | None, token_id: int | None, options: dict[str, Any],
-        now: str) -> None:
-    """Queue a spooled upload."""
-    conn.execute(j.insert().values(
-        job_id=job_id, status="queued", institution=institution, actor=actor[:300],
-        token_id=token_id, spool_name=spool_name, body_bytes=body_bytes,
-        options=json.dumps(options), attempts=0, created_at=now))
-
-
 def claim(engine: Engine, owner: str, *, limit: int, now: str,
-          max_bytes: int | None = None) -> list[tuple[JobRecord, str, dict[str, Any]]]:
-    """Take up to ``limit`` queued jobs, oldest first (and, after the first, only while their
-    bodies add up to at most ``max_bytes``); (job, spool name, options) each."""
+          max_bytes: int | None = None, bodies: Sequence[str] = (),
+          job_of: Callable[[str], dict[str, Any]] | None = None
+          ) -> list[tuple[JobRecord, str, dict[str, Any]]]:
+    """Take up to ``limit`` jobs, oldest first (and, after the first, only while their bodies
+    add up to at most ``max_bytes``): the queued rows (jobs queued again after a crash), then
+    the spooled ``bodies`` that have no row yet, whose jobs ``job_of(name)`` reads (a body it
+    cannot read is failed); (job, spool name, options) each."""
     with write(engine) as conn:
         rows = conn.execute(select(j).where(j.c.status == "queued")
                             .order_by(j.c.created_at, j.c.job_id).limit(limit)).all()
         taken: list[Any] = []
         total = 0
+
+        def room(size: int) -> bool:
+            return not taken or max_bytes is None or total + size <= max_bytes
+
         for r in rows:
-            if taken and max_bytes is not None and total + r.body_bytes > max_bytes:
+            if not room(r.body_bytes):
                 break
             total += r.body_bytes
             taken.append(r)
-        if not taken:
-            return []
-        ids = [r.job_id for r in taken]
-        conn.execute(j.update().where(j.c.job_id.in_(ids)).values(
-            status="running", owner=owner, started_at=now, attempts=j.c.attempts + 1))
-    return [(_record(r, status="running", started_at=now, attempts=r.attempts + 1),
-             r.spool_name, json.loads(r.options)) for r in taken]
+        out = [(_record(r, status="running", started_at=now, attempts=r.attempts + 1),
+                r.spool_name, json.loads(r.options)) for r in taken]
+        if taken:
+            conn.execute(j.update().where(j.c.job_id.in_([r.job_id for r in taken])).values(
+                status="running", owner=owner, started_at=now, attempts=j.c.attempts + 1))
+        todo: list[str] = []
+        if bodies and job_of is not None and len(out) < limit and room(0):
+            have = _ids(conn, bodies)
+            todo = [n for n in bodies if n.split(".", 1)[0] not in have]
+        new: list[dict[str, Any]] = []
+        for name in todo:
+            row: dict[str, Any]
+            try:
+                job = job_of(name)  # type: ignore[misc]
+                row = dict(job_id=name.split(".", 1)[0], status="running",
+                           institution=job.get("institution"), actor=str(job["actor"])[:300],
+                           token_id=job.get("token_id"), spool_name=name,
+                           body_bytes=int(job["body_bytes"]),
+                           options=json.dumps(job.get("options") or {}), owner=owner,
+                           attempts=1, created_at=str(job["created_at"]), started_at=now)
+            except (KitvetError, KeyError, TypeError, ValueError) as e:
+                new.append(dict(job_id=name.split(".", 1)[0], status="failed", actor="?",
+                                spool_name=name, body_bytes=0, options="{}", attempts=1,
+                                created_at=now, finished_at=now, http_status=500,
+                                reason=f"the spooled upload cannot be read: {str(e)[:300]}"))
+                continue
+            if not room(row["body_bytes"]):
+                break
+            total += row["body_bytes"]
+            taken.append(row)
+            new.append(row)
+            out.append((_record(_Row(row)), name, json.loads(row["options"])))
+            if len(out) >= limit:
+                break
+        if new:
+            conn.execute(j.insert(), [dict(_BLANK, **r) for r in new])
+    return out
+
+
+_BLANK: dict[str, Any] = dict.fromkeys(("institution", "token_id", "owner", "http_status",
+                                        "reason", "place", "result", "started_at",
+                                        "finished_at"))
+
+
+class _Row:
+    """A row dict read as a row (attributes) by :func:`_record`."""
+
+    def __init__(self, row: dict[str, Any]):
+        self.__dict__.update(_BLANK, **row)
+
+
+def _ids(conn: Connection, names: Sequence[str]) -> set[str]:
+    """The job ids among these spool names that have a row."""
+    ids = [n.split(".", 1)[0] for n in names]
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        found.update(conn.execute(select(j.c.job_id).where(j.c.job_id.in_(ids[i:i + 500])))
+                     .scalars())
+    return found
+
+
+def unclaimed(engine: Engine, names: Sequence[str]) -> int:
+    """How many of these spooled bodies no worker has claimed (they have no row)."""
+    if not names:
+        return 0
+    with read(engine) as conn:
+        return len(names) - len(_ids(conn, names))
+
+
+def finished_names(engine: Engine, names: Sequence[str]) -> set[str]:
+    """The spool names among ``names`` whose jobs are finished."""
+    out: set[str] = set()
+    with read(engine) as conn:
+        for i in range(0, len(names), 500):
+            out.update(conn.execute(select(j.c.spool_name).where(
+                j.c.spool_name.in_(list(names[i:i + 500])), j.c.status.in_(FINAL))).scalars())
+    return out
 
 
 def finish(conn: Connection, job_id: str, *, status: str, now: str, http_status: int,
@@ -82,13 +153,6 @@ def get(engine: Engine, job_id: str) -> JobRecord | None:
     with read(engine) as conn:
         r = conn.execute(select(j).where(j.c.job_id == job_id)).first()
     return _record(r) if r is not None else None
-
-
-def pending_names(engine: Engine) -> set[str]:
-    """Spool names of the jobs still to be done."""
-    with read(engine) as conn:
-        return set(conn.execute(select(j.c.spool_name).where(j.c.status.in_(PENDING)))
-                   .scalars())
 
 
 def counts(engine: Engine) -> dict[str, int]:

@@ -5,13 +5,20 @@ Layout under ``<estate>/spool/``::
     owners/<owner>.lock         one per process that spools or processes uploads, flock'ed for
                                 the life of the process (the kernel releases it on kill -9)
     <job>.<owner>.part          an upload being received (renamed to .body once complete)
-    <job>.<owner>.body          a complete upload, as sent (gzip stays compressed), fsync'ed
-    <job>.<owner>.work/         the file the importer reads while a job runs (decompressed, or
-                                a hard link to the body), named as the upload's host
+    <job>.<owner>.body          a queued upload: its job (:data:`HEADER_BYTES` of JSON: who
+                                sent it, for which institution, with which options, when),
+                                then the upload as sent (gzip stays compressed); fsync'ed, and
+                                the folder too once it is renamed into place
+    <job>.<owner>.work/         the files the importer reads while a batch runs (decompressed
+                                uploads, large BOMs' rows), named as the upload's host
+
+A ``.body`` is the queue's record of an upload: accepting one takes no database transaction.
+The ``ingest_jobs`` row of a job is written when a worker claims it (see
+:func:`kitvet.store.jobs.claim`); a job without a row is queued.
 
 Every name carries the owner that wrote it, so :meth:`Spool.sweep` can tell the files of a live
 process from those a crashed one left behind, whatever their age: a ``.part`` or ``.work`` of a
-dead owner is removed, a ``.body`` is kept while its job is still to be done.
+dead owner is removed, a ``.body`` is kept until its job is finished.
 
 :class:`Inflater` undoes gzip in bounded steps and counts what it produces, so a size limit is
 enforced while reading and a gzip bomb is refused after at most ``limit`` bytes of output,
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import logging
 import os
 import re
@@ -41,6 +49,9 @@ _CHUNK = 1024 * 1024
 _NAME = re.compile(r"^(?P<job>[A-Za-z0-9_-]{1,80})\.(?P<owner>[0-9a-f]{16,32})\."
                    r"(?P<ext>part|body|work)$")
 GZIP_ENCODINGS = ("gzip", "x-gzip")
+#: Bytes reserved at the start of a spooled body for its job (JSON, padded with spaces).
+HEADER_BYTES = 4096
+_MAGIC = b"kitvet-spool 1\n"
 
 
 class IngestRefused(KitvetError):
@@ -122,6 +133,7 @@ class SpoolFile:
         self.name = f"{job_id}.{spool.owner}.body"
         self.part = spool.path / f"{job_id}.{spool.owner}.part"
         self._fh: IO[bytes] | None = open(self.part, "xb")  # noqa: SIM115 (closed in commit)
+        self._fh.write(b" " * HEADER_BYTES)  # the job's place, written at commit
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
@@ -131,17 +143,24 @@ class SpoolFile:
         self._fh.write(chunk)
         self.size += len(chunk)
 
-    def commit(self) -> str:
-        """Flush to disk and rename into place; returns the spool name of the body."""
+    def commit(self, job: dict[str, object]) -> str:
+        """Write the job (JSON) before the upload, flush to disk and rename into place: the
+        upload is queued. Returns the spool name of the body."""
         if self._fh is None:
             raise IngestRefused(500, "spool file already closed")
+        head = _MAGIC + json.dumps(job, separators=(",", ":")).encode()
+        if len(head) >= HEADER_BYTES:
+            raise IngestRefused(400, "the upload's description (names, options) is too long")
         fh, self._fh = self._fh, None
         try:
+            fh.seek(0)
+            fh.write(head.ljust(HEADER_BYTES - 1) + b"\n")
             fh.flush()
             os.fsync(fh.fileno())
         finally:
             fh.close()
         os.replace(self.part, self.spool.path / self.name)
+        self.spool.sync()
         return self.name
 
     def discard(self) -> None:
@@ -183,10 +202,51 @@ class Spool:
         return SpoolFile(self, job_id)
 
     def body(self, name: str) -> Path:
-        """The path of a spooled body (checked to be a spool name)."""
+        """The path of a spooled body (checked to be a spool name); the upload starts at
+        :data:`HEADER_BYTES`."""
         if not _NAME.match(name):
             raise IngestRefused(500, f"not a spool file name: {name[:100]!r}")
         return self.path / name
+
+    def sync(self) -> None:
+        """fsync the spool folder (a body renamed into place survives a power cut)."""
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def queued(self) -> list[str]:
+        """Spool names of the complete bodies, oldest job first (their jobs may be queued,
+        running, or finished a moment ago)."""
+        try:
+            names = [e.name for e in os.scandir(self.path) if e.name.endswith(".body")]
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if _NAME.match(n))
+
+    def find(self, job_id: str) -> str | None:
+        """The spool name of a job's body, if it is still in the spool."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", job_id):
+            return None
+        for p in self.path.glob(f"{job_id}.*.body"):
+            if _NAME.match(p.name):
+                return p.name
+        return None
+
+    def job(self, name: str) -> dict[str, object]:
+        """The job written at the start of a body (IngestRefused if it cannot be read)."""
+        try:
+            with open(self.body(name), "rb") as fh:
+                head = fh.read(HEADER_BYTES)
+            if not head.startswith(_MAGIC):
+                raise ValueError("no spool header")
+            job = json.loads(head[len(_MAGIC):])
+            if not isinstance(job, dict):
+                raise ValueError("spool header is not an object")
+            return job
+        except (OSError, ValueError) as e:
+            raise IngestRefused(500, f"cannot read the spooled upload's job: {e}") from e
 
     def work_dir(self, job_id: str) -> Path:
         """A new, empty folder of this process for the file the importer of a job reads."""
@@ -217,14 +277,17 @@ class Spool:
                     alive.add(owner)
         return alive
 
-    def sweep(self, wanted: Callable[[], set[str]]) -> SweepResult:
-        """Remove what dead owners left: partial uploads, decompressed copies, and bodies whose
-        job is not in ``wanted()`` (the spool names of jobs still to be done)."""
+    def sweep(self, finished: Callable[[list[str]], set[str]]) -> SweepResult:
+        """Remove what dead owners left: partial uploads, work folders, and the bodies among
+        them whose job is finished (``finished(names)`` tells which of these spool names are
+        the bodies of finished jobs); the bodies of jobs still to be done are kept."""
         if not self.path.exists():
             return SweepResult()
         before = {p.stem for p in (self.path / "owners").glob("*.lock")}
         alive = self.live_owners()
-        keep = wanted()
+        dead_bodies = [n for n in self.queued()
+                       if (m := _NAME.match(n)) is not None and m["owner"] not in alive]
+        done = finished(dead_bodies) if dead_bodies else set()
         removed = 0
         for p in self.path.iterdir():
             m = _NAME.match(p.name)
@@ -233,7 +296,7 @@ class Spool:
                     p.unlink(missing_ok=True)
                     removed += 1
                 continue
-            if m["owner"] in alive or (m["ext"] == "body" and p.name in keep):
+            if m["owner"] in alive or (m["ext"] == "body" and p.name not in done):
                 continue
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
@@ -245,22 +308,29 @@ class Spool:
         return SweepResult(removed, len(before - alive - {self.owner}))
 
 
-def inflate_to(src: Path, dest: Path, *, gzip: bool | None, limit: int) -> bytes:
-    """Write ``src`` inflated to ``dest`` (refusing more than ``limit`` bytes); its head.
-
-    A body that is not gzip is hard-linked (copied where links are not possible)."""
+def inflate_to(src: Path, dest: Path, *, gzip: bool | None, limit: int,
+               offset: int = 0) -> bytes:
+    """Write ``src`` from ``offset`` on, inflated, to ``dest`` (refusing more than ``limit``
+    bytes); its head. A body that is not gzip is copied as it is."""
     inf = Inflater(limit=limit, gzip=gzip)
     with open(src, "rb") as fh:
+        fh.seek(offset)
         first = fh.read(65536)
     if not (gzip or (gzip is None and first[:2] == b"\x1f\x8b")):
-        if src.stat().st_size > limit:
+        if src.stat().st_size - offset > limit:
             raise IngestRefused(413, f"inventory larger than {limit} bytes")
-        try:
-            os.link(src, dest)
-        except OSError:
-            shutil.copyfile(src, dest)
+        if not offset:
+            try:
+                os.link(src, dest)
+                return first
+            except OSError:
+                pass
+        with open(src, "rb") as fin, open(dest, "wb") as fout:
+            fin.seek(offset)
+            shutil.copyfileobj(fin, fout, _CHUNK)
         return first
     with open(src, "rb") as fin, open(dest, "wb") as fout:
+        fin.seek(offset)
         while chunk := fin.read(_CHUNK):
             for out in inf.feed(chunk):
                 fout.write(out)

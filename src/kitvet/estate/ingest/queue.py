@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,7 +22,7 @@ from kitvet.estate.ingest.limits import MIB, IngestLimits
 from kitvet.estate.ingest.worker import work_batch
 from kitvet.store import jobs
 from kitvet.store import tables as t
-from kitvet.store.db import read, utcnow, write
+from kitvet.store.db import read, utcnow
 from kitvet.store.records import JobRecord
 from kitvet.store.spool import IngestRefused, Spool, SpoolFile
 
@@ -115,7 +116,7 @@ class IngestQueue:
         now = utcnow()
         alive = self.spool.live_owners()
         again, failed = jobs.recover(engine, alive, now=now)
-        swept = self.spool.sweep(lambda: jobs.pending_names(engine))
+        swept = self.spool.sweep(lambda names: jobs.finished_names(engine, names))
 
         def referenced() -> set[str]:
             with read(engine) as conn:
@@ -136,11 +137,11 @@ class IngestQueue:
 
     # -- accepting ---------------------------------------------------------------------------
     def check_room(self) -> None:
-        """Refuse (503) a new upload while the queue is full (the count is read from the
-        database at most once a second, and counted up by this process's uploads between)."""
+        """Refuse (503) a new upload while the queue is full (the spool's bodies are counted
+        at most once a second, and counted up by this process's uploads between)."""
         now = time.monotonic()
         if now - self._room[0] > 1.0:
-            self._room = (now, jobs.counts(self.estate.engine).get("queued", 0))
+            self._room = (now, len(self.spool.queued()))
         waiting = self._room[1]
         if waiting >= self.limits.max_queued:
             raise IngestRefused(503, f"the ingest queue is full ({waiting} uploads waiting); "
@@ -153,16 +154,16 @@ class IngestQueue:
     def submit(self, spooled: SpoolFile, *, actor: str, institution: str | None,
                token_id: int | None = None, options: dict[str, Any] | None = None
                ) -> JobRecord:
-        """Make a received upload durable and queue it; the job as queued."""
-        name = spooled.commit()
+        """Make a received upload durable and queue it (its job is written at the start of
+        its spool file, which is fsync'ed and renamed into place: no database transaction);
+        the job as queued."""
         now = utcnow()
         try:
-            with write(self.estate.engine) as conn:
-                jobs.add(conn, job_id=spooled.job_id, spool_name=name, body_bytes=spooled.size,
-                         actor=actor, institution=institution, token_id=token_id,
-                         options=options or {}, now=now)
+            spooled.commit({"actor": actor[:300], "institution": institution,
+                            "token_id": token_id, "options": options or {},
+                            "body_bytes": spooled.size, "created_at": now})
         except BaseException:
-            self.spool.remove(name)
+            spooled.discard()
             raise
         self._room = (self._room[0], self._room[1] + 1)
         with self._wake:
@@ -192,10 +193,24 @@ class IngestQueue:
 
     # -- reading -----------------------------------------------------------------------------
     def job(self, job_id: str) -> JobRecord | None:
-        """One job, or None."""
+        """One job, or None: its row, or, before a worker claims it, its spooled body."""
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", job_id):
             return None
-        return jobs.get(self.estate.engine, job_id)
+        rec = jobs.get(self.estate.engine, job_id)
+        if rec is not None:
+            return rec
+        name = self.spool.find(job_id)
+        if name is None:
+            return jobs.get(self.estate.engine, job_id)  # claimed and finished meanwhile
+        try:
+            job = self.spool.job(name)
+        except IngestRefused:
+            return jobs.get(self.estate.engine, job_id)  # removed meanwhile
+        inst, size = job.get("institution"), job.get("body_bytes")
+        return JobRecord(job_id=job_id, status="queued", actor=str(job.get("actor")),
+                         institution=inst if isinstance(inst, str) else None,
+                         body_bytes=size if isinstance(size, int) else 0,
+                         created_at=str(job.get("created_at")))
 
     def wait(self, job_ids: Iterable[str], timeout: float) -> list[JobRecord]:
         """The jobs, once all are finished or ``timeout`` seconds have passed."""
@@ -242,8 +257,11 @@ class IngestQueue:
     def work_once(self) -> int:
         """Claim one batch of queued jobs and store it; the number of jobs handled."""
         lim = self.limits
-        claimed = jobs.claim(self.estate.engine, self.spool.open().owner, limit=lim.batch_jobs,
-                             max_bytes=lim.batch_bytes, now=utcnow())
+        mine = self._inflight
+        bodies = [n for n in self.spool.open().queued() if n.split(".", 1)[0] not in mine]
+        claimed = jobs.claim(self.estate.engine, self.spool.owner, limit=lim.batch_jobs,
+                             max_bytes=lim.batch_bytes, now=utcnow(),
+                             bodies=bodies[:4 * lim.batch_jobs], job_of=self.spool.job)
         if not claimed:
             return 0
         ids = {job.job_id for job, _n, _o in claimed}
@@ -263,14 +281,20 @@ class IngestQueue:
 
 
 def ingest_status(engine: Any, root: Path) -> dict[str, Any]:
-    """Uploads per job status and the last start-up sweep (``spool/last-sweep.json``)."""
+    """Uploads per job status (those no worker has claimed yet are queued: their bodies in
+    the spool without a row) and the last start-up sweep (``spool/last-sweep.json``)."""
     try:
         swept = json.loads((root / "spool" / "last-sweep.json").read_text())
     except (OSError, ValueError):
         swept = None
-    return {"jobs": jobs.counts(engine), "last_sweep": swept}
+    counts = jobs.counts(engine)
+    unclaimed = jobs.unclaimed(engine, Spool(root / "spool").queued())
+    if unclaimed:
+        counts["queued"] = counts.get("queued", 0) + unclaimed
+    return {"jobs": counts, "last_sweep": swept}
 
 
 def new_job_id() -> str:
-    """A job id: sortable by time, unique across processes."""
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:16]
+    """A job id: unique across processes, sortable by time to the microsecond (workers take
+    spooled uploads in the order of their ids)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:16]
