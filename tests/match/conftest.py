@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -89,3 +90,29 @@ def _snapshot(host_id: str, platform: str = "linux", institution: str = "Inst A"
 def snapshot():
     """Build a snapshot: snapshot(host_id, platform=..., software=[...], devices=[...])."""
     return _snapshot
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test session: a JVM start costs 10-30 s on a busy
+    2-core machine and its first queries as much again while it warms up. Reviews started
+    without a session (the ``bench spark-review`` command) use it too.
+
+    The test JVM compiles with C1 only and collects with the serial collector (the
+    ``PYSPARK_SUBMIT_ARGS`` of pyspark's launcher, unless set): on a tiny lake C2's compiler
+    threads and G1's workers were most of the CPU (a session start and the first review 47 ->
+    23 CPU-s at 40 hosts, a warm review 8.4 -> 4.8). Reviews themselves keep Spark's defaults.
+    """
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    from kitvet.match.spark import spark_session
+
+    before = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = before or (
+        "--driver-java-options '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell")
+    try:
+        session = spark_session("local[2]")
+    finally:
+        if before is None:
+            del os.environ["PYSPARK_SUBMIT_ARGS"]
+    yield session
+    session.stop()

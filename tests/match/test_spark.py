@@ -21,9 +21,10 @@ def estate(tmp_path_factory):
     from kitvet.bench.writer import apply_change, generate
 
     root = tmp_path_factory.mktemp("spark") / "estate"
-    # seed 7 gives listed hosts of every kind in 200 hosts (checked below)
-    generate(root, 200, seed=7, batch_hosts=80)
-    apply_change(root, fraction=0.3)  # 60 hosts, two of them with findings
+    # seed 7 gives listed items of every kind (operating system, software, device) and a ban
+    # in 40 hosts (checked below); Spark's cost here is its per-query overhead, not the rows
+    generate(root, 40, seed=7, batch_hosts=16)
+    apply_change(root, fraction=0.3)  # 12 hosts, some with findings (checked below)
     return root
 
 
@@ -33,16 +34,6 @@ def _lists(lists):
     from kitvet.model.risk import ListSet
 
     return ListSet((*lists.lists, eol_list(today="2026-12-02")))
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """One local Spark session for the module (a JVM start costs seconds, more on a busy machine)."""
-    from kitvet.match.spark import spark_session
-
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
 
 
 def test_spark_findings_equal_duckdb_findings(estate, spark):
@@ -58,6 +49,7 @@ def test_spark_findings_equal_duckdb_findings(estate, spark):
     got = SparkMatcher(spark=spark).match(lake, lists, policy)
     assert expected.num_rows > 0, "the estate must carry listed items for this test to mean much"
     assert {"ban", "review"} <= set(expected.column("status").to_pylist())
+    assert {"os", "software", "device"} <= set(expected.column("item_type").to_pylist())
     # operating systems (hosts table) and runtimes past their end of life, on both engines
     assert {"os", "software"} <= {t for t, c in zip(expected.column("item_type").to_pylist(),
                                                     expected.column("finding_class").to_pylist(),
@@ -107,7 +99,9 @@ def test_spark_reports_a_missing_lake_clearly(tmp_path):
         run_spark(tmp_path, bundled(), load_profile("default"))
 
 
-def test_spark_review_command(estate, tmp_path):
+def test_spark_review_command(estate, spark, tmp_path):
+    """The command reviews on the Spark session already running in the process (the test
+    session's) and leaves it running."""
     import json
 
     import pyarrow.parquet as pq
@@ -123,3 +117,4 @@ def test_spark_review_command(estate, tmp_path):
     table = pq.read_table(out)
     assert summary["findings"] == table.num_rows > 0
     assert sum(summary["by_status"].values()) == table.num_rows
+    assert spark.range(3).count() == 3  # not stopped by the command

@@ -73,8 +73,9 @@ def spark_session(master: str = "local[2]", app_name: str = "kitvet review") -> 
 class SparkMatcher:
     """The Spark engine as a :class:`~kitvet.match.interface.Matcher`.
 
-    ``spark`` reuses a session; without one a session is started on ``master`` for each
-    :meth:`match` and stopped afterwards.
+    ``spark`` reuses a session; without one, a session already running in this process (a
+    notebook's, a test session's) is used and left running, else a session is started on
+    ``master`` for each :meth:`match` and stopped afterwards.
     """
 
     def __init__(self, master: str = "local[2]", *, spark: SparkSession | None = None):
@@ -89,7 +90,7 @@ class SparkMatcher:
         if not lake.current_file.exists():
             raise MatchError("no inventory lake here (no current.parquet)", file=str(lake.path))
         idents = list(compile_identifiers(lists))  # Spark matches over them all in Python
-        own = self.spark is None
+        own = self.spark is None and _running_session() is None
         session = self.spark or spark_session(self.master)
         try:
             ids = None if snapshot_ids is None else sorted(set(snapshot_ids))
@@ -120,6 +121,15 @@ class SparkMatcher:
                       snapshot_ids: Iterable[str] | None = None) -> Iterator[pa.RecordBatch]:
         """:meth:`match` as record batches (Spark's remainder is small: one table)."""
         yield from self.match(lake, lists, policy, snapshot_ids=snapshot_ids).to_batches()
+
+
+def _running_session() -> SparkSession | None:
+    """The Spark session already active in this process, if any (never starts one)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def run_spark(
