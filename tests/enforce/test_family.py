@@ -20,6 +20,7 @@ import pytest
 
 from kitvet.enforce.fleet import FleetExporter
 from kitvet.enforce.nac import NacExporter
+from kitvet.enforce.removal import RemovalPlanExporter
 from kitvet.enforce.santa import SantaExporter
 from kitvet.enforce.select import select_bans
 from kitvet.enforce.usbguard import UsbguardExporter
@@ -28,6 +29,7 @@ from kitvet.identify.graph import build_graph
 from kitvet.model.risk import Assertion, Identifier, ListSet, RiskList, Subject
 from kitvet.policy import load_profile
 
+from .conftest import snapshot
 from .fleet_reader import apply_policies
 from .osquery_schema import osquery_db
 from .santa_reader import read_rule
@@ -389,3 +391,50 @@ def test_windows_exports_with_the_family_are_valid_for_microsofts_schema(tmp_pat
     for bans in (_bans(LAW_ALL), _bans(LAW_ALL, include_unverified=True), federal):
         r = xmllint(target().export(bans).text, schema(xsd, tmp_path), tmp_path)
         assert r.returncode == 0, r.stderr
+
+
+#: One Windows host per publisher: a program of the subject's own, of each family member, and
+#: of a stranger.
+PUBLISHERS = {"own": "Parent Holdings", "sub": "Radios Ltd", "aff": "Partner Inc",
+              "sold": "Sold Chips", "rumour": "Rumor Holdings Intl", "other": "Mozilla"}
+
+
+def removal_steps(bans) -> dict[str, dict]:
+    inventory = [snapshot(f"win-{k}", platform="windows", collected_at="2026-11-20T00:00:00Z",
+                          software=[{"name": f"Console {k}", "version": "1.0", "publisher": v,
+                                     "package_type": "windows",
+                                     "uninstall": f'"C:\\Program Files\\{k}\\uninst.exe" /S'}])
+                 for k, v in PUBLISHERS.items()]
+    out = RemovalPlanExporter().export(bans, fmt="json", inventory=inventory)
+    return {s["hosts"][0].removeprefix("win-"): s for s in json.loads(out.text)["steps"]}
+
+
+def test_removal_plan_removes_the_familys_programs_as_far_as_the_ban_reaches():
+    got = removal_steps(_bans(LAW_ALL))
+    assert sorted(got) == ["aff", "own", "sub"]
+    assert got["own"]["via"] is None
+    assert got["sub"]["command"] == '"C:\\Program Files\\sub\\uninst.exe" /S'
+    assert got["sub"]["via"].startswith("organisation graph: Radios Ltd → a subsidiary of Parent "
+                                        "Holdings (since 2017-05-25; source: test filing: radios "
+                                        "subsidiary parent) — reached by Test Act")
+    assert "Partner Inc → an affiliate of Parent Holdings" in got["aff"]["via"]
+    assert "rumour" in removal_steps(_bans(LAW_ALL, include_unverified=True))
+    assert "sold" in removal_steps(_bans(LAW_ALL, date="2019-06-01"))
+
+
+def test_removal_plan_is_never_stronger_than_the_instrument():
+    assert sorted(removal_steps(_bans(_assertion("prohibited-by-law", None, "Test Act")))) == \
+        ["own"]
+    # the law names the entity; only a warning reaches the family: not banned, not removed
+    law, warning = (_assertion("prohibited-by-law", None, "Test Act"),
+                    _assertion("warning", "subsidiaries-and-affiliates", "Test Advisory"))
+    assert sorted(removal_steps(_bans(law, warning))) == ["own"]
+
+
+def test_removal_plan_markdown_names_the_relation():
+    inventory = [snapshot("win-sub", platform="windows", software=[
+        {"name": "Console", "version": "1.0", "publisher": "Radios Ltd",
+         "package_type": "windows"}])]
+    md = RemovalPlanExporter().export(_bans(LAW_ALL), inventory=inventory).text
+    assert "  corporate family: organisation graph: Radios Ltd → a subsidiary of Parent " \
+           "Holdings" in md

@@ -3,6 +3,12 @@
 The engine (:func:`kitvet.match.review_snapshots`) is given only the BanSet's lists and a
 policy that gives each selected subject the BanSet's status, so the findings are exactly the
 selected subjects' items, whatever the organisation's profile says of other subjects.
+
+The subjects are matched on exactly what the exports enforce: their own identifiers as selected
+(unverified ones left out) and their corporate family's (:mod:`kitvet.enforce.family`: as far as
+the instruments reach and the status holds, relations held on the export's date), not on the
+whole organisation graph again — an item of an affiliate that only a warning reaches, or of a
+business sold before the export's date, is not something to remove under the ban.
 """
 
 from __future__ import annotations
@@ -81,12 +87,16 @@ def findings_per_snapshot(snapshots: list[Snapshot], bans: BanSet) -> tuple[pa.T
 
 
 def _only_selected(bans: BanSet) -> list:
-    """The BanSet's lists holding only its subjects, as selected (unverified ids left out)."""
+    """The BanSet's lists holding only its subjects, as selected (unverified ids left out),
+    each with its corporate family's identifiers and no organisation to expand again."""
     out = []
     for rl in bans.lists:
-        subs = tuple(b.subject for b in bans.subjects if b.risk_list.name == rl.name)
+        subs = tuple(dataclasses.replace(b.subject, organisation=None,
+                                         identifiers=b.subject.identifiers + b.family)
+                     for b in bans.subjects if b.risk_list.name == rl.name)
         if subs:
-            out.append(dataclasses.replace(rl, subjects=subs))
+            # not the cached list's derived identifiers: they are the whole list's, as loaded
+            out.append(dataclasses.replace(rl, subjects=subs, cache_key=None))
     return out
 
 

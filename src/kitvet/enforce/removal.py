@@ -7,6 +7,9 @@ folder; a Windows program is removed by its MSI product code where one is known 
 ``MsiExec /X{GUID}`` uninstall string, or the ``Uninstall\\{GUID}`` registry key it was read
 from), else by a plain executable path with plain arguments — anything else is a manual step.
 A package banned only in some versions is replaced, not removed (:mod:`kitvet.enforce.replace`).
+An item found through the subject's corporate family (:mod:`kitvet.enforce.family`: a program
+published by a subsidiary) is in the plan as far as the exports reach, and its step names the
+relation path, its sources and the instruments (``via``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kitvet.enforce.family import relative_of
 from kitvet.enforce.header import header_dict, header_lines, one_line, xml_comment_text
 from kitvet.enforce.interface import BanSet, Export, Exporter, Gap
 from kitvet.enforce.replace import (
@@ -59,6 +63,9 @@ class Step:
     item: str
     command: str | None
     manual: str | None  # why there is no command / what to do by hand
+    #: for an item of the subject's corporate family: the relation path, its sources and the
+    #: instruments that reach it
+    via: str | None = None
 
 
 def valid_package(package_type: str, name: str) -> bool:
@@ -120,13 +127,17 @@ def plan_steps(findings: pa.Table, snapshots: list[Snapshot], bans: BanSet | Non
                 uninstall[(s.host.host_id, f"{_item_key(r)}|{r.get('version') or ''}")] = \
                     r["uninstall"]
     idents = {(b.id, i.kind, i.value): i for b in (bans.subjects if bans else ())
-              for i in b.subject.identifiers}
+              for i in b.subject.identifiers + b.family}
+    family = {(b.id, i.kind, i.value): rel.source for b in (bans.subjects if bans else ())
+              for i in b.family if (rel := relative_of(b, i)) is not None}
     hosts: dict[Step, set[str]] = defaultdict(set)
     replace: dict[tuple[str, str, str, str, str, str], list[tuple[str, Replacement, str]]] = \
         defaultdict(list)
     for f in findings.to_pylist():
-        matched = [idents.get((f["subject_id"], m.get("kind"), m.get("value")))
-                   for m in json.loads(f.get("matched") or "[]")]
+        keys = [(f["subject_id"], m.get("kind"), m.get("value"))
+                for m in json.loads(f.get("matched") or "[]")]
+        matched = [idents.get(k) for k in keys]
+        via = "; ".join(dict.fromkeys(family[k] for k in keys if k in family)) or None
         item = _item(f)
         inst = one_line(f.get("institution") or "(no institution)", 200)
         host = one_line(f.get("hostname") or f["host_id"], 200)
@@ -143,7 +154,8 @@ def plan_steps(findings: pa.Table, snapshots: list[Snapshot], bans: BanSet | Non
                                       uninstall.get((f["host_id"], f["item_key"])),
                                       location=f.get("location"))
         step = Step(inst, f.get("platform") or "unknown", f["subject_id"],
-                    f["subject_name"] or "", one_line(item, 300), cmd, manual)
+                    f["subject_name"] or "", one_line(item, 300), cmd, manual,
+                    one_line(via, 2000) if via else None)
         hosts[step].add(host)
     for (inst, plat, sid, sname, host, _pt), reps in replace.items():
         reps.sort(key=lambda r: r[1].name)
@@ -172,9 +184,9 @@ def _item_key(row: dict[str, Any]) -> str:
                      (row.get("path") or "").lower()))
 
 
-def _md(text: str) -> str:
+def _md(text: str, limit: int = 400) -> str:
     """Text safe in Markdown prose (no markup, no HTML)."""
-    t = one_line(text, 400).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    t = one_line(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", t)
 
 
@@ -209,6 +221,10 @@ class RemovalPlanExporter(Exporter):
                   "downgrade where that is lower; with none known, dnf and apk take the "
                   "repositories' version and apt is a manual step."),
                  "The next inventory (kitvet enforce verify) shows whether each host is clean."]
+        if any(s.via for s, _ in steps):
+            notes.append("Items of a banned subject's corporate family (a subsidiary's program, "
+                         "as far as the instruments reach) name the relation path and its "
+                         "sources.")
         if pins:
             notes.append("Pinned: " + ", ".join(f"{k}={v}" for k, v in sorted(pins.items())))
         if (fmt or "markdown") == "json":
@@ -216,7 +232,7 @@ class RemovalPlanExporter(Exporter):
                    "steps": [{"institution": s.institution, "platform": s.platform,
                               "subject_id": s.subject_id, "subject_name": s.subject_name,
                               "item": s.item, "command": s.command, "manual": s.manual,
-                              "hosts": h} for s, h in steps]}
+                              "via": s.via, "hosts": h} for s, h in steps]}
             return Export(self.name, json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
                           len(steps), tuple(gaps), "application/json")
         head = header_lines(bans, self.name, len(steps), gaps, notes)
@@ -230,7 +246,10 @@ class RemovalPlanExporter(Exporter):
             last = (s.institution, s.platform)
             action = _code(s.command) if s.command else f"by hand: {_md(s.manual or '')}"
             out.append(f"- **{_md(s.subject_name)}** — {_md(s.item)}: {action}  \n"
-                       f"  hosts ({len(h)}): {', '.join(_md(x) for x in h)}\n")
+                       f"  hosts ({len(h)}): {', '.join(_md(x) for x in h)}"
+                       + ("  \n" if s.via else "\n"))
+            if s.via:  # a line of its own (a Markdown hard break above)
+                out.append(f"  corporate family: {_md(s.via, 2000)}\n")
         if not steps:
             out.append("\nNothing banned was found in the inventory.\n")
         return Export(self.name, "".join(out), len(steps), tuple(gaps), "text/markdown")
