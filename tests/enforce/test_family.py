@@ -438,3 +438,19 @@ def test_removal_plan_markdown_names_the_relation():
     md = RemovalPlanExporter().export(_bans(LAW_ALL), inventory=inventory).text
     assert "  corporate family: organisation graph: Radios Ltd → a subsidiary of Parent " \
            "Holdings" in md
+
+
+def test_removal_plan_finds_a_family_members_program_by_its_code_signer():
+    # a Windows program with no publisher recorded, signed by the subsidiary (Authenticode)
+    prog = snapshot("win-1", platform="windows", software=[
+        {"name": "Radio Console", "version": "3.0", "package_type": "windows",
+         "signer": "CN=Radios Ltd, O=Radios Ltd, L=Cambridge, C=GB",
+         "uninstall": '"C:\\Program Files\\Radio\\uninst.exe" /S'}])
+    out = json.loads(RemovalPlanExporter().export(_bans(LAW_ALL), fmt="json",
+                                                  inventory=[prog]).text)
+    (step,) = out["steps"]
+    assert step["command"] == '"C:\\Program Files\\Radio\\uninst.exe" /S'
+    assert "Radios Ltd → a subsidiary of Parent Holdings" in step["via"]
+    entity = _bans(_assertion("prohibited-by-law", None, "Test Act"))
+    assert json.loads(RemovalPlanExporter().export(entity, fmt="json",
+                                                   inventory=[prog]).text)["steps"] == []

@@ -33,8 +33,9 @@ REGISTRY_KINDS = {"ieee": "oui_org_name", "usb.ids": "usb_vendor_id", "pci.ids":
                   "package-name": "package_name", "process-name": "process_name",
                   "bundle-id-prefix": "bundle_id_prefix", "package-namespace": "purl",
                   "cpe": "cpe"}
-#: Registries whose names a program's publisher is compared with (the review's
-#: organisation names: :data:`kitvet.identify.graph.NAME_REGISTRIES`), and the canonical name.
+#: Registries whose names a program's publisher and code signer are compared with (the
+#: review's organisation names: :data:`kitvet.identify.graph.NAME_REGISTRIES`), and the
+#: canonical name.
 PUBLISHER_REGISTRIES = ("publisher", "signer", "alias", "ieee")
 
 
@@ -93,14 +94,15 @@ def _values(reached: Reached) -> list[tuple[str, str, str, str | None, bool, str
         kind = REGISTRY_KINDS.get(n.registry)
         if kind is not None:
             out.append((kind, f"{n.registry} name", n.value, n.label, n.verified, n.source))
-    out += [("publisher", f"{n.registry} name", n.value, None, n.verified, n.source)
-            for n in org.names if n.registry in PUBLISHER_REGISTRIES
-            and "=" not in n.value]  # a certificate subject (O=…, C=…) is not a publisher
     key = normalise_identifier("publisher", org.name)
     doubtful = any(not n.verified and normalise_identifier("publisher", n.value) == key
                    for n in org.names if n.registry in PUBLISHER_REGISTRIES)
-    out.append(("publisher", "organisation name", org.name, None, not doubtful, ""))
-    return out
+    names = [(f"{n.registry} name", n.value, n.verified, n.source) for n in org.names
+             if n.registry in PUBLISHER_REGISTRIES
+             and "=" not in n.value]  # a certificate subject (O=…, C=…) is not a name
+    names.append(("organisation name", org.name, not doubtful, ""))
+    # an organisation name is compared with a program's publisher and its code signer
+    return out + [(kind, *n[:2], None, *n[2:]) for kind in ("publisher", "signer") for n in names]
 
 
 def short_path(graph: OrgGraph, reached: Reached) -> str:
