@@ -1,16 +1,14 @@
-"""The login throttle against a real server process (``kitvet serve`` under uvicorn on
-loopback), on SQLite and PostgreSQL (issue 20, items 1–3): parallel guesses are counted
+"""The login throttle against a real server (uvicorn on loopback, parallel HTTP clients), on
+SQLite and PostgreSQL (issue 20, items 1–3): parallel guesses are counted
 atomically, password checks are bounded and checked only after the throttle, and the limits
 are per account and per (account, address) with a trusted proxy's header and an unlock."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,53 +18,40 @@ from typing import Any
 
 import httpx
 import pytest
-from srvkit import PASSWORD
+from srvkit import PASSWORD, risk_lists
 
-from kitvet.server.testing import free_port
+from kitvet.server.testing import running
 
 
 @dataclass
 class Served:
-    """A ``kitvet serve`` process over an estate with one admin."""
+    """A server over an estate with one admin, on loopback."""
 
     base: str
     root: Path
-    proc: subprocess.Popen[str]
 
 
 def _start(tmp_path: Path, db_url: str | None, **settings: Any) -> Iterator[Served]:
+    """The kitvet server under uvicorn on a loopback port, in a thread of this process: the
+    throttle's counting is the database's and its bound the server's, not the process's (an
+    unlock from another process is tested below). Password hashing is srvkit's cheap argon2id
+    unless a test puts the default cost back."""
     from kitvet.estate import init_estate
+    from kitvet.policy import load_profile
+    from kitvet.server.app import create_app
+    from kitvet.server.settings import ServerSettings
 
     root = tmp_path / "estate"
     est = init_estate(root, db_url=db_url, actor="tests")
-    est.accounts.create_user("admin", PASSWORD, role="admin", actor="tests")
-    est.close()
-    port = free_port()
-    env = dict(os.environ, KITVET_ESTATE="", KITVET_SERVER_REVIEW_MODE="off",
-               **{f"KITVET_SERVER_{k.upper()}": str(v) for k, v in settings.items()})
-    proc = subprocess.Popen([sys.executable, "-m", "kitvet", "serve", "--estate", str(root),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"kitvet serve did not start: {proc.stderr.read()}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-        yield Served(base, root, proc)
+        est.accounts.create_user("admin", PASSWORD, role="admin", actor="tests")
+        app = create_app(est, ServerSettings(estate=root, review_mode="off", alerts_mode="off",
+                                             **settings),
+                         lists=risk_lists(), policy=load_profile("default"))
+        with running(app, timeout=60) as base:
+            yield Served(base, root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        est.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -120,10 +105,16 @@ def test_parallel_wrong_passwords_are_counted_atomically(tmp_path, db_url):
         assert _login(served.base, "admin", PASSWORD) == 429  # locked, right password or not
 
 
-def test_password_checks_beyond_the_bound_wait_then_get_503(tmp_path, db_url):
+def test_password_checks_beyond_the_bound_wait_then_get_503(tmp_path, db_url, monkeypatch):
     """One password check at a time and a queue of 50 ms: 20 parallel logins of unknown names
     (each an argon2id check with the library's default cost) are mostly turned away with 503
     and Retry-After instead of all hashing at once; none fails with a server error."""
+    from argon2 import PasswordHasher
+
+    from kitvet.estate import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher())  # the production cost
+    monkeypatch.setattr(accounts, "_dummy", [])
     for served in _start(tmp_path, db_url, login_max_concurrent=1,
                          login_queue_timeout_s=0.05):
         responses = _parallel(served.base, [(f"nobody{i}", "guess") for i in range(20)])
@@ -138,7 +129,7 @@ def test_password_checks_beyond_the_bound_wait_then_get_503(tmp_path, db_url):
 
 def test_limits_per_account_and_address_behind_a_trusted_proxy_and_unlock(tmp_path, db_url):
     for served in _start(tmp_path, db_url, forwarded_header="X-Forwarded-For",
-                         trusted_proxies='["127.0.0.1"]', login_account_max_failures=8):
+                         trusted_proxies=("127.0.0.1",), login_account_max_failures=8):
         b = served.base
         assert _login(b, "admin", PASSWORD, "10.0.0.2") == 303  # signed in
         for _ in range(5):
