@@ -454,3 +454,17 @@ def test_removal_plan_finds_a_family_members_program_by_its_code_signer():
     entity = _bans(_assertion("prohibited-by-law", None, "Test Act"))
     assert json.loads(RemovalPlanExporter().export(entity, fmt="json",
                                                    inventory=[prog]).text)["steps"] == []
+
+
+def test_verify_names_the_relation_of_a_family_members_item_as_the_review_does():
+    from kitvet.enforce.verify import verify
+
+    host = snapshot("win-1", platform="windows", software=[
+        {"name": "Console", "version": "1.0", "publisher": "Radios Ltd",
+         "package_type": "windows"}])
+    (left,) = verify([host], _bans(LAW_ALL)).remaining
+    assert left.explanation.endswith(
+        "— via Radios Ltd → a subsidiary of Parent Holdings (since 2017-05-25; source: test "
+        "filing: radios subsidiary parent) — reached by Test Act (and its subsidiaries and "
+        "affiliates) (and its subsidiaries and affiliates)")
+    assert verify([host], _bans(_assertion("prohibited-by-law", None, "Test Act"))).clean

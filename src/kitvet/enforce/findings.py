@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kitvet.enforce.family import relative_of
 from kitvet.enforce.interface import BanSet
 from kitvet.model.risk import ListSet, Subject
 
@@ -63,7 +64,39 @@ def banned_findings(snapshots: list[Snapshot], bans: BanSet) -> pa.Table:
     if table.num_rows == 0:
         return table
     keep = pc.is_in(table.column("subject_id"), value_set=_pa_strings(bans.subject_ids()))
-    return table.filter(keep)
+    return _with_paths(table.filter(keep), bans)
+
+
+def _with_paths(table: pa.Table, bans: BanSet) -> pa.Table:
+    """Findings reached through the corporate family say so as the review's do: the matched
+    entry's ``level`` and ``via``, and the path (sources, instruments) in the explanation."""
+    import json
+
+    import pyarrow as pa
+
+    rels = {(b.id, i.kind, i.value): rel for b in bans.subjects for i in b.family
+            if (rel := relative_of(b, i)) is not None}
+    if not rels or table.num_rows == 0:
+        return table
+    matched, explained = [], []
+    for sid, m_json, expl in zip(table.column("subject_id").to_pylist(),
+                                 table.column("matched").to_pylist(),
+                                 table.column("explanation").to_pylist(), strict=True):
+        entries = json.loads(m_json or "[]")
+        for m in entries:
+            rel = rels.get((sid, m.get("kind"), m.get("value")))
+            if rel is not None:
+                m["level"] = rel.level
+                m["via"] = "via " + rel.source.removeprefix("organisation graph: ")
+                if expl is not None and m["via"] not in expl:
+                    expl = f"{expl} — {m['via']}"
+        matched.append(json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+                       if m_json is not None else None)
+        explained.append(expl)
+    for name, values in (("matched", matched), ("explanation", explained)):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, table.schema.field(i), pa.array(values, pa.string()))
+    return table
 
 
 def findings_per_snapshot(snapshots: list[Snapshot], bans: BanSet) -> tuple[pa.Table, list]:
