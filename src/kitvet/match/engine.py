@@ -35,6 +35,7 @@ from kitvet.duck import arrow_reader
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
 from kitvet.identify.releases import release_key
+from kitvet.match import gate
 from kitvet.match.idtable import INDEX_FORMS, IdentTable, derived_table
 from kitvet.match.probes import (
     PROBES,
@@ -180,21 +181,31 @@ def match_batches(
         for _probe, _k, ident_id, _why in keys:
             levels.setdefault(idents[ident_id].subject_id, set()).add(idents[ident_id].level)
         _register_subjects(con, lists, policy, levels)
-        selected = []
+        # long versioned key sets (a vulnerability feed) select rows by version too
+        # (kitvet.match.gate); versions are checked before rows meet their identifiers: a
+        # feed names most packages of an estate many times over, mostly for versions long
+        # replaced, and the rows x identifiers that do not pass would be tens of millions
+        plan = []
+        checks: gate.Checks = {}
+        gate_rows: list[tuple[str, str]] = []
         for table in (t for t in TABLES if t in tables):
             matched = {p.name: sorted({r[1] for r in keys if r[0] == p.name}) for p in PROBES
                        if p.table == table}
             probes = [p for p in PROBES if matched.get(p.name)]
             if probes:
-                _select_rows(con, table, tables[table], probes, matched)
-                selected.append((table, probes))
-        if not selected:
+                gated = gate.gated_probes(probes, keys, idents)
+                if gated:
+                    gate_rows += gate.register_gate(con, tables[table], probes, gated, keys,
+                                                    idents, checks)
+                plan.append((table, probes, matched, gated))
+        if not plan:
             return
         del keys, levels
-        # versions are checked before the rows meet their identifiers: a feed names most
-        # packages of an estate many times over, mostly for versions long replaced, and the
-        # rows x identifiers that do not pass would be tens of millions
-        _register_version_checks(con, idents, selected)
+        _register(con, "_kv_gate", gate_rows, ["probe", "gk"], [pa.string(), pa.string()])
+        for table, probes, matched, gated in plan:
+            _select_rows(con, table, tables[table], probes, matched, gated)
+        selected = [(table, probes) for table, probes, _m, _g in plan]
+        _register_version_checks(con, idents, selected, checks)
         parts = " UNION ALL ".join(_candidates_sql(table, f"_kv_rows_{table}", probes)
                                    for table, probes in selected)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _kv_cand AS
@@ -259,19 +270,29 @@ _LITERAL_KEYS = 20
 
 
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
-                 matched: dict[str, list[str]]) -> None:
-    """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists)."""
+                 matched: dict[str, list[str]],
+                 gated: dict[str, tuple[list[str], list[str]]] | None = None) -> None:
+    """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists); for
+    a gated probe, the rows whose (key, package type, version) passed and those of its keys
+    selected by key alone."""
     fields = ", ".join(_COLS[table])
-    # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched linearly); a
-    # longer one (a feed matches dozens of package URLs, a vulnerability feed thousands) is a
-    # semi-join on the matched keys instead: inside an OR, DuckDB compares a literal list one
-    # by one
-    conds = " OR ".join(
-        f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
-        if len(matched[p.name]) <= _LITERAL_KEYS else
-        f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = "
-        f"'{p.name}'))" for p in probes
-    )
+    gated = gated or {}
+
+    def cond(p: Probe) -> str:
+        if p.name in gated:
+            by_key = gated[p.name][1]
+            alone = f" OR {p.key_sql} IN ({_sql_keys(by_key)})" if by_key else ""
+            return (f"(({p.where_sql}) AND ({gate.gate_sql(p)} IN (SELECT gk FROM _kv_gate "
+                    f"WHERE probe = '{p.name}'){alone}))")
+        # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched
+        # linearly); a long one is a semi-join on the matched keys instead: inside an OR,
+        # DuckDB compares a long literal list one by one
+        if len(matched[p.name]) <= _LITERAL_KEYS:
+            return f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
+        return (f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = "
+                f"'{p.name}'))")
+
+    conds = " OR ".join(cond(p) for p in probes)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
                 f"SELECT {fields} FROM {rel} WHERE {conds}")
 
@@ -636,21 +657,16 @@ def _candidates_sql(table: str, rel: str, probes: list[Probe]) -> str:
     return f"({joins})"
 
 
-#: Package type and version of a candidate row, per table (as :func:`_candidates_sql` has them).
-_VERSION_COLS = {"software": ("package_type", "version"), "files": ("NULL", "NULL"),
-                 "hosts": ("NULL", "os_version"), "devices": ("bus", "NULL")}
-
-
 def _register_version_checks(
     con: duckdb.DuckDBPyConnection, idents: IdentTable,
-    selected: list[tuple[str, list[Probe]]]
+    selected: list[tuple[str, list[Probe]]], checks: gate.Checks | None = None
 ) -> None:
     """Check each distinct (package type, version, identifier) of the selected rows once, in
     Python (the distinct (key, package type, version) of the rows first, then their
     identifiers)."""
     parts = []
     for table, probes in selected:
-        pt, ver = _VERSION_COLS[table]
+        pt, ver = gate.VERSION_COLS[table]
         parts += [
             f"SELECT m.ident_id, r.package_type, r.version FROM (SELECT DISTINCT {p.key_sql} "
             f"AS k, CAST({pt} AS VARCHAR) AS package_type, CAST({ver} AS VARCHAR) AS version "
@@ -661,10 +677,14 @@ def _register_version_checks(
         ") c JOIN _kv_idents i USING (ident_id) WHERE i.versioned"
     ).fetchall()
     rows = []
+    checks = checks or {}
     for ptype, version, ident_id in todo:
-        ident = idents[ident_id]
-        check = version_matches(ptype, version, ident.versions, ident.version_range)
-        rows.append((ptype, version, ident_id, check.matched, check.explanation))
+        got = checks.get((ptype, version, ident_id))
+        if got is None:
+            ident = idents[ident_id]
+            check = version_matches(ptype, version, ident.versions, ident.version_range)
+            got = (check.matched, check.explanation)
+        rows.append((ptype, version, ident_id, *got))
     _register(con, "_kv_vok", rows, ["package_type", "version", "ident_id", "ok", "why"],
               [pa.string(), pa.string(), pa.int32(), pa.bool_(), pa.string()])
 
