@@ -282,15 +282,17 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
         if p.name in gated:
             by_key = gated[p.name][1]
             alone = f" OR {p.key_sql} IN ({_sql_keys(by_key)})" if by_key else ""
-            return (f"(({p.where_sql}) AND ({gate.gate_sql(p)} IN (SELECT gk FROM _kv_gate "
-                    f"WHERE probe = '{p.name}'){alone}))")
+            return (f"(({p.where_sql}) AND (CASE WHEN {p.key_sql} IS NOT NULL THEN "
+                    f"{gate.gate_sql(p)} END IN (SELECT gk FROM _kv_gate WHERE probe = "
+                    f"'{p.name}'){alone}))")
         # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched
         # linearly); a long one is a semi-join on the matched keys instead: inside an OR,
         # DuckDB compares a long literal list one by one
         if len(matched[p.name]) <= _LITERAL_KEYS:
             return f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
-        return (f"(({p.where_sql}) AND {p.key_sql} IN (SELECT k FROM _kv_keys WHERE probe = "
-                f"'{p.name}'))")
+        # the key only where the probe looks (a semi-join computes it for every row)
+        return (f"(({p.where_sql}) AND CASE WHEN {p.where_sql} THEN {p.key_sql} END IN "
+                f"(SELECT k FROM _kv_keys WHERE probe = '{p.name}'))")
 
     conds = " OR ".join(cond(p) for p in probes)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
@@ -310,19 +312,22 @@ def _distinct_key_matches(
             continue
         # the identifiers of probes matched in Python; joined probes never build them all
         mine = {p.name: idents.of_kinds(p.kinds) for p, n in probes if not _joined(p, n)}
+        # CASE, not FILTER: DuckDB computes an aggregate's argument for every row before a
+        # FILTER applies, and a CASE branch only for the rows its condition keeps (a key built
+        # of several columns, over 100 million rows, costs seconds)
         aggs = ", ".join(
-            f"list(DISTINCT {p.key_sql}) FILTER (WHERE ({p.where_sql}) "
-            f"AND {p.key_sql} IS NOT NULL AND {p.key_sql} <> ''"
-            f"{_prefilter(p, mine[p.name]) if p.name in mine else ''})"
-            for p, _n in probes
+            f"list(DISTINCT CASE WHEN ({p.where_sql})"
+            f"{_prefilter(p, mine[p.name]) if p.name in mine else ''} THEN "
+            f"nullif({p.key_sql}, '') END)" for p, _n in probes
         )
         keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
         for (probe, _n), found in zip(probes, keys, strict=False):
+            found = [k for k in found or () if k is not None]
             if probe.name not in mine:
-                rows.extend(_joined_key_matches(con, probe, found or (), idents))
+                rows.extend(_joined_key_matches(con, probe, found, idents))
                 continue
             match_keys = _registry_matches if probe.name == "mac_registry" else _each_key
-            rows.extend(match_keys(probe, found or (), mine[probe.name]))
+            rows.extend(match_keys(probe, found, mine[probe.name]))
     rows = [(p, k, i, f"{why} — {idents[i].via}" if idents[i].via else why)
             for p, k, i, why in rows]
     logger.debug("%d distinct-key matches", len(rows))
