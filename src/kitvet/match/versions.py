@@ -100,7 +100,10 @@ def version_matches(
         return VersionCheck(True, installed or "", "any version")
     if not installed:
         return VersionCheck(False, "", "no version in inventory")
-    up = upstream_of(pt, installed)
+    # a distribution's own record (OSV Debian, Alpine, AlmaLinux ...) names package versions
+    # whole: its fix is often a new revision of the same upstream (3.0.11-1~deb12u2), so the
+    # installed version is compared whole too; lists naming upstream versions get upstream
+    up = installed.strip() if _packaged(pt, listed, version_range) else upstream_of(pt, installed)
     scheme = pt if pt in _VERSION_CLASS else "generic"
     for lv in listed:
         if _equal(pt, up, lv):
@@ -121,7 +124,21 @@ def version_matches(
                 return VersionCheck(True, up, _why(installed, up, f"in {version_range}", scheme))
         except Exception:  # a range of another scheme or junk version: no match, say why
             return VersionCheck(False, up, f"cannot compare {up!r} with {version_range}")
-    return VersionCheck(False, up, f"upstream {up} is not a listed version")
+    what = "version" if up == installed.strip() else "upstream"
+    return VersionCheck(False, up, f"{what} {up} is not a listed version")
+
+
+def _packaged(pt: str, listed: tuple[str, ...], version_range: str | None) -> bool:
+    """Do the listed versions or the range's bounds carry an epoch or a packaging revision
+    (deb ``1:2.3-1``, rpm ``2.3-4.el9``, apk ``2.3-r1``)?"""
+    if pt not in ("deb", "rpm", "apk"):
+        return False
+    bounds = list(listed)
+    if version_range and "/" in version_range:
+        bounds += [_OPS.sub(r"\2", b.strip()) for b in version_range.split("/", 1)[1].split("|")]
+    if pt == "apk":
+        return any(_APK_REL.search(b) for b in bounds)
+    return any("-" in b or ":" in b for b in bounds)
 
 
 @lru_cache(maxsize=65536)
