@@ -286,8 +286,9 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
                     f"{gate.gate_sql(p)} END IN (SELECT gk FROM _kv_gate WHERE probe = "
                     f"'{p.name}'){alone}))")
         # literal IN lists: DuckDB looks them up by hash (a MAP literal is searched
-        # linearly); a long one is a semi-join on the matched keys instead: inside an OR,
-        # DuckDB compares a long literal list one by one
+        # linearly); a longer one (a feed matches dozens of package URLs, a vulnerability
+        # feed thousands) is a semi-join on the matched keys instead: inside an OR, DuckDB
+        # compares a literal list one by one
         if len(matched[p.name]) <= _LITERAL_KEYS:
             return f"(({p.where_sql}) AND {p.key_sql} IN ({_sql_keys(matched[p.name])}))"
         # the key only where the probe looks (a semi-join computes it for every row)
