@@ -7,7 +7,10 @@ PostgreSQL: the server the tests start themselves (``pg_server`` in tests/confte
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,11 +102,34 @@ class Srv:
 
 def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings: Any
                 ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
-    """An app over a new estate with the users, tokens and (optionally) the two fixtures."""
-    from kitvet.estate import init_estate
+    """An app over a new estate with the users, tokens and (optionally) the two fixtures.
+
+    On SQLite the estate is a copy of one built once per test session (its database path is
+    relative, so the folder moves): building it — schema, accounts, tokens, two imports and a
+    review — was most of a server test's time. On PostgreSQL each server builds its own."""
+    from kitvet.estate import open_estate
     from kitvet.policy import load_profile
     from kitvet.server.app import create_app
     from kitvet.server.settings import ServerSettings
+
+    lists, policy = risk_lists(), load_profile("default")
+    if db_url is None:
+        template, user_tokens, ingest_tokens = _template(seed)
+        shutil.copytree(template, root)
+        est = open_estate(root)
+    else:
+        est, user_tokens, ingest_tokens = _seeded(root, db_url, seed)
+    cfg = dict(estate=root, max_body_bytes=256 * 1024, max_inventory_bytes=1024 * 1024)
+    cfg.update(settings)
+    app = create_app(est, ServerSettings(**cfg), lists=lists, policy=policy)
+    return app, est, user_tokens, ingest_tokens
+
+
+def _seeded(root: Path, db_url: str | None, seed: bool
+            ) -> tuple[Any, dict[str, str], dict[str, str]]:
+    """A new estate with the users, tokens and (if ``seed``) the two fixtures, reviewed."""
+    from kitvet.estate import init_estate
+    from kitvet.policy import load_profile
 
     est = init_estate(root, db_url=db_url, actor="tests")
     user_tokens, ingest_tokens = {}, {}
@@ -114,15 +140,27 @@ def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings
     for inst in ("Alpha Agency", "Beta Bureau"):
         ingest_tokens[inst] = est.tokens.issue_token(name=f"{inst} agents", institution=inst,
                                                      actor="tests")[0]
-    lists, policy = risk_lists(), load_profile("default")
     if seed:
         est.import_paths([FIXTURES / "alpha.kitvet.json"], actor="tests")
         est.import_paths([FIXTURES / "beta.kitvet.json"], actor="tests")
-        est.review(actor="tests", lists=lists, policy=policy, profile="default")
-    cfg = dict(estate=root, max_body_bytes=256 * 1024, max_inventory_bytes=1024 * 1024)
-    cfg.update(settings)
-    app = create_app(est, ServerSettings(**cfg), lists=lists, policy=policy)
-    return app, est, user_tokens, ingest_tokens
+        est.review(actor="tests", lists=risk_lists(), policy=load_profile("default"),
+                   profile="default")
+    return est, user_tokens, ingest_tokens
+
+
+_TEMPLATES: dict[bool, tuple[Path, dict[str, str], dict[str, str]]] = {}
+
+
+def _template(seed: bool) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """The SQLite estate every server test copies (built on first use, removed at exit)."""
+    if seed not in _TEMPLATES:
+        base = Path(tempfile.mkdtemp(prefix="kitvet-srv-template-"))
+        atexit.register(shutil.rmtree, base, True)
+        est, user_tokens, ingest_tokens = _seeded(base / "estate", None, seed)
+        est.close()
+        _TEMPLATES[seed] = (base / "estate", user_tokens, ingest_tokens)
+    root, user_tokens, ingest_tokens = _TEMPLATES[seed]
+    return root, dict(user_tokens), dict(ingest_tokens)
 
 
 def login(client: Any, user: str, password: str = PASSWORD, *, next_url: str = "/") -> Any:
