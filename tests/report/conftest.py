@@ -5,6 +5,7 @@ one, a decision, a campaign and an exception; hostile names in hosts and package
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,10 +51,9 @@ def write_inventory(path: Path, at: str, *, cleaned: bool) -> Path:
 Run = Callable[..., str]
 
 
-@pytest.fixture
-def kv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Run kitvet in a fresh estate (today pinned to 2026-12-01)."""
-    monkeypatch.setenv("KITVET_ESTATE", str(tmp_path / "estate"))
+def _runner(estate: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run kitvet in ``estate`` (today pinned to 2026-12-01)."""
+    monkeypatch.setenv("KITVET_ESTATE", str(estate))
     monkeypatch.setenv("KITVET_ACTOR", "ciso")
     monkeypatch.setenv("KITVET_TODAY", "2026-12-01")
     monkeypatch.setenv("COLUMNS", "250")
@@ -67,20 +67,38 @@ def kv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
 
 
 @pytest.fixture
-def history(kv: Run, tmp_path: Path) -> Run:
-    """The estate with its history (see the module's docstring)."""
-    kv("estate", "init")
-    kv("estate", "import", str(write_inventory(tmp_path / "a.json", "2026-11-01T09:00:00Z",
-                                                cleaned=False)))
-    kv("estate", "review")
-    kv("decide", "xz-utils-backdoor-2024", "--decision", "confirmed-malicious",
-       "--rationale", "CVE-2024-3094")
-    kv("campaign", "start", "xz-utils-backdoor-2024")
-    kv("exception", "add", "--subject", "kaspersky-lab", "--scope", "host:pa-2",
-       "--reason", HOSTILE_REASON, "--approver", "ciso", "--expires", "2026-12-10")
-    kv("estate", "import", str(write_inventory(tmp_path / "b.json", "2026-11-27T09:00:00Z",
-                                                cleaned=True)))
-    kv("estate", "review")
+def kv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run kitvet in a fresh estate (today pinned to 2026-12-01)."""
+    return _runner(tmp_path / "estate", monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def _history_estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The estate with its history, built once through the command line (eight commands,
+    two imports and two reviews: about a second a test)."""
+    base = tmp_path_factory.mktemp("history")
+    with pytest.MonkeyPatch.context() as mp:
+        kv = _runner(base / "estate", mp)
+        kv("estate", "init")
+        kv("estate", "import", str(write_inventory(base / "a.json", "2026-11-01T09:00:00Z",
+                                                    cleaned=False)))
+        kv("estate", "review")
+        kv("decide", "xz-utils-backdoor-2024", "--decision", "confirmed-malicious",
+           "--rationale", "CVE-2024-3094")
+        kv("campaign", "start", "xz-utils-backdoor-2024")
+        kv("exception", "add", "--subject", "kaspersky-lab", "--scope", "host:pa-2",
+           "--reason", HOSTILE_REASON, "--approver", "ciso", "--expires", "2026-12-10")
+        kv("estate", "import", str(write_inventory(base / "b.json", "2026-11-27T09:00:00Z",
+                                                    cleaned=True)))
+        kv("estate", "review")
+    return base / "estate"
+
+
+@pytest.fixture
+def history(kv: Run, tmp_path: Path, _history_estate: Path) -> Run:
+    """The estate with its history (see the module's docstring): a copy of one built once per
+    test session (the folder moves: its database path is relative), for the test to change."""
+    shutil.copytree(_history_estate, tmp_path / "estate")
     return kv
 
 
