@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
         client = httpx.Client(base_url=srv.base, timeout=60,
                               limits=httpx.Limits(max_connections=senders * 2))
         start = time.monotonic()
+        start_wall = time.time()
 
         def send(i: int) -> None:
             due = start + i / rate
@@ -97,10 +99,16 @@ def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
         last_done = None
         tok = {inst: f"Bearer {t}" for inst, t in tokens.items()}
 
+        finished: list[float] = []  # when the server finished each job (its clock = ours)
+
         def status(i: int) -> str:
             inst = INSTITUTIONS[i % len(INSTITUTIONS)]
             r = client.get(f"/api/v1/jobs/{job_ids[i]}", headers={"Authorization": tok[inst]})
-            return str(r.json().get("status"))
+            job = r.json()
+            if job.get("finished_at"):
+                finished.append(datetime.fromisoformat(
+                    job["finished_at"].replace("Z", "+00:00")).timestamp() - start_wall)
+            return str(job.get("status"))
 
         pending = [i for i in range(n) if job_ids[i]]
         finals: dict[str, int] = {}
@@ -139,6 +147,11 @@ def run(workdir: Path, *, rate: float, seconds: float, items: int, senders: int,
                              "mean": round(statistics.fmean(ok), 3) if ok else None},
         "all_stored_after_s": round(stored_s, 2) if stored_s else None,
         "stored_per_s": round(len(ok) / stored_s, 2) if stored_s else None,
+        # from the jobs' own finished_at (the polling above lags by its own requests)
+        "last_stored_at_s": round(max(finished), 2) if finished else None,
+        "stored_during_window": sum(1 for f in finished if f <= window),
+        "stored_during_window_per_s": round(sum(1 for f in finished if f <= window) / window,
+                                            2),
         "jobs": finals,
         "server_cpu_s": round(cpu1 - cpu0, 2),
         "uploads_per_server_cpu_s": round(len(ok) / (cpu1 - cpu0), 2) if cpu1 > cpu0 else None,
