@@ -95,3 +95,32 @@ def test_uploads_stored_in_one_batch_get_their_own_results(estate, tmp_path: Pat
     assert {"a", "b", "c"} <= actors
     assert estate.host_count() == 4
     assert _spool_files(estate.root) == []
+
+
+def test_a_body_queued_by_an_older_kitvet_is_still_stored(estate, tmp_path: Path):
+    """An upgrade with uploads still queued: their bodies carry no job header (their jobs are
+    rows queued at accept time) and are read from their first byte."""
+    from kitvet.store import jobs
+    from kitvet.store.db import utcnow, write
+    from kitvet.store.tables import ingest_jobs
+
+    queue = estate.ingest_queue()
+    queue.start(threads=False)
+    try:
+        doc = {"kitvet_inventory": "1.0.0", "snapshots": [{
+            "host": {"host_id": "old-1", "institution": "Parliament",
+                     "collected_at": "2026-11-01T00:00:00Z"},
+            "software": [{"name": "evil", "version": "1", "publisher": EVIL}]}]}
+        name = f"20261101T000000-legacy0000000000.{queue.spool.owner}.body"
+        (queue.spool.path / name).write_bytes(json.dumps(doc).encode())
+        with write(estate.engine) as conn:
+            conn.execute(ingest_jobs.insert().values(
+                job_id="20261101T000000-legacy0000000000", status="queued", actor="old",
+                institution="Parliament", spool_name=name, body_bytes=100,
+                options=json.dumps({"format": "kitvet"}), attempts=0, created_at=utcnow()))
+        (job,) = queue.run_until_done(["20261101T000000-legacy0000000000"])
+    finally:
+        queue.stop()
+    assert job.status == "done" and job.result["became_current"] == ["old-1"], job
+    assert jobs.get(estate.engine, job.job_id).status == "done"
+    assert _spool_files(estate.root) == []

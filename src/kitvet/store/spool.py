@@ -234,6 +234,12 @@ class Spool:
                 return p.name
         return None
 
+    def offset(self, name: str) -> int:
+        """Where the upload starts in a body: after its job, or at 0 in a body spooled by an
+        older kitvet (its job is a row queued at accept time)."""
+        with open(self.body(name), "rb") as fh:
+            return HEADER_BYTES if fh.read(len(_MAGIC)) == _MAGIC else 0
+
     def job(self, name: str) -> dict[str, object]:
         """The job written at the start of a body (IngestRefused if it cannot be read)."""
         try:

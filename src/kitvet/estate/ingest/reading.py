@@ -10,7 +10,7 @@ from typing import Any
 from kitvet.errors import KitvetError
 from kitvet.estate.ingest.limits import sniff
 from kitvet.model import Snapshot
-from kitvet.store.spool import HEADER_BYTES, IngestRefused, Spool, inflate_to
+from kitvet.store.spool import IngestRefused, Spool, inflate_to
 
 
 def read_job(spool: Spool, name: str, opts: dict[str, Any], work: Path, *,
@@ -23,7 +23,7 @@ def read_job(spool: Spool, name: str, opts: dict[str, Any], work: Path, *,
         raise IngestRefused(500, "the spooled upload is missing")
     gz = True if opts.get("encoding") in ("gzip", "x-gzip") else None
     tmp = work / ".inflating"
-    head = inflate_to(body, tmp, gzip=gz, limit=max_inventory_bytes, offset=HEADER_BYTES)
+    head = inflate_to(body, tmp, gzip=gz, limit=max_inventory_bytes, offset=spool.offset(name))
     if not head.strip():
         raise IngestRefused(400, "the request body is empty", place="body")
     if opts.get("file"):  # the CLI: the file's own name (importers read suffixes)
