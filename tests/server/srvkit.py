@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,20 +100,27 @@ class Srv:
         return next(f for f in self.findings() if f["host_id"] == host)
 
 
-def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings: Any
+def make_server(root: Path, db_url: str | None, *, seed: bool = True,
+                pg_template: PgTemplate | None = None, **settings: Any
                 ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
     """An app over a new estate with the users, tokens and (optionally) the two fixtures.
 
-    On SQLite the estate is a copy of one built once per test session (its database path is
-    relative, so the folder moves): building it — schema, accounts, tokens, two imports and a
-    review — was most of a server test's time. On PostgreSQL each server builds its own."""
+    Building that estate — schema, accounts, tokens, two imports and a review — was most of a
+    server test's time, so servers get copies of one built once per test session: on SQLite
+    (``db_url`` None) a copy of its folder (the database path is relative, so the folder
+    moves); on PostgreSQL, given ``pg_template``, also a database created from the template's
+    (``CREATE DATABASE ... TEMPLATE``, 0.2 s instead of 1.2). Any other ``db_url`` gets an
+    estate built for it."""
     from kitvet.estate import open_estate
     from kitvet.policy import load_profile
     from kitvet.server.app import create_app
     from kitvet.server.settings import ServerSettings
 
     lists, policy = risk_lists(), load_profile("default")
-    if db_url is None:
+    if pg_template is not None:
+        assert seed and db_url is not None, "a PostgreSQL template is seeded"
+        est, user_tokens, ingest_tokens = pg_template.copy(root, db_url)
+    elif db_url is None:
         template, user_tokens, ingest_tokens = _template(seed)
         shutil.copytree(template, root)
         est = open_estate(root)
@@ -123,6 +130,37 @@ def make_server(root: Path, db_url: str | None, *, seed: bool = True, **settings
     cfg.update(settings)
     app = create_app(est, ServerSettings(**cfg), lists=lists, policy=policy)
     return app, est, user_tokens, ingest_tokens
+
+
+@dataclass
+class PgTemplate:
+    """A seeded estate on its own PostgreSQL database, which server tests copy."""
+
+    root: Path
+    url: str
+    user_tokens: dict[str, str]
+    ingest_tokens: dict[str, str]
+
+    @classmethod
+    def build(cls, root: Path, url: str) -> PgTemplate:
+        est, user_tokens, ingest_tokens = _seeded(root, url, True)
+        est.close()  # a template database must have no connections
+        return cls(root, url, user_tokens, ingest_tokens)
+
+    def copy(self, root: Path, url: str) -> tuple[Any, dict[str, str], dict[str, str]]:
+        """The estate at ``root`` on the (new) database of ``url``, both copies of this one."""
+        import psycopg
+
+        from kitvet.estate import open_estate
+        from kitvet.store.location import normalise_db_url, read_config, write_config
+
+        server, name = url.rsplit("/", 1)
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.url.rsplit("/", 1)[1]}"')
+        shutil.copytree(self.root, root)
+        cfg = read_config(root)
+        write_config(root, replace(cfg, db_url=normalise_db_url(url)))
+        return open_estate(root), dict(self.user_tokens), dict(self.ingest_tokens)
 
 
 def _seeded(root: Path, db_url: str | None, seed: bool
