@@ -53,7 +53,7 @@ def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = N
     import duckdb
 
     from kitvet.lists import bundled, load_lists
-    from kitvet.match.engine import match
+    from kitvet.match.engine import lake_keys, match
     from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 
@@ -64,8 +64,11 @@ def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = N
     t = time.perf_counter()
     lists = bundled() if big_list is None else load_lists(
         [big_list], trusted_keys=[keys] if keys else None, include_updated=False)
-    names = Lake(estate / "lake").views(con, snapshot_ids=snapshot_ids)
-    findings = match(con, lists, policy, snapshot_ids=snapshot_ids, files="files", **names)
+    lake = Lake(estate / "lake")
+    names = lake.views(con, snapshot_ids=snapshot_ids)
+    side = lake_keys(con, lake) if snapshot_ids is None else None
+    findings = match(con, lists, policy, snapshot_ids=snapshot_ids, files="files", side=side,
+                     **names)
     secs = time.perf_counter() - t
     statuses: dict[str, int] = {}
     for s in findings.column("status").to_pylist():
@@ -129,7 +132,7 @@ def review_vuln(estate: Path, threads: int | None, feed: Path, kev: Path) -> dic
     findings handed out in record batches (``match_batches``) and counted, never held whole."""
     import duckdb
 
-    from kitvet.match.engine import match_batches
+    from kitvet.match.engine import lake_keys, match_batches
     from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 
@@ -139,13 +142,15 @@ def review_vuln(estate: Path, threads: int | None, feed: Path, kev: Path) -> dic
     if threads:
         con.execute(f"SET threads = {threads}")
     t = time.perf_counter()
-    names = Lake(estate / "lake").views(con)
+    lake = Lake(estate / "lake")
+    names = lake.views(con)
+    side = lake_keys(con, lake)  # the batches' distinct keys, as DuckDBMatcher reads them
     by_class: dict[str, int] = {}
     by_status: dict[str, int] = {}
     vuln_hosts: set[str] = set()
     linux: set[str] = set()
     n = 0
-    for batch in match_batches(con, lists, policy, files="files", **names):
+    for batch in match_batches(con, lists, policy, files="files", side=side, **names):
         n += batch.num_rows
         _tally(batch, by_class, by_status, vuln_hosts, linux)
     secs = time.perf_counter() - t

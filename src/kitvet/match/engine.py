@@ -23,6 +23,7 @@ measurements.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -129,6 +130,7 @@ def match(
     hosts: str = "hosts",
     files: str | None = None,
     snapshot_ids: Iterable[str] | None = None,
+    side: dict[str, str] | None = None,
 ) -> pa.Table:
     """Match the inventory relations in ``con`` against ``lists``; findings as an Arrow table.
 
@@ -141,7 +143,8 @@ def match(
     """
     return pa.Table.from_batches(
         list(match_batches(con, lists, policy, software=software, devices=devices, hosts=hosts,
-                           files=files, snapshot_ids=snapshot_ids)), schema=FINDING_SCHEMA)
+                           files=files, snapshot_ids=snapshot_ids, side=side)),
+        schema=FINDING_SCHEMA)
 
 
 def match_batches(
@@ -155,12 +158,17 @@ def match_batches(
     files: str | None = None,
     snapshot_ids: Iterable[str] | None = None,
     batch_rows: int | None = None,
+    side: dict[str, str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The findings of :func:`match` as Arrow record batches of about ``batch_rows`` rows
     (default :data:`BATCH_ROWS`),
     most severe first: DuckDB builds and orders them (spilling to disk past its memory limit)
     and Python holds one batch at a time. ``con`` is busy until the batches are consumed (or
-    the generator is closed)."""
+    the generator is closed).
+
+    ``side``: table -> a relation of (probe, k) holding at least every distinct key of that
+    table's probes (the lake's side files, :func:`lake_keys`), read instead of scanning the
+    table for them; ignored with ``snapshot_ids``."""
     idents = compile_identifiers(lists)
     if not idents:
         return
@@ -171,7 +179,8 @@ def match_batches(
     try:
         if snapshot_ids is not None:
             tables = _restrict(con, tables, snapshot_ids)
-        keys = _distinct_key_matches(con, idents, tables)
+            side = None
+        keys = _distinct_key_matches(con, idents, tables, side)
         _register(con, "_kv_keys", keys, ["probe", "k", "ident_id", "explanation"],
                   [pa.string(), pa.string(), pa.int32(), pa.string()])
         _register_idents(con, idents, sorted({ident_id for _p, _k, ident_id, _w in keys}))
@@ -301,11 +310,14 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
 
 
 def _distinct_key_matches(
-    con: duckdb.DuckDBPyConnection, idents: IdentTable, tables: dict[str, str]
+    con: duckdb.DuckDBPyConnection, idents: IdentTable, tables: dict[str, str],
+    side: dict[str, str] | None = None,
 ) -> list[tuple[str, str, int, str]]:
-    """Distinct keys of every probe, one scan per table; matched in Python once per key (a
-    probe of many identifiers first finds each key's candidates by a join in DuckDB)."""
+    """Distinct keys of every probe, one scan per table (or read from ``side``, see
+    :func:`match_batches`); matched in Python once per key (a probe of many identifiers first
+    finds each key's candidates by a join in DuckDB)."""
     rows: list[tuple[str, str, int, str]] = []
+    side = side or {}
     for table in (t for t in TABLES if t in tables):
         probes = [(p, idents.count_kinds(p.kinds)) for p in PROBES if p.table == table]
         probes = [(p, n) for p, n in probes if n]
@@ -321,7 +333,15 @@ def _distinct_key_matches(
             f"{_prefilter(p, mine[p.name]) if p.name in mine else ''} THEN "
             f"nullif({p.key_sql}, '') END)" for p, _n in probes
         )
-        keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
+        if table in side and not any(_prefilter(p, mine[p.name]) for p, _n in probes
+                                     if p.name in mine):
+            got = dict(con.execute(
+                f"SELECT probe, list(DISTINCT k) FROM {side[table]} WHERE k IS NOT NULL "
+                f"AND probe IN ({_sql_keys([p.name for p, _n in probes])}) GROUP BY probe"
+            ).fetchall())
+            keys = tuple(got.get(p.name) for p, _n in probes)
+        else:
+            keys = con.execute(f"SELECT {aggs} FROM {tables[table]}").fetchall()[0]
         for (probe, _n), found in zip(probes, keys, strict=False):
             found = [k for k in found or () if k is not None]
             if probe.name not in mine:
@@ -333,6 +353,53 @@ def _distinct_key_matches(
             for p, k, i, why in rows]
     logger.debug("%d distinct-key matches", len(rows))
     return rows
+
+
+#: Tables whose distinct keys the lake keeps in side files (the 100 million rows of software;
+#: the other tables are a fraction of it).
+SIDE_TABLES = ("software",)
+
+
+def _side_probes(table: str) -> tuple[list[Probe], str]:
+    """The probes of ``table`` and the digest of their key expressions (a kitvet whose probes
+    key differently makes its side files again)."""
+    probes = [p for p in PROBES if p.table == table]
+    text = "\0".join(f"{p.name}\0{p.key_sql}\0{p.where_sql}" for p in probes)
+    return probes, hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
+    """Views ``_kv_side_<table>`` of the distinct keys of the lake's current batches, from
+    their side files (made for a batch the first time it is read:
+    :meth:`~kitvet.store.lake.Lake.key_files`), for ``match_batches(side=...)``. A few
+    thousand rows per batch stand for the tens of millions of rows the key scan reads."""
+    out = {}
+    for table in SIDE_TABLES:
+        probes, digest = _side_probes(table)
+
+        def build(sql: str, probes: list[Probe] = probes) -> pa.Table:
+            aggs = ", ".join(f"list(DISTINCT CASE WHEN ({p.where_sql}) THEN "
+                             f"nullif({p.key_sql}, '') END)" for p in probes)
+            got = con.execute(f"SELECT {aggs} FROM {sql}").fetchall()[0]
+            names, ks = [], []
+            for p, found in zip(probes, got, strict=True):
+                found = sorted(k for k in found or () if k is not None)
+                names += [p.name] * len(found)
+                ks += found
+            return pa.table({"probe": pa.array(names, pa.string()),
+                             "k": pa.array(ks, pa.string())})
+
+        try:
+            files = lake.key_files(table, digest, build)
+        except (OSError, pa.ArrowException, duckdb.Error) as e:
+            logger.warning("no side keys of %s (%s): scanning the rows", table, e)
+            files = None
+        if files:
+            paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _kv_side_{table} AS "
+                        f"SELECT probe, k FROM read_parquet([{paths}])")
+            out[table] = f"_kv_side_{table}"
+    return out
 
 
 #: A probe offered at least this many identifiers finds each key's candidates by a join in
@@ -810,8 +877,9 @@ class DuckDBMatcher:
             if self.threads:
                 con.execute(f"SET threads = {int(self.threads)}")
             names = lake.views(con, snapshot_ids=ids)
+            side = lake_keys(con, lake) if ids is None else None
             yield from match_batches(con, lists, policy, snapshot_ids=ids, files="files",
                                      software=names["software"], devices=names["devices"],
-                                     hosts=names["hosts"])
+                                     hosts=names["hosts"], side=side)
         finally:
             con.close()

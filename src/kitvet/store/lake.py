@@ -7,6 +7,10 @@ Layout under ``<estate>/lake/``::
     hosts/<batch_id>.parquet      snapshot_id, batch_id + HOST_FIELDS
     files/<batch_id>.parquet      snapshot_id, batch_id + FILE_FIELDS (only batches with files)
     current.parquet               host_id, snapshot_id, batch_id (one row per host)
+    keys/<kind>/<batch_id>.<digest>.parquet
+                                  probe, k: the distinct match keys of a batch file (made by
+                                  the engine the first time a review reads the batch, see
+                                  :meth:`Lake.key_files`; ``digest`` names the key expressions)
 
 Every file is written to a temporary name and renamed into place. This module is the one place
 that reads the layout: :meth:`Lake.scan` names the batch files that hold the current snapshots
@@ -62,6 +66,8 @@ OPTIONAL_KINDS = frozenset({"files"})
 CURRENT_SCHEMA = pa.schema(
     [("host_id", pa.string()), ("snapshot_id", pa.string()), ("batch_id", pa.string())]
 )
+#: Folder of the side files of distinct match keys (see :meth:`Lake.key_files`).
+KEYS_DIR = "keys"
 #: Orphan batch files younger than this may belong to an import still running.
 ORPHAN_GRACE_S = 3600
 
@@ -197,15 +203,45 @@ class Lake:
         """Delete one batch's files (an import that added nothing, or an orphan)."""
         for kind in KINDS:
             (self.path / kind / f"{batch_id}.parquet").unlink(missing_ok=True)
+            for p in (self.path / KEYS_DIR / kind).glob(f"{batch_id}.*.parquet"):
+                p.unlink(missing_ok=True)
+
+    def key_files(self, kind: str, digest: str,
+                  build: Callable[[str], pa.Table]) -> list[Path] | None:
+        """The side files of distinct match keys of the current batches of ``kind``.
+
+        A side file holds (probe, k) rows: the distinct keys the engine's key expressions
+        (named by ``digest``) give over one whole batch file, including snapshots no longer
+        current (a superset: a key nobody holds any more matches no row). A missing one (or
+        one older than its batch file) is made by ``build`` (given the SQL of the batch file,
+        see :func:`batch_sql`) and kept.
+        None when the lake has no current snapshots or a side file cannot be written.
+        """
+        scan = self.scan()
+        whole, partial = scan.files[kind]
+        out = []
+        folder = self.path / KEYS_DIR / kind
+        for f in sorted(whole + partial):
+            dest = folder / f"{f.stem}.{digest}.parquet"
+            if not dest.exists() or dest.stat().st_mtime < f.stat().st_mtime:
+                table = build(batch_sql(f, kind))
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self._write(table, dest)
+                except OSError as e:
+                    logger.info("cannot keep the match keys of %s: %s", f.name, e)
+                    return None
+            out.append(dest)
+        return out or None
 
     def clean(self, referenced: set[str], grace_s: float = ORPHAN_GRACE_S) -> list[str]:
         """Remove batch files the database does not reference and stale temporary files."""
         now = time.time()
         removed = []
-        for kind in KINDS:
-            folder = self.path / kind
+        folders = [self.path / k for k in KINDS] + [self.path / KEYS_DIR / k for k in KINDS]
+        for folder in folders:
             for p in list(folder.glob("*.parquet")) + list(folder.glob(".*.tmp")):
-                if p.suffix == ".parquet" and p.stem in referenced:
+                if p.suffix == ".parquet" and p.name.split(".", 1)[0] in referenced:
                     continue
                 try:
                     if now - p.stat().st_mtime < grace_s:
@@ -374,6 +410,14 @@ def _column(values: list[Any]) -> pa.Array:
 
 def _text(value: Any) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
+
+
+def batch_sql(path: Path, kind: str) -> str:
+    """SQL of one batch file with every column of ``kind`` (NULL where an older file has none)."""
+    have = set(pq.read_schema(path).names)
+    cols = ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}"
+                     for c in kind_schema(kind).names)
+    return f"(SELECT {cols} FROM read_parquet({_sql_str(str(path))}))"
 
 
 def _sql_str(value: str) -> str:
