@@ -115,6 +115,7 @@ def test_a_side_file_older_than_its_batch_or_of_other_probes_is_made_again(estat
     got = DuckDBMatcher().match(lake, review_lists, policy)
     assert _rows(got) == _rows(expected)
     assert all(pq.read_metadata(p).num_rows for p in first)
+    assert not stray.exists()  # replaced by the side file of this kitvet's expressions
 
 
 def test_a_lake_that_cannot_keep_side_files_is_scanned(estate, review_lists, monkeypatch):
@@ -166,3 +167,30 @@ def test_side_files_go_with_their_batch(estate, review_lists):
     keep = {p.name.split(".")[0] for p in sides[2:]}
     lake.clean(keep, grace_s=0)
     assert _side_files(estate) == sides[2:]
+
+
+def test_gated_versions_from_side_files_give_the_findings_of_the_scan(estate, review_lists,
+                                                                      monkeypatch):
+    """Every probe gated (:mod:`kitvet.match.gate`): the distinct versions it checks come from
+    the side files, and the findings are those of the scan."""
+    from kitvet.match import gate
+    from kitvet.match.engine import DuckDBMatcher
+    from kitvet.policy import load_profile
+    from kitvet.store.lake import Lake
+
+    monkeypatch.setattr(gate, "GATE_KEYS", 0)
+    policy = load_profile("default")
+    expected = _scanned(estate, review_lists, policy)
+    seen = []
+    real = gate.register_gate
+
+    def spy(*args, **kwargs):
+        got = real(*args, **kwargs)
+        seen.append((kwargs.get("side"), len(got)))
+        return got
+
+    monkeypatch.setattr(gate, "register_gate", spy)
+    got = DuckDBMatcher().match(Lake(estate / "lake"), review_lists, policy)
+    assert any(side and n for side, n in seen), seen  # a gate read the side files and passed rows
+    assert _rows(got) == _rows(expected)
+    assert "software" in set(got.column("item_type").to_pylist())

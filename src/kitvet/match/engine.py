@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from kitvet.duck import arrow_reader
+from kitvet.duck import arrow_reader, query_arrow
 from kitvet.errors import MatchError
 from kitvet.identify.orgs import org_key
 from kitvet.identify.releases import release_key
@@ -205,7 +205,7 @@ def match_batches(
                 gated = gate.gated_probes(probes, keys, idents)
                 if gated:
                     gate_rows += gate.register_gate(con, tables[table], probes, gated, keys,
-                                                    idents, checks)
+                                                    idents, checks, side=(side or {}).get(table))
                 plan.append((table, probes, matched, gated))
         if not plan:
             return
@@ -364,30 +364,44 @@ def _side_probes(table: str) -> tuple[list[Probe], str]:
     """The probes of ``table`` and the digest of their key expressions (a kitvet whose probes
     key differently makes its side files again)."""
     probes = [p for p in PROBES if p.table == table]
-    text = "\0".join(f"{p.name}\0{p.key_sql}\0{p.where_sql}" for p in probes)
+    text = "\0".join([_SIDE_LAYOUT, *gate.VERSION_COLS[table]] + [
+        f"{p.name}\0{p.key_sql}\0{p.where_sql}" for p in probes])
     return probes, hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: Columns of a side file (changing them changes the digest of :func:`_side_probes`).
+_SIDE_LAYOUT = "probe,k,package_type,version"
+
+
 def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
-    """Views ``_kv_side_<table>`` of the distinct keys of the lake's current batches, from
-    their side files (made for a batch the first time it is read:
-    :meth:`~kitvet.store.lake.Lake.key_files`), for ``match_batches(side=...)``. A few
-    thousand rows per batch stand for the tens of millions of rows the key scan reads."""
+    """Views ``_kv_side_<table>`` of the distinct (probe, key, package type, version) of the
+    lake's current batches, from their side files (made for a batch the first time it is
+    read: :meth:`~kitvet.store.lake.Lake.key_files`), for ``match_batches(side=...)``: the
+    distinct keys and the versions the gate checks (:mod:`kitvet.match.gate`) come from a
+    few ten thousand rows per batch instead of two scans of its millions of rows."""
     out = {}
     for table in SIDE_TABLES:
         probes, digest = _side_probes(table)
+        pt, ver = gate.VERSION_COLS[table]
 
-        def build(sql: str, probes: list[Probe] = probes) -> pa.Table:
-            aggs = ", ".join(f"list(DISTINCT CASE WHEN ({p.where_sql}) THEN "
-                             f"nullif({p.key_sql}, '') END)" for p in probes)
-            got = con.execute(f"SELECT {aggs} FROM {sql}").fetchall()[0]
-            names, ks = [], []
-            for p, found in zip(probes, got, strict=True):
-                found = sorted(k for k in found or () if k is not None)
-                names += [p.name] * len(found)
-                ks += found
-            return pa.table({"probe": pa.array(names, pa.string()),
-                             "k": pa.array(ks, pa.string())})
+        def build(sql: str, probes: list[Probe] = probes, pt: str = pt,
+                  ver: str = ver) -> pa.Table:
+            # one scan of the batch: each probe's distinct (key, package type, version) as a
+            # list, then the lists as rows
+            aggs = ", ".join(
+                f"list(DISTINCT CASE WHEN ({p.where_sql}) AND nullif({p.key_sql}, '') IS NOT "
+                f"NULL THEN {{'k': {p.key_sql}, 'package_type': CAST({pt} AS VARCHAR), "
+                f"'version': CAST({ver} AS VARCHAR)}} END) AS a{n}"
+                for n, p in enumerate(probes))
+            rows = " UNION ALL ".join(
+                f"SELECT '{p.name}' AS probe, unnest(a{n}, recursive := true) FROM _kv_batch"
+                for n, p in enumerate(probes))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_batch AS SELECT {aggs} FROM {sql}")
+            try:
+                return query_arrow(con, f"SELECT probe, k, package_type, version FROM ({rows}) "
+                                   "WHERE k IS NOT NULL ORDER BY probe, k")
+            finally:
+                con.execute("DROP TABLE IF EXISTS _kv_batch")
 
         try:
             files = lake.key_files(table, digest, build)
@@ -397,7 +411,7 @@ def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
         if files:
             paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(f"CREATE OR REPLACE TEMP VIEW _kv_side_{table} AS "
-                        f"SELECT probe, k FROM read_parquet([{paths}])")
+                        f"SELECT probe, k, package_type, version FROM read_parquet([{paths}])")
             out[table] = f"_kv_side_{table}"
     return out
 

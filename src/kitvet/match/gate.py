@@ -61,10 +61,11 @@ def gated_probes(probes: list[Probe], keys: list[tuple[str, str, int, str]],
 def register_gate(con: duckdb.DuckDBPyConnection, rel: str, probes: list[Probe],
                   gated: dict[str, tuple[list[str], list[str]]],
                   keys: list[tuple[str, str, int, str]], idents: Sequence[CompiledIdentifier],
-                  checks: Checks) -> list[tuple[str, str]]:
+                  checks: Checks, side: str | None = None) -> list[tuple[str, str]]:
     """(probe, gate key) (see :func:`gate_sql`) of ``rel``'s rows that some identifier of
     their key accepts, for the gated probes of one table; every version checked is added to
-    ``checks``."""
+    ``checks``. ``side``: a relation of (probe, k, package_type, version) holding at least
+    every distinct one of ``rel`` (the lake's side files), read instead of ``rel``."""
     by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
     for probe, k, ident_id, _why in keys:
         by_key[(probe, k)].append(ident_id)
@@ -75,6 +76,8 @@ def register_gate(con: duckdb.DuckDBPyConnection, rel: str, probes: list[Probe],
         con.register("_kv_gate_keys", want)
         try:
             rows = con.execute(
+                f"SELECT DISTINCT k, package_type, version FROM {side} WHERE probe = "
+                f"'{p.name}' AND k IN (SELECT k FROM _kv_gate_keys)" if side else
                 f"SELECT DISTINCT {p.key_sql} AS k, CAST({pt} AS VARCHAR), "
                 f"CAST({ver} AS VARCHAR) FROM {rel} WHERE ({p.where_sql}) AND "
                 f"{p.key_sql} IN (SELECT k FROM _kv_gate_keys)").fetchall()

@@ -214,7 +214,7 @@ class Lake:
         (named by ``digest``) give over one whole batch file, including snapshots no longer
         current (a superset: a key nobody holds any more matches no row). A missing one (or
         one older than its batch file) is made by ``build`` (given the SQL of the batch file,
-        see :func:`batch_sql`) and kept.
+        see :func:`batch_sql`) and kept, in place of the batch's side files of other digests.
         None when the lake has no current snapshots or a side file cannot be written.
         """
         scan = self.scan()
@@ -228,6 +228,9 @@ class Lake:
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
                     self._write(table, dest)
+                    for other in folder.glob(f"{f.stem}.*.parquet"):  # of other expressions
+                        if other != dest:
+                            other.unlink(missing_ok=True)
                 except OSError as e:
                     logger.info("cannot keep the match keys of %s: %s", f.name, e)
                     return None
