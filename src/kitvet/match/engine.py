@@ -6,7 +6,9 @@ findings table (:data:`~kitvet.model.finding.FINDING_FIELDS`) as Arrow.
 
 How (DESIGN.md, "Engines and stores"):
 1. one aggregation per table collects the *distinct* keys of every
-   :class:`~kitvet.match.probes.Probe` (publisher, name, path, USB vendor id ...) in one scan;
+   :class:`~kitvet.match.probes.Probe` (publisher, name, path, USB vendor id ...) in one scan
+   (software's from the lake's side files of each batch's keys where a full review has them,
+   :func:`lake_keys`);
 2. Python decides, once per distinct key, which identifiers it satisfies (normalisation,
    prefixes, registry look-ups) and why — tens of thousands of calls, not one per row;
 3. a second scan keeps only the rows whose keys matched; those few rows are joined to the
