@@ -48,15 +48,22 @@ def _dpkg_part(text: str) -> tuple:
     return tuple(out)
 
 
-@lru_cache(maxsize=262144)
-def deb_key(version: str) -> tuple:
-    """Sort key of a Debian version (``[epoch:]upstream[-revision]``)."""
+def _split(version: str) -> tuple[int, str, str]:
+    """(epoch, version, release) of ``[epoch:]version[-release]``, as dpkg and rpm both write it
+    (the release after the last hyphen)."""
     v = version.strip()
     epoch = 0
     if ":" in v and v.split(":", 1)[0].isdigit():
         e, v = v.split(":", 1)
         epoch = int(e)
-    upstream, _, revision = v.rpartition("-") if "-" in v else (v, "", "")
+    ver, _, rel = v.rpartition("-") if "-" in v else (v, "", "")
+    return epoch, ver, rel
+
+
+@lru_cache(maxsize=262144)
+def deb_key(version: str) -> tuple:
+    """Sort key of a Debian version (``[epoch:]upstream[-revision]``)."""
+    epoch, upstream, revision = _split(version)
     return (epoch, _dpkg_part(upstream), _dpkg_part(revision))
 
 
@@ -78,12 +85,7 @@ def _rpm_part(text: str) -> tuple:
 @lru_cache(maxsize=262144)
 def rpm_key(version: str) -> tuple:
     """Sort key of an RPM version (``[epoch:]version[-release]``)."""
-    v = version.strip()
-    epoch = 0
-    if ":" in v and v.split(":", 1)[0].isdigit():
-        e, v = v.split(":", 1)
-        epoch = int(e)
-    ver, _, rel = v.rpartition("-") if "-" in v else (v, "", "")
+    epoch, ver, rel = _split(version)
     return (epoch, _rpm_part(ver), _rpm_part(rel))
 
 
