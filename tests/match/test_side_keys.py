@@ -194,3 +194,32 @@ def test_gated_versions_from_side_files_give_the_findings_of_the_scan(estate, re
     assert any(side and n for side, n in seen), seen  # a gate read the side files and passed rows
     assert _rows(got) == _rows(expected)
     assert "software" in set(got.column("item_type").to_pylist())
+
+
+def test_a_row_without_a_name_is_still_selected(tmp_path):
+    """The row selection is narrowed to the names the side files give for the matched keys;
+    a matched row with no name (a source that gave only a publisher) is never lost to it."""
+    from kitvet.lists import bundled
+    from kitvet.match.engine import DuckDBMatcher, match
+    from kitvet.model import Host, Snapshot
+    from kitvet.policy import load_profile
+    from kitvet.store.lake import Lake
+
+    s = Snapshot(host=Host(host_id="h1", hostname="h1", institution="P", platform="windows",
+                           collected_at="2026-11-01T00:00:00Z", sources=("test",)))
+    for i, (name, publisher) in enumerate([("Kaspersky Endpoint Security", "AO Kaspersky Lab"),
+                                           (None, "AO Kaspersky Lab"),
+                                           ("Notepad++", "Notepad++ Team")]):
+        s.add_software(host_id="h1", source="test", location=f"test:{i}", name=name,
+                       version="1.0", publisher=publisher, package_type="windows")
+    lake = Lake(tmp_path / "lake")
+    batch = lake.write_batch([("s1", s)])
+    lake.write_current([{"host_id": "h1", "snapshot_id": "s1", "batch_id": batch}])
+    lists, policy = bundled(), load_profile("default")
+    con = duckdb.connect()
+    expected = match(con, lists, policy, **Lake(tmp_path / "lake").views(con))
+    assert sorted(expected.column("location").to_pylist()) == ["test:0", "test:1"]
+    for _ in range(2):  # makes the side files, then reads them
+        got = DuckDBMatcher().match(lake, lists, policy)
+        assert _rows(got) == _rows(expected)
+    assert _side_files(tmp_path)

@@ -168,9 +168,10 @@ def match_batches(
     and Python holds one batch at a time. ``con`` is busy until the batches are consumed (or
     the generator is closed).
 
-    ``side``: table -> a relation of (probe, k) holding at least every distinct key of that
-    table's probes (the lake's side files, :func:`lake_keys`), read instead of scanning the
-    table for them; ignored with ``snapshot_ids``."""
+    ``side``: table -> a relation of (probe, k, package_type, version, name) holding at
+    least every distinct one of that table's rows (the lake's side files, :func:`lake_keys`),
+    read instead of scanning the table for its keys and versions, and giving the names that
+    narrow the scan selecting rows; ignored with ``snapshot_ids``."""
     idents = compile_identifiers(lists)
     if not idents:
         return
@@ -214,7 +215,8 @@ def match_batches(
         del keys, levels
         _register(con, "_kv_gate", gate_rows, ["probe", "gk"], [pa.string(), pa.string()])
         for table, probes, matched, gated in plan:
-            _select_rows(con, table, tables[table], probes, matched, gated)
+            names = _side_names(con, (side or {}).get(table), probes, gated)
+            _select_rows(con, table, tables[table], probes, matched, gated, names)
         selected = [(table, probes) for table, probes, _m, _g in plan]
         _register_version_checks(con, idents, selected, checks)
         parts = " UNION ALL ".join(_candidates_sql(table, f"_kv_rows_{table}", probes)
@@ -280,14 +282,61 @@ def _sql_keys(values: list[str]) -> str:
 _LITERAL_KEYS = 20
 
 
+#: At most this many names from the side files become the row selection's prefilter
+#: (``name IN (...)``; measured at 100,000 hosts: 300 or 30,000 names cost about the same).
+_NAME_PREFILTER = 50_000
+
+
+def _side_names(con: duckdb.DuckDBPyConnection, side: str | None, probes: list[Probe],
+                gated: dict[str, tuple[list[str], list[str]]]) -> list[str] | None:
+    """The names of every row that :func:`_select_rows` will keep, from the side files
+    (``side``: their (probe, k, package_type, version, name) rows, a superset of the
+    table's): those of the matched keys, and for a gated probe of the (key, package type,
+    version) that passed the gate or of its keys selected by key alone. None when there are
+    no side files, when a kept row may have no name, or past :data:`_NAME_PREFILTER` names."""
+    if side is None:
+        return None
+    plain = [p.name for p in probes if p.name not in gated]
+    parts = []
+    if plain:
+        parts.append(f"SELECT s.name FROM {side} s JOIN _kv_keys m ON m.probe = s.probe "
+                     f"AND m.k = s.k WHERE s.probe IN ({_sql_keys(plain)})")
+    for p in (p for p in probes if p.name in gated):
+        by_key = gated[p.name][1]
+        alone = f" OR s.k IN ({_sql_keys(by_key)})" if by_key else ""
+        parts.append(
+            f"SELECT s.name FROM {side} s WHERE s.probe = '{p.name}' AND (concat_ws(chr(1), "
+            "s.k, coalesce(s.package_type, ''), coalesce(s.version, '')) IN (SELECT gk FROM "
+            f"_kv_gate WHERE probe = '{p.name}'){alone})")
+    if not parts:
+        return None
+    rows = con.execute(f"SELECT DISTINCT name FROM ({' UNION ALL '.join(parts)}) "
+                       f"LIMIT {_NAME_PREFILTER + 1}").fetchall()
+    names = [r[0] for r in rows]
+    if len(names) > _NAME_PREFILTER or any(n is None for n in names):
+        return None
+    return names
+
+
 def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: list[Probe],
                  matched: dict[str, list[str]],
-                 gated: dict[str, tuple[list[str], list[str]]] | None = None) -> None:
+                 gated: dict[str, tuple[list[str], list[str]]] | None = None,
+                 names: list[str] | None = None) -> None:
     """One scan of ``rel`` keeping the rows whose probe keys matched (literal IN lists); for
     a gated probe, the rows whose (key, package type, version) passed and those of its keys
-    selected by key alone."""
+    selected by key alone.
+
+    ``names`` (:func:`_side_names`): every kept row's name is one of these. The scan then
+    filters on ``name IN (...)`` first, a condition on one column that DuckDB evaluates inside
+    the Parquet reader, and decodes the other columns, and evaluates the probes' conditions,
+    only for the rows that pass (at 100,000 hosts with a vulnerability feed: 21.7 s -> 4.6 s
+    for the same 431,855 rows); without it every column of every row is read."""
     fields = ", ".join(_COLS[table])
     gated = gated or {}
+    if names is not None and not names:  # no row can match
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
+                    f"SELECT {fields} FROM {rel} WHERE false")
+        return
 
     def cond(p: Probe) -> str:
         if p.name in gated:
@@ -307,6 +356,8 @@ def _select_rows(con: duckdb.DuckDBPyConnection, table: str, rel: str, probes: l
                 f"(SELECT k FROM _kv_keys WHERE probe = '{p.name}'))")
 
     conds = " OR ".join(cond(p) for p in probes)
+    if names is not None:
+        conds = f"name IN ({_sql_keys(names)}) AND ({conds})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_rows_{table} AS "
                 f"SELECT {fields} FROM {rel} WHERE {conds}")
 
@@ -372,15 +423,16 @@ def _side_probes(table: str) -> tuple[list[Probe], str]:
 
 
 #: Columns of a side file (changing them changes the digest of :func:`_side_probes`).
-_SIDE_LAYOUT = "probe,k,package_type,version"
+_SIDE_LAYOUT = "probe,k,package_type,version,name"
 
 
 def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
-    """Views ``_kv_side_<table>`` of the distinct (probe, key, package type, version) of the
-    lake's current batches, from their side files (made for a batch the first time it is
-    read: :meth:`~kitvet.store.lake.Lake.key_files`), for ``match_batches(side=...)``: the
+    """Views ``_kv_side_<table>`` of the distinct (probe, key, package type, version, name)
+    of the lake's current batches, from their side files (made for a batch the first time it
+    is read: :meth:`~kitvet.store.lake.Lake.key_files`), for ``match_batches(side=...)``: the
     distinct keys and the versions the gate checks (:mod:`kitvet.match.gate`) come from a
-    few ten thousand rows per batch instead of two scans of its millions of rows."""
+    few ten thousand rows per batch instead of two scans of its millions of rows, and the
+    names of the rows to select (:func:`_side_names`) from the same rows."""
     out = {}
     for table in SIDE_TABLES:
         probes, digest = _side_probes(table)
@@ -388,20 +440,20 @@ def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
 
         def build(sql: str, probes: list[Probe] = probes, pt: str = pt,
                   ver: str = ver) -> pa.Table:
-            # one scan of the batch: each probe's distinct (key, package type, version) as a
-            # list, then the lists as rows
+            # one scan of the batch: each probe's distinct (key, package type, version, name)
+            # as a list, then the lists as rows
             aggs = ", ".join(
                 f"list(DISTINCT CASE WHEN ({p.where_sql}) AND nullif({p.key_sql}, '') IS NOT "
                 f"NULL THEN {{'k': {p.key_sql}, 'package_type': CAST({pt} AS VARCHAR), "
-                f"'version': CAST({ver} AS VARCHAR)}} END) AS a{n}"
+                f"'version': CAST({ver} AS VARCHAR), 'name': name}} END) AS a{n}"
                 for n, p in enumerate(probes))
             rows = " UNION ALL ".join(
                 f"SELECT '{p.name}' AS probe, unnest(a{n}, recursive := true) FROM _kv_batch"
                 for n, p in enumerate(probes))
             con.execute(f"CREATE OR REPLACE TEMP TABLE _kv_batch AS SELECT {aggs} FROM {sql}")
             try:
-                return query_arrow(con, f"SELECT probe, k, package_type, version FROM ({rows}) "
-                                   "WHERE k IS NOT NULL ORDER BY probe, k")
+                return query_arrow(con, f"SELECT probe, k, package_type, version, name FROM "
+                                   f"({rows}) WHERE k IS NOT NULL ORDER BY probe, k")
             finally:
                 con.execute("DROP TABLE IF EXISTS _kv_batch")
 
@@ -413,7 +465,8 @@ def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
         if files:
             paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(f"CREATE OR REPLACE TEMP VIEW _kv_side_{table} AS "
-                        f"SELECT probe, k, package_type, version FROM read_parquet([{paths}])")
+                        f"SELECT probe, k, package_type, version, name "
+                        f"FROM read_parquet([{paths}])")
             out[table] = f"_kv_side_{table}"
     return out
 
