@@ -151,3 +151,43 @@ def test_the_publishers_of_issue_12_are_matched(publisher, subject, relation) ->
     assert f["subject_id"] == subject and f["status"] == "ban"
     if relation:
         assert relation in f["explanation"] and "reached by" in f["explanation"]
+
+
+def _written(hexmac: str) -> list[str]:
+    """One MAC as sources write it: colons, Windows dashes, Cisco dots, bare; upper and lower."""
+    pairs = [hexmac[i:i + 2] for i in range(0, 12, 2)]
+    return [":".join(pairs), "-".join(pairs).upper(),
+            ".".join(hexmac[i:i + 4] for i in range(0, 12, 4)), hexmac.upper()]
+
+
+def test_a_mac_inside_a_listed_block_is_found_however_it_is_written() -> None:
+    """MACs inside (not at the start of) a Covered List vendor's MA-L block, a family member's
+    MA-M block and MA-S block, each written four ways, are attributed; the same addresses one
+    block along (another registrant's MA-M / MA-S inside the same IEEE Registration Authority
+    MA-L, or an MA-L of someone else) are not."""
+    og.configure(og.load_graph([]))
+    hardware.configure(hardware.HardwareDB(system_dirs=(), ieee_dir=None, use_netaddr=False,
+                                           data=hardware.PACKAGE_DATA / "no-such-dir"))
+    try:
+        listed = {"00e0fc12abcd": ("huawei", "MA-L"),  # HUAWEI TECHNOLOGIES CO.,LTD
+                  "2cc44f9a0b1c": ("kaspersky-lab", "MA-M"),  # Kaspersky Lab Middle-East
+                  "70b3d50ae7f3": ("hytera", "MA-S")}  # Norsat International (Hytera)
+        neighbours = ["00e0fd12abcd", "2cc44f8a0b1c", "70b3d50af7f3"]
+        snap = Snapshot(host=Host(host_id="forms", hostname="forms", platform="network",
+                                  collected_at="2026-12-01T00:00:00Z"))
+        for hexmac in [*listed, *neighbours]:
+            for mac in _written(hexmac):
+                snap.add_device(source="test", bus="network", mac=mac)
+        rows = review_snapshots([snap], bundled(), load_profile("us-federal")).findings
+        found = {}
+        for f in rows.to_pylist():
+            assert f["mac"] not in found
+            found[f["mac"]] = f
+    finally:
+        hardware.reset()
+        og.configure(None)
+    expected = {mac: listed[hexmac] for hexmac in listed for mac in _written(hexmac)}
+    assert sorted(found) == sorted(expected)
+    for mac, (subject, registry) in expected.items():
+        assert found[mac]["subject_id"] == subject
+        assert f"IEEE {registry} 2024-07-22" in found[mac]["explanation"]

@@ -534,23 +534,31 @@ def _prefilter(probe: Probe, idents: list[CompiledIdentifier]) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _registry_prefilter(keys: frozenset[str]) -> str:
-    """'The MAC lies in an IEEE block registered to one of these organisation keys', as hash
-    look-ups of its first 6, 7 and 9 hex digits (MA-L, MA-M, MA-S/IAB); '' if the registries
-    cannot be read (every MAC is then asked)."""
+    """'The MAC lies in a 24-bit (MA-L) block that is, or holds, an IEEE block registered to
+    one of these organisation keys', as one hash look-up of its first 6 hex digits (an MA-M or
+    MA-S/IAB block of a listed name lets through the MA-L block around it; the matcher, asked
+    once per 36-bit prefix, decides); '' if the registries cannot be read (every MAC is then
+    asked)."""
     try:
         from kitvet.identify import hardware
 
-        blocks: dict[int, set[str]] = {6: set(), 7: set(), 9: set()}
-        for _registry, digits, registrant in hardware.default_db().registry_entries():
-            if len(digits) in blocks and org_key(registrant) in keys:
-                blocks[len(digits)].add(digits.lower())
+        blocks = sorted({digits[:6].lower()
+                         for _registry, digits, registrant
+                         in hardware.default_db().registry_entries()
+                         if len(digits) >= 6 and org_key(registrant) in keys})
     except Exception as e:  # a broken registry never stops a review
         logger.debug("no registry prefilter: %s", e)
         return ""
+    if not blocks:
+        return " AND false"
+    # a semi-join on the blocks as a VALUES table, which DuckDB hashes once: a literal IN list
+    # inside the aggregate's CASE is compared one entry at a time, and an OR of semi-joins
+    # (one per block length) costs each of them (100,000 hosts, 2.5 million device rows, the
+    # 2,245 blocks of the bundled lists: the devices scan took 7.6-9 s with IN lists, about
+    # 0.5 s with three semi-joins, 0.3 s with this one)
     hexmac = "replace(replace(replace(lower(mac), ':', ''), '-', ''), '.', '')"
-    conds = [f"substr({hexmac}, 1, {n}) IN ({_sql_keys(sorted(v))})"
-             for n, v in blocks.items() if v]
-    return f" AND ({' OR '.join(conds)})" if conds else " AND false"
+    rows = ", ".join(f"({_sql_keys([b])})" for b in blocks)
+    return f" AND substr({hexmac}, 1, 6) IN (SELECT * FROM (VALUES {rows}))"
 
 
 def clear_registry_cache() -> None:
