@@ -25,8 +25,10 @@ def generated(tmp_path_factory):
 
 @pytest.fixture
 def estate(generated, tmp_path):
+    """The generated estate without the side files its writer made (the review makes them)."""
     dest = tmp_path / "estate"
     shutil.copytree(generated, dest)
+    shutil.rmtree(dest / "lake" / "keys")
     return dest
 
 
@@ -223,3 +225,34 @@ def test_a_row_without_a_name_is_still_selected(tmp_path):
         got = DuckDBMatcher().match(lake, lists, policy)
         assert _rows(got) == _rows(expected)
     assert _side_files(tmp_path)
+
+
+def test_writers_make_the_side_files_of_their_batches(generated, tmp_path, review_lists):
+    """The estate generator and an import make each batch's side file as they write it, the
+    same file the first review would make, so that review does not pay for them."""
+    from kitvet.estate import init_estate
+    from kitvet.match.engine import DuckDBMatcher
+    from kitvet.policy import load_profile
+    from kitvet.model import Host, Snapshot
+    from kitvet.store.lake import Lake
+
+    made = {p.name: pq.read_table(p) for p in _side_files(generated)}
+    batches = {p.stem for p in (generated / "lake" / "software").glob("*.parquet")}
+    assert {n.split(".")[0] for n in made} == batches
+    dest = tmp_path / "estate"
+    shutil.copytree(generated, dest)
+    shutil.rmtree(dest / "lake" / "keys")
+    DuckDBMatcher().match(Lake(dest / "lake"), review_lists, load_profile("default"))
+    assert {p.name: pq.read_table(p) for p in _side_files(dest)} == made
+
+    s = Snapshot(host=Host(host_id="h1", hostname="h1", institution="P", platform="windows",
+                           collected_at="2026-11-01T00:00:00Z", sources=("test",)))
+    s.add_software(host_id="h1", source="test", location="test:0",
+                   name="Kaspersky Endpoint Security", version="12.3",
+                   publisher="AO Kaspersky Lab", package_type="windows")
+    with init_estate(tmp_path / "imported", actor="test") as est:
+        result = est.import_snapshots([s], actor="test")
+    sides = _side_files(tmp_path / "imported")
+    assert [p.name.split(".")[0] for p in sides] == [result.batch_id]
+    assert ("publisher", "AO Kaspersky Lab") in {
+        (r["probe"], r["k"]) for r in pq.read_table(sides[0]).to_pylist()}

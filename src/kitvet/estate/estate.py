@@ -130,6 +130,10 @@ class Estate(EstateReads, EstateDossiers):
                                          institution=institution,
                                          create_institutions=create_institutions)
         if result.batch_id is not None:
+            from kitvet.match.engine import make_side_keys
+
+            # the batch's side file of match keys now, not at the next full review
+            make_side_keys(self.lake, [result.batch_id])
             try:  # the import stands even if the calendar cannot be read now
                 self.alerts.scan(actor=actor)
             except StoreError as e:

@@ -220,22 +220,31 @@ class Lake:
         scan = self.scan()
         whole, partial = scan.files[kind]
         out = []
-        folder = self.path / KEYS_DIR / kind
         for f in sorted(whole + partial):
-            dest = folder / f"{f.stem}.{digest}.parquet"
-            if not dest.exists() or dest.stat().st_mtime < f.stat().st_mtime:
-                table = build(batch_sql(f, kind))
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    self._write(table, dest)
-                    for other in folder.glob(f"{f.stem}.*.parquet"):  # of other expressions
-                        if other != dest:
-                            other.unlink(missing_ok=True)
-                except OSError as e:
-                    logger.info("cannot keep the match keys of %s: %s", f.name, e)
-                    return None
-            out.append(dest)
+            try:
+                out.append(self.key_file(kind, f.stem, digest, build))
+            except OSError as e:
+                logger.info("cannot keep the match keys of %s: %s", f.name, e)
+                return None
         return out or None
+
+    def key_file(self, kind: str, batch_id: str, digest: str,
+                 build: Callable[[str], pa.Table]) -> Path:
+        """The side file of one batch (see :meth:`key_files`), made by ``build`` if missing or
+        older than the batch file; OSError if the batch file is missing or it cannot be
+        written. Importers call it for the batches they write, so that the first review
+        finds them made."""
+        f = self.path / kind / f"{batch_id}.parquet"
+        folder = self.path / KEYS_DIR / kind
+        dest = folder / f"{batch_id}.{digest}.parquet"
+        if not dest.exists() or dest.stat().st_mtime < f.stat().st_mtime:
+            table = build(batch_sql(f, kind))
+            folder.mkdir(parents=True, exist_ok=True)
+            self._write(table, dest)
+            for other in folder.glob(f"{batch_id}.*.parquet"):  # of other expressions
+                if other != dest:
+                    other.unlink(missing_ok=True)
+        return dest
 
     def clean(self, referenced: set[str], grace_s: float = ORPHAN_GRACE_S) -> list[str]:
         """Remove batch files the database does not reference and stale temporary files."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kitvet.errors import StoreError
 from kitvet.estate.ingest.limits import IngestLimits
 from kitvet.estate.ingest.reading import read_job
+from kitvet.match.engine import make_side_keys
 from kitvet.store import jobs
 from kitvet.store.db import utcnow
 from kitvet.store.ingest import Group, import_groups
@@ -84,7 +85,10 @@ def _store(engine: Engine, lake: Lake, groups: list[Group], meta: list[_Meta]) -
 
     try:
         results = import_groups(engine, lake, groups, on_commit=on_commit)
-        return any(r.batch_id for r in results)
+        batches = sorted({r.batch_id for r in results if r.batch_id})
+        # the batch's side file of match keys now, not at the next full review
+        make_side_keys(lake, batches)
+        return bool(batches)
     except StoreError as e:
         if len(groups) == 1:
             jobs.finish_many(engine, [(meta[0][0].job_id, dict(
