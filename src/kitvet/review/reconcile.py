@@ -4,6 +4,12 @@ New rows become ``open`` findings; rows seen again refresh ``last_seen``; a live
 host now has a newer snapshot without the item becomes ``removed``; a removed finding whose item
 is back is re-opened and flagged ``reappeared``. A finding that no longer matches while its host's
 snapshot is unchanged (the lists or policy changed) stops being live but keeps its state.
+
+The engine's rows stay columnar (Arrow) from the engine to the database: each batch's columns
+are computed once per distinct value (the effective status of a subject, the snapshot of a
+host, the evidence text of a column's value), loaded into a temporary table
+(:class:`~kitvet.store.bulk.Stage`) and applied by set-based statements that compare it with the
+stored findings in the database.
 """
 
 from __future__ import annotations
@@ -12,20 +18,41 @@ import contextlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, bindparam, func, select
+import pyarrow.compute as pc
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
 
 from kitvet.model import status_rank
 from kitvet.model.finding import FINDING_FIELDS
 from kitvet.store import tables as t
+from kitvet.store.bulk import Stage
 
 logger = logging.getLogger(__name__)
 
 _EVIDENCE_FIELDS = tuple(f for f in FINDING_FIELDS if f not in ("finding_id", "status", "rule"))
 _MAX_EVIDENCE_CHARS = 65536
+_REQUIRED = {"finding_id", "host_id", "subject_id", "status"}
+_NAMES = ("hostname", "institution", "subject_name", "list_name")  # bounded to 300 characters
+_REAPPEARED = "the item is back in a newer snapshot"
 
 
 @dataclass(frozen=True)
@@ -48,11 +75,7 @@ class Counts:
 
 def dedupe(table: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
     """Engine rows as dicts, one per finding id (the most severe status wins)."""
-    missing = {"finding_id", "host_id", "subject_id", "status"} - set(table.column_names)
-    if missing:
-        from kitvet.errors import StoreError
-
-        raise StoreError(f"the findings table lacks columns {sorted(missing)}")
+    _check_columns(table.column_names)
     best: dict[str, dict[str, Any]] = {}
     for row in table.to_pylist():
         fid = row["finding_id"]
@@ -62,7 +85,16 @@ def dedupe(table: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
     return list(best.values())
 
 
+def _check_columns(names: list[str]) -> None:
+    missing = _REQUIRED - set(names)
+    if missing:
+        from kitvet.errors import StoreError
+
+        raise StoreError(f"the findings table lacks columns {sorted(missing)}")
+
+
 def _evidence(row: dict[str, Any]) -> str:
+    """The evidence text of one engine row: its non-empty fields as JSON (``matched`` parsed)."""
     ev = {f: row.get(f) for f in _EVIDENCE_FIELDS if row.get(f) not in (None, "")}
     matched = ev.get("matched")
     if isinstance(matched, str):
@@ -72,8 +104,61 @@ def _evidence(row: dict[str, Any]) -> str:
     return text if len(text) <= _MAX_EVIDENCE_CHARS else text[:_MAX_EVIDENCE_CHARS]
 
 
-#: Findings looked up in the review database per query (SQLite allows 32,766 parameters).
-_LOOKUP = 500
+def _json_value(value: str, *, parse: bool) -> str:
+    """``value`` as :func:`_evidence` writes it inside the evidence object."""
+    if parse:
+        with contextlib.suppress(ValueError):
+            return json.dumps(json.loads(value), ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _per_value(col: pa.Array | pa.ChunkedArray, fn: Callable[[Any], str | None]) -> pa.Array:
+    """``fn`` of each row's value (a string), called once per distinct value; nulls stay
+    null."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    enc = pc.dictionary_encode(arr)
+    return pa.array([fn(v) for v in enc.dictionary.to_pylist()], pa.string()).take(enc.indices)
+
+
+def evidence_column(table: pa.Table) -> pa.Array:
+    """:func:`_evidence` of every row of an engine table, built column by column: each field's
+    ``"name": value`` text is made once per distinct value, then the row's texts are joined."""
+    fields = [f for f in _EVIDENCE_FIELDS if f in table.column_names]
+    if any(not pa.types.is_string(table.schema.field(f).type) for f in fields):
+        return pa.array([_evidence(r) for r in table.select(fields).to_pylist()], pa.string())
+    pieces = []
+    for f in fields:
+        key = ", " + json.dumps(f, ensure_ascii=False) + ": "
+
+        def piece(v: str, key: str = key, parse: bool = f == "matched") -> str:
+            return "" if v == "" else key + _json_value(v, parse=parse)
+
+        pieces.append(_per_value(table.column(f), piece).fill_null(""))
+    if not pieces:
+        return pa.array(["{}"] * table.num_rows, pa.string())
+    inner = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 2)  # the 1st ", "
+    text = pc.binary_join_element_wise("{", inner, "}", "")
+    if table.num_rows and pc.max(pc.utf8_length(text)).as_py() > _MAX_EVIDENCE_CHARS:
+        text = pa.array([s[:_MAX_EVIDENCE_CHARS] for s in text.to_pylist()], pa.string())
+    return text
+
+
+def _most_severe(table: pa.Table) -> pa.Table:
+    """One row per finding id (the most severe status wins, the first of equals)."""
+    if pc.count_distinct(table.column("finding_id")).as_py() == table.num_rows:
+        return table
+    return pa.Table.from_pylist(dedupe(table), schema=table.schema)
+
+
+#: The columns of the staged batch (:meth:`Reconciler.add_batch`): what a finding row takes.
+_STAGED = ("finding_id", "host_id", "subject_id", "item_type", "item_key", "hostname",
+           "institution", "name", "version", "publisher", "subject_name", "list_name",
+           "finding_class", "policy_status", "status", "decision", "rule", "snapshot_id",
+           "collected", "evidence")
+#: Columns a finding seen again takes from the engine's row (the rest keep or follow rules).
+_REFRESHED = ("hostname", "institution", "name", "version", "publisher", "subject_name",
+              "list_name", "finding_class", "policy_status", "status", "decision", "rule",
+              "snapshot_id", "evidence")
 
 
 def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: str,
@@ -88,10 +173,10 @@ def reconcile(conn: Connection, rows: list[dict[str, Any]], *, actor: str, now: 
 
 
 class Reconciler:
-    """One review's reconciliation, fed the engine's rows a batch at a time (:meth:`add`) so
-    that a review of millions of findings never holds them all; :meth:`finish` then marks
+    """One review's reconciliation, fed the engine's rows a batch at a time (:meth:`add_batch`)
+    so that a review of millions of findings never holds them all; :meth:`finish` then marks
     what was not seen (removed, or no longer matched) and returns the counts. Only the ids of
-    the rows seen are kept between batches."""
+    the rows seen are kept between batches (in Python, and in a temporary table)."""
 
     def __init__(self, conn: Connection, *, actor: str, now: str, review_id: int,
                  current: dict[str, tuple[str, str]], decided: dict[str, tuple[str, str]]):
@@ -103,76 +188,126 @@ class Reconciler:
         self.updated = 0
         self.reappeared_ids: list[str] = []
         self.changed: list[tuple[str, str, str]] = []
-
-    def add_batch(self, batch: pa.RecordBatch | pa.Table) -> None:
-        """Apply one batch of engine rows (FINDING_FIELDS)."""
-        self.add(dedupe(batch))
+        self.batch = Stage(conn, "_kv_review_batch",
+                           [Column("seq", Integer, primary_key=True, autoincrement=False),
+                            *(Column(c, Text, unique=c == "finding_id") for c in _STAGED)])
+        self.seen_ids = Stage(conn, "_kv_review_seen",
+                              [Column("finding_id", String(64), primary_key=True)])
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        """Apply engine rows; a finding id already seen in an earlier batch is skipped (the
-        engine gives the most severe first)."""
-        rows = [r for r in rows if r["finding_id"] not in self.seen]
-        if not rows:
+        """Apply engine rows given as dicts (see :meth:`add_batch`)."""
+        if rows:
+            self.add_batch(pa.Table.from_pylist(rows))
+
+    def add_batch(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Apply one batch of engine rows (FINDING_FIELDS); a finding id already seen in an
+        earlier batch is skipped (the engine gives the most severe first)."""
+        _check_columns(batch.column_names)
+        table = _most_severe(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch)
+                             else batch)
+        ids = table.column("finding_id").to_pylist()
+        fresh = [fid not in self.seen for fid in ids]
+        if not all(fresh):
+            table = table.filter(pa.array(fresh))
+            ids = [fid for fid, keep in zip(ids, fresh, strict=True) if keep]
+        if not ids:
             return
-        self.seen.update(r["finding_id"] for r in rows)
-        self.subject_ids.update(r["subject_id"] for r in rows)
-        f = t.findings
-        ids = [r["finding_id"] for r in rows]
-        existing = {}
-        for i in range(0, len(ids), _LOOKUP):
-            for r in self.conn.execute(
-                    select(f.c.finding_id, f.c.state, f.c.live, f.c.status, f.c.reappeared)
-                    .where(f.c.finding_id.in_(ids[i:i + _LOOKUP]))):
-                existing[r.finding_id] = r
-        now, actor, review_id = self.now, self.actor, self.review_id
-        inserts, updates, events = [], [], []
-        for row in rows:
-            fid, host = row["finding_id"], row["host_id"]
-            sid, collected = self.current.get(host, (None, now))
-            decision, status = self.decided.get(row["subject_id"], (None, row["status"]))
-            common = dict(hostname=_name(row.get("hostname")),
-                          institution=_name(row.get("institution")),
-                          name=row.get("name"), version=row.get("version"),
-                          publisher=row.get("publisher"),
-                          subject_name=_name(row.get("subject_name")),
-                          list_name=_name(row.get("list_name")),
-                          finding_class=row.get("finding_class"), policy_status=row["status"],
-                          status=status, decision=decision, rule=row.get("rule"), live=True,
-                          snapshot_id=sid, evidence=_evidence(row), updated_at=now)
-            old = existing.get(fid)
-            if old is None:
-                inserts.append(dict(common, finding_id=fid, host_id=host,
-                                    subject_id=row["subject_id"],
-                                    item_type=row.get("item_type") or "software",
-                                    item_key=row.get("item_key") or "", state="open",
-                                    first_seen=collected, last_seen=collected, reappeared=0))
-                events.append(_event(fid, now, actor, "found", None, "open", None, review_id))
-                self.new_findings.append((fid, status))
-                continue
-            if old.live and old.status != status:
-                self.changed.append((fid, old.status, status))
-            upd = dict(common, b_id=fid, last_seen=collected, state=old.state,
-                       reappeared=old.reappeared, resolved_at=None, removed_at=None,
-                       reappeared_at=None, keep_reappeared_at=True)
-            if old.state == "removed":
-                upd.update(state="open", reappeared=old.reappeared + 1, reappeared_at=now,
-                           keep_reappeared_at=False)
-                self.reappeared_ids.append(fid)
-                events.append(_event(fid, now, actor, "reappeared", "removed", "open",
-                                     "the item is back in a newer snapshot", review_id))
-            else:
-                self.updated += 1
-            updates.append(upd)
-        _write(self.conn, inserts, updates, [], [], events)
+        self.seen.update(ids)
+        self.subject_ids.update(pc.unique(table.column("subject_id")).to_pylist())
+        cols = self._columns(table)
+        self.batch.load({"seq": range(len(ids)), **cols})
+        self.seen_ids.load({"finding_id": ids}, replace=False)
+        self._apply(ids, cols["status"].to_pylist())
+
+    def _columns(self, table: pa.Table) -> dict[str, pa.Array]:
+        """The staged columns of a batch (see :data:`_STAGED`), each value computed once."""
+        n = table.num_rows
+
+        def col(name: str) -> pa.Array:
+            if name in table.column_names:
+                c = table.column(name).combine_chunks()
+                return c if pa.types.is_string(c.type) else c.cast(pa.string())
+            return pa.nulls(n, pa.string())
+
+        host, subject, status = col("host_id"), col("subject_id"), col("status")
+        decided = {s: self.decided[s] for s in pc.unique(subject).to_pylist() if s in self.decided}
+        none = (None, None)
+        hosts = {h: self.current.get(h, (None, self.now)) for h in pc.unique(host).to_pylist()}
+        out = {
+            "finding_id": col("finding_id"), "host_id": host, "subject_id": subject,
+            "item_type": pc.if_else(pc.equal(col("item_type"), ""), None, col("item_type"))
+            .fill_null("software"),
+            "item_key": col("item_key").fill_null(""),
+            "name": col("name"), "version": col("version"), "publisher": col("publisher"),
+            "finding_class": col("finding_class"), "policy_status": status,
+            "status": pc.coalesce(_per_value(subject, lambda s: decided.get(s, none)[1]),
+                                  status),
+            "decision": _per_value(subject, lambda s: decided.get(s, none)[0]),
+            "rule": col("rule"),
+            "snapshot_id": _per_value(host, lambda h: hosts[h][0]),
+            "collected": _per_value(host, lambda h: hosts[h][1]).fill_null(self.now),
+            "evidence": evidence_column(table),
+        }
+        for name in _NAMES:
+            c = col(name)
+            if n and (pc.max(pc.utf8_length(c)).as_py() or 0) > 300:
+                c = _per_value(c, _name)
+            out[name] = c
+        return out
+
+    def _apply(self, ids: list[str], status: list[str]) -> None:
+        """Record the staged batch: events, then the findings seen again, then the new."""
+        conn, f, s = self.conn, t.findings, self.batch.table
+        same = f.c.finding_id == s.c.finding_id
+        stored = ~exists().where(same)
+        # the stored findings this batch changes beyond last_seen: reappeared, or a new status
+        for seq, state, live, before in conn.execute(
+                select(s.c.seq, f.c.state, f.c.live, f.c.status).join_from(s, f, same)
+                .where(or_(f.c.state == "removed", f.c.status != s.c.status))
+                .order_by(s.c.seq)):
+            if live and before != status[seq]:
+                self.changed.append((ids[seq], before, status[seq]))
+            if state == "removed":
+                self.reappeared_ids.append(ids[seq])
+                self.updated -= 1
+        new = list(conn.execute(select(s.c.seq).where(stored).order_by(s.c.seq)).scalars())
+        self.new_findings.extend((ids[i], status[i]) for i in new)
+        self.updated += len(ids) - len(new)
+        found = f.c.finding_id.is_(None)
+        conn.execute(t.finding_events.insert().from_select(
+            ["finding_id", "at", "actor", "kind", "from_state", "to_state", "reason",
+             "review_id"],
+            select(s.c.finding_id, literal(self.now), literal(self.actor),
+                   case((found, literal("found")), else_=literal("reappeared")),
+                   case((found, null()), else_=literal("removed")), literal("open"),
+                   case((found, null()), else_=literal(_REAPPEARED)),
+                   literal(self.review_id))
+            .select_from(s.outerjoin(f, same)).where(or_(found, f.c.state == "removed"))
+            .order_by(s.c.seq)))
+        back = f.c.state == "removed"
+        conn.execute(f.update().where(same).values(
+            {**{c: s.c[c] for c in _REFRESHED}, "live": true(), "updated_at": self.now,
+             "last_seen": s.c.collected, "resolved_at": None, "removed_at": None,
+             "state": case((back, "open"), else_=f.c.state),
+             "reappeared": case((back, f.c.reappeared + 1), else_=f.c.reappeared),
+             "reappeared_at": case((back, self.now), else_=f.c.reappeared_at)}))
+        if new:
+            cols = [c for c in _STAGED if c != "collected"]
+            conn.execute(f.insert().from_select(
+                [*cols, "state", "live", "first_seen", "last_seen", "reappeared",
+                 "updated_at"],
+                select(*(s.c[c] for c in cols), literal("open"), true(), s.c.collected,
+                       s.c.collected, literal(0), literal(self.now))
+                .where(stored).order_by(s.c.seq)))
 
     def finish(self) -> Counts:
         """Mark the live findings not seen: ``removed`` where their host has a newer snapshot,
         no longer live (state kept) where it has not; the counts of the whole review."""
-        f = t.findings
+        f, seen = t.findings, self.seen_ids.table
         gone, unmatched, events = [], [], []
         result = self.conn.execute(
             select(f.c.finding_id, f.c.state, f.c.live, f.c.host_id, f.c.snapshot_id)
-            .where(f.c.state != "removed"))
+            .where(f.c.state != "removed", ~exists().where(seen.c.finding_id == f.c.finding_id)))
         while chunk := result.fetchmany(10_000):
             for old in chunk:
                 fid = old.finding_id
@@ -192,7 +327,9 @@ class Reconciler:
                                          old.state,
                                          "no longer matched by the lists and policy in force",
                                          self.review_id))
-        _write(self.conn, [], [], gone, unmatched, events)
+        _write(self.conn, gone, unmatched, events)
+        self.batch.drop()
+        self.seen_ids.drop()
         return Counts(len(self.new_findings), self.updated, len(gone),
                       len(self.reappeared_ids), len(unmatched), tuple(self.reappeared_ids),
                       tuple(g["b_id"] for g in gone), tuple(self.new_findings),
@@ -210,22 +347,9 @@ def _event(fid: str, at: str, actor: str, kind: str, frm: str | None, to: str | 
                 reason=reason, review_id=review_id)
 
 
-def _write(conn: Connection, inserts: list, updates: list, gone: list, unmatched: list,
-           events: list) -> None:
+def _write(conn: Connection, gone: list, unmatched: list, events: list) -> None:
     f = t.findings
     by_id = f.update().where(f.c.finding_id == bindparam("b_id"))
-    if inserts:
-        conn.execute(f.insert(), inserts)
-    keep, fresh = [], []
-    for u in updates:
-        if u.pop("keep_reappeared_at"):
-            u.pop("reappeared_at")
-            keep.append(u)
-        else:
-            fresh.append(u)
-    for group in (keep, fresh):
-        if group:
-            conn.execute(by_id, group)
     if gone:
         conn.execute(by_id, [dict(g, state="removed", live=False) for g in gone])
     if unmatched:
@@ -249,4 +373,3 @@ def class_counts(conn: Connection) -> dict[str, dict[str, int]]:
             .group_by(f.c.finding_class, f.c.status)):
         out.setdefault(cls or "unclassified", {})[status] = n
     return out
-
