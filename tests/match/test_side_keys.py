@@ -232,8 +232,8 @@ def test_writers_make_the_side_files_of_their_batches(generated, tmp_path, revie
     same file the first review would make, so that review does not pay for them."""
     from kitvet.estate import init_estate
     from kitvet.match.engine import DuckDBMatcher
-    from kitvet.policy import load_profile
     from kitvet.model import Host, Snapshot
+    from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 
     made = {p.name: pq.read_table(p) for p in _side_files(generated)}
