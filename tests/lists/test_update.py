@@ -109,9 +109,13 @@ def test_cli_update(server, store, keypair, monkeypatch, tmp_path: Path) -> None
     _publish(root, priv, (FIXTURES / "small.yaml").read_text())
     monkeypatch.setenv("KITVET_TRUSTED_KEYS", str(keys))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("KITVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("kitvet.lists.compiled.MIN_BYTES", 0)  # cached however small
     runner = CliRunner()
     r = runner.invoke(main, ["lists", "update", "--url", f"{base}/small.yaml"])
     assert r.exit_code == 0 and "updated" in r.output, r.output
+    # compiled for review with the update, not by the first review after it
+    assert list((tmp_path / "cache" / "lists").glob("*.idents-*.arrow"))
     cfg = tmp_path / "cfg" / "kitvet" / "lists.toml"
     cfg.parent.mkdir(parents=True)
     cfg.write_text(f'[[list]]\nurl = "{base}/small.yaml"\n\n[[list]]\nurl = "{base}/gone.yaml"\n')
