@@ -82,3 +82,25 @@ def test_evidence_column_is_the_evidence_of_each_row():
     one = pa.Table.from_pylist([{"name": "Evil App", "version": "", "matched": matched[0]}])
     assert json.loads(evidence_column(one)[0].as_py()) == {
         "name": "Evil App", "matched": json.loads(matched[0])}
+
+
+def test_a_finding_seen_again_takes_what_changed(estate):
+    """A finding seen again takes the engine's new values (a host renamed, a decision's
+    status) and its last_seen; one seen unchanged still gets the review's time."""
+    estate.import_snapshots([snap("h1", "P", D1, [("Evil App", "1", EVIL)]),
+                             snap("h2", "P", D1, [("Acme Tool", "1", ACME)])], actor="a")
+    review(estate)
+    estate.import_snapshots([snap("h1", "P", D2, [("Evil App", "1", EVIL)],
+                                  hostname="renamed")], actor="a")
+    estate.decide("acme", "cleared", actor="a", rationale="no evidence")
+    again = review(estate)
+    assert (again.new, again.seen, again.removed) == (0, 2, 0)
+    with estate.engine.connect() as conn:
+        rows = {r.host_id: r for r in conn.execute(select(t.findings))}
+        started = conn.execute(select(t.reviews.c.started_at).order_by(
+            t.reviews.c.review_id.desc())).scalars().first()
+    assert (rows["h1"].hostname, rows["h1"].last_seen[:10]) == ("renamed", "2026-11-02")
+    assert json.loads(rows["h1"].evidence)["hostname"] == "renamed"
+    assert (rows["h2"].status, rows["h2"].decision, rows["h2"].last_seen[:10]) == (
+        "allow", "cleared", "2026-11-01")
+    assert rows["h1"].updated_at == rows["h2"].updated_at == started

@@ -305,8 +305,7 @@ class Estate(EstateReads, EstateDossiers):
                             profile=profile, review_id=rid, now=now)
             _acc, reopened, unused = exceptions.apply(conn, actor=actor, now=now, review_id=rid)
             campaigns.record_points(conn, now=now, review_id=rid)
-            by_status = reconcile.status_counts(conn)
-            by_class = reconcile.class_counts(conn)
+            by_status, by_class = reconcile.live_counts(conn)
             live = sum(by_status.values())
             summary = dict(findings=live, new=counts.new, seen=counts.seen,
                            removed=counts.removed, reappeared=counts.reappeared,

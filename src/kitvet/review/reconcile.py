@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,16 +24,19 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     Integer,
     String,
     Text,
+    and_,
     bindparam,
     case,
     exists,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -190,7 +192,10 @@ class Reconciler:
         self.changed: list[tuple[str, str, str]] = []
         self.batch = Stage(conn, "_kv_review_batch",
                            [Column("seq", Integer, primary_key=True, autoincrement=False),
-                            *(Column(c, Text, unique=c == "finding_id") for c in _STAGED)])
+                            *(Column(c, Text) for c in _STAGED),
+                            # what is stored of the finding (null: a new finding)
+                            Column("old_state", Text), Column("old_status", Text),
+                            Column("old_live", Boolean), Column("unchanged", Integer)])
         self.seen_ids = Stage(conn, "_kv_review_seen",
                               [Column("finding_id", String(64), primary_key=True)])
 
@@ -256,24 +261,30 @@ class Reconciler:
         return out
 
     def _apply(self, ids: list[str], status: list[str]) -> None:
-        """Record the staged batch: events, then the findings seen again, then the new."""
+        """Record the staged batch: what is stored of its findings is read once into the
+        stage, then the events, the findings seen again (only ``updated_at`` and ``last_seen``
+        where nothing else changes) and the new findings follow from the stage."""
         conn, f, s = self.conn, t.findings, self.batch.table
-        same = f.c.finding_id == s.c.finding_id
-        stored = ~exists().where(same)
+        by_id = f.c.finding_id == s.c.finding_id
+        unchanged = and_(*(f.c[c].is_not_distinct_from(s.c[c]) for c in _REFRESHED),
+                         f.c.live.is_(True), f.c.resolved_at.is_(None), f.c.removed_at.is_(None),
+                         f.c.state != "removed")
+        conn.execute(s.update().where(by_id).values(
+            old_state=f.c.state, old_status=f.c.status, old_live=f.c.live,
+            unchanged=case((unchanged, 1), else_=0)))
+        found, back = s.c.old_state.is_(None), s.c.old_state == "removed"
         # the stored findings this batch changes beyond last_seen: reappeared, or a new status
         for seq, state, live, before in conn.execute(
-                select(s.c.seq, f.c.state, f.c.live, f.c.status).join_from(s, f, same)
-                .where(or_(f.c.state == "removed", f.c.status != s.c.status))
-                .order_by(s.c.seq)):
+                select(s.c.seq, s.c.old_state, s.c.old_live, s.c.old_status)
+                .where(~found, or_(back, s.c.old_status != s.c.status)).order_by(s.c.seq)):
             if live and before != status[seq]:
                 self.changed.append((ids[seq], before, status[seq]))
             if state == "removed":
                 self.reappeared_ids.append(ids[seq])
                 self.updated -= 1
-        new = list(conn.execute(select(s.c.seq).where(stored).order_by(s.c.seq)).scalars())
+        new = list(conn.execute(select(s.c.seq).where(found).order_by(s.c.seq)).scalars())
         self.new_findings.extend((ids[i], status[i]) for i in new)
         self.updated += len(ids) - len(new)
-        found = f.c.finding_id.is_(None)
         conn.execute(t.finding_events.insert().from_select(
             ["finding_id", "at", "actor", "kind", "from_state", "to_state", "reason",
              "review_id"],
@@ -282,15 +293,17 @@ class Reconciler:
                    case((found, null()), else_=literal("removed")), literal("open"),
                    case((found, null()), else_=literal(_REAPPEARED)),
                    literal(self.review_id))
-            .select_from(s.outerjoin(f, same)).where(or_(found, f.c.state == "removed"))
-            .order_by(s.c.seq)))
-        back = f.c.state == "removed"
-        conn.execute(f.update().where(same).values(
-            {**{c: s.c[c] for c in _REFRESHED}, "live": true(), "updated_at": self.now,
-             "last_seen": s.c.collected, "resolved_at": None, "removed_at": None,
-             "state": case((back, "open"), else_=f.c.state),
-             "reappeared": case((back, f.c.reappeared + 1), else_=f.c.reappeared),
-             "reappeared_at": case((back, self.now), else_=f.c.reappeared_at)}))
+            .where(or_(found, back)).order_by(s.c.seq)))
+        if len(new) < len(ids):
+            was = f.c.state == "removed"
+            conn.execute(f.update().where(by_id, s.c.unchanged == 0).values(
+                {**{c: s.c[c] for c in _REFRESHED}, "live": true(), "updated_at": self.now,
+                 "last_seen": s.c.collected, "resolved_at": None, "removed_at": None,
+                 "state": case((was, "open"), else_=f.c.state),
+                 "reappeared": case((was, f.c.reappeared + 1), else_=f.c.reappeared),
+                 "reappeared_at": case((was, self.now), else_=f.c.reappeared_at)}))
+            conn.execute(f.update().where(by_id, s.c.unchanged == 1).values(
+                updated_at=self.now, last_seen=s.c.collected))
         if new:
             cols = [c for c in _STAGED if c != "collected"]
             conn.execute(f.insert().from_select(
@@ -298,17 +311,22 @@ class Reconciler:
                  "updated_at"],
                 select(*(s.c[c] for c in cols), literal("open"), true(), s.c.collected,
                        s.c.collected, literal(0), literal(self.now))
-                .where(stored).order_by(s.c.seq)))
+                .where(found).order_by(s.c.seq)))
 
     def finish(self) -> Counts:
         """Mark the live findings not seen: ``removed`` where their host has a newer snapshot,
         no longer live (state kept) where it has not; the counts of the whole review."""
         f, seen = t.findings, self.seen_ids.table
         gone, unmatched, events = [], [], []
-        result = self.conn.execute(
+        # every finding seen is stored and not removed now: when they are all the findings not
+        # removed (an index count), there is nothing else to read
+        stored = self.conn.execute(select(func.count()).select_from(f)
+                                   .where(f.c.state != "removed")).scalar_one()
+        unseen = self.conn.execute(
             select(f.c.finding_id, f.c.state, f.c.live, f.c.host_id, f.c.snapshot_id)
-            .where(f.c.state != "removed", ~exists().where(seen.c.finding_id == f.c.finding_id)))
-        while chunk := result.fetchmany(10_000):
+            .where(f.c.state != "removed", ~exists().where(seen.c.finding_id == f.c.finding_id))
+        ).partitions(10_000) if stored > len(self.seen) else iter(())
+        for chunk in unseen:
             for old in chunk:
                 fid = old.finding_id
                 if fid in self.seen:
@@ -358,18 +376,30 @@ def _write(conn: Connection, gone: list, unmatched: list, events: list) -> None:
         conn.execute(t.finding_events.insert(), events)
 
 
+def live_counts(conn: Connection) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Live findings per effective status, and per class then status (classes are never
+    summed), from one pass over the findings. The statuses come in the order the findings
+    table first holds them (on SQLite, its rowid order; as a scan of it would list them)."""
+    f = t.findings
+    first = func.min(literal_column("rowid")) if conn.dialect.name == "sqlite" else literal(0)
+    by_status: dict[str, int] = {}
+    by_class: dict[str, dict[str, int]] = {}
+    order: dict[str, Any] = {}
+    for cls, status, n, at in conn.execute(
+            select(f.c.finding_class, f.c.status, func.count(), first).where(f.c.live.is_(True))
+            .group_by(f.c.finding_class, f.c.status)
+            .order_by(f.c.finding_class, f.c.status)):
+        by_class.setdefault(cls or "unclassified", {})[status] = n
+        by_status[status] = by_status.get(status, 0) + n
+        order[status] = min(order.get(status, at), at)
+    return dict(sorted(by_status.items(), key=lambda kv: order[kv[0]])), by_class
+
+
 def status_counts(conn: Connection) -> dict[str, int]:
     """Live findings per effective status."""
-    f = t.findings
-    return dict(Counter(conn.execute(select(f.c.status).where(f.c.live.is_(True))).scalars()))
+    return live_counts(conn)[0]
 
 
 def class_counts(conn: Connection) -> dict[str, dict[str, int]]:
     """Live findings per class, then per effective status (classes are never summed)."""
-    f = t.findings
-    out: dict[str, dict[str, int]] = {}
-    for cls, status, n in conn.execute(
-            select(f.c.finding_class, f.c.status, func.count()).where(f.c.live.is_(True))
-            .group_by(f.c.finding_class, f.c.status)):
-        out.setdefault(cls or "unclassified", {})[status] = n
-    return out
+    return live_counts(conn)[1]

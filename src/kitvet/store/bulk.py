@@ -35,11 +35,13 @@ class Stage:
 
     def load(self, columns: Mapping[str, pa.Array | pa.ChunkedArray | Sequence[object]],
              *, replace: bool = True) -> int:
-        """Put these columns (one entry per column of the table, all of one length) in the
-        table, in place of its rows (``replace``) or beside them; returns the number of rows."""
+        """Put these columns (all of one length; a column of the table not given is null) in
+        the table, in place of its rows (``replace``) or beside them; returns the number of
+        rows."""
         if replace:
             self.conn.execute(self.table.delete())
-        data = [columns[n] for n in self.names]
+        names = [n for n in self.names if n in columns]
+        data = [columns[n] for n in names]
         lists = [c.to_pylist() if isinstance(c, pa.Array | pa.ChunkedArray) else list(c)
                  for c in data]
         n = len(lists[0]) if lists else 0
@@ -47,14 +49,14 @@ class Stage:
             return 0
         rows = zip(*lists, strict=True)
         name = self.table.name
-        cols = ", ".join(self.names)
+        cols = ", ".join(names)
         dialect = self.conn.dialect.name
         raw: Any = self.conn.connection.dbapi_connection
         if dialect == "sqlite" and raw is not None:
             cur = raw.cursor()
             try:
                 cur.executemany(f"INSERT INTO {name} ({cols}) VALUES "
-                                f"({', '.join('?' * len(self.names))})", rows)
+                                f"({', '.join('?' * len(names))})", rows)
             finally:
                 cur.close()
         elif dialect == "postgresql" and raw is not None and hasattr(raw, "cursor"):
@@ -64,7 +66,7 @@ class Stage:
                         copy.write_row(row)
                 cur.execute(f"ANALYZE {name}")
         else:  # another database: through SQLAlchemy
-            self.conn.execute(self.table.insert(), [dict(zip(self.names, r, strict=True))
+            self.conn.execute(self.table.insert(), [dict(zip(names, r, strict=True))
                                                     for r in rows])
         return n
 
