@@ -221,13 +221,8 @@ def match_batches(
         _register_version_checks(con, idents, selected, checks)
         parts = " UNION ALL ".join(_candidates_sql(table, f"_kv_rows_{table}", probes)
                                    for table, probes in selected)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _kv_cand AS
-            SELECT c.* FROM ({parts}) c JOIN _kv_idents i USING (ident_id)
-            LEFT JOIN _kv_vok v ON i.versioned AND v.ident_id = c.ident_id
-                 AND v.package_type IS NOT DISTINCT FROM c.package_type
-                 AND v.version IS NOT DISTINCT FROM c.version
-            WHERE NOT i.versioned OR coalesce(v.ok, false)""")
-        reader = arrow_reader(con, _findings_sql(tables["hosts"]), batch_rows or BATCH_ROWS)
+        con.execute(_matches_sql(parts, tables["hosts"]))
+        reader = arrow_reader(con, _findings_sql(), batch_rows or BATCH_ROWS)
         for batch in reader:
             yield pa.RecordBatch.from_arrays(
                 [batch.column(f).cast(pa.string()) for f in FINDING_FIELDS],
@@ -865,39 +860,62 @@ def _register_version_checks(
               [pa.string(), pa.string(), pa.int32(), pa.bool_(), pa.string()])
 
 
-def _findings_sql(hosts: str) -> str:
-    return f"""
-    WITH h AS (
-        SELECT host_id, any_value(hostname) AS hostname, any_value(institution) AS institution,
-               any_value(platform) AS platform,
-               -- the day the inventory was taken: relations are attributed as of that day
-               coalesce(substr(max(collected_at), 1, 10), CAST(current_date AS VARCHAR)) AS day
-        FROM {hosts} GROUP BY host_id
-    ),
-    m AS (
+def _matches_sql(parts: str, hosts: str) -> str:
+    """The temporary table ``_kv_cand``: one row per candidate row (``parts``, the rows joined
+    to their identifiers) whose identifier accepts it — its version, package type, platform
+    and the day of its inventory — with what the findings show of it and of its host.
+
+    Only the hosts with candidates are read; the identifiers and version checks are joined
+    once, here, not again by :func:`_findings_sql`."""
+    return f"""CREATE OR REPLACE TEMP TABLE _kv_cand AS
+    WITH c AS (
         SELECT c.* REPLACE (
                    -- a match on a version (rc 1.3.9, rc 2.3.9) is a match on that item: two
                    -- versions on one host are two findings; a vendor match follows the item
                    -- through upgrades
                    CASE WHEN i.versioned THEN c.item_key || '|' || coalesce(c.version, '')
                         ELSE c.item_key END AS item_key),
-               i.subject_id, i.list_name, i.kind, i.value, i.level, i.via,
+               i.subject_id, i.kind, i.value, i.level, i.via, i.platforms, i.valid_from,
+               i.valid_to,
                CASE WHEN i.versioned THEN c.explanation || '; ' || v.why
-                    ELSE c.explanation END AS why,
-               h.hostname, h.institution, h.platform
-        FROM _kv_cand c
-        JOIN _kv_idents i USING (ident_id)
-        LEFT JOIN h USING (host_id)
+                    ELSE c.explanation END AS why
+        FROM ({parts}) c JOIN _kv_idents i USING (ident_id)
         LEFT JOIN _kv_vok v ON i.versioned AND v.ident_id = c.ident_id
              AND v.package_type IS NOT DISTINCT FROM c.package_type
              AND v.version IS NOT DISTINCT FROM c.version
-        WHERE (len(i.package_types) = 0 OR list_contains(i.package_types, lower(c.package_type)))
-          AND (len(i.platforms) = 0 OR list_contains(i.platforms, lower(h.platform)))
-          AND (NOT i.versioned OR coalesce(v.ok, false))
-          AND (i.valid_from IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) >= i.valid_from)
-          AND (i.valid_to IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) < i.valid_to)
+        WHERE (NOT i.versioned OR coalesce(v.ok, false))
+          AND (len(i.package_types) = 0 OR list_contains(i.package_types, lower(c.package_type)))
     ),
-    s AS (
+    h AS (
+        SELECT host_id, any_value(hostname) AS hostname, any_value(institution) AS institution,
+               any_value(platform) AS platform,
+               -- the day the inventory was taken: relations are attributed as of that day
+               coalesce(substr(max(collected_at), 1, 10), CAST(current_date AS VARCHAR)) AS day
+        FROM {hosts} WHERE host_id IN (SELECT host_id FROM c) GROUP BY host_id
+    )
+    SELECT c.host_id, c.item_type, c.item_key, c.subject_id, h.hostname, h.institution,
+           h.platform, c.name, c.version, c.publisher, c.package_type, c.path, c.vendor_id,
+           c.product_id, c.mac, c.source, c.location, c.level, c.kind, c.value, c.field,
+           c.observed, c.via, c.why
+    FROM c LEFT JOIN h USING (host_id)
+    WHERE (len(c.platforms) = 0 OR list_contains(c.platforms, lower(h.platform)))
+      AND (c.valid_from IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) >= c.valid_from)
+      AND (c.valid_to IS NULL OR coalesce(h.day, CAST(current_date AS VARCHAR)) < c.valid_to)
+    """
+
+
+#: What a finding's ``matched`` lists of each of its rows.
+_MATCHED = ("{'kind': kind, 'value': value, 'field': field, 'observed': observed, "
+            "'level': level, 'via': via}")
+
+
+def _findings_sql() -> str:
+    """Rows of ``_kv_cand`` (:func:`_matches_sql`) of the same (host, item, subject) folded
+    into one finding, most severe first. Most findings have one row: those are not
+    aggregated (an aggregate of DISTINCT lists and strings per finding cost more than the
+    rest of the query); the few of several rows are."""
+    return f"""
+    WITH s AS (
         SELECT subject_id, level, arg_max(subject_name, rank) AS subject_name,
                string_agg(DISTINCT list_name, ', ' ORDER BY list_name) AS list_name,
                min(finding_class) FILTER (WHERE class_rank = min_class_rank) AS finding_class,
@@ -907,7 +925,16 @@ def _findings_sql(hosts: str) -> str:
               FROM (SELECT *, {_class_rank_sql()} AS class_rank FROM _kv_subjects))
         GROUP BY subject_id, level
     ),
+    w AS (
+        SELECT *, count(*) OVER (PARTITION BY host_id, item_type, item_key, subject_id) AS n
+        FROM _kv_cand
+    ),
     f AS (
+        SELECT host_id, item_type, item_key, subject_id, hostname, institution, platform,
+               name, version, publisher, package_type, path, vendor_id, product_id, mac,
+               source, location, level, to_json([{_MATCHED}]) AS matched, why AS explanation
+        FROM w WHERE n = 1
+        UNION ALL
         SELECT host_id, item_type, item_key, subject_id,
                any_value(hostname) AS hostname, any_value(institution) AS institution,
                any_value(platform) AS platform,
@@ -920,13 +947,9 @@ def _findings_sql(hosts: str) -> str:
                    AS location,
                -- the closest relation that reached the item decides its status
                min(level) AS level,
-               to_json(list(DISTINCT {{'kind': kind, 'value': value, 'field': field,
-                                      'observed': observed, 'level': level, 'via': via}}
-                            ORDER BY {{'kind': kind, 'value': value, 'field': field,
-                                      'observed': observed, 'level': level, 'via': via}}))
-                   AS matched,
+               to_json(list(DISTINCT {_MATCHED} ORDER BY {_MATCHED})) AS matched,
                string_agg(DISTINCT why, '; ' ORDER BY why) AS explanation
-        FROM m GROUP BY host_id, item_type, item_key, subject_id
+        FROM w WHERE n > 1 GROUP BY host_id, item_type, item_key, subject_id
     )
     SELECT substr(sha256(concat_ws('|', f.host_id, f.item_type, f.item_key, f.subject_id)), 1, 20)
                AS finding_id,
