@@ -46,15 +46,19 @@ def gate_sql(probe: Probe) -> str:
 def gated_probes(probes: list[Probe], keys: list[tuple[str, str, int, str]],
                  idents: Sequence[CompiledIdentifier]) -> dict[str, tuple[list[str], list[str]]]:
     """probe -> (keys selected by version, keys selected by key) for the probes to gate."""
-    by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+    names = {p.name for p in probes}
+    # probe -> key -> whether every identifier of that key is versioned (one pass over keys)
+    versioned: dict[str, dict[str, bool]] = defaultdict(dict)
     for probe, k, ident_id, _why in keys:
-        by_key[(probe, k)].append(ident_id)
+        if probe in names:
+            mine = versioned[probe]
+            mine[k] = mine.get(k, True) and idents[ident_id].versioned
     out = {}
     for p in probes:
-        mine = {k: ids for (name, k), ids in by_key.items() if name == p.name}
-        versioned = sorted(k for k, ids in mine.items() if all(idents[i].versioned for i in ids))
-        if len(versioned) > GATE_KEYS:
-            out[p.name] = (versioned, sorted(set(mine) - set(versioned)))
+        mine = versioned.get(p.name, {})
+        by_version = sorted(k for k, ok in mine.items() if ok)
+        if len(by_version) > GATE_KEYS:
+            out[p.name] = (by_version, sorted(k for k, ok in mine.items() if not ok))
     return out
 
 
