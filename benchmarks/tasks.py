@@ -53,7 +53,8 @@ def review(estate: Path, threads: int | None, snapshot_ids: list[str] | None = N
     import duckdb
 
     from kitvet.lists import bundled, load_lists
-    from kitvet.match.engine import lake_keys, match
+    from kitvet.match.engine import match
+    from kitvet.match.sidekeys import lake_keys
     from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 
@@ -132,7 +133,8 @@ def review_vuln(estate: Path, threads: int | None, feed: Path, kev: Path) -> dic
     findings handed out in record batches (``match_batches``) and counted, never held whole."""
     import duckdb
 
-    from kitvet.match.engine import lake_keys, match_batches
+    from kitvet.match.engine import match_batches
+    from kitvet.match.sidekeys import lake_keys
     from kitvet.policy import load_profile
     from kitvet.store.lake import Lake
 

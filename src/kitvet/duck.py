@@ -37,3 +37,8 @@ def arrow_reader(con: Any, sql: str, batch_rows: int) -> pa.RecordBatchReader:
             return reader
     out: pa.RecordBatchReader = con.execute(sql).fetch_record_batch(batch_rows)
     return out
+
+
+def sql_list(values: list[str]) -> str:
+    """Strings as a list of SQL string literals (``'a', 'b''s'``)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)

@@ -29,7 +29,7 @@ from kitvet.bench.estate import (
     write_parquet,
 )
 from kitvet.bench.pool import Pool, build_pool
-from kitvet.match.engine import make_side_keys
+from kitvet.match.sidekeys import make_side_keys
 from kitvet.model.inventory import DEVICE_FIELDS, SOFTWARE_FIELDS
 from kitvet.store.lake import Lake
 
@@ -160,7 +160,7 @@ def _write_batch(dirs: dict[str, Path], batch_id: str, plan: HostPlan, sl: slice
     sw = pool.table.take(pa.array(rows))
     sw = _with_ids(sw, pos, ids, snaps, batch_id, SOFTWARE_FIELDS)
     write_parquet(sw, dirs["software"] / f"{batch_id}.parquet")
-    # its side file of match keys, as an import makes it (kitvet.match.engine.make_side_keys)
+    # its side file of match keys, as an import makes it (kitvet.match.sidekeys.make_side_keys)
     make_side_keys(Lake(dirs["software"].parent), [batch_id])
     dpos, dev = device_table(cats, listed, models, rng)
     dev = _with_ids(dev, dpos, ids, snaps, batch_id, DEVICE_FIELDS)

@@ -130,7 +130,7 @@ class Estate(EstateReads, EstateDossiers):
                                          institution=institution,
                                          create_institutions=create_institutions)
         if result.batch_id is not None:
-            from kitvet.match.engine import make_side_keys
+            from kitvet.match.sidekeys import make_side_keys
 
             # the batch's side file of match keys now, not at the next full review
             make_side_keys(self.lake, [result.batch_id])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kitvet.errors import StoreError
 from kitvet.estate.ingest.limits import IngestLimits
 from kitvet.estate.ingest.reading import read_job
-from kitvet.match.engine import make_side_keys
+from kitvet.match.sidekeys import make_side_keys
 from kitvet.store import jobs
 from kitvet.store.db import utcnow
 from kitvet.store.ingest import Group, import_groups
