@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -39,6 +40,11 @@ def arrow_reader(con: Any, sql: str, batch_rows: int) -> pa.RecordBatchReader:
     return out
 
 
-def sql_list(values: list[str]) -> str:
-    """Strings as a list of SQL string literals (``'a', 'b''s'``)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+def sql_str(value: str) -> str:
+    """A string as an SQL string literal (``'b''s'``)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """Strings as a comma-separated list of SQL string literals (``'a', 'b''s'``)."""
+    return ", ".join(sql_str(v) for v in values)

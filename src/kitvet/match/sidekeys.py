@@ -112,10 +112,9 @@ def lake_keys(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, str]:
             logger.warning("no side keys of %s (%s): scanning the rows", table, e)
             files = None
         if files:
-            paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(f"CREATE OR REPLACE TEMP VIEW _kv_side_{table} AS "
                         f"SELECT probe, k, package_type, version, name "
-                        f"FROM read_parquet([{paths}])")
+                        f"FROM read_parquet([{_sql_keys(str(f) for f in files)}])")
             out[table] = f"_kv_side_{table}"
     return out
 

@@ -133,7 +133,7 @@ def _spilled_id(snap: Snapshot, rows: RowsFile) -> str:
     import duckdb
     import pyarrow as pa
 
-    from kitvet.duck import arrow_reader
+    from kitvet.duck import arrow_reader, sql_str
 
     h = hashlib.sha256()
     host = sorted((k, str(v)) for k, v in snap.host.to_row().items() if v not in (None, ""))
@@ -142,7 +142,7 @@ def _spilled_id(snap: Snapshot, rows: RowsFile) -> str:
         have = set(pf.schema_arrow.names)
     cols = ", ".join(f"coalesce(CAST({_q(f)} AS VARCHAR), '')" if f in have else "''"
                      for f in _SW_FIELDS)
-    sql = f"SELECT {cols} FROM read_parquet({_lit(str(rows.path))})"
+    sql = f"SELECT {cols} FROM read_parquet({sql_str(str(rows.path))})"
     con = duckdb.connect(config={"memory_limit": SORT_MEMORY, "threads": 1,
                                  "temp_directory": str(rows.path) + ".sort.tmp",
                                  "preserve_insertion_order": False})
@@ -173,10 +173,6 @@ def _spilled_id(snap: Snapshot, rows: RowsFile) -> str:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 _SW_FIELDS = tuple(f for f in SOFTWARE_FIELDS if f != "host_id")

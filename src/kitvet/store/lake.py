@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kitvet.duck import sql_list, sql_str
 from kitvet.errors import StoreError
 from kitvet.model import (
     DEVICE_FIELDS,
@@ -429,12 +430,8 @@ def batch_sql(path: Path, kind: str) -> str:
     have = set(pq.read_schema(path).names)
     cols = ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}"
                      for c in kind_schema(kind).names)
-    return f"(SELECT {cols} FROM read_parquet({_sql_str(str(path))}))"
+    return f"(SELECT {cols} FROM read_parquet({sql_str(str(path))}))"
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_files(files: list[Path]) -> str:
-    return "[" + ", ".join(_sql_str(str(f)) for f in files) + "]"
+def _sql_files(files: Iterable[Path]) -> str:
+    return "[" + sql_list(str(f) for f in files) + "]"
